@@ -1,0 +1,16 @@
+//! tunelab: KerasTuner and a small Keras, rebuilt in Rust for the browser.
+//!
+//! Layers (data flows down, results flow up): [`data`] (datasets as host tensors),
+//! [`backend`] (the ops a dense network needs; [`backend::Cpu`] is the reference),
+//! [`nn`] (Keras's training surface: Sequential, Dense, compile / fit / evaluate / predict),
+//! [`spec`] (a model described as JSON).
+
+pub mod backend;
+pub mod data;
+pub mod error;
+pub mod nn;
+pub mod spec;
+pub mod tensor;
+
+pub use error::{Error, Result};
+pub use tensor::Tensor;
