@@ -102,7 +102,10 @@ impl fmt::Display for Error {
                 field,
                 value,
                 allowed,
-            } => write!(f, "invalid value for `{field}`: {value} (allowed: {allowed})"),
+            } => write!(
+                f,
+                "invalid value for `{field}`: {value} (allowed: {allowed})"
+            ),
             Error::UnknownName { kind, name, valid } => write!(
                 f,
                 "unknown {kind} `{name}`; valid {kind} names are: {}",

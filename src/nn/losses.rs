@@ -616,7 +616,9 @@ mod tests {
         let e = Loss::from_name("msqe").unwrap_err().to_string();
         assert!(e.contains("unknown loss `msqe`") && e.contains("mean_squared_error"));
         let mse = Loss::from_name("mse").unwrap();
-        let e = mse.per_sample(&[1.0, 2.0, 3.0], &[0.0, 0.0], 1).unwrap_err();
+        let e = mse
+            .per_sample(&[1.0, 2.0, 3.0], &[0.0, 0.0], 1)
+            .unwrap_err();
         assert!(e.to_string().contains("expected (1, 2), got (1, 3)"), "{e}");
         let scce = Loss::from_name("sparse_categorical_crossentropy").unwrap();
         assert!(scce.per_sample(&[5.0], &[0.5, 0.5], 1).is_err());

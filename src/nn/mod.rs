@@ -2,4 +2,27 @@
 //! regularizers, losses, metrics, optimizers, callbacks and the `Sequential` model with
 //! compile / fit / evaluate / predict.
 
+pub mod activations;
+pub mod callbacks;
+pub mod history;
+pub mod initializers;
+pub mod layers;
 pub mod losses;
+pub mod metrics;
+pub mod model;
+pub mod optimizers;
+pub mod regularizers;
+
+pub use activations::Activation;
+pub use callbacks::{
+    BestWeights, Callback, EarlyStopping, LambdaCallback, Mode, ModelAccess, ReduceLROnPlateau,
+    TerminateOnNaN,
+};
+pub use history::{History, Logs};
+pub use initializers::Initializer;
+pub use layers::{activation, flatten, Dense, Dropout, Layer};
+pub use losses::{Loss, LossKind};
+pub use metrics::{get_metric, Metric};
+pub use model::{Evaluation, FitArgs, Sequential, ValidationData};
+pub use optimizers::{Optimizer, OptimizerKind};
+pub use regularizers::Regularizer;

@@ -1,0 +1,1387 @@
+//! `Sequential`: Keras's model for a stack of layers, with compile / fit / evaluate / predict,
+//! the on-batch variants, summary, and weights in Keras's order. Generic over the
+//! [`Backend`]; the CPU reference is the default.
+
+use crate::backend::{Backend, Cpu};
+use crate::data::{self, Dataset};
+use crate::error::{Error, Result};
+use crate::nn::activations::Activation;
+use crate::nn::callbacks::{Callback, ModelAccess};
+use crate::nn::history::{History, Logs};
+use crate::nn::layers::Layer;
+use crate::nn::losses::Loss;
+use crate::nn::metrics::{get_metric, Metric};
+use crate::nn::optimizers::Optimizer;
+use crate::tensor::Tensor;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Instant;
+
+/// How much `fit` / `evaluate` print: 0 silent, 1 progress bar, 2 one line per epoch.
+pub type Verbose = u8;
+
+/// Held-out data for validation, optionally weighted.
+#[derive(Debug, Clone)]
+pub struct ValidationData {
+    pub x: Tensor,
+    pub y: Tensor,
+    pub sample_weight: Option<Vec<f32>>,
+}
+
+/// `fit`'s arguments, with Keras's defaults (`FitArgs::default()`).
+#[derive(Debug, Clone)]
+pub struct FitArgs {
+    /// Samples per gradient step (Keras default 32).
+    pub batch_size: Option<usize>,
+    /// Index of the final epoch (training runs `initial_epoch..epochs`).
+    pub epochs: usize,
+    pub verbose: Verbose,
+    /// Fraction in [0, 1) of the *last* samples held out for validation, before shuffling.
+    pub validation_split: f32,
+    /// Overrides `validation_split`.
+    pub validation_data: Option<ValidationData>,
+    pub shuffle: bool,
+    /// Class id -> weight, multiplied into the sample weights during training.
+    pub class_weight: Option<HashMap<usize, f32>>,
+    pub sample_weight: Option<Vec<f32>>,
+    pub initial_epoch: usize,
+    /// Batches per epoch; the batch stream then runs on across epochs (Keras's behaviour).
+    pub steps_per_epoch: Option<usize>,
+    pub validation_steps: Option<usize>,
+    pub validation_batch_size: Option<usize>,
+    /// Validate every this many epochs.
+    pub validation_freq: usize,
+    /// Seed for shuffling (the model's seed when `None`).
+    pub seed: Option<u64>,
+}
+
+impl Default for FitArgs {
+    fn default() -> Self {
+        FitArgs {
+            batch_size: None,
+            epochs: 1,
+            verbose: 1,
+            validation_split: 0.0,
+            validation_data: None,
+            shuffle: true,
+            class_weight: None,
+            sample_weight: None,
+            initial_epoch: 0,
+            steps_per_epoch: None,
+            validation_steps: None,
+            validation_batch_size: None,
+            validation_freq: 1,
+            seed: None,
+        }
+    }
+}
+
+/// What `evaluate`, `train_on_batch` and `test_on_batch` return, shaped as Keras returns it:
+/// a scalar loss when there are no metrics, else a list (loss first), or a dict when
+/// `return_dict` is set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evaluation {
+    Scalar(f32),
+    List(Vec<f32>),
+    Dict(Logs),
+}
+
+impl Evaluation {
+    fn shape(logs: Logs, return_dict: bool) -> Self {
+        if return_dict {
+            Evaluation::Dict(logs)
+        } else if logs.0.len() == 1 {
+            Evaluation::Scalar(logs.0[0].1)
+        } else {
+            Evaluation::List(logs.0.iter().map(|(_, v)| *v).collect())
+        }
+    }
+    /// The loss value.
+    pub fn loss(&self) -> f32 {
+        match self {
+            Evaluation::Scalar(v) => *v,
+            Evaluation::List(v) => v.first().copied().unwrap_or(f32::NAN),
+            Evaluation::Dict(l) => l.get("loss").unwrap_or(f32::NAN),
+        }
+    }
+}
+
+/// Weights and shapes once the input width is known.
+struct Built<B: Backend> {
+    /// Per-sample input shape.
+    input_shape: Vec<usize>,
+    /// Output width of each layer.
+    widths: Vec<usize>,
+    /// Names shown in the summary (Keras's auto names: dense, dense_1, ...).
+    names: Vec<String>,
+    /// Parameters in get_weights order.
+    params: Vec<B::Buf>,
+    shapes: Vec<Vec<usize>>,
+    /// For each layer, (kernel index, bias index) into `params` for Dense layers.
+    slots: Vec<Option<(usize, Option<usize>)>>,
+}
+
+/// Optimizer, loss, metric names, and the state they accumulate.
+struct Compiled<B: Backend> {
+    optimizer: Optimizer,
+    loss: Loss,
+    metrics: Vec<String>,
+    weighted_metrics: Vec<String>,
+    custom: Vec<Box<dyn Metric>>,
+    opt_state: Option<Vec<Vec<B::Buf>>>,
+    iterations: u64,
+    learning_rate: f32,
+    u_product: f32,
+}
+
+/// Metric objects for one pass over data (training or evaluation).
+struct MetricSet {
+    plain: Vec<Box<dyn Metric>>,
+    weighted: Vec<Box<dyn Metric>>,
+    names: Vec<String>,
+    loss_sum: f64,
+    loss_count: f64,
+}
+
+impl MetricSet {
+    fn reset(&mut self) {
+        self.plain.iter_mut().for_each(|m| m.reset_state());
+        self.weighted.iter_mut().for_each(|m| m.reset_state());
+        self.loss_sum = 0.0;
+        self.loss_count = 0.0;
+    }
+    fn update(
+        &mut self,
+        loss: f32,
+        yt: &[f32],
+        yp: &[f32],
+        n: usize,
+        w: Option<&[f32]>,
+    ) -> Result<()> {
+        self.loss_sum += loss as f64 * n as f64;
+        self.loss_count += n as f64;
+        for m in &mut self.plain {
+            m.update_state(yt, yp, n, None)?;
+        }
+        for m in &mut self.weighted {
+            m.update_state(yt, yp, n, w)?;
+        }
+        Ok(())
+    }
+    fn logs(&self, prefix: &str) -> Logs {
+        let mut l = Logs::default();
+        let loss = if self.loss_count > 0.0 {
+            (self.loss_sum / self.loss_count) as f32
+        } else {
+            0.0
+        };
+        l.set(format!("{prefix}loss"), loss);
+        for (m, name) in self.plain.iter().chain(&self.weighted).zip(&self.names) {
+            l.set(format!("{prefix}{name}"), m.result());
+        }
+        l
+    }
+}
+
+/// Per-batch buffers of the forward and backward pass, reused while the batch size holds.
+struct Scratch<B: Backend> {
+    rows: usize,
+    /// acts[i] is the input of layer i; acts[L] the model's output.
+    acts: Vec<B::Buf>,
+    /// Pre-activations of Dense layers.
+    pre: Vec<B::Buf>,
+    masks: Vec<B::Buf>,
+    grads: Vec<B::Buf>,
+}
+
+/// A linear stack of layers, as `keras.Sequential`.
+///
+/// ```
+/// use tunelab::nn::{Sequential, Dense, Activation, Optimizer, Loss, FitArgs};
+/// use tunelab::Tensor;
+/// let mut model = Sequential::new();
+/// model.add(Dense::new(8).activation(Activation::Relu));
+/// model.add(Dense::new(1));
+/// model.compile(Optimizer::from_name("adam").unwrap(), Loss::from_name("mse").unwrap(), &[]).unwrap();
+/// let x = Tensor::new(vec![4, 2], vec![0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0]).unwrap();
+/// let y = Tensor::new(vec![4, 1], vec![1.0, 1.0, 0.0, 0.0]).unwrap();
+/// let history = model.fit(&x, &y, &FitArgs { epochs: 2, verbose: 0, ..Default::default() }, &mut []).unwrap();
+/// assert_eq!(history.get("loss").unwrap().len(), 2);
+/// ```
+pub struct Sequential<B: Backend = Cpu> {
+    backend: B,
+    layers: Vec<Layer>,
+    input_shape: Option<Vec<usize>>,
+    built: Option<Built<B>>,
+    compiled: Option<Compiled<B>>,
+    seed: u64,
+    stop: bool,
+    name: String,
+    scratch: Option<Scratch<B>>,
+}
+
+impl Default for Sequential<Cpu> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sequential<Cpu> {
+    /// An empty model on the CPU backend.
+    pub fn new() -> Self {
+        Self::with_backend(Cpu)
+    }
+}
+
+impl<B: Backend> Sequential<B> {
+    /// An empty model on `backend`.
+    pub fn with_backend(backend: B) -> Self {
+        Sequential {
+            backend,
+            layers: Vec::new(),
+            input_shape: None,
+            built: None,
+            compiled: None,
+            seed: 0,
+            stop: false,
+            name: "sequential".to_string(),
+            scratch: None,
+        }
+    }
+
+    /// Seeds weight initialisation, dropout and shuffling.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Declares the per-sample input shape (otherwise taken from the first data seen).
+    pub fn input_shape(mut self, shape: &[usize]) -> Self {
+        self.input_shape = Some(shape.to_vec());
+        self
+    }
+
+    /// The backend's name.
+    pub fn device(&self) -> String {
+        self.backend.name()
+    }
+
+    /// Appends a layer. Adding after the model was built drops its weights, as a rebuild.
+    pub fn add(&mut self, layer: impl Into<Layer>) {
+        self.layers.push(layer.into());
+        self.built = None;
+        self.scratch = None;
+        if let Some(c) = &mut self.compiled {
+            c.opt_state = None;
+        }
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The declared or inferred per-sample input shape.
+    pub fn get_input_shape(&self) -> Option<&[usize]> {
+        self.built
+            .as_ref()
+            .map(|b| b.input_shape.as_slice())
+            .or(self.input_shape.as_deref())
+    }
+
+    /// Configures training: optimizer, loss and metric names (`"accuracy"`, `"mae"`, ...).
+    pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: &[&str]) -> Result<()> {
+        self.compile_full(optimizer, loss, metrics, &[], Vec::new())
+    }
+
+    /// `compile` with `weighted_metrics` and user-defined metric objects as well.
+    pub fn compile_full(
+        &mut self,
+        optimizer: Optimizer,
+        loss: Loss,
+        metrics: &[&str],
+        weighted_metrics: &[&str],
+        custom: Vec<Box<dyn Metric>>,
+    ) -> Result<()> {
+        optimizer.validate()?;
+        loss.validate()?;
+        // Resolve names now so a typo fails at compile time; shapes only pick the accuracy flavour.
+        for m in metrics.iter().chain(weighted_metrics) {
+            get_metric(m, &[1, 2], &[1, 2])?;
+        }
+        self.compiled = Some(Compiled {
+            learning_rate: optimizer.learning_rate,
+            optimizer,
+            loss,
+            metrics: metrics.iter().map(|s| s.to_string()).collect(),
+            weighted_metrics: weighted_metrics.iter().map(|s| s.to_string()).collect(),
+            custom,
+            opt_state: None,
+            iterations: 0,
+            u_product: 1.0,
+        });
+        Ok(())
+    }
+
+    /// The compiled optimizer.
+    pub fn optimizer(&self) -> Option<&Optimizer> {
+        self.compiled.as_ref().map(|c| &c.optimizer)
+    }
+
+    /// The compiled loss.
+    pub fn loss(&self) -> Option<&Loss> {
+        self.compiled.as_ref().map(|c| &c.loss)
+    }
+
+    /// Metric names given to compile (unweighted, then weighted).
+    pub fn metric_names(&self) -> (Vec<String>, Vec<String>) {
+        self.compiled
+            .as_ref()
+            .map(|c| (c.metrics.clone(), c.weighted_metrics.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Number of optimizer steps taken.
+    pub fn iterations(&self) -> u64 {
+        self.compiled.as_ref().map_or(0, |c| c.iterations)
+    }
+
+    /// Creates the weights for a per-sample input shape (no-op when already built for it).
+    pub fn build(&mut self, input_shape: &[usize]) -> Result<()> {
+        if let Some(b) = &self.built {
+            if b.input_shape == input_shape {
+                return Ok(());
+            }
+            return Err(Error::shape("model input", &b.input_shape, input_shape));
+        }
+        if let Some(s) = &self.input_shape {
+            if s.as_slice() != input_shape {
+                return Err(Error::shape(
+                    "model input (declared input_shape)",
+                    s,
+                    input_shape,
+                ));
+            }
+        }
+        if self.layers.is_empty() {
+            return Err(Error::state(
+                "the model has no layers; add at least one Dense layer",
+            ));
+        }
+        if input_shape.is_empty() || input_shape.contains(&0) {
+            return Err(Error::invalid(
+                "input_shape",
+                format!("{input_shape:?}"),
+                "a non-empty per-sample shape of positive sizes",
+            ));
+        }
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut rank = input_shape.len();
+        let mut width: usize = input_shape.iter().product();
+        let mut widths = Vec::new();
+        let mut names = Vec::new();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut params = Vec::new();
+        let mut shapes = Vec::new();
+        let mut slots = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.validate(i)?;
+            let base = match layer {
+                Layer::Dense(_) => "dense",
+                Layer::Dropout(_) => "dropout",
+                Layer::Flatten { .. } => "flatten",
+                Layer::Activation { .. } => "activation",
+            };
+            let c = counts.entry(base).or_insert(0);
+            names.push(match layer.given_name() {
+                Some(n) => n.to_string(),
+                None if *c == 0 => base.to_string(),
+                None => format!("{base}_{c}"),
+            });
+            *c += 1;
+            match layer {
+                Layer::Dense(d) => {
+                    if rank > 1 {
+                        return Err(Error::invalid(
+                            format!("layers[{i}] (Dense) input"),
+                            format!("per-sample shape {input_shape:?}"),
+                            "a flat input: add a Flatten layer before the first Dense layer",
+                        ));
+                    }
+                    let k = d
+                        .kernel_initializer
+                        .sample(width * d.units, width, d.units, &mut rng);
+                    slots.push(Some((params.len(), d.use_bias.then_some(params.len() + 1))));
+                    params.push(self.backend.upload(&k));
+                    shapes.push(vec![width, d.units]);
+                    if d.use_bias {
+                        let b = d.bias_initializer.sample(d.units, width, d.units, &mut rng);
+                        params.push(self.backend.upload(&b));
+                        shapes.push(vec![d.units]);
+                    }
+                    width = d.units;
+                }
+                Layer::Flatten { .. } => {
+                    rank = 1;
+                    slots.push(None);
+                }
+                _ => slots.push(None),
+            }
+            widths.push(width);
+        }
+        self.built = Some(Built {
+            input_shape: input_shape.to_vec(),
+            widths,
+            names,
+            params,
+            shapes,
+            slots,
+        });
+        self.scratch = None;
+        if let Some(c) = &mut self.compiled {
+            c.opt_state = None;
+        }
+        Ok(())
+    }
+
+    /// Whether weights exist.
+    pub fn is_built(&self) -> bool {
+        self.built.is_some()
+    }
+
+    fn built(&self) -> Result<&Built<B>> {
+        self.built.as_ref().ok_or_else(|| {
+            Error::state("the model is not built yet: call build(input_shape) or fit/predict first")
+        })
+    }
+
+    /// Output width of the model.
+    pub fn output_width(&self) -> Result<usize> {
+        let b = self.built()?;
+        b.widths
+            .last()
+            .copied()
+            .ok_or_else(|| Error::state("the model has no layers"))
+    }
+
+    /// The weights in Keras's order: each Dense layer's kernel (in x out), then its bias.
+    pub fn get_weights(&self) -> Result<Vec<Tensor>> {
+        let b = self.built()?;
+        b.params
+            .iter()
+            .zip(&b.shapes)
+            .map(|(p, s)| Tensor::new(s.clone(), self.backend.read(p)))
+            .collect()
+    }
+
+    /// Replaces the weights; count and shapes must match `get_weights`.
+    pub fn set_weights(&mut self, weights: &[Tensor]) -> Result<()> {
+        let backend = self.backend.clone();
+        let b = self.built.as_mut().ok_or_else(|| {
+            Error::state("the model is not built yet: call build(input_shape) before set_weights")
+        })?;
+        if weights.len() != b.params.len() {
+            return Err(Error::invalid(
+                "weights",
+                format!("{} arrays", weights.len()),
+                format!(
+                    "exactly {} arrays (kernel then bias, layer by layer)",
+                    b.params.len()
+                ),
+            ));
+        }
+        for (i, (w, s)) in weights.iter().zip(&b.shapes).enumerate() {
+            if w.shape() != s.as_slice() {
+                return Err(Error::shape(format!("weights[{i}]"), s, w.shape()));
+            }
+            w.check_finite(&format!("weights[{i}]"))?;
+        }
+        for (p, w) in b.params.iter_mut().zip(weights) {
+            *p = backend.upload(w.data());
+        }
+        Ok(())
+    }
+
+    /// Total number of parameters.
+    pub fn count_params(&self) -> usize {
+        self.built.as_ref().map_or(0, |b| {
+            b.shapes.iter().map(|s| s.iter().product::<usize>()).sum()
+        })
+    }
+
+    fn ensure_built(&mut self, x: &Tensor) -> Result<()> {
+        let s = x.shape();
+        if s.len() < 2 {
+            return Err(Error::invalid(
+                "x",
+                format!("an array of shape {s:?}"),
+                "a batch of samples: shape (samples, features...)",
+            ));
+        }
+        self.build(&s[1..])
+    }
+
+    fn scratch(&mut self, rows: usize) -> Result<Scratch<B>> {
+        if let Some(s) = self.scratch.take() {
+            if s.rows == rows {
+                return Ok(s);
+            }
+        }
+        let b = self.built()?;
+        let in_w: usize = b.input_shape.iter().product();
+        let mut acts = vec![self.backend.zeros(rows * in_w)];
+        let mut pre = Vec::new();
+        let mut masks = Vec::new();
+        for (layer, &w) in self.layers.iter().zip(&b.widths) {
+            acts.push(self.backend.zeros(rows * w));
+            pre.push(match layer {
+                Layer::Dense(_) => self.backend.zeros(rows * w),
+                _ => self.backend.zeros(0),
+            });
+            masks.push(match layer {
+                Layer::Dropout(_) => self.backend.zeros(rows * w),
+                _ => self.backend.zeros(0),
+            });
+        }
+        let grads = b
+            .params
+            .iter()
+            .map(|p| self.backend.zeros(self.backend.len(p)))
+            .collect();
+        Ok(Scratch {
+            rows,
+            acts,
+            pre,
+            masks,
+            grads,
+        })
+    }
+
+    /// Runs the layers on `s.acts[0]` (already filled with `rows` samples).
+    fn forward(&self, s: &mut Scratch<B>, rows: usize, training: bool, step: u64) -> Result<()> {
+        let b = self.built()?;
+        let mut in_w: usize = b.input_shape.iter().product();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let out_w = b.widths[i];
+            let (head, tail) = s.acts.split_at_mut(i + 1);
+            let (x, y) = (&head[i], &mut tail[0]);
+            match layer {
+                Layer::Dense(d) => {
+                    let (k, bias) =
+                        b.slots[i].ok_or_else(|| Error::state("dense layer without weights"))?;
+                    let z = &mut s.pre[i];
+                    self.backend
+                        .matmul(rows, out_w, in_w, x, false, &b.params[k], false, 0.0, z);
+                    if let Some(bi) = bias {
+                        self.backend.bias_add(out_w, &b.params[bi], z);
+                    }
+                    self.backend.activation_forward(d.activation, out_w, z, y);
+                }
+                Layer::Dropout(d) if training && d.rate > 0.0 => {
+                    let seed = d.seed.unwrap_or(self.seed) ^ ((i as u64 + 1) << 48);
+                    self.backend
+                        .dropout(d.rate, seed, step, x, y, &mut s.masks[i]);
+                }
+                Layer::Activation { activation, .. } => {
+                    self.backend.activation_forward(*activation, out_w, x, y);
+                }
+                _ => self
+                    .backend
+                    .activation_forward(Activation::Linear, out_w, x, y),
+            }
+            in_w = out_w;
+        }
+        Ok(())
+    }
+
+    /// Gradients of the loss (gradient `dy` at the output) into `s.grads`; adds the
+    /// regularization penalties' gradients and returns the penalty.
+    fn backward(
+        &self,
+        s: &mut Scratch<B>,
+        rows: usize,
+        mut dy: B::Buf,
+        training: bool,
+    ) -> Result<f32> {
+        let b = self.built()?;
+        let first_param_layer = b.slots.iter().position(|s| s.is_some()).unwrap_or(0);
+        let mut penalty = 0.0;
+        for i in (0..self.layers.len()).rev() {
+            let out_w = b.widths[i];
+            let in_w: usize = if i == 0 {
+                b.input_shape.iter().product()
+            } else {
+                b.widths[i - 1]
+            };
+            let need_dx = i > first_param_layer;
+            let layer = &self.layers[i];
+            match layer {
+                Layer::Dense(d) => {
+                    let (k, bias) =
+                        b.slots[i].ok_or_else(|| Error::state("dense layer without weights"))?;
+                    let mut dz = self.backend.zeros(rows * out_w);
+                    self.backend.activation_backward(
+                        d.activation,
+                        out_w,
+                        &s.pre[i],
+                        &s.acts[i + 1],
+                        &dy,
+                        &mut dz,
+                    );
+                    self.backend.matmul(
+                        in_w,
+                        out_w,
+                        rows,
+                        &s.acts[i],
+                        true,
+                        &dz,
+                        false,
+                        0.0,
+                        &mut s.grads[k],
+                    );
+                    if let Some(r) = &d.kernel_regularizer {
+                        penalty += self
+                            .backend
+                            .regularize(r, &b.params[k], Some(&mut s.grads[k]));
+                    }
+                    if let Some(bi) = bias {
+                        self.backend.column_sums(rows, out_w, &dz, &mut s.grads[bi]);
+                        if let Some(r) = &d.bias_regularizer {
+                            penalty +=
+                                self.backend
+                                    .regularize(r, &b.params[bi], Some(&mut s.grads[bi]));
+                        }
+                    }
+                    if need_dx {
+                        let mut dx = self.backend.zeros(rows * in_w);
+                        self.backend.matmul(
+                            rows,
+                            in_w,
+                            out_w,
+                            &dz,
+                            false,
+                            &b.params[k],
+                            true,
+                            0.0,
+                            &mut dx,
+                        );
+                        dy = dx;
+                    }
+                }
+                Layer::Dropout(d) if training && d.rate > 0.0 => {
+                    if need_dx {
+                        let mut dx = self.backend.zeros(rows * in_w);
+                        self.backend.multiply(&dy, &s.masks[i], &mut dx);
+                        dy = dx;
+                    }
+                }
+                Layer::Activation { activation, .. } => {
+                    if need_dx {
+                        let mut dx = self.backend.zeros(rows * in_w);
+                        self.backend.activation_backward(
+                            *activation,
+                            out_w,
+                            &s.acts[i],
+                            &s.acts[i + 1],
+                            &dy,
+                            &mut dx,
+                        );
+                        dy = dx;
+                    }
+                }
+                _ => {}
+            }
+            if !need_dx {
+                break;
+            }
+        }
+        Ok(penalty)
+    }
+
+    /// The regularization penalty of the current weights (added to every reported loss).
+    fn penalty(&self) -> Result<f32> {
+        let b = self.built()?;
+        let mut p = 0.0;
+        for (layer, slot) in self.layers.iter().zip(&b.slots) {
+            if let (Layer::Dense(d), Some((k, bias))) = (layer, slot) {
+                if let Some(r) = &d.kernel_regularizer {
+                    p += self.backend.regularize(r, &b.params[*k], None);
+                }
+                if let (Some(r), Some(bi)) = (&d.bias_regularizer, bias) {
+                    p += self.backend.regularize(r, &b.params[*bi], None);
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    fn compiled(&self) -> Result<&Compiled<B>> {
+        self.compiled
+            .as_ref()
+            .ok_or_else(|| Error::state("the model must be compiled before training or evaluating it: call compile(optimizer, loss, metrics) first"))
+    }
+
+    fn metric_set(&self, y: &Tensor, out_w: usize) -> Result<MetricSet> {
+        let c = self.compiled()?;
+        let y_pred_shape = [y.rows(), out_w];
+        let mut names = Vec::new();
+        let mut plain = Vec::new();
+        for m in &c.metrics {
+            plain.push(get_metric(m, y.shape(), &y_pred_shape)?);
+            names.push(m.clone());
+        }
+        for m in &c.custom {
+            let mut fresh = m.boxed_clone();
+            fresh.reset_state();
+            names.push(fresh.name().to_string());
+            plain.push(fresh);
+        }
+        let mut weighted = Vec::new();
+        for m in &c.weighted_metrics {
+            weighted.push(get_metric(m, y.shape(), &y_pred_shape)?);
+            // Keras prefixes a weighted metric whose name an unweighted one already uses.
+            if names.contains(m) {
+                names.push(format!("weighted_{m}"));
+            } else {
+                names.push(m.clone());
+            }
+        }
+        Ok(MetricSet {
+            plain,
+            weighted,
+            names,
+            loss_sum: 0.0,
+            loss_count: 0.0,
+        })
+    }
+
+    /// Checks x and y for a fit or evaluation and builds the model if needed.
+    fn check_xy(&mut self, x: &Tensor, y: &Tensor, what: &str) -> Result<()> {
+        if x.rows() == 0 || x.is_empty() {
+            return Err(Error::data(format!(
+                "{what} x is empty: at least one sample is needed"
+            )));
+        }
+        if y.rows() != x.rows() {
+            return Err(Error::data(format!(
+                "{what} x has {} samples but y has {}; they must have the same first dimension",
+                x.rows(),
+                y.rows()
+            )));
+        }
+        x.check_finite(&format!("{what} x"))?;
+        y.check_finite(&format!("{what} y"))?;
+        self.ensure_built(x)?;
+        let in_shape = &self.built()?.input_shape;
+        if &x.shape()[1..] != in_shape.as_slice() {
+            return Err(Error::shape(
+                format!("{what} x (per sample)"),
+                in_shape,
+                &x.shape()[1..],
+            ));
+        }
+        let out_w = self.output_width()?;
+        let loss = &self.compiled()?.loss;
+        let n = y.rows();
+        loss.check_shapes(y.len(), n * out_w, n)
+            .map_err(|e| match e {
+                Error::ShapeMismatch {
+                    what: w,
+                    expected,
+                    got,
+                } => Error::ShapeMismatch {
+                    what: format!("{what} y for {w} (model output has {out_w} units)"),
+                    expected,
+                    got,
+                },
+                e => e,
+            })
+    }
+
+    fn check_weights(w: Option<&[f32]>, n: usize, field: &str) -> Result<()> {
+        if let Some(w) = w {
+            if w.len() != n {
+                return Err(Error::shape(field, &[n], &[w.len()]));
+            }
+            if let Some(i) = w.iter().position(|v| !v.is_finite() || *v < 0.0) {
+                return Err(Error::invalid(
+                    format!("{field}[{i}]"),
+                    w[i],
+                    "a finite weight >= 0",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One optimizer step on a prepared batch in `s.acts[0]`; returns (loss incl. penalty, y_pred).
+    fn train_step(
+        &mut self,
+        s: &mut Scratch<B>,
+        rows: usize,
+        y_true: &B::Buf,
+        w: Option<&B::Buf>,
+    ) -> Result<(f32, B::Buf)> {
+        let step = self.compiled()?.iterations;
+        self.forward(s, rows, true, step)?;
+        let out = s.acts.len() - 1;
+        let mut dy = self.backend.zeros(self.backend.len(&s.acts[out]));
+        let c = self.compiled()?;
+        let loss = self
+            .backend
+            .loss(&c.loss, rows, y_true, &s.acts[out], w, Some(&mut dy))?;
+        let penalty = self.backward(s, rows, dy, true)?;
+        let backend = self.backend.clone();
+        let b = self
+            .built
+            .as_mut()
+            .ok_or_else(|| Error::state("model not built"))?;
+        let c = self
+            .compiled
+            .as_mut()
+            .ok_or_else(|| Error::state("model not compiled"))?;
+        let opt_state = c.opt_state.get_or_insert_with(|| {
+            b.params
+                .iter()
+                .map(|p| {
+                    (0..c.optimizer.kind.slots())
+                        .map(|k| backend.upload(&vec![c.optimizer.slot_init(k); backend.len(p)]))
+                        .collect()
+                })
+                .collect()
+        });
+        let info = c
+            .optimizer
+            .step_info(c.iterations, c.learning_rate, c.u_product);
+        backend.apply_gradients(&c.optimizer, &info, &mut b.params, &mut s.grads, opt_state);
+        c.u_product = info.u_product_t;
+        c.iterations += 1;
+        Ok((loss + penalty, s.acts[out].clone()))
+    }
+
+    /// Per-sample weights from sample_weight and class_weight (None when neither is given).
+    fn combined_weights(
+        y: &Tensor,
+        sample_weight: Option<&[f32]>,
+        class_weight: Option<&HashMap<usize, f32>>,
+    ) -> Result<Option<Vec<f32>>> {
+        let n = y.rows();
+        Self::check_weights(sample_weight, n, "sample_weight")?;
+        let mut w: Option<Vec<f32>> = sample_weight.map(|w| w.to_vec());
+        if let Some(cw) = class_weight {
+            let cols = y.cols();
+            let mut out = w.unwrap_or_else(|| vec![1.0; n]);
+            for (i, o) in out.iter_mut().enumerate() {
+                let row = y.row(i);
+                let class = if cols == 1 {
+                    let v = row[0];
+                    if v < 0.0 || v.fract() != 0.0 {
+                        return Err(Error::data(format!(
+                            "class_weight needs integer class ids in y; sample {i} has {v}"
+                        )));
+                    }
+                    v as usize
+                } else {
+                    row.iter()
+                        .enumerate()
+                        .fold(
+                            (0, f32::NEG_INFINITY),
+                            |acc, (j, &v)| if v > acc.1 { (j, v) } else { acc },
+                        )
+                        .0
+                };
+                *o *= cw.get(&class).copied().unwrap_or(1.0);
+            }
+            w = Some(out);
+        }
+        Ok(w)
+    }
+
+    /// Trains for `epochs - initial_epoch` epochs (Keras's `fit`).
+    pub fn fit(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History> {
+        self.compiled()?;
+        let bs = args.batch_size.unwrap_or(32);
+        if bs == 0 {
+            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
+        }
+        if args.validation_batch_size == Some(0) {
+            return Err(Error::invalid(
+                "validation_batch_size",
+                0,
+                "an integer >= 1",
+            ));
+        }
+        if !(0.0..1.0).contains(&args.validation_split) {
+            return Err(Error::invalid(
+                "validation_split",
+                args.validation_split,
+                "a float in [0, 1)",
+            ));
+        }
+        if args.validation_freq == 0 {
+            return Err(Error::invalid("validation_freq", 0, "an integer >= 1"));
+        }
+        if args.steps_per_epoch == Some(0) {
+            return Err(Error::invalid(
+                "steps_per_epoch",
+                0,
+                "an integer >= 1 or None",
+            ));
+        }
+        if args.initial_epoch > args.epochs {
+            return Err(Error::invalid(
+                "initial_epoch",
+                args.initial_epoch,
+                format!("an epoch index <= epochs ({})", args.epochs),
+            ));
+        }
+        // Validation data: given, or the last fraction of x/y before shuffling.
+        let (x, y, sw, val) = if let Some(v) = &args.validation_data {
+            (
+                x.clone(),
+                y.clone(),
+                args.sample_weight.clone(),
+                Some(v.clone()),
+            )
+        } else if args.validation_split > 0.0 {
+            let ds = Dataset::new(x.clone(), y.clone())?;
+            let (train, valid) = data::split_validation(&ds, args.validation_split)?;
+            let n_train = train.x.rows();
+            Self::check_weights(args.sample_weight.as_deref(), x.rows(), "sample_weight")?;
+            let sw = args.sample_weight.as_ref().map(|w| w[..n_train].to_vec());
+            (
+                train.x,
+                train.y,
+                sw,
+                Some(ValidationData {
+                    x: valid.x,
+                    y: valid.y,
+                    sample_weight: None,
+                }),
+            )
+        } else {
+            (x.clone(), y.clone(), args.sample_weight.clone(), None)
+        };
+        self.check_xy(&x, &y, "training")?;
+        if let Some(v) = &val {
+            self.check_xy(&v.x, &v.y, "validation")?;
+            Self::check_weights(
+                v.sample_weight.as_deref(),
+                v.x.rows(),
+                "validation sample_weight",
+            )?;
+        }
+        let weights = Self::combined_weights(&y, sw.as_deref(), args.class_weight.as_ref())?;
+        let out_w = self.output_width()?;
+        let mut metrics = self.metric_set(&y, out_w)?;
+        let n = x.rows();
+        let in_w = x.cols();
+        let steps = args.steps_per_epoch.unwrap_or(n.div_ceil(bs));
+        let x_dev = self.backend.upload(x.data());
+        let mut rng = StdRng::seed_from_u64(args.seed.unwrap_or(self.seed) ^ 0x5EED);
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut cursor = n; // forces a (re)shuffle before the first batch
+        let mut history = History::default();
+        self.stop = false;
+        for cb in callbacks.iter_mut() {
+            cb.on_train_begin(self)?;
+        }
+        let mut last_logs = Logs::default();
+        for epoch in args.initial_epoch..args.epochs {
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_begin(epoch, self)?;
+            }
+            metrics.reset();
+            if args.verbose == 1 {
+                println!("Epoch {}/{}", epoch + 1, args.epochs);
+            }
+            let started = Instant::now();
+            if args.steps_per_epoch.is_none() {
+                cursor = n;
+            }
+            let mut batch_logs = Logs::default();
+            for step in 0..steps {
+                if cursor >= n {
+                    if args.shuffle {
+                        order.shuffle(&mut rng);
+                    }
+                    cursor = 0;
+                }
+                let end = (cursor + bs).min(n);
+                let idx = &order[cursor..end];
+                cursor = end;
+                let rows = idx.len();
+                for cb in callbacks.iter_mut() {
+                    cb.on_train_batch_begin(step, self)?;
+                }
+                let mut s = self.scratch(rows)?;
+                self.backend.gather_rows(&x_dev, in_w, idx, &mut s.acts[0]);
+                let yb = y.gather_rows(idx);
+                let wb: Option<Vec<f32>> = weights
+                    .as_ref()
+                    .map(|w| idx.iter().map(|&i| w[i]).collect());
+                let y_dev = self.backend.upload(yb.data());
+                let w_dev = wb.as_ref().map(|w| self.backend.upload(w));
+                let result = self.train_step(&mut s, rows, &y_dev, w_dev.as_ref());
+                self.scratch = Some(s);
+                let (loss, y_pred) = result?;
+                let yp = self.backend.read(&y_pred);
+                metrics.update(loss, yb.data(), &yp, rows, wb.as_deref())?;
+                batch_logs = metrics.logs("");
+                for cb in callbacks.iter_mut() {
+                    cb.on_train_batch_end(step, &batch_logs, self)?;
+                }
+                if args.verbose == 1 {
+                    progress(step + 1, steps, started, &batch_logs, false);
+                }
+                if self.stop {
+                    break;
+                }
+            }
+            let mut logs = batch_logs;
+            let validate = val.is_some() && (epoch + 1) % args.validation_freq == 0;
+            if let (true, Some(v)) = (validate, &val) {
+                let vbs = args.validation_batch_size.unwrap_or(bs);
+                let vlogs = self.evaluate_logs(
+                    &v.x,
+                    &v.y,
+                    vbs,
+                    v.sample_weight.as_deref(),
+                    args.validation_steps,
+                    "val_",
+                )?;
+                for (k, val) in vlogs.iter() {
+                    logs.set(k, val);
+                }
+            }
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_end(epoch, &mut logs, self)?;
+            }
+            match args.verbose {
+                1 => progress(steps, steps, started, &logs, true),
+                2 => {
+                    println!("Epoch {}/{}", epoch + 1, args.epochs);
+                    progress(steps, steps, started, &logs, true)
+                }
+                _ => {}
+            }
+            history.record(epoch, &logs);
+            last_logs = logs;
+            if self.stop {
+                break;
+            }
+        }
+        for cb in callbacks.iter_mut() {
+            cb.on_train_end(self, &last_logs)?;
+        }
+        Ok(history)
+    }
+
+    /// Loss and metrics over `x`, `y` in batches, keys prefixed with `prefix`.
+    fn evaluate_logs(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        bs: usize,
+        sw: Option<&[f32]>,
+        steps: Option<usize>,
+        prefix: &str,
+    ) -> Result<Logs> {
+        if bs == 0 {
+            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
+        }
+        self.check_xy(x, y, "evaluation")?;
+        Self::check_weights(sw, x.rows(), "sample_weight")?;
+        let out_w = self.output_width()?;
+        let mut metrics = self.metric_set(y, out_w)?;
+        let penalty = self.penalty()?;
+        let n = x.rows();
+        let max_steps = steps.unwrap_or(usize::MAX);
+        let loss_fn = self.compiled()?.loss.clone();
+        for (step, start) in (0..n).step_by(bs).enumerate() {
+            if step >= max_steps {
+                break;
+            }
+            let end = (start + bs).min(n);
+            let rows = end - start;
+            let mut s = self.scratch(rows)?;
+            s.acts[0] = self.backend.upload(x.slice_rows(start, end).data());
+            let fwd = self.forward(&mut s, rows, false, 0);
+            let out = s.acts.len() - 1;
+            let yp = self.backend.read(&s.acts[out]);
+            self.scratch = Some(s);
+            fwd?;
+            let yt = y.slice_rows(start, end);
+            let wb = sw.map(|w| &w[start..end]);
+            let loss = loss_fn.batch(yt.data(), &yp, rows, wb, None)? + penalty;
+            metrics.update(loss, yt.data(), &yp, rows, wb)?;
+        }
+        Ok(metrics.logs(prefix))
+    }
+
+    /// Keras's `evaluate`: loss and metrics in test mode.
+    pub fn evaluate(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        batch_size: Option<usize>,
+        sample_weight: Option<&[f32]>,
+        return_dict: bool,
+    ) -> Result<Evaluation> {
+        self.compiled()?;
+        let logs = self.evaluate_logs(x, y, batch_size.unwrap_or(32), sample_weight, None, "")?;
+        Ok(Evaluation::shape(logs, return_dict))
+    }
+
+    /// Keras's `predict`: outputs for `x`, computed in batches.
+    pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
+        let bs = batch_size.unwrap_or(32);
+        if bs == 0 {
+            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
+        }
+        if x.rows() == 0 || x.is_empty() {
+            return Err(Error::data(
+                "predict x is empty: at least one sample is needed",
+            ));
+        }
+        x.check_finite("predict x")?;
+        self.ensure_built(x)?;
+        let out_w = self.output_width()?;
+        let n = x.rows();
+        let mut out = Vec::with_capacity(n * out_w);
+        for start in (0..n).step_by(bs) {
+            let end = (start + bs).min(n);
+            let rows = end - start;
+            let mut s = self.scratch(rows)?;
+            s.acts[0] = self.backend.upload(x.slice_rows(start, end).data());
+            let fwd = self.forward(&mut s, rows, false, 0);
+            let last = s.acts.len() - 1;
+            out.extend(self.backend.read(&s.acts[last]));
+            self.scratch = Some(s);
+            fwd?;
+        }
+        Tensor::new(vec![n, out_w], out)
+    }
+
+    /// Keras's `predict_on_batch`.
+    pub fn predict_on_batch(&mut self, x: &Tensor) -> Result<Tensor> {
+        let n = x.rows().max(1);
+        self.predict(x, Some(n))
+    }
+
+    /// Keras's `train_on_batch`: one gradient step on exactly this batch.
+    pub fn train_on_batch(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        sample_weight: Option<&[f32]>,
+        class_weight: Option<&HashMap<usize, f32>>,
+        return_dict: bool,
+    ) -> Result<Evaluation> {
+        self.compiled()?;
+        self.check_xy(x, y, "train_on_batch")?;
+        let w = Self::combined_weights(y, sample_weight, class_weight)?;
+        let rows = x.rows();
+        let mut metrics = self.metric_set(y, self.output_width()?)?;
+        let mut s = self.scratch(rows)?;
+        s.acts[0] = self.backend.upload(x.data());
+        let y_dev = self.backend.upload(y.data());
+        let w_dev = w.as_ref().map(|w| self.backend.upload(w));
+        let r = self.train_step(&mut s, rows, &y_dev, w_dev.as_ref());
+        self.scratch = Some(s);
+        let (loss, yp) = r?;
+        metrics.update(loss, y.data(), &self.backend.read(&yp), rows, w.as_deref())?;
+        Ok(Evaluation::shape(metrics.logs(""), return_dict))
+    }
+
+    /// Keras's `test_on_batch`.
+    pub fn test_on_batch(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        sample_weight: Option<&[f32]>,
+        return_dict: bool,
+    ) -> Result<Evaluation> {
+        self.compiled()?;
+        let rows = x.rows().max(1);
+        let logs = self.evaluate_logs(x, y, rows, sample_weight, None, "")?;
+        Ok(Evaluation::shape(logs, return_dict))
+    }
+
+    /// Keras's `summary()` table as text.
+    pub fn summary(&self) -> Result<String> {
+        let b = self.built()?;
+        let (w1, w2, w3) = (33, 27, 12);
+        let bar = |l: char, m: char, r: char, f: char| -> String {
+            format!(
+                "{l}{}{m}{}{m}{}{r}\n",
+                f.to_string().repeat(w1),
+                f.to_string().repeat(w2),
+                f.to_string().repeat(w3)
+            )
+        };
+        let mut s = format!("Model: \"{}\"\n", self.name);
+        s += &bar('┏', '┳', '┓', '━');
+        s += &format!(
+            "┃ {:<a$} ┃ {:<b$} ┃ {:>c$} ┃\n",
+            "Layer (type)",
+            "Output Shape",
+            "Param #",
+            a = w1 - 2,
+            b = w2 - 2,
+            c = w3 - 2
+        );
+        s += &bar('┡', '╇', '┩', '━');
+        let mut total = 0;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let count: usize = match b.slots[i] {
+                Some((k, bias)) => {
+                    b.shapes[k].iter().product::<usize>()
+                        + bias.map_or(0, |bi| b.shapes[bi].iter().product())
+                }
+                None => 0,
+            };
+            total += count;
+            let shape = if i == 0
+                && matches!(layer, Layer::Dropout(_) | Layer::Activation { .. })
+                && b.input_shape.len() > 1
+            {
+                let dims: Vec<String> = b.input_shape.iter().map(|d| d.to_string()).collect();
+                format!("(None, {})", dims.join(", "))
+            } else {
+                format!("(None, {})", b.widths[i])
+            };
+            s += &format!(
+                "│ {:<a$} │ {:<b$} │ {:>c$} │\n",
+                format!("{} ({})", b.names[i], layer.class_name()),
+                shape,
+                group(count),
+                a = w1 - 2,
+                b = w2 - 2,
+                c = w3 - 2
+            );
+            s += &if i + 1 < self.layers.len() {
+                bar('├', '┼', '┤', '─')
+            } else {
+                bar('└', '┴', '┘', '─')
+            };
+        }
+        s += &format!(" Total params: {} ({})\n", group(total), bytes(total * 4));
+        s += &format!(
+            " Trainable params: {} ({})\n",
+            group(total),
+            bytes(total * 4)
+        );
+        s += " Non-trainable params: 0 (0.00 B)\n";
+        Ok(s)
+    }
+}
+
+impl<B: Backend> ModelAccess for Sequential<B> {
+    fn get_weights(&self) -> Vec<Tensor> {
+        Sequential::get_weights(self).unwrap_or_default()
+    }
+    fn set_weights(&mut self, weights: &[Tensor]) -> Result<()> {
+        Sequential::set_weights(self, weights)
+    }
+    fn stop_training(&mut self) {
+        self.stop = true;
+    }
+    fn learning_rate(&self) -> f32 {
+        self.compiled.as_ref().map_or(0.0, |c| c.learning_rate)
+    }
+    fn set_learning_rate(&mut self, lr: f32) {
+        if let Some(c) = &mut self.compiled {
+            c.learning_rate = lr;
+        }
+    }
+}
+
+/// 12345 -> "12,345".
+fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Keras's byte sizes: "99.41 KB", "2.12 MB".
+fn bytes(n: usize) -> String {
+    let units = ["B", "KB", "MB", "GB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.2} {}", units[u])
+}
+
+/// Keras's number format in logs: 4 decimals, scientific below 1e-3.
+pub fn fmt_value(v: f32) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.4e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// Keras 3's progress bar line (`12/45 ━━━━━━━━━━━━━━━━━━━━ 1s 5ms/step - loss: 0.2345`).
+fn progress(done: usize, total: usize, started: Instant, logs: &Logs, finished: bool) {
+    let width = 20;
+    let filled = (width * done).checked_div(total).unwrap_or(width);
+    let secs = started.elapsed().as_secs_f64();
+    let per_step = secs / done.max(1) as f64;
+    let time = if finished {
+        format!("{}s {}", secs.round() as u64, step_time(per_step))
+    } else {
+        format!(
+            "{}s {}",
+            ((total - done) as f64 * per_step).round() as u64,
+            step_time(per_step)
+        )
+    };
+    let mut keys: Vec<(&str, f32)> = logs.iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(b.0));
+    let vals: Vec<String> = keys
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", fmt_value(*v)))
+        .collect();
+    let tw = total.to_string().len();
+    let line = format!(
+        "\r{done:>tw$}/{total} {}{} {time} - {}",
+        "━".repeat(filled),
+        "─".repeat(width - filled),
+        vals.join(" - ")
+    );
+    let mut out = std::io::stdout();
+    let _ = out.write_all(line.as_bytes());
+    if finished {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}
+
+fn step_time(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{}s/step", s.round() as u64)
+    } else if s >= 1e-3 {
+        format!("{}ms/step", (s * 1e3).round() as u64)
+    } else {
+        format!("{}us/step", (s * 1e6).round() as u64)
+    }
+}
