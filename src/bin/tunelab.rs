@@ -1,1 +1,498 @@
-fn main() {}
+//! The `tunelab` command line: `tunelab fit SPEC ...` trains a model described as JSON on a
+//! built-in data set or on CSV / .npy files and prints Keras-style progress (or JSON).
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+use tunelab::data::{self, csv, npy, Dataset};
+use tunelab::nn::{FitArgs, LossKind, ValidationData};
+use tunelab::spec::ModelSpec;
+use tunelab::{Error, Result, Tensor};
+
+const USAGE: &str = "\
+tunelab: KerasTuner and a small Keras, in Rust
+
+USAGE:
+  tunelab fit SPEC.json (--dataset NAME | --x X.npy|X.csv [--y Y.npy|Y.csv] [--label COLUMN])
+              [--validation-split F | --validation-x VX --validation-y VY]
+              [--epochs N] [--batch-size B] [--initial-weights W.json] [--seed S]
+              [--noise PERCENT] [--no-shuffle] [--verbose 0|1|2] [--json]
+  tunelab summary SPEC.json [--input-shape D1,D2,...]
+  tunelab datasets
+
+Built-in data sets: circle, xor, gauss, spiral, reg-plane, reg-gauss (TensorFlow Playground's,
+2 features, --noise 0..50 and --seed), digits (8x8 digits, 64 features scaled to [0, 1]).
+With --dataset the validation split defaults to 0.2.
+--json prints one object {\"history\": {...}, \"weights\": [...]} (weights in get_weights order);
+--initial-weights takes the same list (or that whole object).";
+
+/// Parsed `fit` options.
+#[derive(Default)]
+struct FitOpts {
+    spec: String,
+    dataset: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    label: Option<String>,
+    validation_split: Option<f32>,
+    validation_x: Option<String>,
+    validation_y: Option<String>,
+    epochs: usize,
+    batch_size: Option<usize>,
+    initial_weights: Option<String>,
+    seed: u64,
+    noise: f32,
+    shuffle: bool,
+    verbose: Option<u8>,
+    json: bool,
+}
+
+fn value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Result<&'a str> {
+    *i += 1;
+    args.get(*i)
+        .map(|s| s.as_str())
+        .ok_or_else(|| Error::invalid(flag, "nothing", "a value after the flag"))
+}
+
+fn number<T: std::str::FromStr>(s: &str, flag: &str, what: &str) -> Result<T> {
+    s.parse::<T>().map_err(|_| Error::invalid(flag, s, what))
+}
+
+fn parse_fit(args: &[String]) -> Result<FitOpts> {
+    let mut o = FitOpts {
+        epochs: 1,
+        shuffle: true,
+        ..Default::default()
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "--dataset" => o.dataset = Some(value(args, &mut i, a)?.to_string()),
+            "--x" => o.x = Some(value(args, &mut i, a)?.to_string()),
+            "--y" => o.y = Some(value(args, &mut i, a)?.to_string()),
+            "--label" => o.label = Some(value(args, &mut i, a)?.to_string()),
+            "--validation-split" => {
+                o.validation_split = Some(number(value(args, &mut i, a)?, a, "a float in [0, 1)")?)
+            }
+            "--validation-x" => o.validation_x = Some(value(args, &mut i, a)?.to_string()),
+            "--validation-y" => o.validation_y = Some(value(args, &mut i, a)?.to_string()),
+            "--epochs" => o.epochs = number(value(args, &mut i, a)?, a, "an integer >= 1")?,
+            "--batch-size" => {
+                o.batch_size = Some(number(value(args, &mut i, a)?, a, "an integer >= 1")?)
+            }
+            "--initial-weights" => o.initial_weights = Some(value(args, &mut i, a)?.to_string()),
+            "--seed" => o.seed = number(value(args, &mut i, a)?, a, "a non-negative integer")?,
+            "--noise" => o.noise = number(value(args, &mut i, a)?, a, "a number in [0, 50]")?,
+            "--no-shuffle" => o.shuffle = false,
+            "--verbose" => o.verbose = Some(number(value(args, &mut i, a)?, a, "0, 1 or 2")?),
+            "--json" => o.json = true,
+            s if s.starts_with("--") => {
+                return Err(Error::unknown(
+                    "option",
+                    s,
+                    &[
+                        "--dataset",
+                        "--x",
+                        "--y",
+                        "--label",
+                        "--validation-split",
+                        "--validation-x",
+                        "--validation-y",
+                        "--epochs",
+                        "--batch-size",
+                        "--initial-weights",
+                        "--seed",
+                        "--noise",
+                        "--no-shuffle",
+                        "--verbose",
+                        "--json",
+                    ],
+                ))
+            }
+            s if o.spec.is_empty() => o.spec = s.to_string(),
+            s => {
+                return Err(Error::invalid(
+                    "arguments",
+                    s,
+                    "one SPEC file and --options",
+                ))
+            }
+        }
+        i += 1;
+    }
+    if o.spec.is_empty() {
+        return Err(Error::invalid(
+            "SPEC",
+            "missing",
+            "a model spec JSON file (see docs/model-spec.md)",
+        ));
+    }
+    if o.epochs == 0 {
+        return Err(Error::invalid("--epochs", 0, "an integer >= 1"));
+    }
+    if o.verbose.is_some_and(|v| v > 2) {
+        return Err(Error::invalid(
+            "--verbose",
+            o.verbose.unwrap_or(0),
+            "0, 1 or 2",
+        ));
+    }
+    Ok(o)
+}
+
+/// Loads an array from .npy or .csv (all columns).
+fn load_array(path: &str, flag: &str) -> Result<Tensor> {
+    let p = Path::new(path);
+    match p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+    {
+        Some(e) if e == "npy" => npy::load_npy(p),
+        Some(e) if e == "csv" => Ok(csv::load_csv(p, None, None)?.x),
+        _ => Err(Error::invalid(flag, path, "a .npy or .csv file")),
+    }
+}
+
+/// x and y from --x/--y (or --x with --label for one CSV holding both).
+fn load_xy(x: &str, y: Option<&str>, label: Option<&str>, what: &str) -> Result<(Tensor, Tensor)> {
+    match (y, label) {
+        (Some(y), _) => Ok((
+            load_array(x, &format!("--{what}x"))?,
+            load_array(y, &format!("--{what}y"))?,
+        )),
+        (None, Some(label)) => {
+            if !x.to_ascii_lowercase().ends_with(".csv") {
+                return Err(Error::invalid(
+                    "--label",
+                    label,
+                    "only with a .csv file given to --x",
+                ));
+            }
+            let d = csv::load_csv(Path::new(x), Some(label), None)?;
+            let y =
+                d.y.ok_or_else(|| Error::invalid("--label", label, "a column of the CSV header"))?;
+            Ok((d.x, y))
+        }
+        (None, None) => Err(Error::invalid(
+            format!("--{what}y"),
+            "missing",
+            "a targets file (--y) or, for a CSV, the label column (--label)",
+        )),
+    }
+}
+
+/// Makes y a column when it is 1-D, and one-hot when the loss wants rows shaped like the
+/// output but got class ids (a convenience Keras does not offer: it would fail on shapes).
+fn fit_targets(y: Tensor, loss: LossKind, out_units: usize, quiet: bool) -> Result<Tensor> {
+    let y = if y.shape().len() == 1 {
+        let n = y.rows();
+        y.reshape(vec![n, 1])?
+    } else {
+        y
+    };
+    let wants_rows = matches!(
+        loss,
+        LossKind::CategoricalCrossentropy | LossKind::KlDivergence
+    );
+    if wants_rows && y.cols() == 1 && out_units > 1 {
+        if !quiet {
+            eprintln!(
+                "note: one-hot encoding integer class ids for {} ({out_units} classes)",
+                loss.name()
+            );
+        }
+        return data::one_hot(&y, Some(out_units));
+    }
+    Ok(y)
+}
+
+fn weights_from_json(text: &str) -> Result<Vec<Tensor>> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| Error::parse(format!("--initial-weights is not valid JSON: {e}")))?;
+    let list = match &v {
+        Value::Array(a) => a,
+        Value::Object(m) => m.get("weights").and_then(|w| w.as_array()).ok_or_else(|| {
+            Error::invalid(
+                "--initial-weights",
+                "an object",
+                "a list of arrays or {\"weights\": [...]}",
+            )
+        })?,
+        _ => {
+            return Err(Error::invalid(
+                "--initial-weights",
+                "a scalar",
+                "a list of nested arrays",
+            ))
+        }
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, w)| nested_to_tensor(w, &format!("--initial-weights[{i}]")))
+        .collect()
+}
+
+fn nested_to_tensor(v: &Value, path: &str) -> Result<Tensor> {
+    fn walk(
+        v: &Value,
+        depth: usize,
+        shape: &mut Vec<usize>,
+        out: &mut Vec<f32>,
+        path: &str,
+    ) -> Result<()> {
+        match v {
+            Value::Array(a) => {
+                if depth > 8 {
+                    return Err(Error::invalid(
+                        path,
+                        "deeper nesting",
+                        "at most 8 dimensions",
+                    ));
+                }
+                if shape.len() <= depth {
+                    shape.push(a.len());
+                } else if shape[depth] != a.len() {
+                    return Err(Error::invalid(
+                        path,
+                        "ragged nested lists",
+                        "rectangular arrays",
+                    ));
+                }
+                for x in a {
+                    walk(x, depth + 1, shape, out, path)?;
+                }
+                Ok(())
+            }
+            Value::Number(n) => {
+                if depth != shape.len() {
+                    return Err(Error::invalid(
+                        path,
+                        "ragged nested lists",
+                        "rectangular arrays",
+                    ));
+                }
+                out.push(n.as_f64().unwrap_or(f64::NAN) as f32);
+                Ok(())
+            }
+            other => Err(Error::invalid(
+                path,
+                other.to_string(),
+                "numbers in nested lists",
+            )),
+        }
+    }
+    let mut shape = Vec::new();
+    let mut data = Vec::new();
+    walk(v, 0, &mut shape, &mut data, path)?;
+    Tensor::new(shape, data)
+}
+
+fn tensor_to_json(t: &Tensor) -> Value {
+    match t.shape() {
+        [_] => json!(t.data()),
+        [_, c] => Value::Array(t.data().chunks((*c).max(1)).map(|r| json!(r)).collect()),
+        _ => json!(t.data()),
+    }
+}
+
+fn fit(args: &[String]) -> Result<()> {
+    let o = parse_fit(args)?;
+    let text = std::fs::read_to_string(&o.spec)
+        .map_err(|e| Error::Io(format!("cannot read SPEC {}: {e}", o.spec)))?;
+    let spec = ModelSpec::parse(&text)?;
+    let compile = spec.compile.clone().ok_or_else(|| {
+        Error::invalid(
+            "compile",
+            "missing",
+            "a \"compile\" object with optimizer, loss and metrics",
+        )
+    })?;
+    let mut model = spec.build(o.seed)?;
+    let quiet = o.json;
+
+    let (x, y, mut validation_split) = match (&o.dataset, &o.x) {
+        (Some(name), None) => {
+            let ds = data::builtin(name, o.noise, o.seed)?;
+            (ds.x, ds.y, o.validation_split.or(Some(0.2)))
+        }
+        (None, Some(xp)) => {
+            let (x, y) = load_xy(xp, o.y.as_deref(), o.label.as_deref(), "")?;
+            (x, y, o.validation_split)
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "--dataset",
+                "given with --x",
+                "either --dataset or --x, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(Error::invalid(
+                "data",
+                "none given",
+                "--dataset NAME or --x FILE",
+            ))
+        }
+    };
+    Dataset::new(x.clone(), y.clone())?;
+    model.build(&x.shape()[1..])?;
+    let out_units = model.output_width()?;
+    let y = fit_targets(y, compile.loss.kind, out_units, quiet)?;
+
+    let validation_data = match (&o.validation_x, &o.validation_y) {
+        (Some(vx), vy) => {
+            let (vx, vyv) = load_xy(vx, vy.as_deref(), o.label.as_deref(), "validation-")?;
+            validation_split = None;
+            Some(ValidationData {
+                x: vx,
+                y: fit_targets(vyv, compile.loss.kind, out_units, true)?,
+                sample_weight: None,
+            })
+        }
+        (None, Some(_)) => {
+            return Err(Error::invalid(
+                "--validation-y",
+                "given alone",
+                "together with --validation-x",
+            ))
+        }
+        (None, None) => None,
+    };
+    if let Some(w) = &o.initial_weights {
+        let text = std::fs::read_to_string(w)
+            .map_err(|e| Error::Io(format!("cannot read --initial-weights {w}: {e}")))?;
+        model.set_weights(&weights_from_json(&text)?)?;
+    }
+    if !quiet {
+        eprintln!("device: {}", model.device());
+    }
+    let verbose = if quiet {
+        0
+    } else {
+        o.verbose.unwrap_or(if std::io::stdout().is_terminal() {
+            1
+        } else {
+            2
+        })
+    };
+    let fit_args = FitArgs {
+        epochs: o.epochs,
+        batch_size: o.batch_size,
+        verbose,
+        validation_split: validation_split.unwrap_or(0.0),
+        validation_data,
+        shuffle: o.shuffle,
+        seed: Some(o.seed),
+        ..Default::default()
+    };
+    let history = model.fit(&x, &y, &fit_args, &mut [])?;
+    if o.json {
+        let weights: Vec<Value> = model.get_weights()?.iter().map(tensor_to_json).collect();
+        let out = json!({
+            "history": history,
+            "epoch": history.epoch,
+            "weights": weights,
+            "device": model.device(),
+        });
+        println!("{out}");
+    }
+    Ok(())
+}
+
+fn summary(args: &[String]) -> Result<()> {
+    let path = args
+        .first()
+        .ok_or_else(|| Error::invalid("SPEC", "missing", "a model spec JSON file"))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Io(format!("cannot read SPEC {path}: {e}")))?;
+    let spec = ModelSpec::parse(&text)?;
+    let mut model = spec.build(0)?;
+    if !model.is_built() {
+        let shape = match args.iter().position(|a| a == "--input-shape") {
+            Some(i) => args
+                .get(i + 1)
+                .ok_or_else(|| Error::invalid("--input-shape", "nothing", "sizes like 28,28"))?
+                .split(',')
+                .map(|s| {
+                    number::<usize>(
+                        s.trim(),
+                        "--input-shape",
+                        "positive integers separated by commas",
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => {
+                return Err(Error::invalid(
+                    "--input-shape",
+                    "missing",
+                    "the per-sample input shape (or \"input_shape\" in the spec)",
+                ))
+            }
+        };
+        model.build(&shape)?;
+    }
+    print!("{}", model.summary()?);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(|s| s.as_str()) {
+        Some("fit") => fit(&args[1..]),
+        Some("summary") => summary(&args[1..]),
+        Some("datasets") => {
+            for n in data::BUILTIN {
+                println!("{n}");
+            }
+            Ok(())
+        }
+        Some("-h") | Some("--help") | Some("help") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(Error::unknown(
+            "command",
+            other,
+            &["fit", "summary", "datasets", "help"],
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_json_round_trip() {
+        let t = Tensor::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let v = json!([tensor_to_json(&t), [0.5, 0.25, 0.0]]);
+        let w = weights_from_json(&v.to_string()).unwrap();
+        assert_eq!(w[0], t);
+        assert_eq!(w[1].shape(), &[3]);
+        let e = weights_from_json("[[[1, 2], [3]]]")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rectangular"), "{e}");
+    }
+
+    #[test]
+    fn targets_are_one_hot_for_categorical() {
+        let y = Tensor::vector(vec![0.0, 2.0]);
+        let t = fit_targets(y, LossKind::CategoricalCrossentropy, 3, true).unwrap();
+        assert_eq!(t.data(), &[1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+        let y = Tensor::vector(vec![0.0, 2.0]);
+        let t = fit_targets(y, LossKind::SparseCategoricalCrossentropy, 3, true).unwrap();
+        assert_eq!(t.shape(), &[2, 1]);
+    }
+}

@@ -345,6 +345,7 @@ impl Callback for ReduceLROnPlateau {
 }
 
 type EpochFn = Box<dyn FnMut(usize, &Logs)>;
+type LogsFn = Box<dyn FnMut(&Logs)>;
 
 /// Callbacks from closures, as Keras's `LambdaCallback`.
 #[derive(Default)]
@@ -353,7 +354,7 @@ pub struct LambdaCallback {
     pub on_epoch_end: Option<EpochFn>,
     pub on_batch_end: Option<EpochFn>,
     pub on_train_begin: Option<Box<dyn FnMut()>>,
-    pub on_train_end: Option<Box<dyn FnMut(&Logs)>>,
+    pub on_train_end: Option<LogsFn>,
 }
 
 impl Callback for LambdaCallback {

@@ -47,7 +47,7 @@ pub const INITIALIZER_NAMES: &[&str] = &[
 
 /// `stddev` of a truncated (at two standard deviations) unit normal, which variance-scaling
 /// initializers divide by so the truncated draw keeps the intended variance.
-const TRUNCATION_CORRECTION: f32 = 0.879_625_66;
+const TRUNCATION_CORRECTION: f32 = 0.879_625_7;
 
 impl Initializer {
     /// Resolves a Keras name (`"glorot_uniform"` or `"GlorotUniform"`), with Keras's defaults.

@@ -172,14 +172,12 @@ impl Layer {
                     r.validate()?;
                 }
             }
-            Layer::Dropout(d) => {
-                if !(0.0..1.0).contains(&d.rate) {
-                    return Err(Error::invalid(
-                        format!("layers[{index}].rate"),
-                        d.rate,
-                        "a float in [0, 1)",
-                    ));
-                }
+            Layer::Dropout(d) if !(0.0..1.0).contains(&d.rate) => {
+                return Err(Error::invalid(
+                    format!("layers[{index}].rate"),
+                    d.rate,
+                    "a float in [0, 1)",
+                ));
             }
             _ => {}
         }

@@ -432,7 +432,7 @@ impl Loss {
                         tr[j] = t[j] * (1.0 - ls) + ls / k as f32;
                     }
                 }
-                categorical_row(tr, p, self.from_logits, g_store.as_deref_mut())
+                categorical_row(tr, p, self.from_logits, g_store)
             }
         };
         Ok(v)

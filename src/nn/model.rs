@@ -671,26 +671,22 @@ impl<B: Backend> Sequential<B> {
                         dy = dx;
                     }
                 }
-                Layer::Dropout(d) if training && d.rate > 0.0 => {
-                    if need_dx {
-                        let mut dx = self.backend.zeros(rows * in_w);
-                        self.backend.multiply(&dy, &s.masks[i], &mut dx);
-                        dy = dx;
-                    }
+                Layer::Dropout(d) if need_dx && training && d.rate > 0.0 => {
+                    let mut dx = self.backend.zeros(rows * in_w);
+                    self.backend.multiply(&dy, &s.masks[i], &mut dx);
+                    dy = dx;
                 }
-                Layer::Activation { activation, .. } => {
-                    if need_dx {
-                        let mut dx = self.backend.zeros(rows * in_w);
-                        self.backend.activation_backward(
-                            *activation,
-                            out_w,
-                            &s.acts[i],
-                            &s.acts[i + 1],
-                            &dy,
-                            &mut dx,
-                        );
-                        dy = dx;
-                    }
+                Layer::Activation { activation, .. } if need_dx => {
+                    let mut dx = self.backend.zeros(rows * in_w);
+                    self.backend.activation_backward(
+                        *activation,
+                        out_w,
+                        &s.acts[i],
+                        &s.acts[i + 1],
+                        &dy,
+                        &mut dx,
+                    );
+                    dy = dx;
                 }
                 _ => {}
             }
@@ -1070,7 +1066,7 @@ impl<B: Backend> Sequential<B> {
                 1 => progress(steps, steps, started, &logs, true),
                 2 => {
                     println!("Epoch {}/{}", epoch + 1, args.epochs);
-                    progress(steps, steps, started, &logs, true)
+                    epoch_line(steps, started, &logs)
                 }
                 _ => {}
             }
@@ -1355,18 +1351,12 @@ fn progress(done: usize, total: usize, started: Instant, logs: &Logs, finished: 
             step_time(per_step)
         )
     };
-    let mut keys: Vec<(&str, f32)> = logs.iter().collect();
-    keys.sort_by(|a, b| a.0.cmp(b.0));
-    let vals: Vec<String> = keys
-        .iter()
-        .map(|(k, v)| format!("{k}: {}", fmt_value(*v)))
-        .collect();
     let tw = total.to_string().len();
     let line = format!(
         "\r{done:>tw$}/{total} {}{} {time} - {}",
         "━".repeat(filled),
         "─".repeat(width - filled),
-        vals.join(" - ")
+        sorted_logs(logs)
     );
     let mut out = std::io::stdout();
     let _ = out.write_all(line.as_bytes());
@@ -1376,6 +1366,28 @@ fn progress(done: usize, total: usize, started: Instant, logs: &Logs, finished: 
     let _ = out.flush();
 }
 
+/// Keras 3's `verbose=2` line: `45/45 - 1s - 5ms/step - loss: 0.2345`.
+fn epoch_line(steps: usize, started: Instant, logs: &Logs) {
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{steps}/{steps} - {}s - {} - {}",
+        secs.round() as u64,
+        step_time(secs / steps.max(1) as f64),
+        sorted_logs(logs)
+    );
+}
+
+/// `name: value` pairs sorted by name, joined with " - ", as Keras's progress bar shows them.
+fn sorted_logs(logs: &Logs) -> String {
+    let mut keys: Vec<(&str, f32)> = logs.iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(b.0));
+    let vals: Vec<String> = keys
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", fmt_value(*v)))
+        .collect();
+    vals.join(" - ")
+}
+
 fn step_time(s: f64) -> String {
     if s >= 1.0 {
         format!("{}s/step", s.round() as u64)
@@ -1383,5 +1395,123 @@ fn step_time(s: f64) -> String {
         format!("{}ms/step", (s * 1e3).round() as u64)
     } else {
         format!("{}us/step", (s * 1e6).round() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::layers::{activation, flatten, Dense, Dropout};
+    use crate::nn::regularizers::Regularizer;
+
+    /// Loss (with penalties) of the model on one batch in training mode at a fixed step, so
+    /// dropout draws the same mask every time.
+    fn batch_loss(m: &mut Sequential, x: &Tensor, y: &Tensor) -> (f32, Vec<Vec<f32>>) {
+        let rows = x.rows();
+        let mut s = m.scratch(rows).unwrap();
+        s.acts[0] = x.data().to_vec();
+        m.forward(&mut s, rows, true, 3).unwrap();
+        let out = s.acts.len() - 1;
+        let mut dy = vec![0.0; s.acts[out].len()];
+        let loss = m.compiled().unwrap().loss.clone();
+        let l = loss
+            .batch(y.data(), &s.acts[out], rows, None, Some(&mut dy))
+            .unwrap();
+        let pen = m.backward(&mut s, rows, dy, true).unwrap();
+        (l + pen, s.grads.clone())
+    }
+
+    /// Finite differences over every weight of a model that uses every layer type.
+    #[test]
+    fn layer_gradients_match_finite_differences() {
+        let mut m = Sequential::new().seed(5);
+        m.add(flatten());
+        m.add(
+            Dense::new(5)
+                .activation(Activation::Tanh)
+                .kernel_regularizer(Regularizer::l1_l2(0.01, 0.02))
+                .bias_regularizer(Regularizer::l2(0.05))
+                .bias_initializer(crate::nn::initializers::Initializer::RandomNormal {
+                    stddev: 0.3,
+                }),
+        );
+        m.add(Dropout::new(0.3).seed(11));
+        m.add(Dense::new(4).use_bias(false));
+        m.add(activation(Activation::Elu));
+        m.add(Dense::new(3).activation(Activation::Softmax));
+        m.compile(
+            Optimizer::from_name("sgd").unwrap(),
+            Loss::from_name("categorical_crossentropy").unwrap(),
+            &[],
+        )
+        .unwrap();
+        let x = Tensor::new(
+            vec![4, 2, 3],
+            (0..24).map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0).collect(),
+        )
+        .unwrap();
+        let y = Tensor::new(
+            vec![4, 3],
+            vec![1., 0., 0., 0., 1., 0., 0., 0., 1., 0., 1., 0.],
+        )
+        .unwrap();
+        m.build(&[2, 3]).unwrap();
+        let (_, grads) = batch_loss(&mut m, &x, &y);
+        let weights = m.get_weights().unwrap();
+        assert_eq!(weights.len(), 5, "kernel+bias, kernel, kernel+bias");
+        let h = 1e-2f32;
+        for (p, w) in weights.iter().enumerate() {
+            for (j, &wj) in w.data().iter().enumerate() {
+                let mut wp = weights.clone();
+                wp[p].data_mut()[j] += h;
+                m.set_weights(&wp).unwrap();
+                let lp = batch_loss(&mut m, &x, &y).0 as f64;
+                wp[p].data_mut()[j] -= 2.0 * h;
+                m.set_weights(&wp).unwrap();
+                let lm = batch_loss(&mut m, &x, &y).0 as f64;
+                let fd = (lp - lm) / (2.0 * h as f64);
+                let g = grads[p][j] as f64;
+                // l1 has a kink at 0: skip weights sitting on it
+                if p == 0 && wj.abs() < 2.0 * h {
+                    continue;
+                }
+                assert!(
+                    (fd - g).abs() <= 2e-3 + 2e-2 * fd.abs(),
+                    "param {p}[{j}]: analytic {g} vs finite difference {fd}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn summary_matches_keras_layout() {
+        let mut m = Sequential::new();
+        m.add(flatten());
+        m.add(Dense::new(32).activation(Activation::Relu));
+        m.add(Dropout::new(0.25));
+        m.add(Dense::new(10).activation(Activation::Softmax));
+        m.build(&[28, 28]).unwrap();
+        let s = m.summary().unwrap();
+        assert!(s.starts_with("Model: \"sequential\"\n┏"), "{s}");
+        assert!(
+            s.contains(
+                "│ flatten (Flatten)               │ (None, 784)               │          0 │"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "│ dense (Dense)                   │ (None, 32)                │     25,120 │"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "│ dense_1 (Dense)                 │ (None, 10)                │        330 │"
+            ),
+            "{s}"
+        );
+        assert!(s.contains(" Total params: 25,450 (99.41 KB)\n"), "{s}");
+        assert!(s.contains(" Non-trainable params: 0 (0.00 B)\n"), "{s}");
     }
 }

@@ -32,7 +32,7 @@ impl Regularizer {
     }
 
     /// A regularizer by name with Keras's default factors (`"l1"`, `"l2"`: 0.01;
-    /// `"l1_l2"`: 0.01 each, as `keras.regularizers.get("l1_l2")` gives).
+    /// `"l1_l2"`: 0.01 each; Keras 3 itself refuses that string).
     pub fn parse(name: &str) -> Result<Self> {
         match normalize(name).as_str() {
             "l1" => Ok(Self::l1(0.01)),
