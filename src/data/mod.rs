@@ -232,6 +232,9 @@ pub fn shuffled(ds: &Dataset, seed: u64) -> Dataset {
     }
 }
 
+/// The fixed seed of the built-in digits' sample order (the same on every machine and run).
+pub const DIGITS_ORDER_SEED: u64 = 1797;
+
 /// Names accepted by [`builtin`].
 pub const BUILTIN: &[&str] = &[
     "circle",
@@ -250,13 +253,16 @@ pub const BUILTIN: &[&str] = &[
 ///   regression), `noise` in percent (0..=50, as on Playground's slider) and `seed`; x is
 ///   `[n, 2]`, y is `[n, 1]` (0/1 classes or regression values). See [`playground`].
 /// * `"digits"`: the 1,797 8x8 handwritten digits, x `[1797, 64]` scaled to `[0, 1]` (pixel counts
-///   divided by 16) and y the class ids `[1797, 1]`; `noise` and `seed` are ignored. See [`digits`].
+///   divided by 16) and y the class ids `[1797, 1]`; `noise` and `seed` are ignored. The samples
+///   come in one fixed shuffled order ([`DIGITS_ORDER_SEED`]): the raw file is grouped by
+///   writer, so Keras's `validation_split` (the last 20%) on the raw order would validate on
+///   writers never seen in training. Use [`digits::load_digits`] for the file's own order.
 pub fn builtin(name: &str, noise: f32, seed: u64) -> Result<Dataset> {
     if name == "digits" {
         let raw = digits::load_digits()?;
         let scaled: Vec<f32> = raw.x.data().iter().map(|v| v / 16.0).collect();
         let x = Tensor::new(raw.x.shape().to_vec(), scaled)?;
-        return Dataset::new(x, raw.y);
+        return Ok(shuffled(&Dataset::new(x, raw.y)?, DIGITS_ORDER_SEED));
     }
     if !BUILTIN.contains(&name) {
         return Err(Error::unknown("dataset", name, BUILTIN));

@@ -1,0 +1,141 @@
+//! The `tunelab` command line, run as a user would: the guide's model on the built-in digits,
+//! JSON output, `--initial-weights`, `summary`, and clear errors for bad input.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn tunelab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tunelab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run tunelab");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// The getting-started guide's model (Flatten, Dense relu with units in 32..512, Dense 10
+/// softmax, adam, categorical_crossentropy, accuracy) reaches 95% validation accuracy on digits.
+#[test]
+fn guide_model_learns_digits() {
+    let spec = write(
+        "guide.json",
+        r#"{"layers": [{"class_name": "Flatten", "config": {}},
+                       {"class_name": "Dense", "config": {"units": 128, "activation": "relu"}},
+                       {"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}}],
+            "compile": {"optimizer": "adam", "loss": "categorical_crossentropy", "metrics": ["accuracy"]}}"#,
+    );
+    let (code, out, err) = tunelab(&["fit", &spec, "--dataset", "digits", "--epochs", "20", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let val_acc: Vec<f64> = v["history"]["val_accuracy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(val_acc.len(), 20);
+    let last = *val_acc.last().unwrap();
+    assert!(last >= 0.95, "final val_accuracy {last} < 0.95: {val_acc:?}");
+    let loss: Vec<f64> = v["history"]["loss"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert!(loss[19] < loss[0] / 5.0, "loss did not fall: {loss:?}");
+    // weights: kernel 64x128, bias 128, kernel 128x10, bias 10
+    let w = v["weights"].as_array().unwrap();
+    assert_eq!(w.len(), 4);
+    assert_eq!(w[0].as_array().unwrap().len(), 64);
+    assert_eq!(w[0][0].as_array().unwrap().len(), 128);
+    assert_eq!(w[3].as_array().unwrap().len(), 10);
+    assert_eq!(v["device"], "cpu");
+}
+
+/// Training 2 epochs equals training 1 epoch, then 1 more from the printed weights (plain SGD
+/// keeps no state, and without shuffling the batches are the same).
+#[test]
+fn initial_weights_continue_training_exactly() {
+    let spec = write(
+        "sgd.json",
+        r#"{"layers": [{"class_name": "Dense", "config": {"units": 6, "activation": "tanh"}},
+                       {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}],
+            "compile": {"optimizer": {"class_name": "sgd", "config": {"learning_rate": 0.1}},
+                        "loss": "binary_crossentropy", "metrics": ["accuracy"]}}"#,
+    );
+    let common = ["--dataset", "xor", "--no-shuffle", "--json", "--seed", "3", "--batch-size", "16"];
+    let run = |epochs: &str, init: Option<&str>| -> Value {
+        let mut args = vec!["fit", spec.as_str(), "--epochs", epochs];
+        args.extend_from_slice(&common);
+        if let Some(i) = init {
+            args.extend_from_slice(&["--initial-weights", i]);
+        }
+        let (code, out, err) = tunelab(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let two = run("2", None);
+    let one = run("1", None);
+    let w1 = write("w1.json", &one.to_string());
+    let next = run("1", Some(&w1));
+    let flat = |v: &Value| -> Vec<f64> {
+        let mut out = Vec::new();
+        fn walk(v: &Value, out: &mut Vec<f64>) {
+            match v {
+                Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                Value::Number(n) => out.push(n.as_f64().unwrap()),
+                _ => {}
+            }
+        }
+        walk(v, &mut out);
+        out
+    };
+    let (a, b) = (flat(&two["weights"]), flat(&next["weights"]));
+    assert_eq!(a.len(), 2 * 6 + 6 + 6 + 1);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+    }
+    assert_ne!(flat(&one["weights"]), a, "the second epoch changed the weights");
+}
+
+#[test]
+fn summary_prints_the_keras_table() {
+    let (code, out, err) = tunelab(&["summary", "examples/digits.json", "--input-shape", "8,8"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("│ flatten (Flatten)               │ (None, 64)"), "{out}");
+    assert!(out.contains("│ dense (Dense)                   │ (None, 256)               │     16,640 │"), "{out}");
+    assert!(out.contains(" Total params: 19,210 (75.04 KB)"), "{out}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_not_a_crash() {
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["fit", "examples/digits.json", "--dataset", "mnist"], "unknown dataset `mnist`; valid dataset names are: circle, xor"),
+        (vec!["fit", "examples/digits.json", "--dataset", "digits", "--batch-size", "0"], "`batch_size`: 0 (allowed: an integer >= 1)"),
+        (vec!["fit", "examples/digits.json", "--dataset", "digits", "--validation-split", "1.5"], "`validation_split`: 1.5 (allowed: a float in [0, 1))"),
+        (vec!["fit", "missing.json", "--dataset", "digits"], "cannot read SPEC missing.json"),
+        (vec!["fit", "examples/digits.json", "--dataset", "digits", "--epoch", "3"], "unknown option `--epoch`"),
+        (vec!["fitt"], "unknown command `fitt`"),
+    ];
+    for (args, want) in cases {
+        let (code, _out, err) = tunelab(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: expected `{want}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let wide = write("wide.json", r#"{"input_shape": [64], "layers": [{"class_name": "Dense", "config": {"units": 1}}], "compile": {"loss": "mse"}}"#);
+    let (code, _, err) = tunelab(&["fit", &wide, "--dataset", "circle"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("shape mismatch in model input: expected (64,), got (2,)"), "{err}");
+    let bad = write("bad.json", r#"{"layers": [{"class_name": "Dense", "config": {"units": 4, "activation": "rleu"}}], "compile": {"loss": "mse"}}"#);
+    let (code, _, err) = tunelab(&["fit", &bad, "--dataset", "reg-plane"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown activation `rleu`; valid activation names are: linear, relu"), "{err}");
+}
