@@ -36,7 +36,15 @@ fn guide_model_learns_digits() {
                        {"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}}],
             "compile": {"optimizer": "adam", "loss": "categorical_crossentropy", "metrics": ["accuracy"]}}"#,
     );
-    let (code, out, err) = tunelab(&["fit", &spec, "--dataset", "digits", "--epochs", "20", "--json"]);
+    let (code, out, err) = tunelab(&[
+        "fit",
+        &spec,
+        "--dataset",
+        "digits",
+        "--epochs",
+        "20",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     let val_acc: Vec<f64> = v["history"]["val_accuracy"]
@@ -47,8 +55,16 @@ fn guide_model_learns_digits() {
         .collect();
     assert_eq!(val_acc.len(), 20);
     let last = *val_acc.last().unwrap();
-    assert!(last >= 0.95, "final val_accuracy {last} < 0.95: {val_acc:?}");
-    let loss: Vec<f64> = v["history"]["loss"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert!(
+        last >= 0.95,
+        "final val_accuracy {last} < 0.95: {val_acc:?}"
+    );
+    let loss: Vec<f64> = v["history"]["loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     assert!(loss[19] < loss[0] / 5.0, "loss did not fall: {loss:?}");
     // weights: kernel 64x128, bias 128, kernel 128x10, bias 10
     let w = v["weights"].as_array().unwrap();
@@ -70,7 +86,16 @@ fn initial_weights_continue_training_exactly() {
             "compile": {"optimizer": {"class_name": "sgd", "config": {"learning_rate": 0.1}},
                         "loss": "binary_crossentropy", "metrics": ["accuracy"]}}"#,
     );
-    let common = ["--dataset", "xor", "--no-shuffle", "--json", "--seed", "3", "--batch-size", "16"];
+    let common = [
+        "--dataset",
+        "xor",
+        "--no-shuffle",
+        "--json",
+        "--seed",
+        "3",
+        "--batch-size",
+        "16",
+    ];
     let run = |epochs: &str, init: Option<&str>| -> Value {
         let mut args = vec!["fit", spec.as_str(), "--epochs", epochs];
         args.extend_from_slice(&common);
@@ -102,26 +127,74 @@ fn initial_weights_continue_training_exactly() {
     for (x, y) in a.iter().zip(&b) {
         assert!((x - y).abs() < 1e-6, "{x} vs {y}");
     }
-    assert_ne!(flat(&one["weights"]), a, "the second epoch changed the weights");
+    assert_ne!(
+        flat(&one["weights"]),
+        a,
+        "the second epoch changed the weights"
+    );
 }
 
 #[test]
 fn summary_prints_the_keras_table() {
     let (code, out, err) = tunelab(&["summary", "examples/digits.json", "--input-shape", "8,8"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("│ flatten (Flatten)               │ (None, 64)"), "{out}");
-    assert!(out.contains("│ dense (Dense)                   │ (None, 256)               │     16,640 │"), "{out}");
+    assert!(
+        out.contains("│ flatten (Flatten)               │ (None, 64)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "│ dense (Dense)                   │ (None, 256)               │     16,640 │"
+        ),
+        "{out}"
+    );
     assert!(out.contains(" Total params: 19,210 (75.04 KB)"), "{out}");
 }
 
 #[test]
 fn bad_input_is_a_clear_error_not_a_crash() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["fit", "examples/digits.json", "--dataset", "mnist"], "unknown dataset `mnist`; valid dataset names are: circle, xor"),
-        (vec!["fit", "examples/digits.json", "--dataset", "digits", "--batch-size", "0"], "`batch_size`: 0 (allowed: an integer >= 1)"),
-        (vec!["fit", "examples/digits.json", "--dataset", "digits", "--validation-split", "1.5"], "`validation_split`: 1.5 (allowed: a float in [0, 1))"),
-        (vec!["fit", "missing.json", "--dataset", "digits"], "cannot read SPEC missing.json"),
-        (vec!["fit", "examples/digits.json", "--dataset", "digits", "--epoch", "3"], "unknown option `--epoch`"),
+        (
+            vec!["fit", "examples/digits.json", "--dataset", "mnist"],
+            "unknown dataset `mnist`; valid dataset names are: circle, xor",
+        ),
+        (
+            vec![
+                "fit",
+                "examples/digits.json",
+                "--dataset",
+                "digits",
+                "--batch-size",
+                "0",
+            ],
+            "`batch_size`: 0 (allowed: an integer >= 1)",
+        ),
+        (
+            vec![
+                "fit",
+                "examples/digits.json",
+                "--dataset",
+                "digits",
+                "--validation-split",
+                "1.5",
+            ],
+            "`validation_split`: 1.5 (allowed: a float in [0, 1))",
+        ),
+        (
+            vec!["fit", "missing.json", "--dataset", "digits"],
+            "cannot read SPEC missing.json",
+        ),
+        (
+            vec![
+                "fit",
+                "examples/digits.json",
+                "--dataset",
+                "digits",
+                "--epoch",
+                "3",
+            ],
+            "unknown option `--epoch`",
+        ),
         (vec!["fitt"], "unknown command `fitt`"),
     ];
     for (args, want) in cases {
@@ -130,12 +203,24 @@ fn bad_input_is_a_clear_error_not_a_crash() {
         assert!(err.contains(want), "{args:?}: expected `{want}` in: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    let wide = write("wide.json", r#"{"input_shape": [64], "layers": [{"class_name": "Dense", "config": {"units": 1}}], "compile": {"loss": "mse"}}"#);
+    let wide = write(
+        "wide.json",
+        r#"{"input_shape": [64], "layers": [{"class_name": "Dense", "config": {"units": 1}}], "compile": {"loss": "mse"}}"#,
+    );
     let (code, _, err) = tunelab(&["fit", &wide, "--dataset", "circle"]);
     assert_eq!(code, 2);
-    assert!(err.contains("shape mismatch in model input: expected (64,), got (2,)"), "{err}");
-    let bad = write("bad.json", r#"{"layers": [{"class_name": "Dense", "config": {"units": 4, "activation": "rleu"}}], "compile": {"loss": "mse"}}"#);
+    assert!(
+        err.contains("shape mismatch in model input: expected (64,), got (2,)"),
+        "{err}"
+    );
+    let bad = write(
+        "bad.json",
+        r#"{"layers": [{"class_name": "Dense", "config": {"units": 4, "activation": "rleu"}}], "compile": {"loss": "mse"}}"#,
+    );
     let (code, _, err) = tunelab(&["fit", &bad, "--dataset", "reg-plane"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown activation `rleu`; valid activation names are: linear, relu"), "{err}");
+    assert!(
+        err.contains("unknown activation `rleu`; valid activation names are: linear, relu"),
+        "{err}"
+    );
 }
