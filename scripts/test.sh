@@ -24,8 +24,8 @@ cargo fmt --all -- --check
 step "clippy (native, all targets)"
 cargo clippy --all-targets -- -D warnings
 
-step "clippy (wasm32-unknown-unknown, library)"
-cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32-unknown-unknown, all targets)"
+cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 step "build the library for wasm32-unknown-unknown"
 RUSTFLAGS="-D warnings -C target-feature=+simd128" cargo build --lib --release --target wasm32-unknown-unknown

@@ -436,3 +436,35 @@ fn bad_input_gives_errors_that_name_the_problem() {
     d.add(Dropout::new(1.0));
     assert!(err(d.build(&[2])).contains("`layers[0].rate`: 1"));
 }
+
+#[test]
+fn repeated_metric_names_get_keras_suffixes() {
+    let (x, y) = xor_data();
+    let mut m = Sequential::new();
+    m.add(Dense::new(1).activation(Activation::Sigmoid));
+    m.compile_full(
+        Optimizer::from_name("sgd").unwrap(),
+        Loss::from_name("binary_crossentropy").unwrap(),
+        &["mae", "mae", "acc"],
+        &["mae", "auc"],
+        Vec::new(),
+    )
+    .unwrap();
+    let h = m.fit(&x, &y, &quiet(1), &mut []).unwrap();
+    assert_eq!(
+        h.keys(),
+        ["loss", "mae", "mae_1", "acc", "weighted_mae", "auc"]
+    );
+    assert_eq!(h.get("mae"), h.get("mae_1"));
+}
+
+#[test]
+fn absurd_layer_sizes_are_refused_before_allocating() {
+    let mut m = Sequential::new();
+    m.add(Dense::new(1 << 20));
+    let e = err(m.build(&[1 << 12]));
+    assert!(
+        e.contains("`layers[0].units`: 1048576") && e.contains("at most 65536 units"),
+        "{e}"
+    );
+}

@@ -109,6 +109,10 @@ impl Evaluation {
     }
 }
 
+/// The largest kernel one Dense layer may have (256 Mi weights, 1 GiB of f32): beyond it a
+/// typo in `units` would exhaust memory instead of giving an error.
+pub const MAX_LAYER_PARAMS: usize = 1 << 28;
+
 /// Weights and shapes once the input width is known.
 struct Built<B: Backend> {
     /// Per-sample input shape.
@@ -409,6 +413,16 @@ impl<B: Backend> Sequential<B> {
                             format!("layers[{i}] (Dense) input"),
                             format!("per-sample shape {input_shape:?}"),
                             "a flat input: add a Flatten layer before the first Dense layer",
+                        ));
+                    }
+                    if width.saturating_mul(d.units) > MAX_LAYER_PARAMS {
+                        return Err(Error::invalid(
+                            format!("layers[{i}].units"),
+                            d.units,
+                            format!(
+                                "at most {} units for {width} inputs (a kernel of at most {MAX_LAYER_PARAMS} weights)",
+                                MAX_LAYER_PARAMS / width.max(1)
+                            ),
                         ));
                     }
                     let k = d
@@ -723,27 +737,41 @@ impl<B: Backend> Sequential<B> {
     fn metric_set(&self, y: &Tensor, out_w: usize) -> Result<MetricSet> {
         let c = self.compiled()?;
         let y_pred_shape = [y.rows(), out_w];
-        let mut names = Vec::new();
+        // Keras's log keys: the name as given; a repeat within one list becomes name_1,
+        // name_2, ...; a weighted metric whose name an unweighted one took becomes weighted_<name>.
+        fn dedupe(name: &str, taken: &[String]) -> String {
+            let mut k = 0;
+            let mut candidate = name.to_string();
+            while taken.contains(&candidate) {
+                k += 1;
+                candidate = format!("{name}_{k}");
+            }
+            candidate
+        }
+        let mut names: Vec<String> = Vec::new();
         let mut plain = Vec::new();
         for m in &c.metrics {
             plain.push(get_metric(m, y.shape(), &y_pred_shape)?);
-            names.push(m.clone());
+            names.push(dedupe(m, &names));
         }
         for m in &c.custom {
             let mut fresh = m.boxed_clone();
             fresh.reset_state();
-            names.push(fresh.name().to_string());
+            names.push(dedupe(fresh.name(), &names));
             plain.push(fresh);
         }
+        let plain_names = names.clone();
+        let mut weighted_names: Vec<String> = Vec::new();
         let mut weighted = Vec::new();
         for m in &c.weighted_metrics {
             weighted.push(get_metric(m, y.shape(), &y_pred_shape)?);
-            // Keras prefixes a weighted metric whose name an unweighted one already uses.
-            if names.contains(m) {
-                names.push(format!("weighted_{m}"));
+            let own = dedupe(m, &weighted_names);
+            weighted_names.push(own.clone());
+            names.push(if plain_names.contains(&own) {
+                format!("weighted_{own}")
             } else {
-                names.push(m.clone());
-            }
+                own
+            });
         }
         Ok(MetricSet {
             plain,
