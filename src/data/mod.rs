@@ -418,8 +418,17 @@ mod tests {
         assert_eq!(d.y.shape(), &[1797, 1]);
         assert!(d.x.data().iter().all(|&v| (0.0..=1.0).contains(&v)));
         assert_eq!(d.x.data().iter().cloned().fold(0.0, f32::max), 1.0);
-        // First pixel row of the first digit: 0 0 5 13 9 1 0 0.
-        assert_eq!(&d.x.row(0)[..4], &[0.0, 0.0, 5.0 / 16.0, 13.0 / 16.0]);
+        // The same samples as the file, in the fixed shuffled order: same label counts, and
+        // the file's first digit (pixels 0 0 5 13 ...) is somewhere in it.
+        let raw = digits::load_digits().unwrap();
+        let count = |y: &Tensor, c: f32| y.data().iter().filter(|&&v| v == c).count();
+        for c in 0..10 {
+            assert_eq!(count(&d.y, c as f32), count(&raw.y, c as f32));
+        }
+        let first: Vec<f32> = raw.x.row(0).iter().map(|v| v / 16.0).collect();
+        assert!((0..d.len()).any(|i| d.x.row(i) == first.as_slice()));
+        assert_ne!(d.x.row(0), first.as_slice(), "shuffled, not the file's order");
+        assert_eq!(builtin("digits", 0.0, 9).unwrap(), d, "the order does not depend on seed");
         let c = builtin("circle", 0.0, 1).unwrap();
         assert_eq!(c.x.shape(), &[500, 2]);
         let r = builtin("reg-gauss", 10.0, 1).unwrap();
