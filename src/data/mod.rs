@@ -427,8 +427,16 @@ mod tests {
         }
         let first: Vec<f32> = raw.x.row(0).iter().map(|v| v / 16.0).collect();
         assert!((0..d.len()).any(|i| d.x.row(i) == first.as_slice()));
-        assert_ne!(d.x.row(0), first.as_slice(), "shuffled, not the file's order");
-        assert_eq!(builtin("digits", 0.0, 9).unwrap(), d, "the order does not depend on seed");
+        assert_ne!(
+            d.x.row(0),
+            first.as_slice(),
+            "shuffled, not the file's order"
+        );
+        assert_eq!(
+            builtin("digits", 0.0, 9).unwrap(),
+            d,
+            "the order does not depend on seed"
+        );
         let c = builtin("circle", 0.0, 1).unwrap();
         assert_eq!(c.x.shape(), &[500, 2]);
         let r = builtin("reg-gauss", 10.0, 1).unwrap();
