@@ -198,6 +198,10 @@ struct Scratch<B: Backend> {
     /// Pre-activations of Dense layers.
     pre: Vec<B::Buf>,
     masks: Vec<B::Buf>,
+    /// dacts[i] is the loss gradient with respect to acts[i] (allocated where needed).
+    dacts: Vec<B::Buf>,
+    /// Gradients with respect to Dense pre-activations.
+    dz: Vec<B::Buf>,
     grads: Vec<B::Buf>,
 }
 
@@ -565,11 +569,24 @@ impl<B: Backend> Sequential<B> {
             .iter()
             .map(|p| self.backend.zeros(self.backend.len(p)))
             .collect();
+        let first_param_layer = b.slots.iter().position(|s| s.is_some()).unwrap_or(0);
+        let mut dacts = Vec::new();
+        for i in 0..=self.layers.len() {
+            let w = if i == 0 { in_w } else { b.widths[i - 1] };
+            dacts.push(if i > first_param_layer {
+                self.backend.zeros(rows * w)
+            } else {
+                self.backend.zeros(0)
+            });
+        }
+        let dz = pre.clone();
         Ok(Scratch {
             rows,
             acts,
             pre,
             masks,
+            dacts,
+            dz,
             grads,
         })
     }
@@ -611,15 +628,10 @@ impl<B: Backend> Sequential<B> {
         Ok(())
     }
 
-    /// Gradients of the loss (gradient `dy` at the output) into `s.grads`; adds the
-    /// regularization penalties' gradients and returns the penalty.
-    fn backward(
-        &self,
-        s: &mut Scratch<B>,
-        rows: usize,
-        mut dy: B::Buf,
-        training: bool,
-    ) -> Result<f32> {
+    /// Gradients of the loss into `s.grads`, starting from the gradient at the output that the
+    /// caller left in `s.dacts[L]`; adds the regularization penalties' gradients and returns
+    /// the penalty. Uses only the scratch buffers: no allocation per batch.
+    fn backward(&self, s: &mut Scratch<B>, rows: usize, training: bool) -> Result<f32> {
         let b = self.built()?;
         let first_param_layer = b.slots.iter().position(|s| s.is_some()).unwrap_or(0);
         let mut penalty = 0.0;
@@ -631,19 +643,21 @@ impl<B: Backend> Sequential<B> {
                 b.widths[i - 1]
             };
             let need_dx = i > first_param_layer;
-            let layer = &self.layers[i];
-            match layer {
+            let (lo, hi) = s.dacts.split_at_mut(i + 1);
+            let (dx, dy) = (&mut lo[i], &hi[0]);
+            let mut pass_through = false;
+            match &self.layers[i] {
                 Layer::Dense(d) => {
                     let (k, bias) =
                         b.slots[i].ok_or_else(|| Error::state("dense layer without weights"))?;
-                    let mut dz = self.backend.zeros(rows * out_w);
+                    let dz = &mut s.dz[i];
                     self.backend.activation_backward(
                         d.activation,
                         out_w,
                         &s.pre[i],
                         &s.acts[i + 1],
-                        &dy,
-                        &mut dz,
+                        dy,
+                        dz,
                     );
                     self.backend.matmul(
                         in_w,
@@ -651,7 +665,7 @@ impl<B: Backend> Sequential<B> {
                         rows,
                         &s.acts[i],
                         true,
-                        &dz,
+                        dz,
                         false,
                         0.0,
                         &mut s.grads[k],
@@ -662,7 +676,7 @@ impl<B: Backend> Sequential<B> {
                             .regularize(r, &b.params[k], Some(&mut s.grads[k]));
                     }
                     if let Some(bi) = bias {
-                        self.backend.column_sums(rows, out_w, &dz, &mut s.grads[bi]);
+                        self.backend.column_sums(rows, out_w, dz, &mut s.grads[bi]);
                         if let Some(r) = &d.bias_regularizer {
                             penalty +=
                                 self.backend
@@ -670,39 +684,37 @@ impl<B: Backend> Sequential<B> {
                         }
                     }
                     if need_dx {
-                        let mut dx = self.backend.zeros(rows * in_w);
                         self.backend.matmul(
                             rows,
                             in_w,
                             out_w,
-                            &dz,
+                            dz,
                             false,
                             &b.params[k],
                             true,
                             0.0,
-                            &mut dx,
+                            dx,
                         );
-                        dy = dx;
                     }
                 }
                 Layer::Dropout(d) if need_dx && training && d.rate > 0.0 => {
-                    let mut dx = self.backend.zeros(rows * in_w);
-                    self.backend.multiply(&dy, &s.masks[i], &mut dx);
-                    dy = dx;
+                    self.backend.multiply(dy, &s.masks[i], dx);
                 }
                 Layer::Activation { activation, .. } if need_dx => {
-                    let mut dx = self.backend.zeros(rows * in_w);
                     self.backend.activation_backward(
                         *activation,
                         out_w,
                         &s.acts[i],
                         &s.acts[i + 1],
-                        &dy,
-                        &mut dx,
+                        dy,
+                        dx,
                     );
-                    dy = dx;
                 }
-                _ => {}
+                _ => pass_through = need_dx,
+            }
+            if pass_through {
+                // Flatten and inactive dropout: the gradient goes through unchanged.
+                s.dacts.swap(i, i + 1);
             }
             if !need_dx {
                 break;
@@ -848,16 +860,20 @@ impl<B: Backend> Sequential<B> {
         rows: usize,
         y_true: &B::Buf,
         w: Option<&B::Buf>,
-    ) -> Result<(f32, B::Buf)> {
+    ) -> Result<f32> {
         let step = self.compiled()?.iterations;
         self.forward(s, rows, true, step)?;
         let out = s.acts.len() - 1;
-        let mut dy = self.backend.zeros(self.backend.len(&s.acts[out]));
         let c = self.compiled()?;
-        let loss = self
-            .backend
-            .loss(&c.loss, rows, y_true, &s.acts[out], w, Some(&mut dy))?;
-        let penalty = self.backward(s, rows, dy, true)?;
+        let loss = self.backend.loss(
+            &c.loss,
+            rows,
+            y_true,
+            &s.acts[out],
+            w,
+            Some(&mut s.dacts[out]),
+        )?;
+        let penalty = self.backward(s, rows, true)?;
         let backend = self.backend.clone();
         let b = self
             .built
@@ -883,7 +899,7 @@ impl<B: Backend> Sequential<B> {
         backend.apply_gradients(&c.optimizer, &info, &mut b.params, &mut s.grads, opt_state);
         c.u_product = info.u_product_t;
         c.iterations += 1;
-        Ok((loss + penalty, s.acts[out].clone()))
+        Ok(loss + penalty)
     }
 
     /// Per-sample weights from sample_weight and class_weight (None when neither is given).
@@ -968,35 +984,34 @@ impl<B: Backend> Sequential<B> {
                 format!("an epoch index <= epochs ({})", args.epochs),
             ));
         }
-        // Validation data: given, or the last fraction of x/y before shuffling.
-        let (x, y, sw, val) = if let Some(v) = &args.validation_data {
-            (
-                x.clone(),
-                y.clone(),
-                args.sample_weight.clone(),
-                Some(v.clone()),
-            )
-        } else if args.validation_split > 0.0 {
-            let ds = Dataset::new(x.clone(), y.clone())?;
-            let (train, valid) = data::split_validation(&ds, args.validation_split)?;
-            let n_train = train.x.rows();
-            Self::check_weights(args.sample_weight.as_deref(), x.rows(), "sample_weight")?;
-            let sw = args.sample_weight.as_ref().map(|w| w[..n_train].to_vec());
-            (
-                train.x,
-                train.y,
-                sw,
-                Some(ValidationData {
-                    x: valid.x,
-                    y: valid.y,
-                    sample_weight: None,
-                }),
-            )
-        } else {
-            (x.clone(), y.clone(), args.sample_weight.clone(), None)
-        };
-        self.check_xy(&x, &y, "training")?;
-        if let Some(v) = &val {
+        // Validation data: given, or the last fraction of x/y (and of sample_weight) before
+        // shuffling. Borrowed where possible: a fit never copies the caller's arrays.
+        let split: Option<(Dataset, ValidationData)>;
+        let (x, y, sw, val): (&Tensor, &Tensor, Option<&[f32]>, Option<&ValidationData>) =
+            if let Some(v) = &args.validation_data {
+                (x, y, args.sample_weight.as_deref(), Some(v))
+            } else if args.validation_split > 0.0 {
+                let ds = Dataset::new(x.clone(), y.clone())?;
+                let (train, valid) = data::split_validation(&ds, args.validation_split)?;
+                let n_train = train.x.rows();
+                Self::check_weights(args.sample_weight.as_deref(), x.rows(), "sample_weight")?;
+                let val_w = args.sample_weight.as_ref().map(|w| w[n_train..].to_vec());
+                split = Some((
+                    train,
+                    ValidationData {
+                        x: valid.x,
+                        y: valid.y,
+                        sample_weight: val_w,
+                    },
+                ));
+                let (train, v) = split.as_ref().ok_or_else(|| Error::state("split"))?;
+                let sw = args.sample_weight.as_deref().map(|w| &w[..n_train]);
+                (&train.x, &train.y, sw, Some(v))
+            } else {
+                (x, y, args.sample_weight.as_deref(), None)
+            };
+        self.check_xy(x, y, "training")?;
+        if let Some(v) = val {
             self.check_xy(&v.x, &v.y, "validation")?;
             Self::check_weights(
                 v.sample_weight.as_deref(),
@@ -1004,9 +1019,9 @@ impl<B: Backend> Sequential<B> {
                 "validation sample_weight",
             )?;
         }
-        let weights = Self::combined_weights(&y, sw.as_deref(), args.class_weight.as_ref())?;
+        let weights = Self::combined_weights(y, sw, args.class_weight.as_ref())?;
         let out_w = self.output_width()?;
-        let mut metrics = self.metric_set(&y, out_w)?;
+        let mut metrics = self.metric_set(y, out_w)?;
         let n = x.rows();
         let in_w = x.cols();
         let steps = args.steps_per_epoch.unwrap_or(n.div_ceil(bs));
@@ -1056,9 +1071,13 @@ impl<B: Backend> Sequential<B> {
                 let y_dev = self.backend.upload(yb.data());
                 let w_dev = wb.as_ref().map(|w| self.backend.upload(w));
                 let result = self.train_step(&mut s, rows, &y_dev, w_dev.as_ref());
+                let yp = s
+                    .acts
+                    .last()
+                    .map(|a| self.backend.read(a))
+                    .unwrap_or_default();
                 self.scratch = Some(s);
-                let (loss, y_pred) = result?;
-                let yp = self.backend.read(&y_pred);
+                let loss = result?;
                 metrics.update(loss, yb.data(), &yp, rows, wb.as_deref())?;
                 batch_logs = metrics.logs("");
                 for cb in callbacks.iter_mut() {
@@ -1221,9 +1240,14 @@ impl<B: Backend> Sequential<B> {
         let y_dev = self.backend.upload(y.data());
         let w_dev = w.as_ref().map(|w| self.backend.upload(w));
         let r = self.train_step(&mut s, rows, &y_dev, w_dev.as_ref());
+        let yp = s
+            .acts
+            .last()
+            .map(|a| self.backend.read(a))
+            .unwrap_or_default();
         self.scratch = Some(s);
-        let (loss, yp) = r?;
-        metrics.update(loss, y.data(), &self.backend.read(&yp), rows, w.as_deref())?;
+        let loss = r?;
+        metrics.update(loss, y.data(), &yp, rows, w.as_deref())?;
         Ok(Evaluation::shape(metrics.logs(""), return_dict))
     }
 
@@ -1440,12 +1464,11 @@ mod tests {
         s.acts[0] = x.data().to_vec();
         m.forward(&mut s, rows, true, 3).unwrap();
         let out = s.acts.len() - 1;
-        let mut dy = vec![0.0; s.acts[out].len()];
         let loss = m.compiled().unwrap().loss.clone();
         let l = loss
-            .batch(y.data(), &s.acts[out], rows, None, Some(&mut dy))
+            .batch(y.data(), &s.acts[out], rows, None, Some(&mut s.dacts[out]))
             .unwrap();
-        let pen = m.backward(&mut s, rows, dy, true).unwrap();
+        let pen = m.backward(&mut s, rows, true).unwrap();
         (l + pen, s.grads.clone())
     }
 
