@@ -33,6 +33,11 @@ pub enum Error {
     Parse(String),
     /// An operation that needs a compiled or built model was called too early.
     State(String),
+    /// Inside a tuner trial: this trial cannot succeed (oversized model, ...); mark it failed
+    /// without retrying (KerasTuner's `FailedTrialError`).
+    FailedTrial(String),
+    /// Inside a tuner trial: stop the whole search (KerasTuner's `FatalError`).
+    Fatal(String),
 }
 
 /// `Result` with tunelab's [`Error`].
@@ -125,6 +130,8 @@ impl fmt::Display for Error {
             Error::Io(m) => write!(f, "i/o error: {m}"),
             Error::Parse(m) => write!(f, "parse error: {m}"),
             Error::State(m) => write!(f, "{m}"),
+            Error::FailedTrial(m) => write!(f, "{m}"),
+            Error::Fatal(m) => write!(f, "{m}"),
         }
     }
 }

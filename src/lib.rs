@@ -8,9 +8,11 @@
 pub mod backend;
 pub mod data;
 pub mod error;
+pub mod hp;
 pub mod nn;
 pub mod spec;
 pub mod tensor;
+pub mod tuner;
 
 pub use error::{Error, Result};
 pub use tensor::Tensor;

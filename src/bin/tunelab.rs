@@ -1,5 +1,7 @@
 //! The `tunelab` command line: `tunelab fit SPEC ...` trains a model described as JSON on a
-//! built-in data set or on CSV / .npy files and prints Keras-style progress (or JSON).
+//! built-in data set or on CSV / .npy files and prints Keras-style progress (or JSON);
+//! `tunelab tune SPEC ...` searches the hyperparameters in the spec with KerasTuner's
+//! algorithms and prints its live display and results summary (or JSON).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -7,8 +9,13 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tunelab::data::{self, csv, npy, Dataset};
+use tunelab::hp::HyperParameters;
 use tunelab::nn::{FitArgs, LossKind, ValidationData};
-use tunelab::spec::ModelSpec;
+use tunelab::spec::{hyper, ModelSpec};
+use tunelab::tuner::{
+    Algorithm, FnHyperModel, GridSearch, Hyperband, Objective, ObjectiveSpec, OracleConfig,
+    RandomSearch, Tuner, TunerConfig,
+};
 use tunelab::{Error, Result, Tensor};
 
 const USAGE: &str = "\
@@ -19,6 +26,12 @@ USAGE:
               [--validation-split F | --validation-x VX --validation-y VY]
               [--epochs N] [--batch-size B] [--initial-weights W.json] [--seed S]
               [--noise PERCENT] [--no-shuffle] [--verbose 0|1|2] [--json]
+  tunelab tune SPEC.json (--dataset NAME | --x ... as for fit) [--validation-...]
+              [--tuner random|grid|hyperband] [--objective NAME[:min|max]] [--max-trials N]
+              [--executions-per-trial N] [--epochs N] [--max-epochs N] [--factor N]
+              [--hyperband-iterations N] [--batch-size B] [--directory D] [--project-name P]
+              [--overwrite] [--seed S] [--max-retries-per-trial N]
+              [--max-consecutive-failed-trials N] [--max-collisions N] [--csv FILE] [--json]
   tunelab summary SPEC.json [--input-shape D1,D2,...]
   tunelab datasets
 
@@ -47,6 +60,21 @@ struct FitOpts {
     shuffle: bool,
     verbose: Option<u8>,
     json: bool,
+    // tune only
+    tuner: String,
+    objective: Option<String>,
+    max_trials: Option<usize>,
+    executions_per_trial: usize,
+    max_epochs: usize,
+    factor: usize,
+    hyperband_iterations: Option<usize>,
+    directory: String,
+    project_name: String,
+    overwrite: bool,
+    max_retries_per_trial: usize,
+    max_consecutive_failed_trials: usize,
+    max_collisions: usize,
+    csv: Option<String>,
 }
 
 fn value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Result<&'a str> {
@@ -60,16 +88,108 @@ fn number<T: std::str::FromStr>(s: &str, flag: &str, what: &str) -> Result<T> {
     s.parse::<T>().map_err(|_| Error::invalid(flag, s, what))
 }
 
+const FIT_OPTIONS: &[&str] = &[
+    "--dataset",
+    "--x",
+    "--y",
+    "--label",
+    "--validation-split",
+    "--validation-x",
+    "--validation-y",
+    "--epochs",
+    "--batch-size",
+    "--initial-weights",
+    "--seed",
+    "--noise",
+    "--no-shuffle",
+    "--verbose",
+    "--json",
+];
+
+const TUNE_OPTIONS: &[&str] = &[
+    "--dataset",
+    "--x",
+    "--y",
+    "--label",
+    "--validation-split",
+    "--validation-x",
+    "--validation-y",
+    "--epochs",
+    "--batch-size",
+    "--seed",
+    "--noise",
+    "--no-shuffle",
+    "--json",
+    "--tuner",
+    "--objective",
+    "--max-trials",
+    "--executions-per-trial",
+    "--max-epochs",
+    "--factor",
+    "--hyperband-iterations",
+    "--directory",
+    "--project-name",
+    "--overwrite",
+    "--max-retries-per-trial",
+    "--max-consecutive-failed-trials",
+    "--max-collisions",
+    "--csv",
+];
+
 fn parse_fit(args: &[String]) -> Result<FitOpts> {
+    parse_opts(args, FIT_OPTIONS)
+}
+
+fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
     let mut o = FitOpts {
         epochs: 1,
         shuffle: true,
+        tuner: "random".into(),
+        executions_per_trial: 1,
+        max_epochs: 100,
+        factor: 3,
+        hyperband_iterations: Some(1),
+        directory: ".".into(),
+        project_name: "untitled_project".into(),
+        max_consecutive_failed_trials: 3,
+        max_collisions: 20,
         ..Default::default()
     };
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
+        if a.starts_with("--") && !allowed.contains(&a) {
+            return Err(Error::unknown("option", a, allowed));
+        }
         match a {
+            "--tuner" => o.tuner = value(args, &mut i, a)?.to_string(),
+            "--objective" => o.objective = Some(value(args, &mut i, a)?.to_string()),
+            "--max-trials" => {
+                o.max_trials = Some(number(value(args, &mut i, a)?, a, "an integer >= 1")?)
+            }
+            "--executions-per-trial" => {
+                o.executions_per_trial = number(value(args, &mut i, a)?, a, "an integer >= 1")?
+            }
+            "--max-epochs" => o.max_epochs = number(value(args, &mut i, a)?, a, "an integer >= 1")?,
+            "--factor" => o.factor = number(value(args, &mut i, a)?, a, "an integer >= 2")?,
+            "--hyperband-iterations" => {
+                o.hyperband_iterations =
+                    Some(number(value(args, &mut i, a)?, a, "an integer >= 1")?)
+            }
+            "--directory" => o.directory = value(args, &mut i, a)?.to_string(),
+            "--project-name" => o.project_name = value(args, &mut i, a)?.to_string(),
+            "--overwrite" => o.overwrite = true,
+            "--max-retries-per-trial" => {
+                o.max_retries_per_trial = number(value(args, &mut i, a)?, a, "an integer >= 0")?
+            }
+            "--max-consecutive-failed-trials" => {
+                o.max_consecutive_failed_trials =
+                    number(value(args, &mut i, a)?, a, "an integer >= 1")?
+            }
+            "--max-collisions" => {
+                o.max_collisions = number(value(args, &mut i, a)?, a, "an integer >= 0")?
+            }
+            "--csv" => o.csv = Some(value(args, &mut i, a)?.to_string()),
             "--dataset" => o.dataset = Some(value(args, &mut i, a)?.to_string()),
             "--x" => o.x = Some(value(args, &mut i, a)?.to_string()),
             "--y" => o.y = Some(value(args, &mut i, a)?.to_string()),
@@ -89,29 +209,6 @@ fn parse_fit(args: &[String]) -> Result<FitOpts> {
             "--no-shuffle" => o.shuffle = false,
             "--verbose" => o.verbose = Some(number(value(args, &mut i, a)?, a, "0, 1 or 2")?),
             "--json" => o.json = true,
-            s if s.starts_with("--") => {
-                return Err(Error::unknown(
-                    "option",
-                    s,
-                    &[
-                        "--dataset",
-                        "--x",
-                        "--y",
-                        "--label",
-                        "--validation-split",
-                        "--validation-x",
-                        "--validation-y",
-                        "--epochs",
-                        "--batch-size",
-                        "--initial-weights",
-                        "--seed",
-                        "--noise",
-                        "--no-shuffle",
-                        "--verbose",
-                        "--json",
-                    ],
-                ))
-            }
             s if o.spec.is_empty() => o.spec = s.to_string(),
             s => {
                 return Err(Error::invalid(
@@ -299,21 +396,22 @@ fn tensor_to_json(t: &Tensor) -> Value {
     }
 }
 
-fn fit(args: &[String]) -> Result<()> {
-    let o = parse_fit(args)?;
-    let text = std::fs::read_to_string(&o.spec)
-        .map_err(|e| Error::Io(format!("cannot read SPEC {}: {e}", o.spec)))?;
-    let spec = ModelSpec::parse(&text)?;
-    let compile = spec.compile.clone().ok_or_else(|| {
-        Error::invalid(
-            "compile",
-            "missing",
-            "a \"compile\" object with optimizer, loss and metrics",
-        )
-    })?;
-    let mut model = spec.build(o.seed)?;
-    let quiet = o.json;
+/// Training and validation data from the command line, targets shaped for the loss.
+struct Loaded {
+    x: Tensor,
+    y: Tensor,
+    validation_split: f32,
+    validation_data: Option<ValidationData>,
+}
 
+/// Reads --dataset or --x/--y (and the validation options). `out_units` and `loss` decide
+/// whether class ids get one-hot encoded.
+fn load_data(
+    o: &FitOpts,
+    loss: LossKind,
+    model: &mut tunelab::nn::Sequential,
+    quiet: bool,
+) -> Result<Loaded> {
     let (x, y, mut validation_split) = match (&o.dataset, &o.x) {
         (Some(name), None) => {
             let ds = data::builtin(name, o.noise, o.seed)?;
@@ -339,17 +437,18 @@ fn fit(args: &[String]) -> Result<()> {
         }
     };
     Dataset::new(x.clone(), y.clone())?;
-    model.build(&x.shape()[1..])?;
+    if !model.is_built() {
+        model.build(&x.shape()[1..])?;
+    }
     let out_units = model.output_width()?;
-    let y = fit_targets(y, compile.loss.kind, out_units, quiet)?;
-
+    let y = fit_targets(y, loss, out_units, quiet)?;
     let validation_data = match (&o.validation_x, &o.validation_y) {
         (Some(vx), vy) => {
             let (vx, vyv) = load_xy(vx, vy.as_deref(), o.label.as_deref(), "validation-")?;
             validation_split = None;
             Some(ValidationData {
                 x: vx,
-                y: fit_targets(vyv, compile.loss.kind, out_units, true)?,
+                y: fit_targets(vyv, loss, out_units, true)?,
                 sample_weight: None,
             })
         }
@@ -362,6 +461,31 @@ fn fit(args: &[String]) -> Result<()> {
         }
         (None, None) => None,
     };
+    Ok(Loaded {
+        x,
+        y,
+        validation_split: validation_split.unwrap_or(0.0),
+        validation_data,
+    })
+}
+
+fn read_spec(path: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::Io(format!("cannot read SPEC {path}: {e}")))
+}
+
+fn fit(args: &[String]) -> Result<()> {
+    let o = parse_fit(args)?;
+    let spec = ModelSpec::parse(&read_spec(&o.spec)?)?;
+    let compile = spec.compile.clone().ok_or_else(|| {
+        Error::invalid(
+            "compile",
+            "missing",
+            "a \"compile\" object with optimizer, loss and metrics",
+        )
+    })?;
+    let mut model = spec.build(o.seed)?;
+    let quiet = o.json;
+    let data = load_data(&o, compile.loss.kind, &mut model, quiet)?;
     if let Some(w) = &o.initial_weights {
         let text = std::fs::read_to_string(w)
             .map_err(|e| Error::Io(format!("cannot read --initial-weights {w}: {e}")))?;
@@ -383,13 +507,13 @@ fn fit(args: &[String]) -> Result<()> {
         epochs: o.epochs,
         batch_size: o.batch_size,
         verbose,
-        validation_split: validation_split.unwrap_or(0.0),
-        validation_data,
+        validation_split: data.validation_split,
+        validation_data: data.validation_data,
         shuffle: o.shuffle,
         seed: Some(o.seed),
         ..Default::default()
     };
-    let history = model.fit(&x, &y, &fit_args, &mut [])?;
+    let history = model.fit(&data.x, &data.y, &fit_args, &mut [])?;
     if o.json {
         let weights: Vec<Value> = model.get_weights()?.iter().map(tensor_to_json).collect();
         let out = json!({
@@ -399,6 +523,100 @@ fn fit(args: &[String]) -> Result<()> {
             "device": model.device(),
         });
         println!("{out}");
+    }
+    Ok(())
+}
+
+fn tune(args: &[String]) -> Result<()> {
+    let o = parse_opts(args, TUNE_OPTIONS)?;
+    let raw: Value = serde_json::from_str(&read_spec(&o.spec)?)
+        .map_err(|e| Error::parse(format!("model spec is not valid JSON: {e}")))?;
+    // The spec with every hp at its default: checks it and shapes the targets.
+    let mut defaults = HyperParameters::new();
+    let plain = hyper::resolve(&raw, &mut defaults)?;
+    let spec = ModelSpec::from_value(&plain)?;
+    let compile = spec.compile.clone().ok_or_else(|| {
+        Error::invalid(
+            "compile",
+            "missing",
+            "a \"compile\" object with optimizer, loss and metrics",
+        )
+    })?;
+    let mut probe = spec.build(o.seed)?;
+    let data = load_data(&o, compile.loss.kind, &mut probe, o.json)?;
+    let objective = match &o.objective {
+        Some(name) => ObjectiveSpec::Single(Objective::parse(name)?),
+        None => {
+            let has_val = data.validation_split > 0.0 || data.validation_data.is_some();
+            let name = if has_val { "val_loss" } else { "loss" };
+            ObjectiveSpec::Single(Objective::parse(name)?)
+        }
+    };
+    let algorithm: Box<dyn Algorithm> = match o.tuner.as_str() {
+        "random" | "random_search" | "RandomSearch" => Box::new(RandomSearch),
+        "grid" | "grid_search" | "GridSearch" => Box::new(GridSearch::new()),
+        "hyperband" | "Hyperband" => Box::new(Hyperband::new(
+            o.max_epochs,
+            o.factor,
+            o.hyperband_iterations,
+        )?),
+        other => {
+            return Err(Error::unknown(
+                "tuner",
+                other,
+                &["random", "grid", "hyperband"],
+            ))
+        }
+    };
+    let max_trials = match o.tuner.as_str() {
+        "random" | "random_search" | "RandomSearch" => Some(o.max_trials.unwrap_or(10)),
+        _ => o.max_trials,
+    };
+    let config = TunerConfig {
+        oracle: OracleConfig {
+            objective,
+            max_trials,
+            seed: o.seed,
+            max_retries_per_trial: o.max_retries_per_trial,
+            max_consecutive_failed_trials: o.max_consecutive_failed_trials,
+            max_collisions: o.max_collisions,
+        },
+        executions_per_trial: o.executions_per_trial,
+        max_model_size: None,
+        directory: Some(o.directory.clone().into()),
+        project_name: o.project_name.clone(),
+        overwrite: o.overwrite,
+        verbose: !o.json,
+    };
+    let seed = o.seed;
+    let hypermodel = FnHyperModel(move |hp: &mut HyperParameters| {
+        let plain = hyper::resolve(&raw, hp)?;
+        ModelSpec::from_value(&plain)?.build(seed)
+    });
+    let mut tuner = Tuner::new(algorithm, Box::new(hypermodel), None, config)?;
+    if !o.json {
+        println!("{}", tuner.search_space_summary());
+    }
+    let fit_args = FitArgs {
+        epochs: o.epochs,
+        batch_size: o.batch_size,
+        verbose: 0,
+        validation_split: data.validation_split,
+        validation_data: data.validation_data,
+        shuffle: o.shuffle,
+        seed: Some(o.seed),
+        ..Default::default()
+    };
+    let result = tuner.search(&data.x, &data.y, &fit_args);
+    if let Some(path) = &o.csv {
+        std::fs::write(path, tuner.trials_csv())
+            .map_err(|e| Error::Io(format!("cannot write --csv {path}: {e}")))?;
+    }
+    result?;
+    if o.json {
+        println!("{}", tuner.trials_json());
+    } else {
+        println!("{}", tuner.results_summary(10));
     }
     Ok(())
 }
@@ -444,6 +662,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(|s| s.as_str()) {
         Some("fit") => fit(&args[1..]),
         Some("summary") => summary(&args[1..]),
+        Some("tune") => tune(&args[1..]),
         Some("datasets") => {
             for n in data::BUILTIN {
                 println!("{n}");
@@ -457,7 +676,7 @@ fn main() -> ExitCode {
         Some(other) => Err(Error::unknown(
             "command",
             other,
-            &["fit", "summary", "datasets", "help"],
+            &["fit", "tune", "summary", "datasets", "help"],
         )),
     };
     match result {

@@ -18,6 +18,23 @@ pub trait ModelAccess {
     fn learning_rate(&self) -> f32;
     /// Changes the learning rate for the next steps.
     fn set_learning_rate(&mut self, lr: f32);
+    /// The optimizer's state (step count, learning rate, slots), so training can be resumed
+    /// exactly; `None` before the first step.
+    fn training_state(&self) -> Option<TrainingState> {
+        None
+    }
+}
+
+/// Everything besides the weights that an exact resume of training needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingState {
+    /// Optimizer steps taken (drives bias corrections and dropout masks).
+    pub iterations: u64,
+    pub learning_rate: f32,
+    /// Nadam's running momentum product.
+    pub u_product: f32,
+    /// Per variable (get_weights order), the optimizer's slots.
+    pub slots: Vec<Vec<Vec<f32>>>,
 }
 
 /// Hooks called by `fit`. Every method has an empty default.

@@ -16,7 +16,7 @@ pub mod regularizers;
 pub use activations::Activation;
 pub use callbacks::{
     BestWeights, Callback, EarlyStopping, LambdaCallback, Mode, ModelAccess, ReduceLROnPlateau,
-    TerminateOnNaN,
+    TerminateOnNaN, TrainingState,
 };
 pub use history::{History, Logs};
 pub use initializers::Initializer;

@@ -6,7 +6,7 @@ use crate::backend::{Backend, Cpu};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::nn::activations::Activation;
-use crate::nn::callbacks::{Callback, ModelAccess};
+use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
 use crate::nn::history::{History, Logs};
 use crate::nn::layers::Layer;
 use crate::nn::losses::Loss;
@@ -264,6 +264,67 @@ impl<B: Backend> Sequential<B> {
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
+    }
+
+    /// Changes the seed; a built model draws its weights again from the new seed.
+    pub fn set_seed(&mut self, seed: u64) -> Result<()> {
+        self.seed = seed;
+        if let Some(shape) = self.built.as_ref().map(|b| b.input_shape.clone()) {
+            self.built = None;
+            self.scratch = None;
+            self.build(&shape)?;
+        }
+        Ok(())
+    }
+
+    /// The optimizer's state (see [`TrainingState`]); `None` before the first step.
+    pub fn training_state(&self) -> Option<TrainingState> {
+        let c = self.compiled.as_ref()?;
+        let slots = c.opt_state.as_ref()?;
+        Some(TrainingState {
+            iterations: c.iterations,
+            learning_rate: c.learning_rate,
+            u_product: c.u_product,
+            slots: slots
+                .iter()
+                .map(|v| v.iter().map(|b| self.backend.read(b)).collect())
+                .collect(),
+        })
+    }
+
+    /// Restores [`Sequential::training_state`] into a built, compiled model of the same shape.
+    pub fn set_training_state(&mut self, state: &TrainingState) -> Result<()> {
+        let b = self.built()?;
+        let sizes: Vec<usize> = b.params.iter().map(|p| self.backend.len(p)).collect();
+        let c = self.compiled()?;
+        let per = c.optimizer.kind.slots();
+        if state.slots.len() != sizes.len()
+            || state
+                .slots
+                .iter()
+                .zip(&sizes)
+                .any(|(s, &n)| s.len() != per || s.iter().any(|v| v.len() != n))
+        {
+            return Err(Error::invalid(
+                "training state",
+                "slots of another shape",
+                format!("{per} slots per variable, shaped like the weights"),
+            ));
+        }
+        let slots = state
+            .slots
+            .iter()
+            .map(|v| v.iter().map(|x| self.backend.upload(x)).collect())
+            .collect();
+        let c = self
+            .compiled
+            .as_mut()
+            .ok_or_else(|| Error::state("model not compiled"))?;
+        c.iterations = state.iterations;
+        c.learning_rate = state.learning_rate;
+        c.u_product = state.u_product;
+        c.opt_state = Some(slots);
+        Ok(())
     }
 
     /// Declares the per-sample input shape (otherwise taken from the first data seen).
@@ -1029,6 +1090,13 @@ impl<B: Backend> Sequential<B> {
         let mut rng = StdRng::seed_from_u64(args.seed.unwrap_or(self.seed) ^ 0x5EED);
         let mut order: Vec<usize> = (0..n).collect();
         let mut cursor = n; // forces a (re)shuffle before the first batch
+        if args.shuffle && args.steps_per_epoch.is_none() {
+            // Replay the shuffles of the epochs before initial_epoch, so that resuming at
+            // epoch k sees the same batches as an uninterrupted run from epoch 0.
+            for _ in 0..args.initial_epoch {
+                order.shuffle(&mut rng);
+            }
+        }
         let mut history = History::default();
         self.stop = false;
         for cb in callbacks.iter_mut() {
@@ -1351,6 +1419,9 @@ impl<B: Backend> ModelAccess for Sequential<B> {
         if let Some(c) = &mut self.compiled {
             c.learning_rate = lr;
         }
+    }
+    fn training_state(&self) -> Option<TrainingState> {
+        Sequential::training_state(self)
     }
 }
 

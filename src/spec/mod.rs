@@ -2,6 +2,8 @@
 //! Keras's argument names) that the CLI, the web page, URLs and notebooks share. See
 //! `docs/model-spec.md` for the format. Parsing errors name the JSON path of the bad field.
 
+pub mod hyper;
+
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::nn::activations::Activation;

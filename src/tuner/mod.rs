@@ -1,0 +1,18 @@
+//! KerasTuner rebuilt: objectives, trials, the oracle with one algorithm per file
+//! (random, grid, Hyperband), the tuner's search loop with storage and resume, and reports.
+
+pub mod checkpoint;
+pub mod objective;
+pub mod oracle;
+pub mod oracles;
+pub mod storage;
+pub mod trial;
+#[allow(clippy::module_inception)]
+pub mod tuner;
+
+pub use objective::{Direction, Objective, ObjectiveSpec};
+pub use oracle::{Algorithm, Oracle, OracleConfig, Populate};
+pub use oracles::{GridSearch, Hyperband, RandomSearch};
+pub use storage::{DirStorage, MemoryStorage, Storage};
+pub use trial::{Trial, TrialStatus};
+pub use tuner::{FitResult, FnHyperModel, HyperModel, SearchData, Tuner, TunerConfig, TunerHooks};

@@ -1,0 +1,295 @@
+//! Hyperband (Li et al.), as KerasTuner runs it: brackets from the most aggressive down to
+//! plain random search; in bracket `b`, round 0 trains `size(b, 0)` random configurations for
+//! `epochs(b, 0)` epochs, and each later round promotes the best of the previous round into a
+//! new trial that loads its parent's best-epoch weights and trains on from
+//! `tuner/initial_epoch` to `tuner/epochs`. The schedule math is in small pure functions.
+
+use crate::error::{Error, Result};
+use crate::hp::Value as HpValue;
+use crate::tuner::objective::Direction;
+use crate::tuner::oracle::{Algorithm, Context, Populate};
+use crate::tuner::trial::{Trial, TrialStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Number of brackets: how many times `max_epochs` can be divided by `factor` while it stays
+/// at least `min_epochs` (1).
+pub fn num_brackets(max_epochs: usize, factor: usize) -> usize {
+    let mut epochs = max_epochs as f64;
+    let mut n = 0;
+    while epochs >= 1.0 {
+        epochs /= factor as f64;
+        n += 1;
+    }
+    n
+}
+
+/// Trials in round `round` of bracket `bracket`:
+/// `ceil(ceil(1 + log_factor(max_epochs)) / (bracket + 1) * factor^(bracket - round))`.
+pub fn size(max_epochs: usize, factor: usize, bracket: usize, round: usize) -> usize {
+    let end0 = (1.0 + (max_epochs as f64).ln() / (factor as f64).ln()).ceil();
+    let end = end0 / (bracket as f64 + 1.0);
+    (end * (factor as f64).powi(bracket as i32 - round as i32)).ceil() as usize
+}
+
+/// Epochs a trial of round `round` of bracket `bracket` trains to:
+/// `ceil(max_epochs / factor^(bracket - round))`.
+pub fn epochs(max_epochs: usize, factor: usize, bracket: usize, round: usize) -> usize {
+    (max_epochs as f64 / (factor as f64).powi(bracket as i32 - round as i32)).ceil() as usize
+}
+
+/// The whole schedule of one iteration: per bracket (most aggressive first), per round,
+/// (trials, epochs).
+pub fn schedule(max_epochs: usize, factor: usize) -> Vec<Vec<(usize, usize)>> {
+    (0..num_brackets(max_epochs, factor))
+        .rev()
+        .map(|b| {
+            (0..=b)
+                .map(|r| {
+                    (
+                        size(max_epochs, factor, b, r),
+                        epochs(max_epochs, factor, b, r),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct RoundEntry {
+    past_id: Option<String>,
+    id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Bracket {
+    bracket_num: usize,
+    rounds: Vec<Vec<RoundEntry>>,
+}
+
+/// The Hyperband algorithm.
+#[derive(Debug, Clone)]
+pub struct Hyperband {
+    pub max_epochs: usize,
+    pub factor: usize,
+    /// `None` for no limit on iterations.
+    pub hyperband_iterations: Option<usize>,
+    current_iteration: usize,
+    current_bracket: usize,
+    brackets: Vec<Bracket>,
+}
+
+impl Hyperband {
+    /// KerasTuner's defaults are max_epochs 100, factor 3, one iteration.
+    pub fn new(
+        max_epochs: usize,
+        factor: usize,
+        hyperband_iterations: Option<usize>,
+    ) -> Result<Self> {
+        if factor < 2 {
+            return Err(Error::invalid(
+                "factor",
+                factor,
+                "an integer >= 2 (factor needs to be a int larger than 1.)",
+            ));
+        }
+        if max_epochs == 0 {
+            return Err(Error::invalid("max_epochs", 0, "an integer >= 1"));
+        }
+        if hyperband_iterations == Some(0) {
+            return Err(Error::invalid("hyperband_iterations", 0, "an integer >= 1"));
+        }
+        let mut h = Hyperband {
+            max_epochs,
+            factor,
+            hyperband_iterations,
+            current_iteration: 0,
+            current_bracket: num_brackets(max_epochs, factor) - 1,
+            brackets: Vec::new(),
+        };
+        h.start_new_bracket();
+        Ok(h)
+    }
+
+    fn size(&self, b: usize, r: usize) -> usize {
+        size(self.max_epochs, self.factor, b, r)
+    }
+    fn epochs(&self, b: usize, r: usize) -> usize {
+        epochs(self.max_epochs, self.factor, b, r)
+    }
+
+    fn start_new_bracket(&mut self) {
+        self.brackets.push(Bracket {
+            bracket_num: self.current_bracket,
+            rounds: vec![Vec::new(); self.current_bracket + 1],
+        });
+    }
+
+    fn increment_bracket(&mut self) {
+        if self.current_bracket == 0 {
+            self.current_bracket = num_brackets(self.max_epochs, self.factor) - 1;
+            self.current_iteration += 1;
+        } else {
+            self.current_bracket -= 1;
+        }
+    }
+
+    fn remove_completed_brackets(&mut self) {
+        let (m, f) = (self.max_epochs, self.factor);
+        self.brackets.retain(|b| {
+            let last = b.rounds.len() - 1;
+            b.rounds[last].len() != size(m, f, b.bracket_num, last)
+        });
+    }
+
+    fn random_trial(
+        &mut self,
+        trial_id: &str,
+        bracket_index: usize,
+        ctx: &mut Context<'_>,
+    ) -> Populate {
+        let Some(mut values) = ctx.random_values() else {
+            return Populate::Stop;
+        };
+        let b = self.brackets[bracket_index].bracket_num;
+        values.set("tuner/epochs", HpValue::Int(self.epochs(b, 0) as i64));
+        values.set("tuner/initial_epoch", HpValue::Int(0));
+        values.set("tuner/bracket", HpValue::Int(self.current_bracket as i64));
+        values.set("tuner/round", HpValue::Int(0));
+        self.brackets[bracket_index].rounds[0].push(RoundEntry {
+            past_id: None,
+            id: trial_id.to_string(),
+        });
+        Populate::Values(values)
+    }
+}
+
+fn find<'a>(trials: &'a [Trial], id: &str) -> Option<&'a Trial> {
+    trials.iter().find(|t| t.trial_id == id)
+}
+
+impl Algorithm for Hyperband {
+    fn name(&self) -> &'static str {
+        "Hyperband"
+    }
+
+    fn populate_space(&mut self, trial_id: &str, ctx: &mut Context<'_>) -> Result<Populate> {
+        self.remove_completed_brackets();
+        let maximize = ctx.objective.direction() == Direction::Max;
+        for bi in 0..self.brackets.len() {
+            let b = self.brackets[bi].bracket_num;
+            if self.brackets[bi].rounds[0].len() < self.size(b, 0) {
+                return Ok(self.random_trial(trial_id, bi, ctx));
+            }
+            for r in 1..self.brackets[bi].rounds.len() {
+                let size = self.size(b, r);
+                let past_size = self.size(b, r - 1);
+                let round = &self.brackets[bi].rounds[r];
+                let past = &self.brackets[bi].rounds[r - 1];
+                let selected: Vec<&str> =
+                    round.iter().filter_map(|e| e.past_id.as_deref()).collect();
+                let mut candidates: Vec<&Trial> = past
+                    .iter()
+                    .filter(|e| !selected.contains(&e.id.as_str()))
+                    .filter_map(|e| find(ctx.trials, &e.id))
+                    .filter(|t| t.status == TrialStatus::Completed && t.score.is_some())
+                    .collect();
+                // Enough of the previous round has finished that the best of them would
+                // survive whatever the rest score.
+                if candidates.len() + size + round.len() > past_size {
+                    candidates.sort_by(|a, b| {
+                        let (x, y) = (a.score.unwrap_or(f64::NAN), b.score.unwrap_or(f64::NAN));
+                        if maximize {
+                            y.total_cmp(&x)
+                        } else {
+                            x.total_cmp(&y)
+                        }
+                    });
+                    let best = candidates[0];
+                    let mut values = best.hyperparameters.values();
+                    values.set("tuner/trial_id", HpValue::Str(best.trial_id.clone()));
+                    values.set("tuner/epochs", HpValue::Int(self.epochs(b, r) as i64));
+                    values.set(
+                        "tuner/initial_epoch",
+                        HpValue::Int(self.epochs(b, r - 1) as i64),
+                    );
+                    values.set("tuner/bracket", HpValue::Int(self.current_bracket as i64));
+                    values.set("tuner/round", HpValue::Int(r as i64));
+                    let past_id = best.trial_id.clone();
+                    self.brackets[bi].rounds[r].push(RoundEntry {
+                        past_id: Some(past_id),
+                        id: trial_id.to_string(),
+                    });
+                    return Ok(Populate::Values(values));
+                }
+            }
+        }
+        let last_iteration = self
+            .hyperband_iterations
+            .is_some_and(|n| self.current_iteration + 1 >= n);
+        if self.current_bracket == 0 && last_iteration {
+            return Ok(Populate::Stop);
+        }
+        self.increment_bracket();
+        self.start_new_bracket();
+        let last = self.brackets.len() - 1;
+        Ok(self.random_trial(trial_id, last, ctx))
+    }
+
+    fn state(&self) -> Value {
+        serde_json::json!({
+            "current_iteration": self.current_iteration,
+            "current_bracket": self.current_bracket,
+            "brackets": self.brackets,
+            "max_epochs": self.max_epochs,
+            "factor": self.factor,
+        })
+    }
+
+    fn set_state(&mut self, state: &Value) -> Result<()> {
+        let get = |k: &str| {
+            state
+                .get(k)
+                .ok_or_else(|| Error::parse(format!("oracle.json Hyperband state lacks `{k}`")))
+        };
+        self.current_iteration = get("current_iteration")?.as_u64().unwrap_or(0) as usize;
+        self.current_bracket = get("current_bracket")?.as_u64().unwrap_or(0) as usize;
+        self.brackets = serde_json::from_value(get("brackets")?.clone())
+            .map_err(|e| Error::parse(format!("oracle.json Hyperband brackets: {e}")))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_match_kerastuner_tables() {
+        assert_eq!(
+            schedule(100, 3),
+            vec![
+                vec![(98, 2), (33, 4), (11, 12), (4, 34), (2, 100)],
+                vec![(41, 4), (14, 12), (5, 34), (2, 100)],
+                vec![(18, 12), (6, 34), (2, 100)],
+                vec![(9, 34), (3, 100)],
+                vec![(6, 100)],
+            ]
+        );
+        let total: usize = schedule(100, 3).iter().flatten().map(|(n, _)| n).sum();
+        assert_eq!(total, 254);
+        assert_eq!(
+            schedule(10, 3),
+            vec![
+                vec![(12, 2), (4, 4), (2, 10)],
+                vec![(6, 4), (2, 10)],
+                vec![(4, 10)]
+            ]
+        );
+        let total: usize = schedule(10, 3).iter().flatten().map(|(n, _)| n).sum();
+        assert_eq!(total, 30);
+        assert_eq!(num_brackets(1, 3), 1);
+        assert!(Hyperband::new(10, 1, None).is_err());
+    }
+}

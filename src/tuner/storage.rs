@@ -1,0 +1,230 @@
+//! Where a search keeps its state: a `Storage` is a flat map from relative paths
+//! (`oracle.json`, `trial_03/trial.json`, ...) to bytes. `DirStorage` keeps KerasTuner's
+//! on-disk layout under `directory/project_name` and writes atomically (write a temporary file,
+//! then rename), so a kill at any moment leaves a loadable project. `MemoryStorage` serves
+//! tests; the browser will plug IndexedDB in behind the same trait.
+
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A place to keep a search's documents.
+pub trait Storage {
+    /// The bytes at `path`, or `None` when there is nothing there.
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
+    /// Replaces `path` with `data`, all or nothing.
+    fn write(&mut self, path: &str, data: &[u8]) -> Result<()>;
+    /// Paths directly or indirectly under `prefix` ("" for all).
+    fn list(&self, prefix: &str) -> Result<Vec<String>>;
+    /// Removes everything.
+    fn clear(&mut self) -> Result<()>;
+    /// Where the documents live, for messages ("my_dir/helloworld").
+    fn location(&self) -> String;
+}
+
+/// Documents in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStorage {
+    files: BTreeMap<String, Vec<u8>>,
+    /// Fails every write after this many (simulates a full disk in tests).
+    pub fail_after_writes: Option<usize>,
+    writes: usize,
+}
+
+impl MemoryStorage {
+    /// Empty storage.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.files.get(path).cloned())
+    }
+    fn write(&mut self, path: &str, data: &[u8]) -> Result<()> {
+        if let Some(limit) = self.fail_after_writes {
+            if self.writes >= limit {
+                return Err(Error::Io(format!(
+                    "cannot write {path}: storage is full (no space left)"
+                )));
+            }
+        }
+        self.writes += 1;
+        self.files.insert(path.to_string(), data.to_vec());
+        Ok(())
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        Ok(self
+            .files
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+    fn clear(&mut self) -> Result<()> {
+        self.files.clear();
+        Ok(())
+    }
+    fn location(&self) -> String {
+        "(memory)".to_string()
+    }
+}
+
+/// Documents in `directory/project_name` on disk.
+#[derive(Debug, Clone)]
+pub struct DirStorage {
+    root: PathBuf,
+    shown: String,
+}
+
+impl DirStorage {
+    /// Storage rooted at `directory/project_name` (created on first write).
+    pub fn new(directory: impl AsRef<Path>, project_name: &str) -> Result<Self> {
+        if project_name.is_empty()
+            || project_name.contains(['/', '\\'])
+            || project_name == ".."
+            || project_name == "."
+        {
+            return Err(Error::invalid(
+                "project_name",
+                project_name,
+                "a plain, non-empty folder name",
+            ));
+        }
+        let root = directory.as_ref().join(project_name);
+        Ok(DirStorage {
+            shown: format!("{}/{}", directory.as_ref().display(), project_name),
+            root,
+        })
+    }
+
+    fn path(&self, rel: &str) -> Result<PathBuf> {
+        if rel.is_empty()
+            || rel.starts_with('/')
+            || rel.split('/').any(|c| c == ".." || c.is_empty())
+        {
+            return Err(Error::invalid(
+                "storage path",
+                rel,
+                "a relative path inside the project",
+            ));
+        }
+        Ok(self.root.join(rel))
+    }
+}
+
+fn io(what: &str, p: &Path, e: std::io::Error) -> Error {
+    Error::Io(format!("cannot {what} {}: {e}", p.display()))
+}
+
+impl Storage for DirStorage {
+    fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let p = self.path(rel)?;
+        match std::fs::read(&p) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", &p, e)),
+        }
+    }
+    fn write(&mut self, rel: &str, data: &[u8]) -> Result<()> {
+        let p = self.path(rel)?;
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        // Write beside the target and rename over it: readers see the old or the new
+        // document, never half of one.
+        let tmp = p.with_extension(format!(
+            "{}.tmp",
+            p.extension().and_then(|e| e.to_str()).unwrap_or("")
+        ));
+        let result = (|| -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &p)
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io("write", &p, e));
+        }
+        Ok(())
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+            let entries = match std::fs::read_dir(dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let r = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if entry.file_type()?.is_dir() {
+                    walk(&entry.path(), &r, out)?;
+                } else if !name.ends_with(".tmp") {
+                    out.push(r);
+                }
+            }
+            Ok(())
+        }
+        walk(&self.root, "", &mut out).map_err(|e| io("list", &self.root, e))?;
+        out.retain(|p| p.starts_with(prefix));
+        out.sort();
+        Ok(out)
+    }
+    fn clear(&mut self) -> Result<()> {
+        match std::fs::remove_dir_all(&self.root) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io("remove", &self.root, e)),
+        }
+    }
+    fn location(&self) -> String {
+        self.shown.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exercise(s: &mut dyn Storage) {
+        s.write("oracle.json", b"{}").unwrap();
+        s.write("trial_00/trial.json", b"a").unwrap();
+        s.write("trial_00/trial.json", b"b").unwrap();
+        assert_eq!(s.read("trial_00/trial.json").unwrap().unwrap(), b"b");
+        assert_eq!(s.read("missing.json").unwrap(), None);
+        assert_eq!(s.list("trial_").unwrap(), vec!["trial_00/trial.json"]);
+        s.clear().unwrap();
+        assert!(s.list("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn memory_and_directory_behave_the_same() {
+        exercise(&mut MemoryStorage::new());
+        let dir = std::env::temp_dir().join(format!("tunelab-storage-{}", std::process::id()));
+        let mut d = DirStorage::new(&dir, "proj").unwrap();
+        exercise(&mut d);
+        assert!(d.write("../escape.json", b"x").is_err());
+        assert!(DirStorage::new(&dir, "a/b").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn full_storage_is_an_error_and_keeps_what_was_written() {
+        let mut m = MemoryStorage::new();
+        m.fail_after_writes = Some(1);
+        m.write("a", b"1").unwrap();
+        let e = m.write("b", b"2").unwrap_err().to_string();
+        assert!(e.contains("storage is full"), "{e}");
+        assert_eq!(m.read("a").unwrap().unwrap(), b"1");
+    }
+}

@@ -1,0 +1,1085 @@
+//! The Tuner: runs the search loop of KerasTuner (create a trial, build and fit the model
+//! `executions_per_trial` times, reduce the results to the objective, end the trial), keeps
+//! each trial's best-epoch weights, saves everything after every epoch so a killed search
+//! resumes where it stopped, and prints KerasTuner's texts.
+//!
+//! Where KerasTuner's users complain, tunelab does better: an interrupted trial continues
+//! from its last completed epoch (KerasTuner restarts it), summaries list only the
+//! hyperparameters a trial used, the duplicate-collision limit is a setting, and all trials
+//! export as CSV or JSON.
+
+use crate::error::{Error, Result};
+use crate::hp::{py_float, HyperParameters, Value as HpValue};
+use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
+use crate::nn::history::{History, Logs};
+use crate::nn::model::{FitArgs, Sequential};
+use crate::tensor::Tensor;
+use crate::tuner::checkpoint;
+use crate::tuner::objective::ObjectiveSpec;
+use crate::tuner::oracle::{Algorithm, Oracle, OracleConfig};
+use crate::tuner::storage::{DirStorage, MemoryStorage, Storage};
+use crate::tuner::trial::{Curves, Trial, TrialStatus};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// What a trial's fit (or a tuned function) returns: a number (the objective), named
+/// metrics, or a History (reduced to its best epoch by the objective).
+#[derive(Debug, Clone)]
+pub enum FitResult {
+    Value(f64),
+    Metrics(Vec<(String, f64)>),
+    History(History),
+}
+
+impl From<f64> for FitResult {
+    fn from(v: f64) -> Self {
+        FitResult::Value(v)
+    }
+}
+impl From<History> for FitResult {
+    fn from(h: History) -> Self {
+        FitResult::History(h)
+    }
+}
+
+/// Training data handed to every trial.
+pub struct SearchData<'a> {
+    pub x: &'a Tensor,
+    pub y: &'a Tensor,
+}
+
+/// KerasTuner's HyperModel: builds a compiled model from hyperparameters, and fits it (the
+/// default fit is `model.fit`; override it to tune fit arguments or preprocessing).
+pub trait HyperModel {
+    /// A compiled model for these hyperparameters.
+    fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential>;
+
+    /// Trains `model`; the default is `model.fit(x, y, args, callbacks)`.
+    fn fit(
+        &mut self,
+        _hp: &mut HyperParameters,
+        model: &mut Sequential,
+        data: &SearchData<'_>,
+        args: &FitArgs,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<FitResult> {
+        Ok(FitResult::History(
+            model.fit(data.x, data.y, args, callbacks)?,
+        ))
+    }
+
+    /// Declares hyperparameters up front (before any build).
+    fn declare_hyperparameters(&mut self, _hp: &mut HyperParameters) -> Result<()> {
+        Ok(())
+    }
+
+    /// When false, the hypermodel's own hps take their defaults and are not searched.
+    fn tunable(&self) -> bool {
+        true
+    }
+}
+
+/// A closure `|hp| -> Result<Sequential>` is a hypermodel.
+pub struct FnHyperModel<F>(pub F);
+
+impl<F: FnMut(&mut HyperParameters) -> Result<Sequential>> HyperModel for FnHyperModel<F> {
+    fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
+        (self.0)(hp)
+    }
+}
+
+/// Hooks around trials, epochs and batches (KerasTuner's `on_*` methods of a Tuner).
+#[allow(unused_variables)]
+pub trait TunerHooks {
+    fn on_trial_begin(&mut self, trial: &Trial) {}
+    fn on_trial_end(&mut self, trial: &Trial) {}
+    fn on_epoch_begin(&mut self, trial: &Trial, epoch: usize) {}
+    fn on_epoch_end(&mut self, trial: &Trial, epoch: usize, logs: &Logs) {}
+    fn on_batch_begin(&mut self, trial: &Trial, batch: usize) {}
+    fn on_batch_end(&mut self, trial: &Trial, batch: usize, logs: &Logs) {}
+}
+
+type RunFn = Box<dyn FnMut(&mut Trial) -> Result<FitResult>>;
+
+enum Runner {
+    Model(Box<dyn HyperModel>),
+    Function(RunFn),
+}
+
+/// Settings of a tuner beside the oracle's.
+#[derive(Debug, Clone)]
+pub struct TunerConfig {
+    pub oracle: OracleConfig,
+    pub executions_per_trial: usize,
+    /// Trials whose model has more parameters fail ("Oversized model").
+    pub max_model_size: Option<usize>,
+    /// `None` keeps the project in memory.
+    pub directory: Option<std::path::PathBuf>,
+    pub project_name: String,
+    pub overwrite: bool,
+    /// Print KerasTuner's live display.
+    pub verbose: bool,
+}
+
+impl Default for TunerConfig {
+    fn default() -> Self {
+        TunerConfig {
+            oracle: OracleConfig::default(),
+            executions_per_trial: 1,
+            max_model_size: None,
+            directory: None,
+            project_name: "untitled_project".to_string(),
+            overwrite: false,
+            verbose: false,
+        }
+    }
+}
+
+/// A search: an oracle, a hypermodel (or a function to tune), storage and hooks.
+pub struct Tuner {
+    pub oracle: Oracle,
+    storage: Box<dyn Storage>,
+    runner: Runner,
+    pub config: TunerConfig,
+    hooks: Vec<Box<dyn TunerHooks>>,
+    started: Option<Instant>,
+    output: String,
+}
+
+/// Seconds as KerasTuner's "00h 01m 51s".
+pub fn format_duration(secs: f64) -> String {
+    let s = secs.round().max(0.0) as u64;
+    format!("{:02}h {:02}m {:02}s", s / 3600, (s % 3600) / 60, s % 60)
+}
+
+/// Python's `f"{v:.5g}"` for the live display's numbers.
+pub fn format_g5(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "nan".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let exp = v.abs().log10().floor() as i32;
+    // Round to 5 significant digits first: rounding can carry into the next decade.
+    let sci = format!("{v:.4e}");
+    let (mant, e) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let e: i32 = e.parse().unwrap_or(exp);
+    if !(-4..5).contains(&e) {
+        let mant = mant.trim_end_matches('0').trim_end_matches('.');
+        let sign = if e < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", e.abs())
+    } else {
+        let decimals = (4 - e).max(0) as usize;
+        let s = format!("{v:.decimals$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    }
+}
+
+fn display_value(v: Option<&HpValue>) -> String {
+    match v {
+        None => "None".into(),
+        Some(HpValue::Int(i)) => format_g5(*i as f64),
+        Some(HpValue::Float(f)) => format_g5(*f),
+        Some(other) => {
+            let s = other.to_string();
+            if s.chars().count() > 18 {
+                format!("{}...", s.chars().take(15).collect::<String>())
+            } else {
+                s
+            }
+        }
+    }
+}
+
+impl Tuner {
+    fn with_runner(
+        algorithm: Box<dyn Algorithm>,
+        runner: Runner,
+        hyperparameters: HyperParameters,
+        config: TunerConfig,
+    ) -> Result<Self> {
+        if config.executions_per_trial == 0 {
+            return Err(Error::invalid("executions_per_trial", 0, "an integer >= 1"));
+        }
+        let storage: Box<dyn Storage> = match &config.directory {
+            Some(d) => Box::new(DirStorage::new(d, &config.project_name)?),
+            None => Box::new(MemoryStorage::new()),
+        };
+        let oracle = Oracle::new(config.oracle.clone(), algorithm, hyperparameters)?;
+        let mut t = Tuner {
+            oracle,
+            storage,
+            runner,
+            config,
+            hooks: Vec::new(),
+            started: None,
+            output: String::new(),
+        };
+        if t.config.overwrite {
+            t.storage.clear()?;
+        } else {
+            t.oracle.load(t.storage.as_ref())?;
+        }
+        t.populate_initial_space()?;
+        Ok(t)
+    }
+
+    /// A tuner over a hypermodel. `hyperparameters` may pre-declare or fix hps
+    /// (`allow_new_entries` / `tune_new_entries` on it apply).
+    pub fn new(
+        algorithm: Box<dyn Algorithm>,
+        hypermodel: Box<dyn HyperModel>,
+        hyperparameters: Option<HyperParameters>,
+        config: TunerConfig,
+    ) -> Result<Self> {
+        Self::with_runner(
+            algorithm,
+            Runner::Model(hypermodel),
+            hyperparameters.unwrap_or_default(),
+            config,
+        )
+    }
+
+    /// A tuner over any function of the trial (KerasTuner's overridden `run_trial`): it reads
+    /// its hyperparameters from `trial.hyperparameters` and returns a number or metrics.
+    pub fn from_fn(
+        algorithm: Box<dyn Algorithm>,
+        run_trial: impl FnMut(&mut Trial) -> Result<FitResult> + 'static,
+        hyperparameters: Option<HyperParameters>,
+        config: TunerConfig,
+    ) -> Result<Self> {
+        Self::with_runner(
+            algorithm,
+            Runner::Function(Box::new(run_trial)),
+            hyperparameters.unwrap_or_default(),
+            config,
+        )
+    }
+
+    /// Replaces the storage (e.g. a `MemoryStorage` with a write limit, or IndexedDB later)
+    /// and reloads the search from it.
+    pub fn set_storage(&mut self, storage: Box<dyn Storage>) -> Result<()> {
+        self.storage = storage;
+        if self.config.overwrite {
+            self.storage.clear()?;
+        } else {
+            self.oracle.load(self.storage.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// The storage, for inspection.
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
+    /// Adds hooks.
+    pub fn add_hooks(&mut self, hooks: Box<dyn TunerHooks>) {
+        self.hooks.push(hooks);
+    }
+
+    /// Everything the live display printed (also echoed to stdout when `verbose`).
+    pub fn output(&self) -> &str {
+        &self.output
+    }
+
+    fn say(&mut self, text: &str) {
+        if self.config.verbose {
+            println!("{text}");
+        }
+        self.output.push_str(text);
+        self.output.push('\n');
+    }
+
+    /// Registers the hypermodel's hps with their defaults (KerasTuner builds once before
+    /// searching so that `search_space_summary` shows the space).
+    fn populate_initial_space(&mut self) -> Result<()> {
+        if let Runner::Model(hm) = &mut self.runner {
+            let mut hp = self.oracle.hyperparameters.clone();
+            hm.declare_hyperparameters(&mut hp)?;
+            if hm.tunable() {
+                hm.build(&mut hp)?;
+            }
+            self.oracle.hyperparameters.merge(&hp, false);
+        }
+        Ok(())
+    }
+
+    /// KerasTuner's `search_space_summary()` text.
+    pub fn search_space_summary(&self) -> String {
+        self.oracle.hyperparameters.search_space_summary()
+    }
+
+    /// The project's location as shown in results_summary.
+    pub fn project_dir(&self) -> String {
+        self.storage.location()
+    }
+
+    /// Runs the search: trials until the oracle stops. `args` are passed to every fit.
+    pub fn search(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
+        self.started = Some(Instant::now());
+        self.oracle.save(self.storage.as_mut(), None)?;
+        loop {
+            let mut trial = self.oracle.create_trial()?;
+            match trial.status {
+                TrialStatus::Stopped => break,
+                TrialStatus::Idle => {
+                    // Sequential search: nothing else is running, so an idle oracle is done.
+                    break;
+                }
+                _ => {}
+            }
+            self.oracle
+                .save(self.storage.as_mut(), Some(&trial.trial_id))?;
+            self.display_trial_begin(&trial);
+            for h in &mut self.hooks {
+                h.on_trial_begin(&trial);
+            }
+            let t0 = Instant::now();
+            let result = self.run_trial(&mut trial, x, y, args);
+            trial.seconds += t0.elapsed().as_secs_f64();
+            match result {
+                Ok(results) => self.record_results(&mut trial, &results)?,
+                Err(Error::Fatal(m)) => {
+                    trial.status = TrialStatus::Failed;
+                    trial.message = Some(m.clone());
+                    self.oracle.end_trial(trial)?;
+                    self.oracle.save(self.storage.as_mut(), None)?;
+                    return Err(Error::Fatal(m));
+                }
+                Err(Error::FailedTrial(m)) => {
+                    trial.status = TrialStatus::Failed;
+                    trial.message = Some(m);
+                }
+                Err(e) => {
+                    trial.status = TrialStatus::Invalid;
+                    trial.message = Some(e.to_string());
+                }
+            }
+            let id = trial.trial_id.clone();
+            let ended = self.oracle.end_trial(trial);
+            self.oracle.save(self.storage.as_mut(), Some(&id))?;
+            let Some(done) = self.oracle.get_trial(&id).cloned() else {
+                continue;
+            };
+            for h in &mut self.hooks {
+                h.on_trial_end(&done);
+            }
+            self.display_trial_end(&done);
+            ended?;
+        }
+        Ok(())
+    }
+
+    /// Reduces the executions' results to the trial's metrics and best step.
+    fn record_results(&mut self, trial: &mut Trial, results: &[FitResult]) -> Result<()> {
+        let objective = self.oracle.config.objective.clone();
+        let mut per_exec: Vec<Vec<(String, f64)>> = Vec::new();
+        let mut best_step = None;
+        for (i, r) in results.iter().enumerate() {
+            let (m, step) = reduce_result(r, &objective)?;
+            if i == 0 {
+                best_step = step;
+            }
+            per_exec.push(m);
+        }
+        // Per-metric mean over executions (KerasTuner's average_metrics_dicts).
+        let mut avg: Vec<(String, f64)> = Vec::new();
+        if let Some(first) = per_exec.first() {
+            for (k, _) in first {
+                let vals: Vec<f64> = per_exec
+                    .iter()
+                    .filter_map(|m| m.iter().find(|(kk, _)| kk == k).map(|(_, v)| *v))
+                    .collect();
+                avg.push((k.clone(), vals.iter().sum::<f64>() / vals.len() as f64));
+            }
+        }
+        trial.metrics = avg;
+        trial.best_step = best_step;
+        trial.status = TrialStatus::Completed;
+        trial.message = None;
+        Ok(())
+    }
+
+    fn run_trial(
+        &mut self,
+        trial: &mut Trial,
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+    ) -> Result<Vec<FitResult>> {
+        match &mut self.runner {
+            Runner::Function(f) => {
+                let r = f(trial)?;
+                let space = trial.hyperparameters.clone();
+                self.oracle.hyperparameters.merge(&space, false);
+                Ok(vec![r])
+            }
+            Runner::Model(_) => self.run_model_trial(trial, x, y, args),
+        }
+    }
+
+    fn run_model_trial(
+        &mut self,
+        trial: &mut Trial,
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+    ) -> Result<Vec<FitResult>> {
+        let Runner::Model(hm) = &mut self.runner else {
+            return Err(Error::state("no hypermodel"));
+        };
+        let objective = self.oracle.config.objective.clone();
+        let executions = self.config.executions_per_trial;
+        let mut results = Vec::with_capacity(executions);
+        let mut best_checkpoint: Option<(f64, Vec<Tensor>)> = None;
+        let values = trial.hyperparameters.values();
+        let int_of = |k: &str| values.get(k).and_then(|v| v.as_i64());
+        let mut fit_args = args.clone();
+        fit_args.verbose = 0;
+        if let Some(e) = int_of("tuner/epochs") {
+            fit_args.epochs = e.max(0) as usize;
+        }
+        if let Some(e) = int_of("tuner/initial_epoch") {
+            fit_args.initial_epoch = e.max(0) as usize;
+        }
+        let parent = values
+            .get("tuner/trial_id")
+            .and_then(|v| v.as_str().map(|s| s.to_string()));
+        let trial_no = self
+            .oracle
+            .trials
+            .iter()
+            .position(|t| t.trial_id == trial.trial_id)
+            .unwrap_or(0) as u64;
+        let mut curves: Vec<Curves> = Vec::new();
+        for exec in 0..executions {
+            let mut hp = trial.hyperparameters.clone();
+            let mut model = hm.build(&mut hp)?;
+            model.set_seed(self.config.oracle.seed ^ (trial_no << 16) ^ exec as u64)?;
+            if !model.is_built() {
+                if x.shape().len() < 2 {
+                    return Err(Error::invalid(
+                        "x",
+                        format!("shape {:?}", x.shape()),
+                        "(samples, features...)",
+                    ));
+                }
+                model.build(&x.shape()[1..])?;
+            }
+            let size = model.count_params();
+            if let Some(max) = self.config.max_model_size {
+                if size > max {
+                    return Err(Error::FailedTrial(format!(
+                        "Oversized model: {size} parameters. Skip model."
+                    )));
+                }
+            }
+            let mut exec_args = fit_args.clone();
+            exec_args.seed = Some(self.config.oracle.seed ^ (trial_no << 16) ^ exec as u64);
+            if let Some(p) = &parent {
+                let (w, _) =
+                    load_checkpoint(self.storage.as_ref(), &format!("trial_{p}/checkpoint.bin"))?
+                        .ok_or_else(|| {
+                        Error::state(format!("trial {p} has no checkpoint to continue from"))
+                    })?;
+                model.set_weights(&w)?;
+            }
+            // Resume an interrupted execution from its last completed epoch.
+            let resume_path = format!("trial_{}/resume_{exec}.bin", trial.trial_id);
+            let mut prior: Option<History> = None;
+            if let Some((w, meta)) = load_checkpoint(self.storage.as_ref(), &resume_path)? {
+                if meta.get("done").and_then(|d| d.as_bool()) == Some(true) {
+                    // This execution finished before the interruption: reuse its result.
+                    let h = history_from_json(meta.get("history").unwrap_or(&Value::Null));
+                    curves.push(curves_of(&h));
+                    if let Some((wb, mb)) = load_checkpoint(
+                        self.storage.as_ref(),
+                        &format!("trial_{}/best_{exec}.bin", trial.trial_id),
+                    )? {
+                        let v = mb.get("value").and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+                        if best_checkpoint
+                            .as_ref()
+                            .is_none_or(|(b, _)| objective.better(v, *b))
+                        {
+                            best_checkpoint = Some((v, wb));
+                        }
+                    }
+                    results.push(FitResult::History(h));
+                    continue;
+                }
+                let n_weights =
+                    meta.get("n_weights").and_then(|n| n.as_u64()).unwrap_or(0) as usize;
+                if n_weights <= w.len() {
+                    let (weights, slots) = w.split_at(n_weights);
+                    model.set_weights(weights)?;
+                    if let Some(state) = training_state_from(&meta, slots) {
+                        model.set_training_state(&state)?;
+                    }
+                    let epoch = meta.get("epoch").and_then(|e| e.as_u64()).unwrap_or(0) as usize;
+                    exec_args.initial_epoch = epoch + 1;
+                    prior = Some(history_from_json(
+                        meta.get("history").unwrap_or(&Value::Null),
+                    ));
+                }
+            }
+            let mut best = BestEpoch::new(objective.clone(), prior.as_ref());
+            let mut saver = EpochSaver {
+                storage: self.storage.as_mut(),
+                path: resume_path.clone(),
+                history: prior.clone().unwrap_or_default(),
+                error: None,
+            };
+            let mut hook = HookAdapter {
+                hooks: &mut self.hooks,
+                trial,
+            };
+            let data = SearchData { x, y };
+            let fitted = if exec_args.initial_epoch >= exec_args.epochs && prior.is_some() {
+                Ok(FitResult::History(History::default()))
+            } else {
+                hm.fit(
+                    &mut hp,
+                    &mut model,
+                    &data,
+                    &exec_args,
+                    &mut [&mut best, &mut saver, &mut hook],
+                )
+            };
+            if let Some(e) = saver.error.take() {
+                return Err(e);
+            }
+            let mut result = fitted?;
+            if let (FitResult::History(h), Some(p)) = (&mut result, &prior) {
+                *h = merge_histories(p, h);
+            }
+            if let FitResult::History(h) = &result {
+                curves.push(curves_of(h));
+                // Mark the execution done so a resume reuses it instead of retraining.
+                let meta = json!({"done": true, "history": history_to_json(h)});
+                self.storage
+                    .write(&resume_path, &checkpoint::encode(&[], &meta)?)?;
+            }
+            let (value, weights) = match best.best.take() {
+                Some((v, w)) => (v, w),
+                None => (f64::NAN, model.get_weights()?),
+            };
+            self.storage.write(
+                &format!("trial_{}/best_{exec}.bin", trial.trial_id),
+                &checkpoint::encode(&weights, &json!({"value": value}))?,
+            )?;
+            if best_checkpoint
+                .as_ref()
+                .is_none_or(|(b, _)| objective.better(value, *b) || b.is_nan())
+            {
+                best_checkpoint = Some((value, weights));
+            }
+            // Hyperparameters first seen in this build join the search space.
+            trial.hyperparameters.merge(&hp, false);
+            self.oracle.hyperparameters.merge(&hp, false);
+            results.push(result);
+        }
+        if let Some((v, w)) = best_checkpoint {
+            self.storage.write(
+                &format!("trial_{}/checkpoint.bin", trial.trial_id),
+                &checkpoint::encode(&w, &json!({"value": v}))?,
+            )?;
+        }
+        trial.curves = curves;
+        Ok(results)
+    }
+
+    fn display_trial_begin(&mut self, trial: &Trial) {
+        let n = self
+            .oracle
+            .trials
+            .iter()
+            .position(|t| t.trial_id == trial.trial_id)
+            .map_or(self.oracle.trials.len(), |p| p + 1);
+        let best = self
+            .oracle
+            .get_best_trials(1)
+            .first()
+            .map(|t| t.hyperparameters.values());
+        let mut s = format!("\nSearch: Running Trial #{n}\n\n");
+        let values = trial.hyperparameters.values();
+        if values.is_empty() {
+            s += "default configuration\n";
+        } else {
+            s += &format!(
+                "{:18}|{:18}|{}\n",
+                "Value", "Best Value So Far", "Hyperparameter"
+            );
+            for (k, v) in values.iter() {
+                let b = match &best {
+                    Some(bv) => display_value(bv.get(k)),
+                    None => "?".into(),
+                };
+                s += &format!("{:18}|{:18}|{}\n", display_value(Some(v)), b, k);
+            }
+        }
+        self.say(&s);
+    }
+
+    fn display_trial_end(&mut self, trial: &Trial) {
+        let n = self
+            .oracle
+            .trials
+            .iter()
+            .position(|t| t.trial_id == trial.trial_id)
+            .map_or(0, |p| p + 1);
+        let name = self.oracle.config.objective.name().to_string();
+        let mut s = format!("Trial {n} Complete [{}]\n", format_duration(trial.seconds));
+        if let Some(score) = trial.score {
+            s += &format!("{name}: {}\n", py_float(score));
+        }
+        if trial.status == TrialStatus::Failed || trial.status == TrialStatus::Invalid {
+            s += &format!(
+                "Trial {} {}: {}\n",
+                trial.trial_id,
+                trial.status.as_str(),
+                trial.message.clone().unwrap_or_default()
+            );
+        }
+        let best = self.oracle.get_best_trials(1).first().and_then(|t| t.score);
+        s += &format!(
+            "\nBest {name} So Far: {}\nTotal elapsed time: {}",
+            best.map_or("None".to_string(), py_float),
+            format_duration(self.started.map_or(0.0, |t| t.elapsed().as_secs_f64()))
+        );
+        self.say(&s);
+    }
+
+    /// KerasTuner's `results_summary(num_trials)` text.
+    pub fn results_summary(&self, num_trials: usize) -> String {
+        let mut s = format!(
+            "Results summary\nResults in {}\nShowing {num_trials} best trials\n{}\n",
+            self.project_dir(),
+            self.oracle.config.objective
+        );
+        for t in self.oracle.get_best_trials(num_trials) {
+            s.push('\n');
+            s += &t.summary();
+        }
+        s
+    }
+
+    /// The best completed trials, best first.
+    pub fn get_best_trials(&self, n: usize) -> Vec<&Trial> {
+        self.oracle.get_best_trials(n)
+    }
+
+    /// Hyperparameters of the best trials, best first.
+    pub fn get_best_hyperparameters(&self, n: usize) -> Vec<HyperParameters> {
+        self.oracle
+            .get_best_trials(n)
+            .iter()
+            .map(|t| t.hyperparameters.clone())
+            .collect()
+    }
+
+    /// The best trials' models, rebuilt and loaded with their best-epoch weights.
+    pub fn get_best_models(&mut self, n: usize, input_shape: &[usize]) -> Result<Vec<Sequential>> {
+        let trials: Vec<Trial> = self
+            .oracle
+            .get_best_trials(n)
+            .into_iter()
+            .cloned()
+            .collect();
+        let Runner::Model(hm) = &mut self.runner else {
+            return Err(Error::state(
+                "get_best_models needs a hypermodel; this tuner tunes a function",
+            ));
+        };
+        let mut out = Vec::new();
+        for t in trials {
+            let mut hp = t.hyperparameters.clone();
+            let mut model = hm.build(&mut hp)?;
+            if !model.is_built() {
+                model.build(input_shape)?;
+            }
+            let (w, _) = load_checkpoint(
+                self.storage.as_ref(),
+                &format!("trial_{}/checkpoint.bin", t.trial_id),
+            )?
+            .ok_or_else(|| Error::state(format!("trial {} has no checkpoint", t.trial_id)))?;
+            model.set_weights(&w)?;
+            out.push(model);
+        }
+        Ok(out)
+    }
+
+    /// All trials as JSON (`{"trials": [...], "best_hyperparameters": {...}}`), hyperparameters
+    /// being the values each trial actually used.
+    pub fn trials_json(&self) -> Value {
+        let trials: Vec<Value> = self
+            .oracle
+            .trials
+            .iter()
+            .map(|t| {
+                json!({
+                    "trial_id": t.trial_id,
+                    "status": t.status.as_str(),
+                    "hyperparameters": t.hyperparameters.values(),
+                    "score": t.score,
+                    "best_step": t.best_step,
+                    "metrics": t.metrics.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                    "message": t.message,
+                    "seconds": t.seconds,
+                })
+            })
+            .collect();
+        let best = self
+            .oracle
+            .get_best_trials(1)
+            .first()
+            .map(|t| json!(t.hyperparameters.values()))
+            .unwrap_or(Value::Null);
+        json!({"trials": trials, "best_hyperparameters": best})
+    }
+
+    /// All trials as CSV: id, status, score, best_step, then every hyperparameter and metric
+    /// seen in any trial (empty where a trial did not use it).
+    pub fn trials_csv(&self) -> String {
+        let mut hp_names: Vec<String> = Vec::new();
+        let mut metric_names: Vec<String> = Vec::new();
+        for t in &self.oracle.trials {
+            for (k, _) in t.hyperparameters.values().iter() {
+                if !hp_names.iter().any(|n| n == k) {
+                    hp_names.push(k.to_string());
+                }
+            }
+            for (k, _) in &t.metrics {
+                if !metric_names.contains(k) {
+                    metric_names.push(k.clone());
+                }
+            }
+        }
+        let quote = |s: &str| -> String {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let mut header = vec![
+            "trial_id".to_string(),
+            "status".into(),
+            "score".into(),
+            "best_step".into(),
+        ];
+        header.extend(hp_names.iter().map(|h| quote(h)));
+        header.extend(metric_names.iter().map(|m| quote(m)));
+        let mut out = header.join(",") + "\n";
+        for t in &self.oracle.trials {
+            let values = t.hyperparameters.values();
+            let mut row = vec![
+                t.trial_id.clone(),
+                t.status.as_str().to_string(),
+                t.score.map(py_float).unwrap_or_default(),
+                t.best_step.map(|s| s.to_string()).unwrap_or_default(),
+            ];
+            for h in &hp_names {
+                row.push(
+                    values
+                        .get(h)
+                        .map(|v| quote(&v.to_string()))
+                        .unwrap_or_default(),
+                );
+            }
+            for m in &metric_names {
+                row.push(t.metric(m).map(py_float).unwrap_or_default());
+            }
+            out += &row.join(",");
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Named metric values and the best step they came from.
+type Reduced = (Vec<(String, f64)>, Option<usize>);
+
+/// Metrics and best step of one execution's result.
+fn reduce_result(r: &FitResult, objective: &ObjectiveSpec) -> Result<Reduced> {
+    match r {
+        FitResult::Value(v) => Ok((vec![(objective.name().to_string(), *v)], None)),
+        FitResult::Metrics(m) => {
+            if objective.value(m).is_none() {
+                return Err(Error::invalid(
+                    "trial results",
+                    format!(
+                        "metrics {:?}",
+                        m.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()
+                    ),
+                    format!("a result holding the objective `{}`", objective.name()),
+                ));
+            }
+            Ok((m.clone(), None))
+        }
+        FitResult::History(h) => {
+            let n = h.epoch.len();
+            let mut best: Option<(usize, f64)> = None;
+            for i in 0..n {
+                let at: Vec<(String, f64)> = h
+                    .history
+                    .iter()
+                    .filter(|(_, v)| v.len() == n)
+                    .map(|(k, v)| (k.clone(), v[i] as f64))
+                    .collect();
+                if let Some(v) = objective.value(&at) {
+                    if v.is_nan() {
+                        continue;
+                    }
+                    if best.is_none_or(|(_, b)| objective.better(v, b)) {
+                        best = Some((i, v));
+                    }
+                }
+            }
+            let Some((i, _)) = best else {
+                return Err(Error::invalid(
+                    "objective",
+                    objective.name(),
+                    format!(
+                        "a metric the model logs every epoch; it logs: {}",
+                        h.keys().join(", ")
+                    ),
+                ));
+            };
+            let metrics = h
+                .history
+                .iter()
+                .filter(|(_, v)| v.len() == n)
+                .map(|(k, v)| (k.clone(), v[i] as f64))
+                .collect();
+            Ok((metrics, h.epoch.get(i).copied()))
+        }
+    }
+}
+
+fn curves_of(h: &History) -> Curves {
+    h.history
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().map(|x| *x as f64).collect()))
+        .collect()
+}
+
+fn history_to_json(h: &History) -> Value {
+    json!({"epoch": h.epoch, "history": h})
+}
+
+fn history_from_json(v: &Value) -> History {
+    let mut h = History {
+        epoch: v
+            .get("epoch")
+            .and_then(|e| serde_json::from_value(e.clone()).ok())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    if let Some(Value::Object(m)) = v.get("history") {
+        for (k, vals) in m {
+            let vs: Vec<f32> = vals
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_f64())
+                        .map(|x| x as f32)
+                        .collect()
+                })
+                .unwrap_or_default();
+            h.history.push((k.clone(), vs));
+        }
+    }
+    h
+}
+
+fn merge_histories(a: &History, b: &History) -> History {
+    let mut out = a.clone();
+    out.epoch.extend(&b.epoch);
+    for (k, v) in &b.history {
+        match out.history.iter_mut().find(|(kk, _)| kk == k) {
+            Some((_, vals)) => vals.extend(v),
+            None => out.history.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}
+
+fn training_state_from(meta: &Value, slots: &[Tensor]) -> Option<TrainingState> {
+    let per = meta.get("slots_per_weight")?.as_u64()? as usize;
+    if per == 0 {
+        return None;
+    }
+    Some(TrainingState {
+        iterations: meta.get("iterations")?.as_u64()?,
+        learning_rate: meta.get("learning_rate")?.as_f64()? as f32,
+        u_product: meta.get("u_product")?.as_f64()? as f32,
+        slots: slots
+            .chunks(per)
+            .map(|c| c.iter().map(|t| t.data().to_vec()).collect())
+            .collect(),
+    })
+}
+
+fn load_checkpoint(storage: &dyn Storage, path: &str) -> Result<Option<(Vec<Tensor>, Value)>> {
+    match storage.read(path)? {
+        Some(b) => Ok(Some(checkpoint::decode(&b)?)),
+        None => Ok(None),
+    }
+}
+
+/// Keeps the best epoch's weights by the objective (KerasTuner's SaveBestEpoch).
+struct BestEpoch {
+    objective: ObjectiveSpec,
+    best: Option<(f64, Vec<Tensor>)>,
+}
+
+impl BestEpoch {
+    fn new(objective: ObjectiveSpec, _prior: Option<&History>) -> Self {
+        BestEpoch {
+            objective,
+            best: None,
+        }
+    }
+}
+
+impl Callback for BestEpoch {
+    fn on_epoch_end(
+        &mut self,
+        _epoch: usize,
+        logs: &mut Logs,
+        model: &mut dyn ModelAccess,
+    ) -> Result<()> {
+        let metrics: Vec<(String, f64)> = logs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v as f64))
+            .collect();
+        let Some(v) = self.objective.value(&metrics) else {
+            return Ok(());
+        };
+        if v.is_nan() {
+            return Ok(());
+        }
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|(b, _)| self.objective.better(v, *b))
+        {
+            self.best = Some((v, model.get_weights()));
+        }
+        Ok(())
+    }
+}
+
+/// Writes a resume point after every epoch: weights, optimizer state and history so far.
+struct EpochSaver<'a> {
+    storage: &'a mut dyn Storage,
+    path: String,
+    history: History,
+    error: Option<Error>,
+}
+
+impl Callback for EpochSaver<'_> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        model: &mut dyn ModelAccess,
+    ) -> Result<()> {
+        self.history.record(epoch, logs);
+        let mut arrays = model.get_weights();
+        let n_weights = arrays.len();
+        let mut meta = json!({"epoch": epoch, "n_weights": n_weights, "history": history_to_json(&self.history), "slots_per_weight": 0});
+        if let Some(state) = model.training_state() {
+            let per = state.slots.first().map_or(0, |s| s.len());
+            for s in &state.slots {
+                for v in s {
+                    arrays.push(Tensor::vector(v.clone()));
+                }
+            }
+            meta["slots_per_weight"] = json!(per);
+            meta["iterations"] = json!(state.iterations);
+            meta["learning_rate"] = json!(state.learning_rate);
+            meta["u_product"] = json!(state.u_product);
+        }
+        let r = checkpoint::encode(&arrays, &meta)
+            .and_then(|bytes| self.storage.write(&self.path, &bytes));
+        if let Err(e) = r {
+            // A full disk must stop the search with a clear error, not lose data silently.
+            model.stop_training();
+            self.error = Some(e);
+        }
+        Ok(())
+    }
+}
+
+/// Forwards fit's callbacks to the tuner's hooks with the trial attached.
+struct HookAdapter<'a> {
+    hooks: &'a mut Vec<Box<dyn TunerHooks>>,
+    trial: &'a Trial,
+}
+
+impl Callback for HookAdapter<'_> {
+    fn on_epoch_begin(&mut self, epoch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
+        for h in self.hooks.iter_mut() {
+            h.on_epoch_begin(self.trial, epoch);
+        }
+        Ok(())
+    }
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        _m: &mut dyn ModelAccess,
+    ) -> Result<()> {
+        for h in self.hooks.iter_mut() {
+            h.on_epoch_end(self.trial, epoch, logs);
+        }
+        Ok(())
+    }
+    fn on_train_batch_begin(&mut self, batch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
+        for h in self.hooks.iter_mut() {
+            h.on_batch_begin(self.trial, batch);
+        }
+        Ok(())
+    }
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &Logs,
+        _m: &mut dyn ModelAccess,
+    ) -> Result<()> {
+        for h in self.hooks.iter_mut() {
+            h.on_batch_end(self.trial, batch, logs);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_g5_and_durations() {
+        assert_eq!(format_g5(416.0), "416");
+        assert_eq!(format_g5(0.0001324166048504802), "0.00013242");
+        assert_eq!(format_g5(1e-5), "1e-05");
+        assert_eq!(format_g5(123456.0), "1.2346e+05");
+        assert_eq!(format_g5(0.5), "0.5");
+        assert_eq!(format_g5(99999.7), "1e+05");
+        assert_eq!(format_duration(111.4), "00h 01m 51s");
+        assert_eq!(format_duration(3725.0), "01h 02m 05s");
+    }
+}
