@@ -29,6 +29,9 @@ pub struct HyperParameters {
     pub allow_new_entries: bool,
     /// When false, an hp that is not in the space yet joins it as `Fixed` at its default.
     pub tune_new_entries: bool,
+    /// Names of the hps read since [`HyperParameters::clear_accessed`], in first-read order:
+    /// what a model build actually used.
+    accessed: Vec<String>,
 }
 
 impl Default for HyperParameters {
@@ -42,6 +45,7 @@ impl Default for HyperParameters {
             inactive_scopes: Vec::new(),
             allow_new_entries: true,
             tune_new_entries: true,
+            accessed: Vec::new(),
         }
     }
 }
@@ -151,6 +155,9 @@ impl HyperParameters {
         conditions.append(&mut hp.conditions);
         hp.conditions = conditions;
         let hp = hp.normalized()?;
+        if !self.accessed.contains(&hp.name) {
+            self.accessed.push(hp.name.clone());
+        }
         if let Some(existing) = self.find(&hp.name, &hp.conditions) {
             let default = existing.default_value();
             if !existing.is_active(&self.values) {
@@ -292,6 +299,17 @@ impl HyperParameters {
             }
         }
         out
+    }
+
+    /// Names of the hps read (by a builder or `register`) since the last
+    /// [`HyperParameters::clear_accessed`].
+    pub fn accessed(&self) -> &[String] {
+        &self.accessed
+    }
+
+    /// Starts recording reads afresh.
+    pub fn clear_accessed(&mut self) {
+        self.accessed.clear();
     }
 
     /// Every value held, active or not, in assignment order (what KerasTuner's `get_config`

@@ -2,7 +2,7 @@
 //! (averaged over executions), its score, and the learning curves of each execution.
 
 use crate::error::{Error, Result};
-use crate::hp::HyperParameters;
+use crate::hp::{HyperParameters, Values};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -54,6 +54,9 @@ pub struct Trial {
     pub seconds: f64,
     /// How many times the trial has been run (retries of an invalid trial add one).
     pub attempts: usize,
+    /// The hps the trial's model actually read, when known. Summaries show only these
+    /// (KerasTuner shows every hp of the space, loop hps a trial never used included).
+    pub used: Option<Vec<String>>,
 }
 
 impl Trial {
@@ -70,7 +73,22 @@ impl Trial {
             curves: Vec::new(),
             seconds: 0.0,
             attempts: 0,
+            used: None,
         }
+    }
+
+    /// The values the trial used: its active values, limited to the hps its model read when
+    /// that is known; bookkeeping values outside the space (Hyperband's `tuner/...`) stay.
+    pub fn used_values(&self) -> Values {
+        let all = self.hyperparameters.values();
+        let Some(used) = &self.used else {
+            return all;
+        };
+        let space = self.hyperparameters.space();
+        all.iter()
+            .filter(|(k, _)| used.iter().any(|u| u == k) || !space.iter().any(|h| h.name == *k))
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     /// A metric of the best epoch.
@@ -84,7 +102,7 @@ impl Trial {
     /// KerasTuner's `Trial.summary()` text: only the values the trial actually used.
     pub fn summary(&self) -> String {
         let mut s = format!("Trial {} summary\nHyperparameters:\n", self.trial_id);
-        let values = self.hyperparameters.values();
+        let values = self.used_values();
         if values.is_empty() {
             s += "default configuration\n";
         } else {
@@ -125,6 +143,7 @@ impl Trial {
             "curves": curves,
             "seconds": self.seconds,
             "attempts": self.attempts,
+            "used": self.used,
         })
     }
 
@@ -184,6 +203,9 @@ impl Trial {
             curves,
             seconds: v.get("seconds").and_then(|s| s.as_f64()).unwrap_or(0.0),
             attempts: v.get("attempts").and_then(|s| s.as_u64()).unwrap_or(0) as usize,
+            used: v
+                .get("used")
+                .and_then(|u| serde_json::from_value(u.clone()).ok()),
         })
     }
 }

@@ -421,7 +421,10 @@ impl Tuner {
     ) -> Result<Vec<FitResult>> {
         match &mut self.runner {
             Runner::Function(f) => {
-                let r = f(trial)?;
+                trial.hyperparameters.clear_accessed();
+                let r = f(trial);
+                trial.used = Some(trial.hyperparameters.accessed().to_vec());
+                let r = r?;
                 let space = trial.hyperparameters.clone();
                 self.oracle.hyperparameters.merge(&space, false);
                 Ok(vec![r])
@@ -464,19 +467,26 @@ impl Tuner {
             .position(|t| t.trial_id == trial.trial_id)
             .unwrap_or(0) as u64;
         let mut curves: Vec<Curves> = Vec::new();
+        let mut used: Vec<String> = Vec::new();
         for exec in 0..executions {
             let mut hp = trial.hyperparameters.clone();
+            hp.clear_accessed();
             let mut model = hm.build(&mut hp)?;
             model.set_seed(self.config.oracle.seed ^ (trial_no << 16) ^ exec as u64)?;
             if !model.is_built() {
-                if x.shape().len() < 2 {
-                    return Err(Error::invalid(
-                        "x",
-                        format!("shape {:?}", x.shape()),
-                        "(samples, features...)",
-                    ));
-                }
-                model.build(&x.shape()[1..])?;
+                // A declared input shape wins: the hypermodel's fit may reshape the data.
+                let shape = match model.get_input_shape() {
+                    Some(s) => s.to_vec(),
+                    None if x.shape().len() >= 2 => x.shape()[1..].to_vec(),
+                    None => {
+                        return Err(Error::invalid(
+                            "x",
+                            format!("shape {:?}", x.shape()),
+                            "(samples, features...)",
+                        ))
+                    }
+                };
+                model.build(&shape)?;
             }
             let size = model.count_params();
             if let Some(max) = self.config.max_model_size {
@@ -585,6 +595,12 @@ impl Tuner {
             {
                 best_checkpoint = Some((value, weights));
             }
+            for name in hp.accessed() {
+                if !used.contains(name) {
+                    used.push(name.clone());
+                }
+            }
+            trial.used = Some(used.clone());
             // Hyperparameters first seen in this build join the search space.
             trial.hyperparameters.merge(&hp, false);
             self.oracle.hyperparameters.merge(&hp, false);
@@ -707,7 +723,10 @@ impl Tuner {
             let mut hp = t.hyperparameters.clone();
             let mut model = hm.build(&mut hp)?;
             if !model.is_built() {
-                model.build(input_shape)?;
+                let shape = model
+                    .get_input_shape()
+                    .map_or_else(|| input_shape.to_vec(), |s| s.to_vec());
+                model.build(&shape)?;
             }
             let (w, _) = load_checkpoint(
                 self.storage.as_ref(),
@@ -731,7 +750,7 @@ impl Tuner {
                 json!({
                     "trial_id": t.trial_id,
                     "status": t.status.as_str(),
-                    "hyperparameters": t.hyperparameters.values(),
+                    "hyperparameters": t.used_values(),
                     "score": t.score,
                     "best_step": t.best_step,
                     "metrics": t.metrics.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -744,7 +763,7 @@ impl Tuner {
             .oracle
             .get_best_trials(1)
             .first()
-            .map(|t| json!(t.hyperparameters.values()))
+            .map(|t| json!(t.used_values()))
             .unwrap_or(Value::Null);
         json!({"trials": trials, "best_hyperparameters": best})
     }
@@ -755,7 +774,7 @@ impl Tuner {
         let mut hp_names: Vec<String> = Vec::new();
         let mut metric_names: Vec<String> = Vec::new();
         for t in &self.oracle.trials {
-            for (k, _) in t.hyperparameters.values().iter() {
+            for (k, _) in t.used_values().iter() {
                 if !hp_names.iter().any(|n| n == k) {
                     hp_names.push(k.to_string());
                 }
@@ -783,7 +802,7 @@ impl Tuner {
         header.extend(metric_names.iter().map(|m| quote(m)));
         let mut out = header.join(",") + "\n";
         for t in &self.oracle.trials {
-            let values = t.hyperparameters.values();
+            let values = t.used_values();
             let mut row = vec![
                 t.trial_id.clone(),
                 t.status.as_str().to_string(),

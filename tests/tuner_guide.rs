@@ -1,0 +1,647 @@
+//! The KerasTuner getting-started guide, example by example, on small data (the built-in
+//! digits and random regression data): search spaces and their summary text, RandomSearch
+//! with executions per trial, results_summary, retraining with the best hyperparameters,
+//! hypermodels with a tuned fit, the four kinds of objective, tuning any function, and keeping
+//! the model code separate.
+
+use std::rc::Rc;
+use tunelab::data;
+use tunelab::hp::{HyperParameters, Sampling, Value};
+use tunelab::nn::metrics::MeanMetricWrapper;
+use tunelab::nn::*;
+use tunelab::tuner::*;
+use tunelab::{Error, Result, Tensor};
+
+/// Digits, one-hot, split 80/20 in the built-in fixed order.
+fn digits() -> (Tensor, Tensor, Tensor, Tensor) {
+    let ds = data::builtin("digits", 0.0, 0).unwrap();
+    let y = data::one_hot(&ds.y, Some(10)).unwrap();
+    let full = data::Dataset::new(ds.x, y).unwrap();
+    let (train, val) = data::split_validation(&full, 0.2).unwrap();
+    (train.x, train.y, val.x, val.y)
+}
+
+fn config(max_trials: usize, objective: ObjectiveSpec) -> TunerConfig {
+    TunerConfig {
+        oracle: OracleConfig {
+            objective,
+            max_trials: Some(max_trials),
+            seed: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+fn val_accuracy() -> ObjectiveSpec {
+    ObjectiveSpec::Single(Objective::parse("val_accuracy").unwrap())
+}
+
+/// The guide's `build_model` with a tunable number of layers.
+fn build_model(hp: &mut HyperParameters) -> Result<Sequential> {
+    let mut model = Sequential::new();
+    model.add(flatten());
+    for i in 0..hp.int("num_layers", 1, 3).get()? {
+        let units = hp.int(&format!("units_{i}"), 32, 512).step(32).get()?;
+        let act = hp
+            .choice("activation", vec!["relu".into(), "tanh".into()])
+            .get()?;
+        model.add(
+            Dense::new(units as usize)
+                .activation(Activation::parse(act.as_str().unwrap_or("relu"))?),
+        );
+    }
+    if hp.boolean("dropout").get()? {
+        model.add(Dropout::new(0.25));
+    }
+    model.add(Dense::new(10).activation(Activation::Softmax));
+    let lr = hp.float("lr", 1e-4, 1e-2).sampling(Sampling::Log).get()?;
+    model.compile(
+        Optimizer::from_name("adam")?.learning_rate(lr as f32),
+        Loss::from_name("categorical_crossentropy")?,
+        &["accuracy"],
+    )?;
+    Ok(model)
+}
+
+fn fit_args(x_val: &Tensor, y_val: &Tensor, epochs: usize) -> FitArgs {
+    FitArgs {
+        epochs,
+        verbose: 0,
+        validation_data: Some(ValidationData {
+            x: x_val.clone(),
+            y: y_val.clone(),
+            sample_weight: None,
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn first_call_returns_the_default() {
+    let mut hp = HyperParameters::new();
+    assert_eq!(hp.int("units", 32, 512).step(32).get().unwrap(), 32);
+}
+
+#[test]
+fn search_space_summary_matches_the_guide() {
+    let tuner = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(FnHyperModel(build_model)),
+        None,
+        config(3, val_accuracy()),
+    )
+    .unwrap();
+    assert_eq!(
+        tuner.search_space_summary(),
+        "Search space summary\nDefault search space size: 5\nnum_layers (Int)\n{'default': None, 'conditions': [], 'min_value': 1, 'max_value': 3, 'step': 1, 'sampling': 'linear'}\nunits_0 (Int)\n{'default': None, 'conditions': [], 'min_value': 32, 'max_value': 512, 'step': 32, 'sampling': 'linear'}\nactivation (Choice)\n{'default': 'relu', 'conditions': [], 'values': ['relu', 'tanh'], 'ordered': False}\ndropout (Boolean)\n{'default': False, 'conditions': []}\nlr (Float)\n{'default': 0.0001, 'conditions': [], 'min_value': 0.0001, 'max_value': 0.01, 'step': None, 'sampling': 'log'}\n"
+    );
+}
+
+#[test]
+fn random_search_with_executions_results_summary_and_retraining() {
+    let (x, y, xv, yv) = digits();
+    let mut cfg = config(3, val_accuracy());
+    cfg.executions_per_trial = 2;
+    cfg.project_name = "helloworld".into();
+    let mut tuner = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(FnHyperModel(build_model)),
+        None,
+        cfg,
+    )
+    .unwrap();
+    tuner.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
+
+    let trials = &tuner.oracle.trials;
+    assert_eq!(trials.len(), 3);
+    for t in trials {
+        assert_eq!(t.status, TrialStatus::Completed, "{:?}", t.message);
+        assert_eq!(t.curves.len(), 2, "two executions");
+        // score = mean over executions of each execution's best val_accuracy
+        let best_of = |c: &Vec<(String, Vec<f64>)>| {
+            let v = &c.iter().find(|(k, _)| k == "val_accuracy").unwrap().1;
+            v.iter().cloned().fold(f64::MIN, f64::max)
+        };
+        let mean = (best_of(&t.curves[0]) + best_of(&t.curves[1])) / 2.0;
+        assert!(
+            (t.score.unwrap() - mean).abs() < 1e-9,
+            "{} vs {mean}",
+            t.score.unwrap()
+        );
+        // only the hps this trial's model used are listed
+        let n = t
+            .hyperparameters
+            .values()
+            .get("num_layers")
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        for i in 0..3 {
+            assert_eq!(
+                t.used_values().contains(&format!("units_{i}")),
+                i < n,
+                "trial {}",
+                t.trial_id
+            );
+        }
+    }
+    let out = tuner.output();
+    assert!(
+        out.contains(
+            "\nSearch: Running Trial #1\n\nValue             |Best Value So Far |Hyperparameter\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("Trial 3 Complete [00h 00m 0"), "{out}");
+    assert!(out.contains("\nBest val_accuracy So Far: "), "{out}");
+
+    let summary = tuner.results_summary(10);
+    assert!(summary.starts_with(
+        "Results summary\nResults in (memory)\nShowing 10 best trials\nObjective(name=\"val_accuracy\", direction=\"max\")\n\nTrial "
+    ), "{summary}");
+    let best: Vec<Trial> = tuner.get_best_trials(3).into_iter().cloned().collect();
+    assert!(best[0].score >= best[1].score && best[1].score >= best[2].score);
+    assert!(summary.contains(&format!(
+        "Score: {}\n",
+        tunelab::hp::py_float(best[0].score.unwrap())
+    )));
+    assert!(best[0].score.unwrap() > 0.5);
+
+    // The best models come back with their best-epoch weights.
+    let models = tuner.get_best_models(2, &[64]).unwrap();
+    assert_eq!(models.len(), 2);
+    let mut m0 = models.into_iter().next().unwrap();
+    let Evaluation::Dict(d) = m0.evaluate(&xv, &yv, None, None, true).unwrap() else {
+        panic!()
+    };
+    let acc = d.get("accuracy").unwrap() as f64;
+    let best_epoch_accs: Vec<f64> = best[0]
+        .curves
+        .iter()
+        .map(|c| {
+            c.iter()
+                .find(|(k, _)| k == "val_accuracy")
+                .unwrap()
+                .1
+                .iter()
+                .cloned()
+                .fold(f64::MIN, f64::max)
+        })
+        .collect();
+    assert!(
+        best_epoch_accs.iter().any(|b| (b - acc).abs() < 1e-6),
+        "{acc} vs {best_epoch_accs:?}"
+    );
+
+    // Retrain the best configuration on all the data.
+    let mut best_hps = tuner.get_best_hyperparameters(1).remove(0);
+    let mut model = build_model(&mut best_hps).unwrap();
+    let all = data::builtin("digits", 0.0, 0).unwrap();
+    let h = model
+        .fit(
+            &all.x,
+            &data::one_hot(&all.y, Some(10)).unwrap(),
+            &FitArgs {
+                epochs: 1,
+                verbose: 0,
+                ..Default::default()
+            },
+            &mut [],
+        )
+        .unwrap();
+    assert_eq!(h.epoch, vec![0]);
+}
+
+/// The guide's hypermodel with a tuned fit: shuffle, normalisation and an image size shared
+/// between build and fit (crop of the 8x8 digits).
+struct MyHyperModel;
+
+fn crop(x: &Tensor, side: usize) -> Tensor {
+    let n = x.rows();
+    let mut out = Vec::with_capacity(n * side * side);
+    for i in 0..n {
+        let row = x.row(i);
+        for r in 0..side {
+            out.extend_from_slice(&row[r * 8..r * 8 + side]);
+        }
+    }
+    Tensor::new(vec![n, side, side], out).unwrap()
+}
+
+impl HyperModel for MyHyperModel {
+    fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
+        let side = hp.int("image_size", 4, 8).get()? as usize;
+        let mut model = Sequential::new().input_shape(&[side, side]);
+        model.add(flatten());
+        model.add(
+            Dense::new(hp.int("units", 32, 512).step(32).get()? as usize)
+                .activation(Activation::Relu),
+        );
+        model.add(Dense::new(10).activation(Activation::Softmax));
+        model.compile(
+            Optimizer::from_name("adam")?,
+            Loss::from_name("categorical_crossentropy")?,
+            &["accuracy"],
+        )?;
+        Ok(model)
+    }
+
+    fn fit(
+        &mut self,
+        hp: &mut HyperParameters,
+        model: &mut Sequential,
+        data: &SearchData<'_>,
+        args: &FitArgs,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<FitResult> {
+        let side = hp.get("image_size")?.as_i64().unwrap_or(8) as usize;
+        let normalize = hp.boolean("normalize").get()?;
+        let mut x = crop(data.x, side);
+        if normalize {
+            let mean = x.data().iter().sum::<f32>() / x.len() as f32;
+            x.data_mut().iter_mut().for_each(|v| *v -= mean);
+        }
+        let mut args = args.clone();
+        args.shuffle = hp.boolean("shuffle").get()?;
+        if let Some(v) = &mut args.validation_data {
+            v.x = crop(&v.x, side);
+        }
+        Ok(FitResult::History(model.fit(&x, data.y, &args, callbacks)?))
+    }
+}
+
+#[test]
+fn hypermodel_with_tuned_fit_and_shared_image_size() {
+    let (x, y, xv, yv) = digits();
+    let mut tuner = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(MyHyperModel),
+        None,
+        config(3, val_accuracy()),
+    )
+    .unwrap();
+    tuner.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
+    for t in &tuner.oracle.trials {
+        assert_eq!(t.status, TrialStatus::Completed, "{:?}", t.message);
+        let v = t.used_values();
+        for k in ["image_size", "units", "normalize", "shuffle"] {
+            assert!(v.contains(k), "trial {} lacks {k}: {v}", t.trial_id);
+        }
+    }
+    // Retrain with the best hyperparameters through the same hypermodel.
+    let mut best = tuner.get_best_hyperparameters(1).remove(0);
+    let mut hm = MyHyperModel;
+    let mut model = hm.build(&mut best).unwrap();
+    let side = best.get("image_size").unwrap().as_i64().unwrap() as usize;
+    assert_eq!(model.get_input_shape(), Some(&[side, side][..]));
+    let r = hm.fit(
+        &mut best,
+        &mut model,
+        &SearchData { x: &x, y: &y },
+        &FitArgs {
+            epochs: 1,
+            verbose: 0,
+            ..Default::default()
+        },
+        &mut [],
+    );
+    assert!(matches!(r, Ok(FitResult::History(_))));
+}
+
+fn regression() -> (Tensor, Tensor, Tensor, Tensor) {
+    let ds = data::builtin("reg-plane", 5.0, 3).unwrap();
+    let full = data::Dataset::new(ds.x, ds.y).unwrap();
+    let (t, v) = data::split_validation(&full, 0.2).unwrap();
+    (t.x, t.y, v.x, v.y)
+}
+
+fn build_regressor(
+    metrics: Vec<Box<dyn Metric>>,
+    names: &[&str],
+    hp: &mut HyperParameters,
+) -> Result<Sequential> {
+    let mut model = Sequential::new();
+    model.add(
+        Dense::new(hp.int("units", 32, 128).step(32).get()? as usize).activation(Activation::Relu),
+    );
+    model.add(Dense::new(1));
+    model.compile_full(
+        Optimizer::from_name("adam")?,
+        Loss::from_name("mean_squared_error")?,
+        names,
+        &[],
+        metrics,
+    )?;
+    Ok(model)
+}
+
+#[test]
+fn built_in_metric_objective() {
+    let (x, y, xv, yv) = regression();
+    let objective =
+        ObjectiveSpec::Single(Objective::new("val_mean_absolute_error", Direction::Min));
+    let hm = FnHyperModel(|hp: &mut HyperParameters| {
+        build_regressor(Vec::new(), &["mean_absolute_error"], hp)
+    });
+    let mut tuner = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(hm),
+        None,
+        config(3, objective),
+    )
+    .unwrap();
+    tuner.search(&x, &y, &fit_args(&xv, &yv, 3)).unwrap();
+    let best = tuner.get_best_trials(1)[0];
+    let curve = &best.curves[0]
+        .iter()
+        .find(|(k, _)| k == "val_mean_absolute_error")
+        .unwrap()
+        .1;
+    let min = curve.iter().cloned().fold(f64::MAX, f64::min);
+    assert_eq!(best.score.unwrap(), min, "the best epoch's value");
+    assert!(tuner
+        .results_summary(10)
+        .contains("Objective(name=\"val_mean_absolute_error\", direction=\"min\")"));
+    assert!(tuner
+        .output()
+        .contains("Best val_mean_absolute_error So Far: "));
+}
+
+#[test]
+fn custom_metric_objective() {
+    let (x, y, xv, yv) = regression();
+    // A custom metric's direction cannot be inferred, exactly as in KerasTuner.
+    let e = Objective::parse("val_custom_metric")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Could not infer optimization direction"), "{e}");
+    let objective = ObjectiveSpec::Single(Objective::new("val_custom_metric", Direction::Min));
+    let hm = FnHyperModel(|hp: &mut HyperParameters| {
+        let m = MeanMetricWrapper::new("custom_metric", |t: &[f32], p: &[f32]| {
+            (t[0] - p[0]) * (t[0] - p[0])
+        });
+        build_regressor(vec![Box::new(m)], &[], hp)
+    });
+    let mut tuner = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(hm),
+        None,
+        config(3, objective),
+    )
+    .unwrap();
+    tuner.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
+    let best = tuner.get_best_trials(1)[0];
+    // custom_metric is the squared error, so it equals val_loss (mse) at every epoch
+    assert!(
+        (best.metric("val_custom_metric").unwrap() - best.metric("val_loss").unwrap()).abs() < 1e-6
+    );
+}
+
+/// The guide's HyperRegressor whose fit returns a number (default_objective) or a dict.
+struct HyperRegressor {
+    dict: bool,
+}
+
+impl HyperModel for HyperRegressor {
+    fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
+        build_regressor(Vec::new(), &[], hp)
+    }
+    fn fit(
+        &mut self,
+        _hp: &mut HyperParameters,
+        model: &mut Sequential,
+        data: &SearchData<'_>,
+        args: &FitArgs,
+        cbs: &mut [&mut dyn Callback],
+    ) -> Result<FitResult> {
+        let mut a = args.clone();
+        let v = a
+            .validation_data
+            .take()
+            .ok_or_else(|| Error::state("needs validation data"))?;
+        model.fit(data.x, data.y, &a, cbs)?;
+        let p = model.predict(&v.x, None)?;
+        let mae = p
+            .data()
+            .iter()
+            .zip(v.y.data())
+            .map(|(a, b)| (a - b).abs() as f64)
+            .sum::<f64>()
+            / p.len() as f64;
+        Ok(if self.dict {
+            FitResult::Metrics(vec![("metric_a".into(), -mae), ("metric_b".into(), mae)])
+        } else {
+            FitResult::Value(mae)
+        })
+    }
+}
+
+#[test]
+fn returned_float_and_returned_dict_objectives() {
+    let (x, y, xv, yv) = regression();
+    let mut t = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(HyperRegressor { dict: false }),
+        None,
+        config(3, ObjectiveSpec::default()),
+    )
+    .unwrap();
+    t.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
+    assert!(t
+        .results_summary(10)
+        .contains("Objective(name=\"default_objective\", direction=\"min\")"));
+    assert!(t.output().contains("\ndefault_objective: "));
+    let scores: Vec<f64> = t
+        .get_best_trials(3)
+        .iter()
+        .map(|t| t.score.unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] <= w[1]), "{scores:?}");
+
+    let objective = ObjectiveSpec::Single(Objective::new("metric_a", Direction::Max));
+    let mut t = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(HyperRegressor { dict: true }),
+        None,
+        config(3, objective),
+    )
+    .unwrap();
+    t.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
+    let best = t.get_best_trials(1)[0];
+    assert_eq!(best.score, best.metric("metric_a"));
+    assert_eq!(
+        best.metric("metric_a").unwrap(),
+        -best.metric("metric_b").unwrap()
+    );
+    assert!(best.score.unwrap() < 0.0);
+}
+
+#[test]
+fn tune_any_function() {
+    let mut tuner = Tuner::from_fn(
+        Box::new(RandomSearch),
+        |trial: &mut Trial| {
+            let x = trial.hyperparameters.float("x", -1.0, 1.0).get()?;
+            Ok(FitResult::Value(x * x + 1.0))
+        },
+        None,
+        TunerConfig {
+            oracle: OracleConfig {
+                max_trials: Some(20),
+                seed: 3,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    tuner
+        .search(
+            &Tensor::zeros(&[1, 1]),
+            &Tensor::zeros(&[1, 1]),
+            &FitArgs::default(),
+        )
+        .unwrap();
+    assert_eq!(tuner.oracle.trials.len(), 20);
+    // The first trial runs with the default (min_value), before x joins the space.
+    assert_eq!(tuner.oracle.trials[0].score, Some(2.0));
+    let best = tuner.get_best_hyperparameters(1).remove(0);
+    let x = best.get("x").unwrap().as_f64().unwrap();
+    assert!(x.abs() < 0.3, "{x}");
+    assert_eq!(tuner.get_best_trials(1)[0].score.unwrap(), x * x + 1.0);
+    assert!(tuner.output().contains("Best default_objective So Far: "));
+}
+
+#[test]
+fn keep_the_model_code_separate() {
+    let dir = std::env::temp_dir().join(format!("tunelab-separate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The user's own training code, with plain arguments.
+    fn keras_code(units: usize, optimizer: &str, saving_path: &std::path::Path) -> Result<f64> {
+        let ds = data::builtin("reg-gauss", 0.0, 1)?;
+        let mut model = Sequential::new().seed(2);
+        model.add(Dense::new(units).activation(Activation::Relu));
+        model.add(Dense::new(1));
+        model.compile(
+            Optimizer::from_name(optimizer)?,
+            Loss::from_name("mean_squared_error")?,
+            &[],
+        )?;
+        model.fit(
+            &ds.x,
+            &ds.y,
+            &FitArgs {
+                epochs: 1,
+                verbose: 0,
+                ..Default::default()
+            },
+            &mut [],
+        )?;
+        let w = model.get_weights()?;
+        std::fs::write(
+            saving_path,
+            format!("{:?}", w.iter().map(|t| t.len()).collect::<Vec<_>>()),
+        )?;
+        let p = model.predict(&ds.x, None)?;
+        Ok(p.data()
+            .iter()
+            .zip(ds.y.data())
+            .map(|(a, b)| (a - b).abs() as f64)
+            .sum::<f64>()
+            / p.len() as f64)
+    }
+    let d = Rc::new(dir.clone());
+    let d2 = d.clone();
+    let mut tuner = Tuner::from_fn(
+        Box::new(RandomSearch),
+        move |trial: &mut Trial| {
+            let hp = &mut trial.hyperparameters;
+            let units = hp.int("units", 32, 128).step(32).get()? as usize;
+            let opt = hp
+                .choice("optimizer", vec!["adam".into(), "adadelta".into()])
+                .get()?;
+            let path = d2.join(format!("{}.weights", trial.trial_id));
+            Ok(FitResult::Value(keras_code(
+                units,
+                opt.as_str().unwrap_or("adam"),
+                &path,
+            )?))
+        },
+        None,
+        TunerConfig {
+            oracle: OracleConfig {
+                max_trials: Some(3),
+                seed: 4,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    tuner
+        .search(
+            &Tensor::zeros(&[1, 1]),
+            &Tensor::zeros(&[1, 1]),
+            &FitArgs::default(),
+        )
+        .unwrap();
+    for t in &tuner.oracle.trials {
+        assert!(d.join(format!("{}.weights", t.trial_id)).exists());
+    }
+    let best = tuner.get_best_hyperparameters(1).remove(0);
+    let v = best.values();
+    let again = keras_code(
+        v.get("units").unwrap().as_i64().unwrap() as usize,
+        v.get("optimizer").unwrap().as_str().unwrap(),
+        &d.join("best_model.weights"),
+    )
+    .unwrap();
+    assert_eq!(
+        again,
+        tuner.get_best_trials(1)[0].score.unwrap(),
+        "the same code, the same result"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn value_types_round_trip_in_trials_json() {
+    let mut tuner = Tuner::from_fn(
+        Box::new(GridSearch::new()),
+        |trial: &mut Trial| {
+            let hp = &mut trial.hyperparameters;
+            let a = hp
+                .choice("a", vec![Value::from("x"), Value::from("y")])
+                .get()?;
+            let b = hp.boolean("b").get()?;
+            Ok(FitResult::Value(
+                if a.as_str() == Some("x") { 1.0 } else { 2.0 } + b as u8 as f64,
+            ))
+        },
+        None,
+        TunerConfig {
+            oracle: OracleConfig {
+                max_trials: None,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    tuner
+        .search(
+            &Tensor::zeros(&[1, 1]),
+            &Tensor::zeros(&[1, 1]),
+            &FitArgs::default(),
+        )
+        .unwrap();
+    let j = tuner.trials_json();
+    assert_eq!(j["trials"].as_array().unwrap().len(), 4, "{j}");
+    assert_eq!(
+        j["best_hyperparameters"],
+        serde_json::json!({"a": "x", "b": false})
+    );
+    let csv = tuner.trials_csv();
+    assert!(csv.starts_with("trial_id,status,score,best_step,a,b,default_objective\n0000,COMPLETED,1.0,,x,False,1.0\n"), "{csv}");
+}
