@@ -350,7 +350,12 @@ impl Tuner {
             let result = self.run_trial(&mut trial, x, y, args);
             trial.seconds += t0.elapsed().as_secs_f64();
             match result {
-                Ok(results) => self.record_results(&mut trial, &results)?,
+                Ok(results) => {
+                    if let Err(e) = self.record_results(&mut trial, &results) {
+                        trial.status = TrialStatus::Invalid;
+                        trial.message = Some(e.to_string());
+                    }
+                }
                 Err(Error::Fatal(m)) => {
                     trial.status = TrialStatus::Failed;
                     trial.message = Some(m.clone());

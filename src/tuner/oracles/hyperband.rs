@@ -187,6 +187,9 @@ impl Algorithm for Hyperband {
                 let past_size = self.size(b, r - 1);
                 let round = &self.brackets[bi].rounds[r];
                 let past = &self.brackets[bi].rounds[r - 1];
+                if round.len() >= size {
+                    continue;
+                }
                 let selected: Vec<&str> =
                     round.iter().filter_map(|e| e.past_id.as_deref()).collect();
                 let mut candidates: Vec<&Trial> = past
@@ -195,9 +198,9 @@ impl Algorithm for Hyperband {
                     .filter_map(|e| find(ctx.trials, &e.id))
                     .filter(|t| t.status == TrialStatus::Completed && t.score.is_some())
                     .collect();
-                // Enough of the previous round has finished that the best of them would
-                // survive whatever the rest score.
-                if candidates.len() + size + round.len() > past_size {
+                // More of the previous round has finished than will be thrown out, so the
+                // best of them is sure to be promoted (KerasTuner's rule).
+                if candidates.len() + size > past_size {
                     candidates.sort_by(|a, b| {
                         let (x, y) = (a.score.unwrap_or(f64::NAN), b.score.unwrap_or(f64::NAN));
                         if maximize {
