@@ -28,7 +28,9 @@ fn space(hp: &mut HyperParameters) -> Result<f64> {
         + if kind.as_str() == Some("a") { 0.5 } else { 0.0 })
 }
 
-fn algorithms() -> Vec<(&'static str, Box<dyn Fn() -> Box<dyn Algorithm>>)> {
+type MakeAlgorithm = Box<dyn Fn() -> Box<dyn Algorithm>>;
+
+fn algorithms() -> Vec<(&'static str, MakeAlgorithm)> {
     vec![
         (
             "random",
