@@ -224,3 +224,141 @@ fn bad_input_is_a_clear_error_not_a_crash() {
         "{err}"
     );
 }
+
+#[test]
+fn tune_prints_kerastuner_texts_and_json() {
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-tune-{}", std::process::id()));
+    let d = dir.to_string_lossy().into_owned();
+    let (code, out, err) = tunelab(&[
+        "tune",
+        "examples/guide_search.json",
+        "--dataset",
+        "digits",
+        "--objective",
+        "val_accuracy",
+        "--max-trials",
+        "3",
+        "--executions-per-trial",
+        "2",
+        "--epochs",
+        "2",
+        "--directory",
+        &d,
+        "--project-name",
+        "helloworld",
+        "--overwrite",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Search space summary\nDefault search space size: 5\nnum_layers (Int)\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nSearch: Running Trial #3\n"), "{out}");
+    assert!(out.contains("Results summary\nResults in "), "{out}");
+    assert!(out.contains("/helloworld\nShowing 10 best trials\nObjective(name=\"val_accuracy\", direction=\"max\")\n"), "{out}");
+    assert!(dir.join("helloworld/oracle.json").exists());
+    assert!(dir.join("helloworld/trial_0/trial.json").exists());
+    assert!(dir.join("helloworld/trial_0/checkpoint.bin").exists());
+
+    // Resuming the finished project with a larger budget continues the numbering.
+    let (code, out, err) = tunelab(&[
+        "tune",
+        "examples/guide_search.json",
+        "--dataset",
+        "digits",
+        "--objective",
+        "val_accuracy",
+        "--max-trials",
+        "4",
+        "--epochs",
+        "2",
+        "--directory",
+        &d,
+        "--project-name",
+        "helloworld",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let trials = v["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 4);
+    assert_eq!(trials[3]["trial_id"], "3");
+    for t in trials {
+        assert_eq!(t["status"], "COMPLETED");
+        let n = t["hyperparameters"]["num_layers"].as_i64().unwrap();
+        for i in 0..3 {
+            assert_eq!(
+                t["hyperparameters"].get(format!("units_{i}")).is_some(),
+                i < n,
+                "{t}"
+            );
+        }
+        assert!(t["score"].as_f64().unwrap() > 0.1);
+    }
+    assert!(v["best_hyperparameters"]["lr"].as_f64().is_some());
+
+    // Hyperband with max_epochs 3, factor 3: brackets (3 x 1 epoch -> 1 x 3 epochs) and (2 x 3).
+    let (code, out, err) = tunelab(&[
+        "tune",
+        "examples/guide_units.json",
+        "--dataset",
+        "digits",
+        "--tuner",
+        "hyperband",
+        "--objective",
+        "val_accuracy",
+        "--max-epochs",
+        "3",
+        "--factor",
+        "3",
+        "--directory",
+        &d,
+        "--project-name",
+        "hb",
+        "--overwrite",
+        "--json",
+        "--csv",
+        &format!("{d}/hb.csv"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let epochs: Vec<i64> = v["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["hyperparameters"]["tuner/epochs"].as_i64().unwrap())
+        .collect();
+    assert_eq!(epochs, vec![1, 1, 1, 3, 3, 3]);
+    assert_eq!(v["trials"][0]["trial_id"], "0000");
+    let csv = std::fs::read_to_string(dir.join("hb.csv")).unwrap();
+    assert!(csv.starts_with("trial_id,status,score,best_step,units,tuner/epochs,tuner/initial_epoch,tuner/bracket,tuner/round"), "{csv}");
+    assert_eq!(csv.lines().count(), 7);
+
+    let (code, _, err) = tunelab(&[
+        "tune",
+        "examples/guide_units.json",
+        "--dataset",
+        "digits",
+        "--tuner",
+        "bayes",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown tuner `bayes`; valid tuner names are: random, grid, hyperband"),
+        "{err}"
+    );
+    let (code, _, err) = tunelab(&[
+        "tune",
+        "examples/guide_units.json",
+        "--dataset",
+        "digits",
+        "--objective",
+        "val_f1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("Could not infer optimization direction"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
