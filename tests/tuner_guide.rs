@@ -645,3 +645,149 @@ fn value_types_round_trip_in_trials_json() {
     let csv = tuner.trials_csv();
     assert!(csv.starts_with("trial_id,status,score,best_step,a,b,default_objective\n0000,COMPLETED,1.0,,x,False,1.0\n"), "{csv}");
 }
+
+#[test]
+fn hooks_see_every_trial_epoch_and_batch() {
+    use std::cell::RefCell;
+    #[derive(Default)]
+    struct Count {
+        log: Rc<RefCell<Vec<String>>>,
+    }
+    impl TunerHooks for Count {
+        fn on_trial_begin(&mut self, t: &Trial) {
+            self.log.borrow_mut().push(format!("begin {}", t.trial_id));
+        }
+        fn on_trial_end(&mut self, t: &Trial) {
+            self.log
+                .borrow_mut()
+                .push(format!("end {} {:?}", t.trial_id, t.status));
+        }
+        fn on_epoch_end(&mut self, t: &Trial, e: usize, logs: &Logs) {
+            assert!(logs.get("loss").is_some());
+            self.log
+                .borrow_mut()
+                .push(format!("epoch {} {e}", t.trial_id));
+        }
+        fn on_batch_end(&mut self, _t: &Trial, _b: usize, _l: &Logs) {
+            self.log.borrow_mut().push("batch".into());
+        }
+    }
+    let (x, y) = {
+        let d = data::builtin("xor", 0.0, 1).unwrap();
+        (d.x, d.y)
+    };
+    let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let hm = FnHyperModel(|hp: &mut HyperParameters| {
+        let mut m = Sequential::new();
+        m.add(Dense::new(hp.int("units", 2, 8).get()? as usize).activation(Activation::Tanh));
+        m.add(Dense::new(1).activation(Activation::Sigmoid));
+        m.compile(
+            Optimizer::from_name("adam")?,
+            Loss::from_name("binary_crossentropy")?,
+            &[],
+        )?;
+        Ok(m)
+    });
+    let mut t = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(hm),
+        None,
+        config(2, ObjectiveSpec::Single(Objective::parse("loss").unwrap())),
+    )
+    .unwrap();
+    t.add_hooks(Box::new(Count { log: log.clone() }));
+    t.search(
+        &x,
+        &y,
+        &FitArgs {
+            epochs: 2,
+            batch_size: Some(250),
+            verbose: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let l = log.borrow();
+    let trials: Vec<&String> = l.iter().filter(|s| !s.starts_with("batch")).collect();
+    assert_eq!(
+        trials,
+        [
+            "begin 0",
+            "epoch 0 0",
+            "epoch 0 1",
+            "end 0 Completed",
+            "begin 1",
+            "epoch 1 0",
+            "epoch 1 1",
+            "end 1 Completed"
+        ]
+    );
+    assert_eq!(l.iter().filter(|s| *s == "batch").count(), 2 * 2 * 2);
+}
+
+/// A hypermodel that is not tunable: its hps stay at their defaults.
+struct Frozen;
+impl HyperModel for Frozen {
+    fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
+        let units = hp.int("units", 4, 64).step(4).get()?;
+        hp.float("lr", 1e-3, 1e-1).get()?;
+        let mut m = Sequential::new();
+        m.add(Dense::new(units as usize).activation(Activation::Relu));
+        m.add(Dense::new(1));
+        m.compile(Optimizer::from_name("sgd")?, Loss::from_name("mse")?, &[])?;
+        Ok(m)
+    }
+    fn declare_hyperparameters(&mut self, hp: &mut HyperParameters) -> Result<()> {
+        hp.float("lr", 1e-3, 1e-1).get()?;
+        Ok(())
+    }
+    fn tunable(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn untunable_hypermodel_keeps_its_own_hps_fixed() {
+    let d = data::builtin("reg-plane", 0.0, 1).unwrap();
+    let mut t = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(Frozen),
+        None,
+        config(4, ObjectiveSpec::Single(Objective::parse("loss").unwrap())),
+    )
+    .unwrap();
+    t.search(
+        &d.x,
+        &d.y,
+        &FitArgs {
+            verbose: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let units: Vec<i64> = t
+        .oracle
+        .trials
+        .iter()
+        .map(|t| {
+            t.hyperparameters
+                .values()
+                .get("units")
+                .unwrap()
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        units,
+        vec![4, 4, 4, 4],
+        "units is the hypermodel's own: fixed at its default"
+    );
+    let lrs: std::collections::BTreeSet<String> = t
+        .oracle
+        .trials
+        .iter()
+        .map(|t| format!("{}", t.hyperparameters.values().get("lr").unwrap()))
+        .collect();
+    assert!(lrs.len() > 1, "the declared lr is searched: {lrs:?}");
+}

@@ -27,7 +27,7 @@ USAGE:
               [--epochs N] [--batch-size B] [--initial-weights W.json] [--seed S]
               [--noise PERCENT] [--no-shuffle] [--verbose 0|1|2] [--json]
   tunelab tune SPEC.json (--dataset NAME | --x ... as for fit) [--validation-...]
-              [--tuner random|grid|hyperband] [--objective NAME[:min|max]] [--max-trials N]
+              [--tuner random|grid|hyperband] [--objective NAME[:min|max][,NAME...]] [--max-trials N]
               [--executions-per-trial N] [--epochs N] [--max-epochs N] [--factor N]
               [--hyperband-iterations N] [--batch-size B] [--directory D] [--project-name P]
               [--overwrite] [--seed S] [--max-retries-per-trial N]
@@ -545,6 +545,12 @@ fn tune(args: &[String]) -> Result<()> {
     let mut probe = spec.build(o.seed)?;
     let data = load_data(&o, compile.loss.kind, &mut probe, o.json)?;
     let objective = match &o.objective {
+        Some(names) if names.contains(',') => ObjectiveSpec::Multi(
+            names
+                .split(',')
+                .map(|n| Objective::parse(n.trim()))
+                .collect::<Result<Vec<_>>>()?,
+        ),
         Some(name) => ObjectiveSpec::Single(Objective::parse(name)?),
         None => {
             let has_val = data.validation_split > 0.0 || data.validation_data.is_some();

@@ -474,3 +474,91 @@ pub fn has_hyperparameters(spec: &Value) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ModelSpec;
+    use serde_json::json;
+
+    fn guide() -> Value {
+        serde_json::from_str(include_str!("../../examples/guide_search.json")).unwrap()
+    }
+
+    #[test]
+    fn defaults_give_the_smallest_model_and_register_the_space() {
+        let mut hp = HyperParameters::new();
+        let plain = resolve(&guide(), &mut hp).unwrap();
+        let spec = ModelSpec::from_value(&plain).unwrap();
+        // Flatten, one Dense of 32 relu (num_layers defaults to 1), no dropout, the output.
+        assert_eq!(spec.layers.len(), 3);
+        assert_eq!(plain["layers"][1]["config"]["units"], 32);
+        assert_eq!(plain["layers"][1]["config"]["activation"], "relu");
+        assert_eq!(
+            plain["compile"]["optimizer"]["config"]["learning_rate"],
+            1e-4
+        );
+        let names: Vec<&str> = hp.space().iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["num_layers", "units_0", "activation", "dropout", "lr"]
+        );
+    }
+
+    #[test]
+    fn repeat_and_when_follow_the_values_with_conditions() {
+        let mut hp = HyperParameters::new();
+        resolve(&guide(), &mut hp).unwrap();
+        hp.set_value("num_layers", HpValue::Int(3));
+        hp.set_value("dropout", HpValue::Bool(true));
+        let plain = resolve(&guide(), &mut hp).unwrap();
+        let classes: Vec<&str> = plain["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["class_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            classes,
+            ["Flatten", "Dense", "Dense", "Dense", "Dropout", "Dense"]
+        );
+        // units_2 exists only while num_layers >= 3
+        let u2 = hp.space().iter().find(|h| h.name == "units_2").unwrap();
+        assert_eq!(u2.conditions[0].name, "num_layers");
+        assert_eq!(u2.conditions[0].values, vec![HpValue::Int(3)]);
+        hp.set_value("num_layers", HpValue::Int(1));
+        assert!(!hp.values().contains("units_2"));
+        assert!(hp.values().contains("units_0"));
+    }
+
+    #[test]
+    fn bad_hp_objects_name_the_path() {
+        let mut hp = HyperParameters::new();
+        let bad = json!({"layers": [{"class_name": "Dense", "config": {
+            "units": {"hp": "Int", "name": "u", "min_value": 10, "max_value": 2}}}]});
+        let e = resolve(&bad, &mut hp).unwrap_err().to_string();
+        assert!(
+            e.contains("layers[0].config.units") && e.contains("min_value"),
+            "{e}"
+        );
+        let bad = json!({"layers": [{"class_name": "Dense", "config": {
+            "units": {"hp": "Int", "name": "u", "min_value": 1, "max_value": 2, "stepp": 1}}}]});
+        let e = resolve(&bad, &mut hp).unwrap_err().to_string();
+        assert!(e.contains("`stepp`") && e.contains("step"), "{e}");
+        let bad = json!({"layers": [{"repeat": 2000, "layers": []}]});
+        let e = resolve(&bad, &mut hp).unwrap_err().to_string();
+        assert!(
+            e.contains("layers[0].repeat") && e.contains("[0, 1000]"),
+            "{e}"
+        );
+        let bad = json!({"layers": [{"class_name": "Dense", "config": {
+            "units": {"hp": "Int", "name": "v", "min_value": 1, "max_value": 2,
+                      "parent_name": "ghost", "parent_values": [1]}}}]});
+        let e = resolve(&bad, &mut hp).unwrap_err().to_string();
+        assert!(e.contains("ghost not defined"), "{e}");
+        assert!(has_hyperparameters(&guide()));
+        assert!(!has_hyperparameters(
+            &json!({"layers": [{"class_name": "Flatten"}]})
+        ));
+    }
+}

@@ -308,9 +308,13 @@ impl Tuner {
         if let Runner::Model(hm) = &mut self.runner {
             let mut hp = self.oracle.hyperparameters.clone();
             hm.declare_hyperparameters(&mut hp)?;
-            if hm.tunable() {
-                hm.build(&mut hp)?;
+            if !hm.tunable() {
+                // The hypermodel's own hps are fixed at their defaults (KerasTuner's
+                // tunable=False); declared ones stay searchable.
+                hp.tune_new_entries = false;
             }
+            hm.build(&mut hp)?;
+            hp.tune_new_entries = self.oracle.hyperparameters.tune_new_entries;
             self.oracle.hyperparameters.merge(&hp, false);
         }
         Ok(())
@@ -475,6 +479,9 @@ impl Tuner {
         let mut used: Vec<String> = Vec::new();
         for exec in 0..executions {
             let mut hp = trial.hyperparameters.clone();
+            if !hm.tunable() {
+                hp.tune_new_entries = false;
+            }
             hp.clear_accessed();
             let mut model = hm.build(&mut hp)?;
             model.set_seed(self.config.oracle.seed ^ (trial_no << 16) ^ exec as u64)?;
