@@ -344,7 +344,9 @@ fn tune_prints_kerastuner_texts_and_json() {
     ]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("unknown tuner `bayes`; valid tuner names are: random, grid, hyperband"),
+        err.contains(
+            "unknown tuner `bayes`; valid tuner names are: random, grid, hyperband, bayesian"
+        ),
         "{err}"
     );
     let (code, _, err) = tunelab(&[

@@ -13,8 +13,8 @@ use tunelab::hp::HyperParameters;
 use tunelab::nn::{FitArgs, LossKind, ValidationData};
 use tunelab::spec::{hyper, ModelSpec};
 use tunelab::tuner::{
-    Algorithm, FnHyperModel, GridSearch, Hyperband, Objective, ObjectiveSpec, OracleConfig,
-    RandomSearch, Tuner, TunerConfig,
+    Algorithm, BayesianOptimization, FnHyperModel, GridSearch, Hyperband, Objective, ObjectiveSpec,
+    OracleConfig, RandomSearch, Tuner, TunerConfig,
 };
 use tunelab::{Error, Result, Tensor};
 
@@ -27,7 +27,7 @@ USAGE:
               [--epochs N] [--batch-size B] [--initial-weights W.json] [--seed S]
               [--noise PERCENT] [--no-shuffle] [--verbose 0|1|2] [--json]
   tunelab tune SPEC.json (--dataset NAME | --x ... as for fit) [--validation-...]
-              [--tuner random|grid|hyperband] [--objective NAME[:min|max][,NAME...]] [--max-trials N]
+              [--tuner random|grid|hyperband|bayesian] [--objective NAME[:min|max][,NAME...]] [--max-trials N]
               [--executions-per-trial N] [--epochs N] [--max-epochs N] [--factor N]
               [--hyperband-iterations N] [--batch-size B] [--directory D] [--project-name P]
               [--overwrite] [--seed S] [--max-retries-per-trial N]
@@ -566,16 +566,19 @@ fn tune(args: &[String]) -> Result<()> {
             o.factor,
             o.hyperband_iterations,
         )?),
+        "bayesian" | "BayesianOptimization" => Box::new(BayesianOptimization::default()),
         other => {
             return Err(Error::unknown(
                 "tuner",
                 other,
-                &["random", "grid", "hyperband"],
+                &["random", "grid", "hyperband", "bayesian"],
             ))
         }
     };
     let max_trials = match o.tuner.as_str() {
-        "random" | "random_search" | "RandomSearch" => Some(o.max_trials.unwrap_or(10)),
+        "random" | "random_search" | "RandomSearch" | "bayesian" | "BayesianOptimization" => {
+            Some(o.max_trials.unwrap_or(10))
+        }
         _ => o.max_trials,
     };
     let config = TunerConfig {

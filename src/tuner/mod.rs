@@ -12,7 +12,7 @@ pub mod tuner;
 
 pub use objective::{Direction, Objective, ObjectiveSpec};
 pub use oracle::{Algorithm, Oracle, OracleConfig, Populate};
-pub use oracles::{GridSearch, Hyperband, RandomSearch};
+pub use oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};
 pub use storage::{DirStorage, MemoryStorage, Storage};
 pub use trial::{Trial, TrialStatus};
 pub use tuner::{FitResult, FnHyperModel, HyperModel, SearchData, Tuner, TunerConfig, TunerHooks};
