@@ -2,7 +2,8 @@
 benches/bo.rs: the same functions and bounds, 50 trials, seeds 0..29, minimising; prints the
 same table (median and mean simple regret, seconds per trial).
 
-Run: `python3 benches/peers/bo_peers.py [--seeds N] [--trials N] [--only kerastuner|optuna]`
+Run: `python3 benches/peers/bo_peers.py [--seeds N] [--trials N] [--only kerastuner|optuna]
+[--functions branin,camel,...]`
 (needs `pip install keras-tuner keras jax optuna`)."""
 import argparse
 import math
@@ -94,13 +95,18 @@ def main():
     ap.add_argument("--seeds", type=int, default=30)
     ap.add_argument("--trials", type=int, default=50)
     ap.add_argument("--only", choices=["kerastuner", "optuna"])
+    ap.add_argument("--functions", help="comma-separated subset, e.g. branin,camel")
     args = ap.parse_args()
+    functions = FUNCTIONS
+    if args.functions:
+        wanted = args.functions.split(",")
+        functions = [f for f in FUNCTIONS if f[0] in wanted]
     runners = [("kerastuner_bo", run_kerastuner), ("optuna_tpe", run_optuna)]
     if args.only:
         runners = [r for r in runners if r[0].startswith(args.only)]
     print(f"{'oracle':<16}{'function':<17}{'median regret':>14}{'mean regret':>14}{'s/trial':>10}")
     for name, runner in runners:
-        for fname, fn, bounds, fstar in FUNCTIONS:
+        for fname, fn, bounds, fstar in functions:
             regrets = []
             start = time.perf_counter()
             n = 0
