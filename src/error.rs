@@ -38,6 +38,9 @@ pub enum Error {
     FailedTrial(String),
     /// Inside a tuner trial: stop the whole search (KerasTuner's `FatalError`).
     Fatal(String),
+    /// The GPU is unusable (no adapter, device lost, out of device memory); work can go on
+    /// on the CPU.
+    Device(String),
 }
 
 /// `Result` with tunelab's [`Error`].
@@ -132,6 +135,7 @@ impl fmt::Display for Error {
             Error::State(m) => write!(f, "{m}"),
             Error::FailedTrial(m) => write!(f, "{m}"),
             Error::Fatal(m) => write!(f, "{m}"),
+            Error::Device(m) => write!(f, "GPU error: {m}"),
         }
     }
 }

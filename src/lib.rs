@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod data;
 pub mod error;
+pub mod gpu;
 pub mod hp;
 pub mod nn;
 pub mod spec;

@@ -5,6 +5,7 @@
 use crate::backend::{Backend, Cpu};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
+use crate::gpu::{Device, Gpu, Resolved};
 use crate::nn::activations::Activation;
 use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
 use crate::nn::history::{History, Logs};
@@ -18,7 +19,10 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::collections::HashMap;
 use std::io::Write;
-use std::time::Instant;
+use web_time::Instant;
+
+#[path = "gpu_fit.rs"]
+mod gpu_fit;
 
 /// How much `fit` / `evaluate` print: 0 silent, 1 progress bar, 2 one line per epoch.
 pub type Verbose = u8;
@@ -190,6 +194,14 @@ impl MetricSet {
     }
 }
 
+/// fit's checked inputs: training data, validation data, combined sample weights.
+struct FitInputs<'a> {
+    x: &'a Tensor,
+    y: &'a Tensor,
+    val: Option<&'a ValidationData>,
+    weights: Option<Vec<f32>>,
+}
+
 /// Per-batch buffers of the forward and backward pass, reused while the batch size holds.
 struct Scratch<B: Backend> {
     rows: usize,
@@ -229,6 +241,12 @@ pub struct Sequential<B: Backend = Cpu> {
     stop: bool,
     name: String,
     scratch: Option<Scratch<B>>,
+    device: Device,
+    /// Where the last fit ran ("cpu", "webgpu (adapter, backend)"), and why not on the GPU.
+    resolved: String,
+    device_note: Option<String>,
+    /// Bumped whenever weights or optimizer state are replaced from outside a fit step.
+    weights_version: u64,
 }
 
 impl Default for Sequential<Cpu> {
@@ -257,6 +275,10 @@ impl<B: Backend> Sequential<B> {
             stop: false,
             name: "sequential".to_string(),
             scratch: None,
+            device: Device::Cpu,
+            resolved: "cpu".to_string(),
+            device_note: None,
+            weights_version: 0,
         }
     }
 
@@ -324,6 +346,7 @@ impl<B: Backend> Sequential<B> {
         c.learning_rate = state.learning_rate;
         c.u_product = state.u_product;
         c.opt_state = Some(slots);
+        self.weights_version += 1;
         Ok(())
     }
 
@@ -333,9 +356,57 @@ impl<B: Backend> Sequential<B> {
         self
     }
 
-    /// The backend's name.
+    /// Where the last fit ran: `"cpu"` or `"webgpu (adapter, backend)"`.
     pub fn device(&self) -> String {
-        self.backend.name()
+        self.resolved.clone()
+    }
+
+    /// Why the last fit ran on the CPU although the device was `auto` (no adapter, only a
+    /// software adapter, or a layer stack the GPU path does not run).
+    pub fn device_note(&self) -> Option<&str> {
+        self.device_note.as_deref()
+    }
+
+    /// Chooses where `fit` trains: [`Device::Cpu`] (the default), [`Device::Webgpu`], or
+    /// [`Device::Auto`] (a hardware GPU when there is one, else the CPU, saying why).
+    pub fn set_device(&mut self, device: Device) {
+        self.device = device;
+    }
+
+    /// The device setting.
+    pub fn device_setting(&self) -> Device {
+        self.device
+    }
+
+    /// The GPU to fit on, or `None` for the CPU (the reason kept in `device_note`).
+    fn gpu_for_fit(&mut self, y: &Tensor) -> Result<Option<Gpu>> {
+        self.device_note = None;
+        if self.device == Device::Cpu {
+            return Ok(None);
+        }
+        let plan = self.gpu_net(y.cols());
+        let resolved = crate::gpu::resolve(self.device);
+        match (self.device, resolved, plan) {
+            (Device::Webgpu, Err(e), _) => Err(e),
+            (Device::Webgpu, _, Err(why)) => Err(Error::invalid(
+                "device",
+                "webgpu",
+                format!("cpu or auto for this model: {why}"),
+            )),
+            (_, Ok(Resolved::Gpu(g)), Ok(_)) => Ok(Some(g)),
+            (_, Ok(Resolved::Cpu { reason }), _) => {
+                self.device_note = reason;
+                Ok(None)
+            }
+            (_, Err(e), _) => {
+                self.device_note = Some(e.to_string());
+                Ok(None)
+            }
+            (_, _, Err(why)) => {
+                self.device_note = Some(why);
+                Ok(None)
+            }
+        }
     }
 
     /// Appends a layer. Adding after the model was built drops its weights, as a rebuild.
@@ -581,6 +652,7 @@ impl<B: Backend> Sequential<B> {
         for (p, w) in b.params.iter_mut().zip(weights) {
             *p = backend.upload(w.data());
         }
+        self.weights_version += 1;
         Ok(())
     }
 
@@ -1001,7 +1073,10 @@ impl<B: Backend> Sequential<B> {
         Ok(w)
     }
 
-    /// Trains for `epochs - initial_epoch` epochs (Keras's `fit`).
+    /// Trains for `epochs - initial_epoch` epochs (Keras's `fit`), on the model's device
+    /// (see [`Sequential::set_device`]). On the GPU the whole fit is GPU-resident and batch
+    /// callbacks see each epoch's batches after the epoch ran (Keras's `steps_per_execution`).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn fit(
         &mut self,
         x: &Tensor,
@@ -1009,6 +1084,114 @@ impl<B: Backend> Sequential<B> {
         args: &FitArgs,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<History> {
+        crate::gpu::block_on(self.fit_async(x, y, args, callbacks))
+    }
+
+    /// [`Sequential::fit`] in the browser: the CPU path (a GPU device needs [`Sequential::fit_async`]).
+    #[cfg(target_arch = "wasm32")]
+    pub fn fit(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History> {
+        if self.device == Device::Webgpu {
+            return Err(Error::invalid(
+                "device",
+                "webgpu",
+                "cpu or auto for the blocking fit in the browser; use fit_async for WebGPU",
+            ));
+        }
+        let mut split = None;
+        let inp = self.fit_inputs(x, y, args, &mut split)?;
+        self.resolved = "cpu".into();
+        self.fit_cpu(&inp, args, callbacks)
+    }
+
+    /// `fit`, awaiting the GPU instead of blocking (the browser's way).
+    pub async fn fit_async(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History> {
+        let mut split = None;
+        let inp = self.fit_inputs(x, y, args, &mut split)?;
+        if let Some(gpu) = self.gpu_for_fit(inp.y)? {
+            self.resolved = gpu.label();
+            let mut models = [&mut *self];
+            let mut cbs = [callbacks];
+            let mut out = gpu_fit::fit_models(&gpu, &mut models, &inp, args, &mut cbs).await?;
+            return out.pop().ok_or_else(|| Error::state("no history"));
+        }
+        self.resolved = "cpu".into();
+        self.fit_cpu(&inp, args, callbacks)
+    }
+
+    /// Trains several compiled models on the same data at once: on the GPU as one group (one
+    /// dispatch covers every model), else one after the other. Each model's history is what
+    /// training it alone would give. `callbacks[i]` belong to `models[i]`.
+    pub async fn fit_group_async(
+        models: &mut [&mut Sequential<B>],
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+        callbacks: &mut [&mut [&mut dyn Callback]],
+    ) -> Result<Vec<History>> {
+        if callbacks.len() != models.len() {
+            return Err(Error::invalid(
+                "callbacks",
+                format!("{} lists", callbacks.len()),
+                format!("one list per model ({})", models.len()),
+            ));
+        }
+        let mut split = None;
+        let mut gpu = None;
+        let mut all_gpu = !models.is_empty();
+        for m in models.iter_mut() {
+            let mut s = None;
+            let inp = m.fit_inputs(x, y, args, &mut s)?;
+            match m.gpu_for_fit(inp.y)? {
+                Some(g) => gpu = Some(g),
+                None => all_gpu = false,
+            }
+        }
+        if let (true, Some(g)) = (all_gpu, gpu) {
+            let inp = models[0].fit_inputs(x, y, args, &mut split)?;
+            for m in models.iter_mut() {
+                m.resolved = g.label();
+            }
+            return gpu_fit::fit_models(&g, models, &inp, args, callbacks).await;
+        }
+        let mut out = Vec::new();
+        for (m, cb) in models.iter_mut().zip(callbacks.iter_mut()) {
+            out.push(m.fit_async(x, y, args, cb).await?);
+        }
+        Ok(out)
+    }
+
+    /// [`Sequential::fit_group_async`], blocking.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn fit_group(
+        models: &mut [&mut Sequential<B>],
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+        callbacks: &mut [&mut [&mut dyn Callback]],
+    ) -> Result<Vec<History>> {
+        crate::gpu::block_on(Self::fit_group_async(models, x, y, args, callbacks))
+    }
+
+    /// Checks fit's arguments and data; splits off validation data (kept in `split`).
+    fn fit_inputs<'a>(
+        &mut self,
+        x: &'a Tensor,
+        y: &'a Tensor,
+        args: &'a FitArgs,
+        split: &'a mut Option<(Dataset, ValidationData)>,
+    ) -> Result<FitInputs<'a>> {
         self.compiled()?;
         let bs = args.batch_size.unwrap_or(32);
         if bs == 0 {
@@ -1047,7 +1230,6 @@ impl<B: Backend> Sequential<B> {
         }
         // Validation data: given, or the last fraction of x/y (and of sample_weight) before
         // shuffling. Borrowed where possible: a fit never copies the caller's arrays.
-        let split: Option<(Dataset, ValidationData)>;
         let (x, y, sw, val): (&Tensor, &Tensor, Option<&[f32]>, Option<&ValidationData>) =
             if let Some(v) = &args.validation_data {
                 (x, y, args.sample_weight.as_deref(), Some(v))
@@ -1057,7 +1239,7 @@ impl<B: Backend> Sequential<B> {
                 let n_train = train.x.rows();
                 Self::check_weights(args.sample_weight.as_deref(), x.rows(), "sample_weight")?;
                 let val_w = args.sample_weight.as_ref().map(|w| w[n_train..].to_vec());
-                split = Some((
+                *split = Some((
                     train,
                     ValidationData {
                         x: valid.x,
@@ -1081,6 +1263,19 @@ impl<B: Backend> Sequential<B> {
             )?;
         }
         let weights = Self::combined_weights(y, sw, args.class_weight.as_ref())?;
+        Ok(FitInputs { x, y, val, weights })
+    }
+
+    /// The CPU training loop.
+    fn fit_cpu(
+        &mut self,
+        inp: &FitInputs<'_>,
+        args: &FitArgs,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History> {
+        let (x, y, val) = (inp.x, inp.y, inp.val);
+        let weights = &inp.weights;
+        let bs = args.batch_size.unwrap_or(32);
         let out_w = self.output_width()?;
         let mut metrics = self.metric_set(y, out_w)?;
         let n = x.rows();

@@ -20,7 +20,7 @@ use crate::tuner::oracle::{Algorithm, Oracle, OracleConfig};
 use crate::tuner::storage::{DirStorage, MemoryStorage, Storage};
 use crate::tuner::trial::{Curves, Trial, TrialStatus};
 use serde_json::{json, Value};
-use std::time::Instant;
+use web_time::Instant;
 
 /// What a trial's fit (or a tuned function) returns: a number (the objective), named
 /// metrics, or a History (reduced to its best epoch by the objective).

@@ -1,0 +1,170 @@
+// loss.wgsl: the loss gradient fused with the output activation's backward pass.
+//
+// Record: 0 cols (output width), 1 yp_off (predictions), 2 z_off (output pre-activations),
+//   3 yt_off (targets), 4 target cols, 5 w_off (sample weights or NONE), 6 dz_off (result),
+//   7 loss code (nn::LossKind order), 8 from_logits, 9 label_smoothing (f32), 10 delta (f32),
+//   11 output activation, 31 enabled.
+// One invocation per row: g = d(sum_over_batch_size loss)/d y_pred, with Keras's clipping
+// (the same formulas as nn::losses), scaled by the sample weight / rows, then
+// dz = g * act'(z) (softmax: y * (g - sum(g * y))).
+
+const L_MSE: u32 = 0u;
+const L_MAE: u32 = 1u;
+const L_MAPE: u32 = 2u;
+const L_MSLE: u32 = 3u;
+const L_HUBER: u32 = 4u;
+const L_LOGCOSH: u32 = 5u;
+const L_BCE: u32 = 6u;
+const L_CCE: u32 = 7u;
+const L_SCCE: u32 = 8u;
+const L_HINGE: u32 = 9u;
+const L_KLD: u32 = 10u;
+
+fn elementwise_grad(kind: u32, model: u32, t_in: f32, p: f32, c: f32) -> f32 {
+    switch kind {
+        case 0u: { return 2.0 * (p - t_in) / c; }
+        case 1u: { return sign(p - t_in) / c; }
+        case 2u: { return 100.0 * sign(p - t_in) / max(abs(t_in), EPS) / c; }
+        case 3u: {
+            let pm = max(p, EPS);
+            let d = log(pm + 1.0) - log(max(t_in, EPS) + 1.0);
+            let dp = select(0.0, 1.0 / (pm + 1.0), p > EPS);
+            return 2.0 * d * dp / c;
+        }
+        case 4u: {
+            let delta = recf(model, 10u);
+            let e = p - t_in;
+            if (abs(e) <= delta) {
+                return e / c;
+            }
+            return delta * sign(e) / c;
+        }
+        case 5u: { return safe_tanh(p - t_in) / c; }
+        case 6u: {
+            let ls = recf(model, 9u);
+            let t = t_in * (1.0 - ls) + 0.5 * ls;
+            if (rec(model, 8u) != 0u) {
+                return (sigmoid(p) - t) / c;
+            }
+            if (p > EPS && p < 1.0 - EPS) {
+                return (-t / p + (1.0 - t) / (1.0 - p)) / c;
+            }
+            return 0.0;
+        }
+        case 9u: {
+            var t = t_in;
+            if (model_word(model, M_HINGE_BINARY) != 0u) {
+                t = 2.0 * t_in - 1.0;
+            }
+            if (1.0 - t * p > 0.0) {
+                return -t / c;
+            }
+            return 0.0;
+        }
+        default: {
+            // kl_divergence: a sum over the row, not a mean
+            let tc = clamp(t_in, EPS, 1.0);
+            if (p >= EPS && p <= 1.0) {
+                return -tc / clamp(p, EPS, 1.0);
+            }
+            return 0.0;
+        }
+    }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn loss_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let model = gid.z;
+    let r = gid.x;
+    let rows = step_rows();
+    if (!enabled(model) || r >= rows) {
+        return;
+    }
+    let cols = rec(model, 0u);
+    let yp = rec(model, 1u) + r * cols;
+    let zo = rec(model, 2u) + r * cols;
+    let tcols = rec(model, 4u);
+    let yt = rec(model, 3u) + r * tcols;
+    let g = rec(model, 6u) + r * cols;
+    let kind = rec(model, 7u);
+    let c = f32(cols);
+    if (kind == L_CCE || kind == L_SCCE) {
+        let ls = recf(model, 9u);
+        let k = f32(cols);
+        let id = u32(max(arena[yt], 0.0));
+        // target probability of column j: one-hot of the class id, or the smoothed row
+        if (rec(model, 8u) != 0u) {
+            var m = -3.4e38;
+            var st = 0.0;
+            for (var j = 0u; j < cols; j = j + 1u) {
+                m = max(m, arena[yp + j]);
+            }
+            var se = 0.0;
+            for (var j = 0u; j < cols; j = j + 1u) {
+                se = se + exp(arena[yp + j] - m);
+                if (kind == L_SCCE) {
+                    st = st + select(0.0, 1.0, j == id);
+                } else {
+                    st = st + arena[yt + j] * (1.0 - ls) + ls / k;
+                }
+            }
+            for (var j = 0u; j < cols; j = j + 1u) {
+                var t = 0.0;
+                if (kind == L_SCCE) {
+                    t = select(0.0, 1.0, j == id);
+                } else {
+                    t = arena[yt + j] * (1.0 - ls) + ls / k;
+                }
+                arena[g + j] = exp(arena[yp + j] - m) / se * st - t;
+            }
+        } else {
+            var s = 0.0;
+            for (var j = 0u; j < cols; j = j + 1u) {
+                s = s + arena[yp + j];
+            }
+            var gp = 0.0;
+            for (var j = 0u; j < cols; j = j + 1u) {
+                var t = 0.0;
+                if (kind == L_SCCE) {
+                    t = select(0.0, 1.0, j == id);
+                } else {
+                    t = arena[yt + j] * (1.0 - ls) + ls / k;
+                }
+                let p = arena[yp + j];
+                let q = p / s;
+                var gj = 0.0;
+                if (q > EPS && q < 1.0 - EPS) {
+                    gj = -t / q;
+                }
+                arena[g + j] = gj;
+                gp = gp + gj * p;
+            }
+            for (var j = 0u; j < cols; j = j + 1u) {
+                arena[g + j] = arena[g + j] / s - gp / (s * s);
+            }
+        }
+    } else {
+        for (var j = 0u; j < cols; j = j + 1u) {
+            arena[g + j] = elementwise_grad(kind, model, arena[yt + j], arena[yp + j], c);
+        }
+    }
+    var scale = 1.0 / f32(rows);
+    let w_off = rec(model, 5u);
+    if (w_off != NONE) {
+        scale = scale * arena[w_off + r];
+    }
+    let act = rec(model, 11u);
+    if (act == A_SOFTMAX) {
+        var dot = 0.0;
+        for (var j = 0u; j < cols; j = j + 1u) {
+            dot = dot + arena[g + j] * arena[yp + j];
+        }
+        for (var j = 0u; j < cols; j = j + 1u) {
+            arena[g + j] = arena[yp + j] * (arena[g + j] - dot) * scale;
+        }
+    } else {
+        for (var j = 0u; j < cols; j = j + 1u) {
+            arena[g + j] = arena[g + j] * scale * act_derivative(act, arena[zo + j]);
+        }
+    }
+}

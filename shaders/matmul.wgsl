@@ -1,0 +1,145 @@
+// matmul.wgsl: C = op(A) * op(B) with an epilogue, register-tiled.
+//
+// Record (REC words per model, see common.wgsl): 0 m, 1 n, 2 k (m or k may be NONE = the step's
+// rows), 3 a_off, 4 a_rs, 5 a_cs, 6 b_off, 7 b_rs, 8 b_cs (element (i, p) of op(A) is
+// arena[a_off + i * a_rs + p * a_cs]: transposes are strides), 9 c_off, 10 mode, 11 bias_off,
+// 12 act, 13 z_off, 14 dropout rate (f32), 15-16 dropout seed (lo, hi), 17 l1, 18 l2, 19 w_off,
+// 31 enabled.
+// Modes: 0 forward (z = acc + bias written to z_off, y = dropout(act(z)) written to c_off);
+//        1 kernel gradient (acc + the regularizer's gradient of the weights at w_off);
+//        2 input gradient of the layer below (acc * dropout mask * act'(z_below)).
+// One workgroup of 8x8 invocations computes a 32x32 tile of C, each invocation a 4x4 block
+// held in registers; A and B tiles of depth 16 are staged in workgroup memory as vec4 rows.
+
+const TILE: u32 = 32u;
+const DEPTH: u32 = 16u;
+
+var<workgroup> a_tile: array<vec4<f32>, 128>; // [p][i / 4], DEPTH x TILE
+var<workgroup> b_tile: array<vec4<f32>, 128>; // [p][j / 4]
+var<workgroup> shape: vec4<u32>;
+
+fn epilogue(model: u32, i: u32, j: u32, n: u32, acc: f32) {
+    let mode = rec(model, 10u);
+    let c = rec(model, 9u) + i * n + j;
+    if (mode == 0u) {
+        var z = acc;
+        let bias = rec(model, 11u);
+        if (bias != NONE) {
+            z = z + arena[bias + j];
+        }
+        let z_off = rec(model, 13u);
+        if (z_off != NONE) {
+            arena[z_off + i * n + j] = z;
+        }
+        var y = act_forward(rec(model, 12u), z);
+        let rate = recf(model, 14u);
+        if (rate > 0.0 && step[S_TRAINING] != 0u) {
+            y = y * dropout_factor(rate, vec2<u32>(rec(model, 15u), rec(model, 16u)), model, i * n + j);
+        }
+        arena[c] = y;
+    } else if (mode == 1u) {
+        var g = acc;
+        let l1 = recf(model, 17u);
+        let l2 = recf(model, 18u);
+        if (l1 != 0.0 || l2 != 0.0) {
+            let w = arena[rec(model, 19u) + i * n + j];
+            g = g + l1 * sign(w) + 2.0 * l2 * w;
+        }
+        arena[c] = g;
+    } else {
+        var g = acc;
+        let rate = recf(model, 14u);
+        if (rate > 0.0 && step[S_TRAINING] != 0u) {
+            g = g * dropout_factor(rate, vec2<u32>(rec(model, 15u), rec(model, 16u)), model, i * n + j);
+        }
+        let z_off = rec(model, 13u);
+        if (z_off != NONE) {
+            g = g * act_derivative(rec(model, 12u), arena[z_off + i * n + j]);
+        }
+        arena[c] = g;
+    }
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let model = wg.z;
+    if (lid.x == 0u && lid.y == 0u) {
+        var s = vec4<u32>(0u, 0u, 0u, 0u);
+        if (enabled(model)) {
+            s = vec4<u32>(dim(rec(model, 0u)), rec(model, 1u), dim(rec(model, 2u)), 1u);
+        }
+        shape = s;
+    }
+    let sh = workgroupUniformLoad(&shape);
+    let m = sh.x;
+    let n = sh.y;
+    let k = sh.z;
+    let row0 = wg.y * TILE;
+    let col0 = wg.x * TILE;
+    if (sh.w == 0u || row0 >= m || col0 >= n) {
+        return;
+    }
+    let a_off = rec(model, 3u);
+    let a_rs = rec(model, 4u);
+    let a_cs = rec(model, 5u);
+    let b_off = rec(model, 6u);
+    let b_rs = rec(model, 7u);
+    let b_cs = rec(model, 8u);
+    let tid = lid.y * 8u + lid.x;
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    for (var p0 = 0u; p0 < k; p0 = p0 + DEPTH) {
+        // Stage A (TILE rows x DEPTH) and B (DEPTH x TILE columns): 512 values each, 8 per invocation.
+        for (var e = 0u; e < 8u; e = e + 1u) {
+            let flat = tid + e * 64u;
+            let i = flat % TILE;
+            let p = flat / TILE;
+            let gi = row0 + i;
+            let gp = p0 + p;
+            var av = 0.0;
+            if (gi < m && gp < k) {
+                av = arena[a_off + gi * a_rs + gp * a_cs];
+            }
+            a_tile[p * 8u + i / 4u][i % 4u] = av;
+            let gj = col0 + i;
+            var bv = 0.0;
+            if (gj < n && gp < k) {
+                bv = arena[b_off + gp * b_rs + gj * b_cs];
+            }
+            b_tile[p * 8u + i / 4u][i % 4u] = bv;
+        }
+        workgroupBarrier();
+        for (var p = 0u; p < DEPTH; p = p + 1u) {
+            let a = a_tile[p * 8u + lid.y];
+            let b = b_tile[p * 8u + lid.x];
+            acc0 = acc0 + a.x * b;
+            acc1 = acc1 + a.y * b;
+            acc2 = acc2 + a.z * b;
+            acc3 = acc3 + a.w * b;
+        }
+        workgroupBarrier();
+    }
+    let i0 = row0 + lid.y * 4u;
+    let j0 = col0 + lid.x * 4u;
+    for (var r = 0u; r < 4u; r = r + 1u) {
+        let i = i0 + r;
+        if (i >= m) {
+            break;
+        }
+        var row: vec4<f32>;
+        switch r {
+            case 0u: { row = acc0; }
+            case 1u: { row = acc1; }
+            case 2u: { row = acc2; }
+            default: { row = acc3; }
+        }
+        for (var c = 0u; c < 4u; c = c + 1u) {
+            let j = j0 + c;
+            if (j < n) {
+                epilogue(model, i, j, n, row[c]);
+            }
+        }
+    }
+}

@@ -1,0 +1,572 @@
+//! One launcher per shader family: typed arguments in, a [`Launch`] out (the kernel, its
+//! per-model records appended to the launch table, and the workgroup counts). A launch covers
+//! every model of a group; a model without a part in it passes `None`.
+//!
+//! Record layouts are documented at the top of each `.wgsl` file; the field numbers here
+//! follow them.
+
+use super::{Kernel, ALIGN};
+use crate::nn::activations::Activation;
+use crate::nn::losses::{Loss, LossKind};
+use crate::nn::optimizers::{Optimizer, OptimizerKind};
+
+/// Words per model record (REC in common.wgsl).
+pub const REC: usize = 32;
+/// "The rows of this step" (NONE in common.wgsl), for a dimension or an absent offset.
+pub const ROWS: u32 = u32::MAX;
+/// An absent offset.
+pub const NONE: u32 = u32::MAX;
+
+/// One dispatch: the kernel, where its records start in the table (bytes), and the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Launch {
+    pub kernel: Kernel,
+    pub table_offset: u64,
+    pub groups: [u32; 3],
+}
+
+/// The launch table being built: `models` records per launch, each launch 256-byte aligned.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub models: usize,
+    pub words: Vec<u32>,
+}
+
+/// A record under construction.
+#[derive(Debug, Clone, Copy)]
+pub struct Record(pub [u32; REC]);
+
+impl Record {
+    pub fn new() -> Self {
+        let mut r = [0u32; REC];
+        r[31] = 1;
+        Record(r)
+    }
+    pub fn u(mut self, i: usize, v: u32) -> Self {
+        self.0[i] = v;
+        self
+    }
+    pub fn f(mut self, i: usize, v: f32) -> Self {
+        self.0[i] = v.to_bits();
+        self
+    }
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Table {
+    pub fn new(models: usize) -> Self {
+        Table {
+            models,
+            words: Vec::new(),
+        }
+    }
+
+    /// Bytes one launch's records take (what a bind group covers).
+    pub fn launch_bytes(&self) -> u64 {
+        (self.models * REC * 4) as u64
+    }
+
+    fn push(&mut self, kernel: Kernel, records: Vec<Option<Record>>, groups: [u32; 3]) -> Launch {
+        let align_words = (ALIGN / 4) as usize;
+        let start = self.words.len().div_ceil(align_words) * align_words;
+        self.words.resize(start, 0);
+        for r in records {
+            match r {
+                Some(r) => self.words.extend_from_slice(&r.0),
+                None => self.words.extend_from_slice(&[0u32; REC]),
+            }
+        }
+        Launch {
+            kernel,
+            table_offset: (start * 4) as u64,
+            groups: [groups[0].max(1), groups[1].max(1), self.models as u32],
+        }
+    }
+}
+
+fn ceil(a: usize, b: usize) -> u32 {
+    a.div_ceil(b).max(1) as u32
+}
+
+/// The code nn::Activation has in the shaders.
+pub fn activation_code(a: Activation) -> u32 {
+    use Activation::*;
+    match a {
+        Linear => 0,
+        Relu => 1,
+        Tanh => 2,
+        Sigmoid => 3,
+        Softmax => 4,
+        Elu => 5,
+        Selu => 6,
+        Gelu => 7,
+        LeakyRelu => 8,
+        Softplus => 9,
+        Softsign => 10,
+        Swish => 11,
+        Silu => 12,
+        HardSigmoid => 13,
+        Exponential => 14,
+    }
+}
+
+fn loss_code(k: LossKind) -> u32 {
+    use LossKind::*;
+    match k {
+        MeanSquaredError => 0,
+        MeanAbsoluteError => 1,
+        MeanAbsolutePercentageError => 2,
+        MeanSquaredLogarithmicError => 3,
+        Huber => 4,
+        LogCosh => 5,
+        BinaryCrossentropy => 6,
+        CategoricalCrossentropy => 7,
+        SparseCategoricalCrossentropy => 8,
+        Hinge => 9,
+        KlDivergence => 10,
+    }
+}
+
+/// A dimension: fixed, or the step's row count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dim {
+    Fixed(usize),
+    /// The step's rows; at most `max` (for the grid).
+    Rows { max: usize },
+}
+
+impl Dim {
+    fn word(self) -> u32 {
+        match self {
+            Dim::Fixed(v) => v as u32,
+            Dim::Rows { .. } => ROWS,
+        }
+    }
+    fn max(self) -> usize {
+        match self {
+            Dim::Fixed(v) => v,
+            Dim::Rows { max } => max,
+        }
+    }
+}
+
+/// A matrix operand in the arena: element (i, p) is at `off + i * rs + p * cs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operand {
+    pub off: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl Operand {
+    /// A row-major matrix with `cols` columns, used as is.
+    pub fn plain(off: usize, cols: usize) -> Self {
+        Operand { off, rs: cols, cs: 1 }
+    }
+    /// A row-major matrix with `cols` columns, used transposed.
+    pub fn transposed(off: usize, cols: usize) -> Self {
+        Operand { off, rs: 1, cs: cols }
+    }
+}
+
+/// Dropout inside an epilogue or gather: rate and the layer's seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drop {
+    pub rate: f32,
+    pub seed: u64,
+}
+
+/// What a matmul does with each result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Epilogue {
+    /// z = acc + bias -> z_off; y = dropout(act(z)) -> c.
+    Forward {
+        bias: Option<usize>,
+        act: Activation,
+        z_off: Option<usize>,
+        dropout: Option<Drop>,
+    },
+    /// acc + the regularizer's gradient of the weights at `w_off`.
+    KernelGrad { w_off: usize, l1: f32, l2: f32 },
+    /// acc * dropout mask * act'(z) of the layer below.
+    InputGrad {
+        dropout: Option<Drop>,
+        below: Option<(Activation, usize)>,
+    },
+}
+
+/// One model's part of a matmul: C (m x n) = op(A) (m x k) * op(B) (k x n), then the epilogue.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Matmul {
+    pub m: Dim,
+    pub n: usize,
+    pub k: Dim,
+    pub a: Operand,
+    pub b: Operand,
+    pub c_off: usize,
+    pub epilogue: Epilogue,
+}
+
+fn drop_words(r: Record, d: Option<Drop>) -> Record {
+    match d {
+        Some(d) => r
+            .f(14, d.rate)
+            .u(15, d.seed as u32)
+            .u(16, (d.seed >> 32) as u32),
+        None => r.f(14, 0.0),
+    }
+}
+
+/// matmul.wgsl
+pub fn matmul(t: &mut Table, parts: &[Option<Matmul>]) -> Launch {
+    let mut mmax = 1;
+    let mut nmax = 1;
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.map(|p| {
+                mmax = mmax.max(p.m.max());
+                nmax = nmax.max(p.n);
+                let mut r = Record::new()
+                    .u(0, p.m.word())
+                    .u(1, p.n as u32)
+                    .u(2, p.k.word())
+                    .u(3, p.a.off as u32)
+                    .u(4, p.a.rs as u32)
+                    .u(5, p.a.cs as u32)
+                    .u(6, p.b.off as u32)
+                    .u(7, p.b.rs as u32)
+                    .u(8, p.b.cs as u32)
+                    .u(9, p.c_off as u32)
+                    .u(11, NONE)
+                    .u(13, NONE);
+                match p.epilogue {
+                    Epilogue::Forward {
+                        bias,
+                        act,
+                        z_off,
+                        dropout,
+                    } => {
+                        r = r.u(10, 0).u(12, activation_code(act));
+                        if let Some(b) = bias {
+                            r = r.u(11, b as u32);
+                        }
+                        if let Some(z) = z_off {
+                            r = r.u(13, z as u32);
+                        }
+                        r = drop_words(r, dropout);
+                    }
+                    Epilogue::KernelGrad { w_off, l1, l2 } => {
+                        r = r.u(10, 1).f(17, l1).f(18, l2).u(19, w_off as u32);
+                    }
+                    Epilogue::InputGrad { dropout, below } => {
+                        r = r.u(10, 2);
+                        if let Some((act, z)) = below {
+                            r = r.u(12, activation_code(act)).u(13, z as u32);
+                        }
+                        r = drop_words(r, dropout);
+                    }
+                }
+                r
+            })
+        })
+        .collect();
+    t.push(Kernel::Matmul, recs, [ceil(nmax, 32), ceil(mmax, 32), 1])
+}
+
+/// gather.wgsl `gather_rows`: `rows` (the step's) rows of `cols` from the data buffer at
+/// `src_off`, picked by the index buffer at `idx_off` + the step's cursor, into `dst_off`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gather {
+    pub cols: usize,
+    pub src_off: usize,
+    pub dst_off: usize,
+    pub idx_off: usize,
+    pub dropout: Option<Drop>,
+}
+
+pub fn gather_rows(t: &mut Table, parts: &[Option<Gather>], max_rows: usize) -> Launch {
+    let mut cmax = 1;
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.map(|p| {
+                cmax = cmax.max(p.cols);
+                drop_words(
+                    Record::new()
+                        .u(0, p.cols as u32)
+                        .u(1, p.src_off as u32)
+                        .u(2, p.dst_off as u32)
+                        .u(3, p.idx_off as u32),
+                    p.dropout,
+                )
+            })
+        })
+        .collect();
+    t.push(
+        Kernel::GatherRows,
+        recs,
+        [ceil(cmax, 64), max_rows.max(1) as u32, 1],
+    )
+}
+
+/// gather.wgsl `log_rows`: the step's rows of `cols` at `src_off` to `dst_off` + cursor rows.
+pub fn log_rows(t: &mut Table, parts: &[Option<(usize, usize, usize)>], max_rows: usize) -> Launch {
+    let mut cmax = 1;
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.map(|(cols, src, dst)| {
+                cmax = cmax.max(cols);
+                Record::new()
+                    .u(0, cols as u32)
+                    .u(1, src as u32)
+                    .u(2, dst as u32)
+            })
+        })
+        .collect();
+    t.push(
+        Kernel::LogRows,
+        recs,
+        [ceil(cmax, 64), max_rows.max(1) as u32, 1],
+    )
+}
+
+/// activation.wgsl `softmax_rows` (cols, z_off, y_off) and `softmax_backward` (cols, y_off,
+/// g_off): one invocation per row.
+pub fn softmax(
+    t: &mut Table,
+    backward: bool,
+    parts: &[Option<(usize, usize, usize)>],
+    max_rows: usize,
+) -> Launch {
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.map(|(cols, a, b)| {
+                Record::new()
+                    .u(0, cols as u32)
+                    .u(1, a as u32)
+                    .u(2, b as u32)
+            })
+        })
+        .collect();
+    let kernel = if backward {
+        Kernel::SoftmaxBackward
+    } else {
+        Kernel::SoftmaxRows
+    };
+    t.push(kernel, recs, [ceil(max_rows, 64), 1, 1])
+}
+
+/// loss.wgsl: one model's loss gradient at the output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossGrad {
+    pub cols: usize,
+    pub yp_off: usize,
+    pub z_off: usize,
+    pub yt_off: usize,
+    pub target_cols: usize,
+    pub w_off: Option<usize>,
+    pub dz_off: usize,
+    pub loss: Loss,
+    pub act: Activation,
+}
+
+pub fn loss_grad(t: &mut Table, parts: &[Option<LossGrad>], max_rows: usize) -> Launch {
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.as_ref().map(|p| {
+                Record::new()
+                    .u(0, p.cols as u32)
+                    .u(1, p.yp_off as u32)
+                    .u(2, p.z_off as u32)
+                    .u(3, p.yt_off as u32)
+                    .u(4, p.target_cols as u32)
+                    .u(5, p.w_off.map_or(NONE, |w| w as u32))
+                    .u(6, p.dz_off as u32)
+                    .u(7, loss_code(p.loss.kind))
+                    .u(8, p.loss.from_logits as u32)
+                    .f(9, p.loss.label_smoothing)
+                    .f(10, p.loss.delta)
+                    .u(11, activation_code(p.act))
+            })
+        })
+        .collect();
+    t.push(Kernel::LossGrad, recs, [ceil(max_rows, 64), 1, 1])
+}
+
+/// reduce.wgsl `bias_grad`: (cols, dz_off, out_off, b_off, l1, l2).
+pub fn bias_grad(t: &mut Table, parts: &[Option<(usize, usize, usize, usize, f32, f32)>]) -> Launch {
+    let mut cmax = 1;
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.map(|(cols, dz, out, b, l1, l2)| {
+                cmax = cmax.max(cols);
+                Record::new()
+                    .u(0, cols as u32)
+                    .u(1, dz as u32)
+                    .u(2, out as u32)
+                    .u(3, b as u32)
+                    .f(17, l1)
+                    .f(18, l2)
+            })
+        })
+        .collect();
+    t.push(Kernel::BiasGrad, recs, [ceil(cmax, 64), 1, 1])
+}
+
+/// A tensor in a reduction: offset, length, l1, l2.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Tensor {
+    pub off: usize,
+    pub len: usize,
+    pub l1: f32,
+    pub l2: f32,
+}
+
+/// A layer's two tensors (kernel, bias) reduced into `out_off + 2 * layer + t`
+/// (penalty: plus the step's log slot * `per_step`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerReduce {
+    pub kernel: Tensor,
+    pub bias: Tensor,
+    pub out_off: usize,
+    pub layer: usize,
+    pub per_step: usize,
+}
+
+/// reduce.wgsl `penalty` (squares = false) or `grad_sq_norm` (squares = true).
+pub fn reduce_layer(t: &mut Table, squares: bool, parts: &[Option<LayerReduce>]) -> Launch {
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.map(|p| {
+                Record::new()
+                    .u(0, p.kernel.off as u32)
+                    .u(1, p.kernel.len as u32)
+                    .f(2, p.kernel.l1)
+                    .f(3, p.kernel.l2)
+                    .u(4, p.bias.off as u32)
+                    .u(5, p.bias.len as u32)
+                    .f(6, p.bias.l1)
+                    .f(7, p.bias.l2)
+                    .u(8, p.out_off as u32)
+                    .u(9, p.layer as u32)
+                    .u(10, p.per_step as u32)
+            })
+        })
+        .collect();
+    let kernel = if squares {
+        Kernel::GradSqNorm
+    } else {
+        Kernel::Penalty
+    };
+    t.push(kernel, recs, [2, 1, 1])
+}
+
+/// reduce.wgsl `clip_grads`: scale one layer's gradients (kernel at `kernel.off`, bias at
+/// `bias.off`) by clipnorm (per tensor) or global_clipnorm (per model).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clip {
+    pub kernel: Tensor,
+    pub bias: Tensor,
+    pub norms_off: usize,
+    pub tensors: usize,
+    pub global: bool,
+    pub layer: usize,
+    pub c: f32,
+}
+
+pub fn clip_grads(t: &mut Table, parts: &[Option<Clip>]) -> Launch {
+    let mut lmax = 1;
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.map(|p| {
+                lmax = lmax.max(p.kernel.len).max(p.bias.len);
+                Record::new()
+                    .u(0, p.kernel.off as u32)
+                    .u(1, p.kernel.len as u32)
+                    .u(2, p.bias.off as u32)
+                    .u(3, p.bias.len as u32)
+                    .u(4, p.norms_off as u32)
+                    .u(5, p.tensors as u32)
+                    .u(6, if p.global { 2 } else { 1 })
+                    .u(7, p.layer as u32)
+                    .f(8, p.c)
+            })
+        })
+        .collect();
+    t.push(Kernel::ClipGrads, recs, [ceil(lmax, 64), 2, 1])
+}
+
+/// One model's optimizer update over its `count` parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    pub count: usize,
+    pub params_off: usize,
+    pub grads_off: usize,
+    pub slots: [usize; 3],
+    pub optimizer: Optimizer,
+}
+
+/// The optimizer kernel for `kind`.
+pub fn optimizer_kernel(kind: OptimizerKind) -> Kernel {
+    use OptimizerKind::*;
+    match kind {
+        Sgd => Kernel::Sgd,
+        Adam | Adamw => Kernel::Adam,
+        Rmsprop => Kernel::Rmsprop,
+        Adagrad => Kernel::Adagrad,
+        Adadelta => Kernel::Adadelta,
+        Adamax => Kernel::Adamax,
+        Nadam => Kernel::Nadam,
+    }
+}
+
+/// optimizer.wgsl: one launch of `kernel` for the models whose optimizer uses it.
+pub fn update(t: &mut Table, kernel: Kernel, parts: &[Option<Update>]) -> Launch {
+    let mut nmax = 1;
+    let recs = parts
+        .iter()
+        .map(|p| {
+            p.as_ref()
+                .filter(|p| optimizer_kernel(p.optimizer.kind) == kernel)
+                .map(|p| {
+                    nmax = nmax.max(p.count);
+                    let o = &p.optimizer;
+                    let flags = (o.nesterov as u32) | ((o.amsgrad as u32) << 1) | ((o.centered as u32) << 2);
+                    Record::new()
+                        .u(0, p.count as u32)
+                        .u(1, p.params_off as u32)
+                        .u(2, p.grads_off as u32)
+                        .u(3, p.slots[0] as u32)
+                        .u(4, p.slots[1] as u32)
+                        .u(5, p.slots[2] as u32)
+                        .u(6, flags)
+                        .f(7, o.momentum)
+                        .f(8, o.beta_1)
+                        .f(9, o.beta_2)
+                        .f(10, o.epsilon)
+                        .f(11, o.rho)
+                        .f(12, o.weight_decay.unwrap_or(0.0))
+                        .f(13, o.clipvalue.unwrap_or(0.0))
+                })
+        })
+        .collect();
+    let groups = nmax.div_ceil(64);
+    let (gx, gy) = if groups > 65535 {
+        (65535, groups.div_ceil(65535))
+    } else {
+        (groups, 1)
+    };
+    t.push(kernel, recs, [gx as u32, gy as u32, 1])
+}

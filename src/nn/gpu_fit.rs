@@ -1,0 +1,541 @@
+//! `fit` on the GPU: maps Sequential models onto a [`Group`] and drives it epoch by epoch.
+//! The host keeps the batch stream (shuffles, cursors), the optimizer's per-step scalars,
+//! metrics and callbacks exactly as the CPU loop does; the GPU does every per-sample
+//! computation. Per epoch there is one submission and one read back (the epoch's
+//! predictions and penalties, and the weights when callbacks may look at them).
+
+use super::{epoch_line, progress, FitArgs, FitInputs, MetricSet, Sequential};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::gpu::group::{DataLayout, DenseSpec, Group, ModelStep, Net, Phase, Sizes, StepRecord};
+use crate::gpu::kernels::Drop;
+use crate::gpu::Gpu;
+use crate::nn::activations::Activation;
+use crate::nn::callbacks::Callback;
+use crate::nn::history::{History, Logs};
+use crate::nn::layers::Layer;
+use crate::nn::losses::LossKind;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use web_time::Instant;
+
+impl<B: Backend> Sequential<B> {
+    /// The model as the GPU runs it, or why it cannot (the caller falls back to the CPU).
+    pub(super) fn gpu_net(&self, target_cols: usize) -> std::result::Result<Net, String> {
+        let b = self.built.as_ref().ok_or("the model is not built")?;
+        let c = self.compiled.as_ref().ok_or("the model is not compiled")?;
+        let in_w: usize = b.input_shape.iter().product();
+        let mut dense: Vec<DenseSpec> = Vec::new();
+        let mut input_dropout = None;
+        for (i, layer) in self.layers.iter().enumerate() {
+            match layer {
+                Layer::Flatten { .. } => {}
+                Layer::Dense(d) => dense.push(DenseSpec {
+                    units: d.units,
+                    act: d.activation,
+                    bias: d.use_bias,
+                    kernel_reg: d.kernel_regularizer.clone(),
+                    bias_reg: d.bias_regularizer.clone(),
+                    dropout: None,
+                }),
+                Layer::Dropout(d) => {
+                    if d.rate == 0.0 {
+                        continue;
+                    }
+                    let drop = Drop {
+                        rate: d.rate,
+                        seed: d.seed.unwrap_or(self.seed) ^ ((i as u64 + 1) << 48),
+                    };
+                    match dense.last_mut() {
+                        None if input_dropout.is_none() => input_dropout = Some(drop),
+                        Some(last) if last.dropout.is_none() && last.act != Activation::Softmax => {
+                            last.dropout = Some(drop)
+                        }
+                        _ => {
+                            return Err(format!(
+                                "layer {i} (Dropout) follows another Dropout or a softmax; the GPU path runs one Dropout after each Dense layer"
+                            ))
+                        }
+                    }
+                }
+                Layer::Activation { activation, .. } => match dense.last_mut() {
+                    Some(last) if last.act == Activation::Linear && last.dropout.is_none() => {
+                        last.act = *activation
+                    }
+                    _ => {
+                        return Err(format!(
+                            "layer {i} (Activation) does not directly follow a linear Dense layer"
+                        ))
+                    }
+                },
+            }
+        }
+        match dense.last() {
+            None => return Err("the model has no Dense layer".into()),
+            Some(d) if d.dropout.is_some() => {
+                return Err("a Dropout layer after the output layer".into())
+            }
+            _ => {}
+        }
+        if dense.iter().any(|d| d.units > 65535 * 32) || in_w > u32::MAX as usize / 4 {
+            return Err("a layer too wide for one dispatch".into());
+        }
+        Ok(Net {
+            in_w,
+            target_cols,
+            input_dropout,
+            dense,
+            loss: c.loss.clone(),
+            optimizer: c.optimizer.clone(),
+        })
+    }
+
+    /// The weights and optimizer slots, flat in Keras order.
+    fn flat_state(&self) -> Result<(Vec<f32>, Vec<Vec<f32>>)> {
+        let b = self.built()?;
+        let c = self.compiled()?;
+        let mut params = Vec::new();
+        for p in &b.params {
+            params.extend(self.backend.read(p));
+        }
+        let nslots = c.optimizer.kind.slots();
+        let mut slots = vec![Vec::with_capacity(params.len()); nslots];
+        for (i, p) in b.params.iter().enumerate() {
+            let len = self.backend.len(p);
+            for (s, slot) in slots.iter_mut().enumerate() {
+                match &c.opt_state {
+                    Some(st) => slot.extend(self.backend.read(&st[i][s])),
+                    None => slot.extend(std::iter::repeat_n(c.optimizer.slot_init(s), len)),
+                }
+            }
+        }
+        Ok((params, slots))
+    }
+
+    /// Takes flat weights and slots back from the GPU.
+    fn set_flat_state(&mut self, params: &[f32], slots: &[Vec<f32>]) -> Result<()> {
+        let backend = self.backend.clone();
+        let b = self
+            .built
+            .as_mut()
+            .ok_or_else(|| Error::state("model not built"))?;
+        let mut at = 0;
+        let mut state = Vec::with_capacity(b.params.len());
+        for p in b.params.iter_mut() {
+            let len = backend.len(p);
+            *p = backend.upload(&params[at..at + len]);
+            state.push(
+                slots
+                    .iter()
+                    .map(|s| backend.upload(&s[at..at + len]))
+                    .collect::<Vec<_>>(),
+            );
+            at += len;
+        }
+        let c = self
+            .compiled
+            .as_mut()
+            .ok_or_else(|| Error::state("model not compiled"))?;
+        c.opt_state = Some(state);
+        self.scratch = None;
+        Ok(())
+    }
+}
+
+/// Per-model bookkeeping of a group fit.
+struct Run {
+    rng: StdRng,
+    order: Vec<usize>,
+    cursor: usize,
+    metrics: MetricSet,
+    history: History,
+    last_logs: Logs,
+    active: bool,
+    /// Row ids of each step of the current epoch.
+    batches: Vec<Vec<usize>>,
+}
+
+/// Trains `models` together on the GPU (see `Sequential::fit_group_async`).
+pub(super) async fn fit_models<B: Backend>(
+    gpu: &Gpu,
+    models: &mut [&mut Sequential<B>],
+    inp: &FitInputs<'_>,
+    args: &FitArgs,
+    callbacks: &mut [&mut [&mut dyn Callback]],
+) -> Result<Vec<History>> {
+    let (x, y, val) = (inp.x, inp.y, inp.val);
+    let k = models.len();
+    let bs = args.batch_size.unwrap_or(32);
+    let n = x.rows();
+    let steps = args.steps_per_epoch.unwrap_or(n.div_ceil(bs));
+    let vbs = args.validation_batch_size.unwrap_or(bs);
+    let (val_rows, val_steps) = match val {
+        Some(v) => {
+            let nv = v.x.rows();
+            let vs = nv
+                .div_ceil(vbs)
+                .min(args.validation_steps.unwrap_or(usize::MAX));
+            ((vs * vbs).min(nv), vs)
+        }
+        None => (0, 0),
+    };
+    let mut nets = Vec::with_capacity(k);
+    for m in models.iter() {
+        let net = m
+            .gpu_net(y.cols())
+            .map_err(|why| Error::invalid("device", "webgpu", format!("cpu for this model: {why}")))?;
+        if net.in_w != x.cols() {
+            return Err(Error::shape("training x (per sample)", &[net.in_w], &[x.cols()]));
+        }
+        if net.loss.kind == LossKind::SparseCategoricalCrossentropy {
+            // The CPU path refuses a bad class id at its batch; the GPU path checks them all
+            // before it starts.
+            let classes = net.out_w();
+            if let Some((i, v)) = y.data().iter().enumerate().find(|(_, v)| {
+                !(**v >= 0.0 && v.fract() == 0.0 && (**v as usize) < classes)
+            }) {
+                return Err(Error::data(format!(
+                    "sparse_categorical_crossentropy target {v} (sample {i}) is not a class id in [0, {classes})"
+                )));
+            }
+        }
+        nets.push(net);
+    }
+    // The data set, once: x, y, the combined sample weights, the validation inputs.
+    let mut data = Vec::with_capacity(x.len() + y.len() + n + val.map_or(0, |v| v.x.len()));
+    let mut dl = DataLayout {
+        x: 0,
+        ..Default::default()
+    };
+    data.extend_from_slice(x.data());
+    dl.y = data.len();
+    data.extend_from_slice(y.data());
+    if let Some(w) = &inp.weights {
+        dl.w = Some(data.len());
+        data.extend_from_slice(w);
+    }
+    dl.val_x = data.len();
+    if let Some(v) = val {
+        data.extend_from_slice(&v.x.data()[..val_rows * v.x.cols()]);
+    }
+    let sizes = Sizes {
+        max_rows: bs.max(if val.is_some() { vbs } else { 0 }),
+        train_rows: steps * bs,
+        val_rows,
+        steps,
+    };
+    let group = Group::new(gpu, nets, &data, dl, sizes, val_rows, steps + val_steps + 1)?;
+    for (i, m) in models.iter().enumerate() {
+        let (p, s) = m.flat_state()?;
+        group.set_params(i, &p, &s)?;
+    }
+
+    let mut runs = Vec::with_capacity(k);
+    for m in models.iter_mut() {
+        let out_w = m.output_width()?;
+        let mut rng = StdRng::seed_from_u64(args.seed.unwrap_or(m.seed) ^ 0x5EED);
+        let mut order: Vec<usize> = (0..n).collect();
+        if args.shuffle && args.steps_per_epoch.is_none() {
+            for _ in 0..args.initial_epoch {
+                order.shuffle(&mut rng);
+            }
+        }
+        runs.push(Run {
+            rng,
+            order,
+            cursor: n,
+            metrics: m.metric_set(y, out_w)?,
+            history: History::default(),
+            last_logs: Logs::default(),
+            active: true,
+            batches: Vec::new(),
+        });
+        m.stop = false;
+    }
+    for (m, cbs) in models.iter_mut().zip(callbacks.iter_mut()) {
+        for cb in cbs.iter_mut() {
+            cb.on_train_begin(&mut **m)?;
+        }
+    }
+
+    for epoch in args.initial_epoch..args.epochs {
+        if runs.iter().all(|r| !r.active) {
+            break;
+        }
+        let started = Instant::now();
+        for ((m, cbs), run) in models.iter_mut().zip(callbacks.iter_mut()).zip(&mut runs) {
+            if !run.active {
+                continue;
+            }
+            for cb in cbs.iter_mut() {
+                cb.on_epoch_begin(epoch, &mut **m)?;
+            }
+            run.metrics.reset();
+        }
+        // The batch stream of every model, exactly as the CPU loop draws it.
+        let mut rows_per_step = Vec::with_capacity(steps);
+        for (mi, run) in runs.iter_mut().enumerate() {
+            if args.steps_per_epoch.is_none() {
+                run.cursor = n;
+            }
+            run.batches.clear();
+            for _ in 0..steps {
+                if run.cursor >= n {
+                    if args.shuffle {
+                        run.order.shuffle(&mut run.rng);
+                    }
+                    run.cursor = 0;
+                }
+                let end = (run.cursor + bs).min(n);
+                run.batches.push(run.order[run.cursor..end].to_vec());
+                run.cursor = end;
+            }
+            if mi == 0 {
+                rows_per_step = run.batches.iter().map(|b| b.len()).collect();
+            }
+            let ids: Vec<u32> = run.batches.iter().flatten().map(|&i| i as u32).collect();
+            group.set_epoch_rows(mi, &ids)?;
+        }
+        // Step records: training steps, validation batches, then the post-epoch penalty.
+        let mut records = Vec::with_capacity(steps + val_steps + 1);
+        let mut infos: Vec<Vec<ModelStep>> = vec![Vec::with_capacity(k); steps];
+        for (mi, m) in models.iter_mut().enumerate() {
+            let c = m.compiled()?;
+            let (mut iter, lr, mut up) = (c.iterations, c.learning_rate, c.u_product);
+            let hinge = c.loss.kind == LossKind::Hinge;
+            for (s, info) in infos.iter_mut().enumerate() {
+                let si = c.optimizer.step_info(iter, lr, up);
+                let binary = hinge
+                    && runs[mi].batches[s].iter().all(|&r| {
+                        y.row(r).iter().all(|&v| v == 0.0 || v == 1.0)
+                    });
+                info.push(ModelStep {
+                    active: runs[mi].active,
+                    counter: iter,
+                    hinge_binary: binary,
+                    info: si,
+                });
+                up = si.u_product_t;
+                iter += 1;
+            }
+        }
+        let mut cursor = 0;
+        for (s, models_s) in infos.into_iter().enumerate() {
+            records.push(StepRecord {
+                rows: rows_per_step[s],
+                cursor,
+                training: true,
+                log_step: s,
+                models: models_s,
+            });
+            cursor += rows_per_step[s];
+        }
+        let idle: Vec<ModelStep> = runs
+            .iter()
+            .zip(models.iter())
+            .map(|(r, m)| {
+                let c = m.compiled.as_ref();
+                ModelStep {
+                    active: r.active,
+                    counter: 0,
+                    hinge_binary: false,
+                    info: c
+                        .map(|c| c.optimizer.step_info(0, c.learning_rate, 1.0))
+                        .unwrap_or(crate::nn::optimizers::StepInfo {
+                            lr: 0.0,
+                            t: 1.0,
+                            beta_1_power: 0.0,
+                            beta_2_power: 0.0,
+                            u_t: 0.0,
+                            u_t_1: 0.0,
+                            u_product_t: 0.0,
+                        }),
+                }
+            })
+            .collect();
+        let validate = val.is_some() && (epoch + 1) % args.validation_freq == 0;
+        let mut plan: Vec<(Phase, usize)> = (0..steps).map(|s| (Phase::Train, s)).collect();
+        if validate {
+            for vs in 0..val_steps {
+                let start = vs * vbs;
+                records.push(StepRecord {
+                    rows: (val_rows - start).min(vbs),
+                    cursor: start,
+                    training: false,
+                    log_step: 0,
+                    models: idle.clone(),
+                });
+                plan.push((Phase::Eval, records.len() - 1));
+            }
+        }
+        let any_penalty = (0..k).any(|m| group.has_penalty(m));
+        if any_penalty {
+            records.push(StepRecord {
+                rows: 0,
+                cursor: 0,
+                training: false,
+                log_step: steps,
+                models: idle.clone(),
+            });
+            plan.push((Phase::Penalty, records.len() - 1));
+        }
+        group.set_steps(&records)?;
+        group.run(&plan)?;
+
+        // One read back: predictions, validation predictions, penalties, and the weights
+        // of models whose callbacks may look at them.
+        let mut regions = Vec::new();
+        for (mi, l) in group.layouts.iter().enumerate() {
+            let out_w = group.nets[mi].out_w();
+            let active = runs[mi].active;
+            regions.push((l.train_log, if active { cursor * out_w } else { 0 }));
+            regions.push((l.val_log, if active && validate { val_rows * out_w } else { 0 }));
+            let pen = if group.has_penalty(mi) && active {
+                (steps + 1) * 2 * group.nets[mi].dense.len()
+            } else {
+                0
+            };
+            regions.push((l.penalty_log, pen));
+            let sync = active && !callbacks[mi].is_empty();
+            let nslots = group.nets[mi].optimizer.kind.slots();
+            regions.push((l.params, if sync { l.count } else { 0 }));
+            for s in 0..3 {
+                regions.push((l.slots[s], if sync && s < nslots { l.count } else { 0 }));
+            }
+        }
+        let mut back = group.read(&regions).await?.into_iter();
+
+        for (mi, (m, cbs)) in models.iter_mut().zip(callbacks.iter_mut()).enumerate() {
+            let (pred, vpred, pen) = (
+                back.next().unwrap_or_default(),
+                back.next().unwrap_or_default(),
+                back.next().unwrap_or_default(),
+            );
+            let params = back.next().unwrap_or_default();
+            let slots: Vec<Vec<f32>> = (0..3).map(|_| back.next().unwrap_or_default()).collect();
+            let run = &mut runs[mi];
+            if !run.active {
+                continue;
+            }
+            let out_w = group.nets[mi].out_w();
+            let per_step = 2 * group.nets[mi].dense.len();
+            let penalty_at = |s: usize| -> f32 {
+                if pen.is_empty() {
+                    0.0
+                } else {
+                    pen[s * per_step..(s + 1) * per_step].iter().sum()
+                }
+            };
+            {
+                let c = m
+                    .compiled
+                    .as_mut()
+                    .ok_or_else(|| Error::state("model not compiled"))?;
+                for _ in 0..steps {
+                    let si = c
+                        .optimizer
+                        .step_info(c.iterations, c.learning_rate, c.u_product);
+                    c.u_product = si.u_product_t;
+                    c.iterations += 1;
+                }
+            }
+            if !params.is_empty() {
+                let nslots = group.nets[mi].optimizer.kind.slots();
+                m.set_flat_state(&params, &slots[..nslots])?;
+            }
+            let loss_fn = m.compiled()?.loss.clone();
+            let mut batch_logs = Logs::default();
+            let mut at = 0;
+            for (s, ids) in run.batches.iter().enumerate() {
+                let rows = ids.len();
+                for cb in cbs.iter_mut() {
+                    cb.on_train_batch_begin(s, &mut **m)?;
+                }
+                let yb = y.gather_rows(ids);
+                let wb: Option<Vec<f32>> = inp
+                    .weights
+                    .as_ref()
+                    .map(|w| ids.iter().map(|&i| w[i]).collect());
+                let yp = &pred[at * out_w..(at + rows) * out_w];
+                at += rows;
+                let loss = loss_fn.batch(yb.data(), yp, rows, wb.as_deref(), None)? + penalty_at(s);
+                run.metrics.update(loss, yb.data(), yp, rows, wb.as_deref())?;
+                batch_logs = run.metrics.logs("");
+                for cb in cbs.iter_mut() {
+                    cb.on_train_batch_end(s, &batch_logs, &mut **m)?;
+                }
+                if m.stop {
+                    break;
+                }
+            }
+            let mut logs = batch_logs;
+            if let (true, Some(v)) = (validate, val) {
+                let vy = &v.y;
+                let mut vm = m.metric_set(vy, out_w)?;
+                let post = penalty_at(steps);
+                for vs in 0..val_steps {
+                    let start = vs * vbs;
+                    let end = (start + vbs).min(val_rows);
+                    let rows = end - start;
+                    let yt = vy.slice_rows(start, end);
+                    let wb = v.sample_weight.as_ref().map(|w| &w[start..end]);
+                    let yp = &vpred[start * out_w..end * out_w];
+                    let loss = loss_fn.batch(yt.data(), yp, rows, wb, None)? + post;
+                    vm.update(loss, yt.data(), yp, rows, wb)?;
+                }
+                for (key, value) in vm.logs("val_").iter() {
+                    logs.set(key, value);
+                }
+            }
+            let version = m.weights_version;
+            for cb in cbs.iter_mut() {
+                cb.on_epoch_end(epoch, &mut logs, &mut **m)?;
+            }
+            if m.weights_version != version {
+                let (p, s) = m.flat_state()?;
+                group.set_params(mi, &p, &s)?;
+            }
+            match args.verbose {
+                1 => {
+                    println!("Epoch {}/{}", epoch + 1, args.epochs);
+                    progress(steps, steps, started, &logs, true)
+                }
+                2 => {
+                    println!("Epoch {}/{}", epoch + 1, args.epochs);
+                    epoch_line(steps, started, &logs)
+                }
+                _ => {}
+            }
+            run.history.record(epoch, &logs);
+            run.last_logs = logs;
+            if m.stop {
+                run.active = false;
+            }
+        }
+    }
+    // The final weights and optimizer state, back into each model.
+    let mut regions = Vec::new();
+    for (mi, l) in group.layouts.iter().enumerate() {
+        let nslots = group.nets[mi].optimizer.kind.slots();
+        regions.push((l.params, l.count));
+        for s in 0..3 {
+            regions.push((l.slots[s], if s < nslots { l.count } else { 0 }));
+        }
+    }
+    let mut back = group.read(&regions).await?.into_iter();
+    for (mi, m) in models.iter_mut().enumerate() {
+        let params = back.next().unwrap_or_default();
+        let slots: Vec<Vec<f32>> = (0..3).map(|_| back.next().unwrap_or_default()).collect();
+        let nslots = group.nets[mi].optimizer.kind.slots();
+        m.set_flat_state(&params, &slots[..nslots])?;
+    }
+    let mut out = Vec::with_capacity(k);
+    for ((m, cbs), run) in models.iter_mut().zip(callbacks.iter_mut()).zip(runs) {
+        for cb in cbs.iter_mut() {
+            cb.on_train_end(&mut **m, &run.last_logs)?;
+        }
+        out.push(run.history);
+    }
+    Ok(out)
+}
