@@ -337,13 +337,7 @@ impl Group {
         })
     }
 
-    fn forward(
-        t: &mut Table,
-        nets: &[Net],
-        ls: &[Layout],
-        b: usize,
-        out: &mut Vec<Launch>,
-    ) {
+    fn forward(t: &mut Table, nets: &[Net], ls: &[Layout], b: usize, out: &mut Vec<Launch>) {
         let depth = nets.iter().map(|n| n.dense.len()).max().unwrap_or(0);
         let rows = Dim::Rows { max: b };
         for li in 0..depth {
@@ -352,7 +346,11 @@ impl Group {
                 .zip(ls)
                 .map(|(n, l)| {
                     let d = n.dense.get(li)?;
-                    let in_w = if li == 0 { n.in_w } else { n.dense[li - 1].units };
+                    let in_w = if li == 0 {
+                        n.in_w
+                    } else {
+                        n.dense[li - 1].units
+                    };
                     let input = if li == 0 { l.x } else { l.y[li - 1] };
                     let softmax = d.act == Activation::Softmax;
                     Some(Matmul {
@@ -442,10 +440,19 @@ impl Group {
         }
     }
 
-    fn layer_tensors(n: &Net, l: &Layout, li: usize, grads: bool) -> (kernels::Tensor, kernels::Tensor) {
+    fn layer_tensors(
+        n: &Net,
+        l: &Layout,
+        li: usize,
+        grads: bool,
+    ) -> (kernels::Tensor, kernels::Tensor) {
         let base = if grads { l.grads } else { l.params };
         let d = &n.dense[li];
-        let in_w = if li == 0 { n.in_w } else { n.dense[li - 1].units };
+        let in_w = if li == 0 {
+            n.in_w
+        } else {
+            n.dense[li - 1].units
+        };
         let (kl1, kl2) = reg_words(&d.kernel_reg);
         let (bl1, bl2) = reg_words(&d.bias_reg);
         let kt = kernels::Tensor {
@@ -492,7 +499,13 @@ impl Group {
         }
     }
 
-    fn train_program(t: &mut Table, nets: &[Net], ls: &[Layout], dl: &DataLayout, b: usize) -> Vec<Launch> {
+    fn train_program(
+        t: &mut Table,
+        nets: &[Net],
+        ls: &[Layout],
+        dl: &DataLayout,
+        b: usize,
+    ) -> Vec<Launch> {
         let mut out = Vec::new();
         let rows = Dim::Rows { max: b };
         Self::gathers(t, nets, ls, dl, b, true, &mut out);
@@ -530,7 +543,11 @@ impl Group {
                 .zip(ls)
                 .map(|(n, l)| {
                     let d = n.dense.get(li)?;
-                    let in_w = if li == 0 { n.in_w } else { n.dense[li - 1].units };
+                    let in_w = if li == 0 {
+                        n.in_w
+                    } else {
+                        n.dense[li - 1].units
+                    };
                     let input = if li == 0 { l.x } else { l.y[li - 1] };
                     let (l1, l2) = reg_words(&d.kernel_reg);
                     Some(Matmul {
@@ -594,7 +611,11 @@ impl Group {
                 .map(|(n, l)| {
                     n.dense.get(li)?;
                     let below = &n.dense[li - 1];
-                    (below.act == Activation::Softmax).then_some((below.units, l.y[li - 1], l.dz[li - 1]))
+                    (below.act == Activation::Softmax).then_some((
+                        below.units,
+                        l.y[li - 1],
+                        l.dz[li - 1],
+                    ))
                 })
                 .collect();
             if sb.iter().any(|s| s.is_some()) {
@@ -673,7 +694,13 @@ impl Group {
         out
     }
 
-    fn eval_program(t: &mut Table, nets: &[Net], ls: &[Layout], dl: &DataLayout, b: usize) -> Vec<Launch> {
+    fn eval_program(
+        t: &mut Table,
+        nets: &[Net],
+        ls: &[Layout],
+        dl: &DataLayout,
+        b: usize,
+    ) -> Vec<Launch> {
         let mut out = Vec::new();
         Self::gathers(t, nets, ls, dl, b, false, &mut out);
         Self::forward(t, nets, ls, b, &mut out);
@@ -704,7 +731,11 @@ impl Group {
             return Err(Error::shape("GPU parameters", &[l.count], &[params.len()]));
         }
         self.gpu.write_f32(&self.arena, l.params as u64, params);
-        for (s, v) in slots.iter().enumerate().take(self.nets[m].optimizer.kind.slots()) {
+        for (s, v) in slots
+            .iter()
+            .enumerate()
+            .take(self.nets[m].optimizer.kind.slots())
+        {
             if v.len() != l.count {
                 return Err(Error::shape("GPU optimizer slot", &[l.count], &[v.len()]));
             }

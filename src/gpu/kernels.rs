@@ -137,7 +137,9 @@ fn loss_code(k: LossKind) -> u32 {
 pub enum Dim {
     Fixed(usize),
     /// The step's rows; at most `max` (for the grid).
-    Rows { max: usize },
+    Rows {
+        max: usize,
+    },
 }
 
 impl Dim {
@@ -166,11 +168,19 @@ pub struct Operand {
 impl Operand {
     /// A row-major matrix with `cols` columns, used as is.
     pub fn plain(off: usize, cols: usize) -> Self {
-        Operand { off, rs: cols, cs: 1 }
+        Operand {
+            off,
+            rs: cols,
+            cs: 1,
+        }
     }
     /// A row-major matrix with `cols` columns, used transposed.
     pub fn transposed(off: usize, cols: usize) -> Self {
-        Operand { off, rs: 1, cs: cols }
+        Operand {
+            off,
+            rs: 1,
+            cs: cols,
+        }
     }
 }
 
@@ -403,7 +413,10 @@ pub fn loss_grad(t: &mut Table, parts: &[Option<LossGrad>], max_rows: usize) -> 
 }
 
 /// reduce.wgsl `bias_grad`: (cols, dz_off, out_off, b_off, l1, l2).
-pub fn bias_grad(t: &mut Table, parts: &[Option<(usize, usize, usize, usize, f32, f32)>]) -> Launch {
+pub fn bias_grad(
+    t: &mut Table,
+    parts: &[Option<(usize, usize, usize, usize, f32, f32)>],
+) -> Launch {
     let mut cmax = 1;
     let recs = parts
         .iter()
@@ -543,7 +556,9 @@ pub fn update(t: &mut Table, kernel: Kernel, parts: &[Option<Update>]) -> Launch
                 .map(|p| {
                     nmax = nmax.max(p.count);
                     let o = &p.optimizer;
-                    let flags = (o.nesterov as u32) | ((o.amsgrad as u32) << 1) | ((o.centered as u32) << 2);
+                    let flags = (o.nesterov as u32)
+                        | ((o.amsgrad as u32) << 1)
+                        | ((o.centered as u32) << 2);
                     Record::new()
                         .u(0, p.count as u32)
                         .u(1, p.params_off as u32)

@@ -290,8 +290,7 @@ impl Gpu {
 
     /// The largest buffer one binding may cover, in bytes.
     pub fn max_binding(&self) -> u64 {
-        (self.inner.limits.max_storage_buffer_binding_size)
-            .min(self.inner.limits.max_buffer_size)
+        (self.inner.limits.max_storage_buffer_binding_size).min(self.inner.limits.max_buffer_size)
     }
 
     pub(crate) fn device(&self) -> &wgpu::Device {
@@ -334,11 +333,7 @@ impl Gpu {
         }
         let (family, src, entry) = kernel.source();
         let module = {
-            let mut mods = self
-                .inner
-                .modules
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut mods = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
             mods.entry(family)
                 .or_insert_with(|| {
                     let code = format!("{COMMON}\n{src}");

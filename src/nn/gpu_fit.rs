@@ -182,19 +182,26 @@ pub(super) async fn fit_models<B: Backend>(
     };
     let mut nets = Vec::with_capacity(k);
     for m in models.iter() {
-        let net = m
-            .gpu_net(y.cols())
-            .map_err(|why| Error::invalid("device", "webgpu", format!("cpu for this model: {why}")))?;
+        let net = m.gpu_net(y.cols()).map_err(|why| {
+            Error::invalid("device", "webgpu", format!("cpu for this model: {why}"))
+        })?;
         if net.in_w != x.cols() {
-            return Err(Error::shape("training x (per sample)", &[net.in_w], &[x.cols()]));
+            return Err(Error::shape(
+                "training x (per sample)",
+                &[net.in_w],
+                &[x.cols()],
+            ));
         }
         if net.loss.kind == LossKind::SparseCategoricalCrossentropy {
             // The CPU path refuses a bad class id at its batch; the GPU path checks them all
             // before it starts.
             let classes = net.out_w();
-            if let Some((i, v)) = y.data().iter().enumerate().find(|(_, v)| {
-                !(**v >= 0.0 && v.fract() == 0.0 && (**v as usize) < classes)
-            }) {
+            if let Some((i, v)) = y
+                .data()
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(**v >= 0.0 && v.fract() == 0.0 && (**v as usize) < classes))
+            {
                 return Err(Error::data(format!(
                     "sparse_categorical_crossentropy target {v} (sample {i}) is not a class id in [0, {classes})"
                 )));
@@ -307,9 +314,9 @@ pub(super) async fn fit_models<B: Backend>(
             for (s, info) in infos.iter_mut().enumerate() {
                 let si = c.optimizer.step_info(iter, lr, up);
                 let binary = hinge
-                    && runs[mi].batches[s].iter().all(|&r| {
-                        y.row(r).iter().all(|&v| v == 0.0 || v == 1.0)
-                    });
+                    && runs[mi].batches[s]
+                        .iter()
+                        .all(|&r| y.row(r).iter().all(|&v| v == 0.0 || v == 1.0));
                 info.push(ModelStep {
                     active: runs[mi].active,
                     counter: iter,
@@ -390,7 +397,14 @@ pub(super) async fn fit_models<B: Backend>(
             let out_w = group.nets[mi].out_w();
             let active = runs[mi].active;
             regions.push((l.train_log, if active { cursor * out_w } else { 0 }));
-            regions.push((l.val_log, if active && validate { val_rows * out_w } else { 0 }));
+            regions.push((
+                l.val_log,
+                if active && validate {
+                    val_rows * out_w
+                } else {
+                    0
+                },
+            ));
             let pen = if group.has_penalty(mi) && active {
                 (steps + 1) * 2 * group.nets[mi].dense.len()
             } else {
@@ -460,7 +474,8 @@ pub(super) async fn fit_models<B: Backend>(
                 let yp = &pred[at * out_w..(at + rows) * out_w];
                 at += rows;
                 let loss = loss_fn.batch(yb.data(), yp, rows, wb.as_deref(), None)? + penalty_at(s);
-                run.metrics.update(loss, yb.data(), yp, rows, wb.as_deref())?;
+                run.metrics
+                    .update(loss, yb.data(), yp, rows, wb.as_deref())?;
                 batch_logs = run.metrics.logs("");
                 for cb in cbs.iter_mut() {
                     cb.on_train_batch_end(s, &batch_logs, &mut **m)?;
