@@ -4,6 +4,8 @@
 //! final weights. Runs natively on whatever adapter wgpu finds (Mesa's lavapipe in CI);
 //! without one every test prints why and returns.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use tunelab::data;
 use tunelab::gpu::{Device, Gpu};
 use tunelab::nn::*;
@@ -35,7 +37,7 @@ fn assert_histories(cpu: &History, gpu: &History, rel: f32, what: &str) {
     gk.sort();
     assert_eq!(keys, gk, "{what}: history keys");
     for k in keys {
-        let (a, b) = (cpu.get(&k).unwrap(), gpu.get(&k).unwrap());
+        let (a, b) = (cpu.get(k).unwrap(), gpu.get(k).unwrap());
         assert_eq!(a.len(), b.len(), "{what}: {k} length");
         // Accuracy-like metrics count samples: one prediction that flips between float
         // roundings moves them by 1/n, so they get an absolute allowance of 0.5%.

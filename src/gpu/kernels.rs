@@ -412,11 +412,11 @@ pub fn loss_grad(t: &mut Table, parts: &[Option<LossGrad>], max_rows: usize) -> 
     t.push(Kernel::LossGrad, recs, [ceil(max_rows, 64), 1, 1])
 }
 
-/// reduce.wgsl `bias_grad`: (cols, dz_off, out_off, b_off, l1, l2).
-pub fn bias_grad(
-    t: &mut Table,
-    parts: &[Option<(usize, usize, usize, usize, f32, f32)>],
-) -> Launch {
+/// One model's bias gradient: (cols, dz_off, out_off, b_off, l1, l2).
+pub type BiasGrad = (usize, usize, usize, usize, f32, f32);
+
+/// reduce.wgsl `bias_grad`.
+pub fn bias_grad(t: &mut Table, parts: &[Option<BiasGrad>]) -> Launch {
     let mut cmax = 1;
     let recs = parts
         .iter()

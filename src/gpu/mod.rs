@@ -153,6 +153,8 @@ pub const ALIGN: u64 = 256;
 
 impl Gpu {
     /// Opens the first adapter wgpu offers (high performance preferred).
+    // In the browser wgpu's handles are neither Send nor Sync, and there is one thread.
+    #[allow(clippy::arc_with_non_send_sync)]
     pub async fn new_async() -> Result<Gpu> {
         #[cfg(target_arch = "wasm32")]
         let backends = wgpu::Backends::BROWSER_WEBGPU;
@@ -173,9 +175,11 @@ impl Gpu {
         let alimits = adapter.limits();
         // WebGPU's default limits (every adapter offers them), with the largest buffers the
         // adapter allows: a group of models lives in one arena buffer.
-        let mut limits = wgpu::Limits::default();
-        limits.max_storage_buffer_binding_size = alimits.max_storage_buffer_binding_size;
-        limits.max_buffer_size = alimits.max_buffer_size;
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: alimits.max_storage_buffer_binding_size,
+            max_buffer_size: alimits.max_buffer_size,
+            ..Default::default()
+        };
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("tunelab"),

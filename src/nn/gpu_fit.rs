@@ -35,8 +35,8 @@ impl<B: Backend> Sequential<B> {
                     units: d.units,
                     act: d.activation,
                     bias: d.use_bias,
-                    kernel_reg: d.kernel_regularizer.clone(),
-                    bias_reg: d.bias_regularizer.clone(),
+                    kernel_reg: d.kernel_regularizer,
+                    bias_reg: d.bias_regularizer,
                     dropout: None,
                 }),
                 Layer::Dropout(d) => {
