@@ -163,14 +163,20 @@ impl Gpu {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         desc.backends = backends;
         let instance = wgpu::Instance::new(desc);
-        let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions {
+        let request = |fallback: bool| {
+            instance.request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,
-                force_fallback_adapter: false,
+                force_fallback_adapter: fallback,
                 ..Default::default()
             })
-            .await
-            .map_err(|e| Error::Device(format!("no WebGPU adapter: {e}")))?;
+        };
+        // A browser without a GPU may offer only its software (fallback) adapter.
+        let adapter = match request(false).await {
+            Ok(a) => a,
+            Err(first) => request(true)
+                .await
+                .map_err(|_| Error::Device(format!("no WebGPU adapter: {first}")))?,
+        };
         let info = adapter.get_info();
         let alimits = adapter.limits();
         // WebGPU's default limits (every adapter offers them), with the largest buffers the
