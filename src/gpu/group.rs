@@ -144,6 +144,135 @@ pub enum Phase {
     Penalty,
 }
 
+/// The buffers every launch binds.
+struct Buffers<'a> {
+    arena: &'a wgpu::Buffer,
+    data: &'a wgpu::Buffer,
+    index: &'a wgpu::Buffer,
+    table: &'a wgpu::Buffer,
+    steps: &'a wgpu::Buffer,
+    table_bytes: u64,
+    step_stride: u64,
+}
+
+impl Buffers<'_> {
+    fn bind(&self, gpu: &Gpu, l: Launch) -> Bound {
+        fn whole(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+            wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            }
+        }
+        fn part(
+            binding: u32,
+            buffer: &wgpu::Buffer,
+            offset: u64,
+            size: u64,
+        ) -> wgpu::BindGroupEntry<'_> {
+            wgpu::BindGroupEntry {
+                binding,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer,
+                    offset,
+                    size: std::num::NonZeroU64::new(size),
+                }),
+            }
+        }
+        let bind_group = gpu.device().create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: gpu.layout(),
+            entries: &[
+                whole(0, self.arena),
+                whole(1, self.data),
+                whole(2, self.index),
+                part(3, self.table, l.table_offset, self.table_bytes),
+                part(4, self.steps, 0, self.step_stride),
+            ],
+        });
+        Bound {
+            launch: l,
+            bind_group,
+            pipeline: gpu.pipeline(l.kernel),
+        }
+    }
+}
+
+/// Runs `launches` once over a given arena and returns the arena afterwards: the kernels one
+/// at a time, for tests against the CPU reference.
+pub async fn run_launches(
+    gpu: &Gpu,
+    arena: &[f32],
+    data: &[f32],
+    index: &[u32],
+    table: &Table,
+    launches: &[Launch],
+    step: &StepRecord,
+) -> Result<Vec<f32>> {
+    let k = table.models;
+    let arena_buf = gpu.buffer("arena", arena.len() as u64 * 4);
+    gpu.write_f32(&arena_buf, 0, arena);
+    let data_buf = gpu.buffer("data", data.len() as u64 * 4);
+    gpu.write_f32(&data_buf, 0, data);
+    let index_buf = gpu.buffer("index", index.len() as u64 * 4);
+    gpu.write_u32(&index_buf, 0, index);
+    let table_buf = gpu.buffer("table", table.words.len() as u64 * 4);
+    gpu.write_u32(&table_buf, 0, &table.words);
+    let step_stride = (((8 + 16 * k) * 4) as u64).div_ceil(ALIGN) * ALIGN;
+    let steps = gpu.buffer("steps", step_stride);
+    let bufs = Buffers {
+        arena: &arena_buf,
+        data: &data_buf,
+        index: &index_buf,
+        table: &table_buf,
+        steps: &steps,
+        table_bytes: table.launch_bytes(),
+        step_stride,
+    };
+    gpu.write_u32(&steps, 0, &step_words(step, step_stride));
+    let bound: Vec<Bound> = launches.iter().map(|l| bufs.bind(gpu, *l)).collect();
+    let mut enc = gpu
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+    {
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: None,
+        });
+        for b in &bound {
+            let g = b.launch.groups;
+            pass.set_pipeline(&b.pipeline);
+            pass.set_bind_group(0, &b.bind_group, &[0]);
+            pass.dispatch_workgroups(g[0], g[1], g[2]);
+        }
+    }
+    gpu.queue().submit([enc.finish()]);
+    let mut out = gpu.read(&arena_buf, &[(0, arena.len() as u64)]).await?;
+    Ok(out.pop().unwrap_or_default())
+}
+
+/// One step record as the shaders read it.
+fn step_words(s: &StepRecord, stride: u64) -> Vec<u32> {
+    let mut w = vec![0u32; (stride / 4) as usize];
+    w[0] = s.rows as u32;
+    w[1] = s.cursor as u32;
+    w[2] = s.training as u32;
+    w[3] = s.log_step as u32;
+    for (m, ms) in s.models.iter().enumerate() {
+        let b = 8 + 16 * m;
+        w[b] = ms.active as u32;
+        w[b + 1] = ms.counter as u32;
+        w[b + 2] = (ms.counter >> 32) as u32;
+        w[b + 3] = ms.hinge_binary as u32;
+        w[b + 4] = ms.info.lr.to_bits();
+        w[b + 5] = ms.info.beta_1_power.to_bits();
+        w[b + 6] = ms.info.beta_2_power.to_bits();
+        w[b + 7] = ms.info.u_t.to_bits();
+        w[b + 8] = ms.info.u_t_1.to_bits();
+        w[b + 9] = ms.info.u_product_t.to_bits();
+    }
+    w
+}
+
 /// A launch with its bind group and pipeline.
 struct Bound {
     launch: Launch,
@@ -272,51 +401,17 @@ impl Group {
         let penalty = Self::penalty_program(&mut table, &nets, &layouts);
         let table_buf = gpu.buffer("table", (table.words.len() as u64) * 4);
         gpu.write_u32(&table_buf, 0, &table.words);
+        let bufs = Buffers {
+            arena: &arena,
+            data: &data_buf,
+            index: &index,
+            table: &table_buf,
+            steps: &steps,
+            table_bytes: table.launch_bytes(),
+            step_stride,
+        };
         let bind = |launches: Vec<Launch>| -> Vec<Bound> {
-            launches
-                .into_iter()
-                .map(|l| {
-                    let bg = gpu.device().create_bind_group(&wgpu::BindGroupDescriptor {
-                        label: None,
-                        layout: gpu.layout(),
-                        entries: &[
-                            wgpu::BindGroupEntry {
-                                binding: 0,
-                                resource: arena.as_entire_binding(),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 1,
-                                resource: data_buf.as_entire_binding(),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 2,
-                                resource: index.as_entire_binding(),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 3,
-                                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                                    buffer: &table_buf,
-                                    offset: l.table_offset,
-                                    size: std::num::NonZeroU64::new(table.launch_bytes()),
-                                }),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 4,
-                                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                                    buffer: &steps,
-                                    offset: 0,
-                                    size: std::num::NonZeroU64::new(step_stride),
-                                }),
-                            },
-                        ],
-                    });
-                    Bound {
-                        launch: l,
-                        bind_group: bg,
-                        pipeline: gpu.pipeline(l.kernel),
-                    }
-                })
-                .collect()
+            launches.into_iter().map(|l| bufs.bind(gpu, l)).collect()
         };
         let (train, eval, penalty) = (bind(train), bind(eval), bind(penalty));
         Ok(Group {
@@ -759,27 +854,9 @@ impl Group {
         if steps.len() > self.max_steps {
             return Err(Error::state("more steps than the group was sized for"));
         }
-        let stride_words = (self.step_stride / 4) as usize;
-        let mut words = vec![0u32; stride_words * steps.len()];
-        for (i, s) in steps.iter().enumerate() {
-            let w = &mut words[i * stride_words..(i + 1) * stride_words];
-            w[0] = s.rows as u32;
-            w[1] = s.cursor as u32;
-            w[2] = s.training as u32;
-            w[3] = s.log_step as u32;
-            for (m, ms) in s.models.iter().enumerate() {
-                let b = 8 + 16 * m;
-                w[b] = ms.active as u32;
-                w[b + 1] = ms.counter as u32;
-                w[b + 2] = (ms.counter >> 32) as u32;
-                w[b + 3] = ms.hinge_binary as u32;
-                w[b + 4] = ms.info.lr.to_bits();
-                w[b + 5] = ms.info.beta_1_power.to_bits();
-                w[b + 6] = ms.info.beta_2_power.to_bits();
-                w[b + 7] = ms.info.u_t.to_bits();
-                w[b + 8] = ms.info.u_t_1.to_bits();
-                w[b + 9] = ms.info.u_product_t.to_bits();
-            }
+        let mut words = Vec::with_capacity((self.step_stride / 4) as usize * steps.len());
+        for st in steps {
+            words.extend(step_words(st, self.step_stride));
         }
         self.gpu.write_u32(&self.steps, 0, &words);
         Ok(())
