@@ -16,6 +16,7 @@ use tunelab::tuner::{
     Algorithm, BayesianOptimization, FnHyperModel, GridSearch, Hyperband, Objective, ObjectiveSpec,
     OracleConfig, RandomSearch, Tuner, TunerConfig,
 };
+use tunelab::gpu::{Device, Resolved};
 use tunelab::{Error, Result, Tensor};
 
 const USAGE: &str = "\
@@ -26,18 +27,24 @@ USAGE:
               [--validation-split F | --validation-x VX --validation-y VY]
               [--epochs N] [--batch-size B] [--initial-weights W.json] [--seed S]
               [--noise PERCENT] [--no-shuffle] [--verbose 0|1|2] [--json]
+              [--device cpu|webgpu|auto]
   tunelab tune SPEC.json (--dataset NAME | --x ... as for fit) [--validation-...]
               [--tuner random|grid|hyperband|bayesian] [--objective NAME[:min|max][,NAME...]] [--max-trials N]
               [--executions-per-trial N] [--epochs N] [--max-epochs N] [--factor N]
               [--hyperband-iterations N] [--batch-size B] [--directory D] [--project-name P]
               [--overwrite] [--seed S] [--max-retries-per-trial N]
               [--max-consecutive-failed-trials N] [--max-collisions N] [--csv FILE] [--json]
+              [--device cpu|webgpu|auto] [--parallel-trials N]
   tunelab summary SPEC.json [--input-shape D1,D2,...]
   tunelab datasets
 
 Built-in data sets: circle, xor, gauss, spiral, reg-plane, reg-gauss (TensorFlow Playground's,
 2 features, --noise 0..50 and --seed), digits (8x8 digits, 64 features scaled to [0, 1]).
 With --dataset the validation split defaults to 0.2.
+--device auto (the default) trains on a hardware GPU through wgpu when there is one and on the
+CPU otherwise (a software adapter such as llvmpipe is slower than the CPU path), saying why;
+webgpu insists on the GPU (a software adapter included). --parallel-trials: trials trained
+together on the GPU (default 8; 1 on the CPU).
 --json prints one object {\"history\": {...}, \"weights\": [...]} (weights in get_weights order);
 --initial-weights takes the same list (or that whole object).";
 
@@ -75,6 +82,8 @@ struct FitOpts {
     max_consecutive_failed_trials: usize,
     max_collisions: usize,
     csv: Option<String>,
+    device: Device,
+    parallel_trials: Option<usize>,
 }
 
 fn value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Result<&'a str> {
@@ -104,6 +113,7 @@ const FIT_OPTIONS: &[&str] = &[
     "--no-shuffle",
     "--verbose",
     "--json",
+    "--device",
 ];
 
 const TUNE_OPTIONS: &[&str] = &[
@@ -134,6 +144,8 @@ const TUNE_OPTIONS: &[&str] = &[
     "--max-consecutive-failed-trials",
     "--max-collisions",
     "--csv",
+    "--device",
+    "--parallel-trials",
 ];
 
 fn parse_fit(args: &[String]) -> Result<FitOpts> {
@@ -153,6 +165,7 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
         project_name: "untitled_project".into(),
         max_consecutive_failed_trials: 3,
         max_collisions: 20,
+        device: Device::Auto,
         ..Default::default()
     };
     let mut i = 0;
@@ -190,6 +203,14 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
                 o.max_collisions = number(value(args, &mut i, a)?, a, "an integer >= 0")?
             }
             "--csv" => o.csv = Some(value(args, &mut i, a)?.to_string()),
+            "--device" => o.device = Device::parse(value(args, &mut i, a)?)?,
+            "--parallel-trials" => {
+                let n: usize = number(value(args, &mut i, a)?, a, "an integer >= 1")?;
+                if n == 0 {
+                    return Err(Error::invalid(a, 0, "an integer >= 1"));
+                }
+                o.parallel_trials = Some(n);
+            }
             "--dataset" => o.dataset = Some(value(args, &mut i, a)?.to_string()),
             "--x" => o.x = Some(value(args, &mut i, a)?.to_string()),
             "--y" => o.y = Some(value(args, &mut i, a)?.to_string()),
@@ -491,8 +512,12 @@ fn fit(args: &[String]) -> Result<()> {
             .map_err(|e| Error::Io(format!("cannot read --initial-weights {w}: {e}")))?;
         model.set_weights(&weights_from_json(&text)?)?;
     }
+    model.set_device(o.device);
     if !quiet {
-        eprintln!("device: {}", model.device());
+        match tunelab::gpu::resolve(o.device)? {
+            Resolved::Cpu { reason: Some(why) } => eprintln!("device: cpu ({why})"),
+            r => eprintln!("device: {}", r.label()),
+        }
     }
     let verbose = if quiet {
         0
@@ -514,6 +539,9 @@ fn fit(args: &[String]) -> Result<()> {
         ..Default::default()
     };
     let history = model.fit(&data.x, &data.y, &fit_args, &mut [])?;
+    if let (false, Some(note)) = (quiet, model.device_note()) {
+        eprintln!("trained on the CPU: {note}");
+    }
     if o.json {
         let weights: Vec<Value> = model.get_weights()?.iter().map(tensor_to_json).collect();
         let out = json!({
@@ -596,6 +624,8 @@ fn tune(args: &[String]) -> Result<()> {
         project_name: o.project_name.clone(),
         overwrite: o.overwrite,
         verbose: !o.json,
+        device: o.device,
+        parallel_trials: o.parallel_trials,
     };
     let seed = o.seed;
     let hypermodel = FnHyperModel(move |hp: &mut HyperParameters| {
@@ -626,6 +656,11 @@ fn tune(args: &[String]) -> Result<()> {
         println!("{}", tuner.trials_json());
     } else {
         println!("{}", tuner.results_summary(10));
+        let (device, note) = tuner.device();
+        match note {
+            Some(why) => eprintln!("device: {device} ({why})"),
+            None => eprintln!("device: {device}"),
+        }
     }
     Ok(())
 }

@@ -57,6 +57,8 @@ pub struct Trial {
     /// The hps the trial's model actually read, when known. Summaries show only these
     /// (KerasTuner shows every hp of the space, loop hps a trial never used included).
     pub used: Option<Vec<String>>,
+    /// Where the trial trained ("cpu", "webgpu (adapter, backend)").
+    pub device: Option<String>,
 }
 
 impl Trial {
@@ -74,6 +76,7 @@ impl Trial {
             seconds: 0.0,
             attempts: 0,
             used: None,
+            device: None,
         }
     }
 
@@ -144,6 +147,7 @@ impl Trial {
             "seconds": self.seconds,
             "attempts": self.attempts,
             "used": self.used,
+            "device": self.device,
         })
     }
 
@@ -206,6 +210,10 @@ impl Trial {
             used: v
                 .get("used")
                 .and_then(|u| serde_json::from_value(u.clone()).ok()),
+            device: v
+                .get("device")
+                .and_then(|d| d.as_str())
+                .map(|d| d.to_string()),
         })
     }
 }

@@ -9,6 +9,8 @@
 //! export as CSV or JSON.
 
 use crate::error::{Error, Result};
+use crate::gpu::{self, Device, Resolved};
+use std::cell::RefCell;
 use crate::hp::{py_float, HyperParameters, Value as HpValue};
 use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
 use crate::nn::history::{History, Logs};
@@ -77,6 +79,12 @@ pub trait HyperModel {
     fn tunable(&self) -> bool {
         true
     }
+
+    /// Whether `fit` is the default `model.fit`, so the tuner may train several of this
+    /// hypermodel's models together (one GPU dispatch for all). Overriding `fit` means false.
+    fn default_fit(&self) -> bool {
+        false
+    }
 }
 
 /// A closure `|hp| -> Result<Sequential>` is a hypermodel.
@@ -85,6 +93,9 @@ pub struct FnHyperModel<F>(pub F);
 impl<F: FnMut(&mut HyperParameters) -> Result<Sequential>> HyperModel for FnHyperModel<F> {
     fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
         (self.0)(hp)
+    }
+    fn default_fit(&self) -> bool {
+        true
     }
 }
 
@@ -119,6 +130,11 @@ pub struct TunerConfig {
     pub overwrite: bool,
     /// Print KerasTuner's live display.
     pub verbose: bool,
+    /// Where models train (`--device`); models built with the default CPU setting take it.
+    pub device: Device,
+    /// Trials trained at once on the GPU (one dispatch covers all their models); `None`:
+    /// 8 on a GPU, 1 on the CPU (where training together brings nothing).
+    pub parallel_trials: Option<usize>,
 }
 
 impl Default for TunerConfig {
@@ -131,6 +147,8 @@ impl Default for TunerConfig {
             project_name: "untitled_project".to_string(),
             overwrite: false,
             verbose: false,
+            device: Device::Cpu,
+            parallel_trials: None,
         }
     }
 }
@@ -144,6 +162,9 @@ pub struct Tuner {
     hooks: Vec<Box<dyn TunerHooks>>,
     started: Option<Instant>,
     output: String,
+    /// The device trials run on, once resolved ("cpu", "webgpu (...)"), and why not the GPU.
+    device_label: String,
+    device_note: Option<String>,
 }
 
 /// Seconds as KerasTuner's "00h 01m 51s".
@@ -225,6 +246,8 @@ impl Tuner {
             hooks: Vec::new(),
             started: None,
             output: String::new(),
+            device_label: "cpu".into(),
+            device_note: None,
         };
         if t.config.overwrite {
             t.storage.clear()?;
@@ -330,63 +353,103 @@ impl Tuner {
         self.storage.location()
     }
 
-    /// Runs the search: trials until the oracle stops. `args` are passed to every fit.
+    /// Where trials train, as resolved at the start of the last search, and why not on the
+    /// GPU when `device` was `auto`.
+    pub fn device(&self) -> (&str, Option<&str>) {
+        (&self.device_label, self.device_note.as_deref())
+    }
+
+    /// Resolves the device: the GPU (and how many trials to train at once), or the CPU.
+    fn resolve_device(&mut self) -> Result<(Device, usize)> {
+        self.device_note = None;
+        let r = gpu::resolve(self.config.device)?;
+        self.device_label = r.label();
+        Ok(match r {
+            Resolved::Gpu(_) => (Device::Webgpu, self.config.parallel_trials.unwrap_or(8).max(1)),
+            Resolved::Cpu { reason } => {
+                self.device_note = reason;
+                (Device::Cpu, self.config.parallel_trials.unwrap_or(1).max(1))
+            }
+        })
+    }
+
+    /// Runs the search: trials until the oracle stops. `args` are passed to every fit. On a
+    /// GPU up to `parallel_trials` trials (all their executions) train together; a GPU lost
+    /// mid-search sends the search on to the CPU, resuming the interrupted trials from their
+    /// last completed epoch.
     pub fn search(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
         self.started = Some(Instant::now());
         self.oracle.save(self.storage.as_mut(), None)?;
+        let (mut device, parallel) = self.resolve_device()?;
+        if let Some(note) = self.device_note.clone() {
+            self.say(&format!("Training on the CPU: {note}"));
+        }
         loop {
-            let mut trial = self.oracle.create_trial()?;
-            match trial.status {
-                TrialStatus::Stopped => break,
-                TrialStatus::Idle => {
-                    // Sequential search: nothing else is running, so an idle oracle is done.
+            let mut batch: Vec<Trial> = Vec::new();
+            while batch.len() < parallel {
+                let trial = self.oracle.create_trial()?;
+                // Stopped: the search is over. Idle: nothing to start until running trials end.
+                if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
                     break;
                 }
-                _ => {}
+                self.oracle
+                    .save(self.storage.as_mut(), Some(&trial.trial_id))?;
+                self.display_trial_begin(&trial);
+                for h in &mut self.hooks {
+                    h.on_trial_begin(&trial);
+                }
+                batch.push(trial);
             }
-            self.oracle
-                .save(self.storage.as_mut(), Some(&trial.trial_id))?;
-            self.display_trial_begin(&trial);
-            for h in &mut self.hooks {
-                h.on_trial_begin(&trial);
+            if batch.is_empty() {
+                break;
             }
             let t0 = Instant::now();
-            let result = self.run_trial(&mut trial, x, y, args);
-            trial.seconds += t0.elapsed().as_secs_f64();
-            match result {
-                Ok(results) => {
-                    if let Err(e) = self.record_results(&mut trial, &results) {
+            let results = self.run_trials(&mut batch, x, y, args, &mut device);
+            let secs = t0.elapsed().as_secs_f64() / batch.len() as f64;
+            let mut fatal = None;
+            for (mut trial, result) in batch.into_iter().zip(results) {
+                trial.seconds += secs;
+                trial.device = Some(self.device_label.clone());
+                match result {
+                    Ok(results) => {
+                        if let Err(e) = self.record_results(&mut trial, &results) {
+                            trial.status = TrialStatus::Invalid;
+                            trial.message = Some(e.to_string());
+                        }
+                    }
+                    Err(Error::Fatal(m)) => {
+                        trial.status = TrialStatus::Failed;
+                        trial.message = Some(m.clone());
+                        fatal = Some(m);
+                    }
+                    Err(Error::FailedTrial(m)) => {
+                        trial.status = TrialStatus::Failed;
+                        trial.message = Some(m);
+                    }
+                    Err(e) => {
                         trial.status = TrialStatus::Invalid;
                         trial.message = Some(e.to_string());
                     }
                 }
-                Err(Error::Fatal(m)) => {
-                    trial.status = TrialStatus::Failed;
-                    trial.message = Some(m.clone());
-                    self.oracle.end_trial(trial)?;
-                    self.oracle.save(self.storage.as_mut(), None)?;
-                    return Err(Error::Fatal(m));
+                let id = trial.trial_id.clone();
+                let ended = self.oracle.end_trial(trial);
+                self.oracle.save(self.storage.as_mut(), Some(&id))?;
+                if fatal.is_some() {
+                    continue;
                 }
-                Err(Error::FailedTrial(m)) => {
-                    trial.status = TrialStatus::Failed;
-                    trial.message = Some(m);
+                let Some(done) = self.oracle.get_trial(&id).cloned() else {
+                    continue;
+                };
+                for h in &mut self.hooks {
+                    h.on_trial_end(&done);
                 }
-                Err(e) => {
-                    trial.status = TrialStatus::Invalid;
-                    trial.message = Some(e.to_string());
-                }
+                self.display_trial_end(&done);
+                ended?;
             }
-            let id = trial.trial_id.clone();
-            let ended = self.oracle.end_trial(trial);
-            self.oracle.save(self.storage.as_mut(), Some(&id))?;
-            let Some(done) = self.oracle.get_trial(&id).cloned() else {
-                continue;
-            };
-            for h in &mut self.hooks {
-                h.on_trial_end(&done);
+            if let Some(m) = fatal {
+                self.oracle.save(self.storage.as_mut(), None)?;
+                return Err(Error::Fatal(m));
             }
-            self.display_trial_end(&done);
-            ended?;
         }
         Ok(())
     }
@@ -421,41 +484,62 @@ impl Tuner {
         Ok(())
     }
 
-    fn run_trial(
+    fn run_trials(
         &mut self,
-        trial: &mut Trial,
+        batch: &mut [Trial],
         x: &Tensor,
         y: &Tensor,
         args: &FitArgs,
-    ) -> Result<Vec<FitResult>> {
+        device: &mut Device,
+    ) -> Vec<Result<Vec<FitResult>>> {
         match &mut self.runner {
-            Runner::Function(f) => {
-                trial.hyperparameters.clear_accessed();
-                let r = f(trial);
-                trial.used = Some(trial.hyperparameters.accessed().to_vec());
-                let r = r?;
-                let space = trial.hyperparameters.clone();
-                self.oracle.hyperparameters.merge(&space, false);
-                Ok(vec![r])
+            Runner::Function(f) => batch
+                .iter_mut()
+                .map(|trial| {
+                    trial.hyperparameters.clear_accessed();
+                    let r = f(trial);
+                    trial.used = Some(trial.hyperparameters.accessed().to_vec());
+                    let r = r?;
+                    let space = trial.hyperparameters.clone();
+                    self.oracle.hyperparameters.merge(&space, false);
+                    Ok(vec![r])
+                })
+                .collect(),
+            Runner::Model(_) => {
+                let out = self.run_model_trials(batch, x, y, args, *device);
+                match out {
+                    Err(Error::Device(m)) => {
+                        // The GPU is gone: go on on the CPU. Executions resume from the
+                        // epoch checkpoints written while they ran on the GPU.
+                        *device = Device::Cpu;
+                        self.device_label = "cpu".into();
+                        self.device_note = Some(format!("{m}; trials continue on the CPU"));
+                        self.say(&format!("GPU error: {m}. Retrying on the CPU."));
+                        self.run_model_trials(batch, x, y, args, Device::Cpu)
+                            .unwrap_or_else(|e| batch.iter().map(|_| Err(e.clone())).collect())
+                    }
+                    Err(e) => batch.iter().map(|_| Err(e.clone())).collect(),
+                    Ok(v) => v,
+                }
             }
-            Runner::Model(_) => self.run_model_trial(trial, x, y, args),
         }
     }
 
-    fn run_model_trial(
+    /// Builds every execution of every trial in `batch` (or picks up its resume point).
+    fn prepare_jobs(
         &mut self,
-        trial: &mut Trial,
+        ti: usize,
+        trial: &Trial,
         x: &Tensor,
-        y: &Tensor,
         args: &FitArgs,
-    ) -> Result<Vec<FitResult>> {
+        device: Device,
+        jobs: &mut Vec<Job>,
+        acc: &mut TrialAcc,
+    ) -> Result<()> {
         let Runner::Model(hm) = &mut self.runner else {
             return Err(Error::state("no hypermodel"));
         };
         let objective = self.oracle.config.objective.clone();
-        let executions = self.config.executions_per_trial;
-        let mut results = Vec::with_capacity(executions);
-        let mut best_checkpoint: Option<(f64, Vec<Tensor>)> = None;
         let values = trial.hyperparameters.values();
         let int_of = |k: &str| values.get(k).and_then(|v| v.as_i64());
         let mut fit_args = args.clone();
@@ -475,9 +559,7 @@ impl Tuner {
             .iter()
             .position(|t| t.trial_id == trial.trial_id)
             .unwrap_or(0) as u64;
-        let mut curves: Vec<Curves> = Vec::new();
-        let mut used: Vec<String> = Vec::new();
-        for exec in 0..executions {
+        for exec in 0..self.config.executions_per_trial {
             let mut hp = trial.hyperparameters.clone();
             if !hm.tunable() {
                 hp.tune_new_entries = false;
@@ -485,6 +567,9 @@ impl Tuner {
             hp.clear_accessed();
             let mut model = hm.build(&mut hp)?;
             model.set_seed(self.config.oracle.seed ^ (trial_no << 16) ^ exec as u64)?;
+            if model.device_setting() == Device::Cpu {
+                model.set_device(device);
+            }
             if !model.is_built() {
                 // A declared input shape wins: the hypermodel's fit may reshape the data.
                 let shape = match model.get_input_shape() {
@@ -525,20 +610,21 @@ impl Tuner {
                 if meta.get("done").and_then(|d| d.as_bool()) == Some(true) {
                     // This execution finished before the interruption: reuse its result.
                     let h = history_from_json(meta.get("history").unwrap_or(&Value::Null));
-                    curves.push(curves_of(&h));
+                    acc.curves.push(curves_of(&h));
                     if let Some((wb, mb)) = load_checkpoint(
                         self.storage.as_ref(),
                         &format!("trial_{}/best_{exec}.bin", trial.trial_id),
                     )? {
                         let v = mb.get("value").and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
-                        if best_checkpoint
+                        if acc
+                            .best_checkpoint
                             .as_ref()
                             .is_none_or(|(b, _)| objective.better(v, *b))
                         {
-                            best_checkpoint = Some((v, wb));
+                            acc.best_checkpoint = Some((v, wb));
                         }
                     }
-                    results.push(FitResult::History(h));
+                    acc.results.push(FitResult::History(h));
                     continue;
                 }
                 let n_weights =
@@ -556,76 +642,221 @@ impl Tuner {
                     ));
                 }
             }
-            let mut best = BestEpoch::new(objective.clone(), prior.as_ref());
-            let mut saver = EpochSaver {
-                storage: self.storage.as_mut(),
-                path: resume_path.clone(),
-                history: prior.clone().unwrap_or_default(),
-                error: None,
-            };
-            let mut hook = HookAdapter {
-                hooks: &mut self.hooks,
-                trial,
-            };
-            let data = SearchData { x, y };
-            let fitted = if exec_args.initial_epoch >= exec_args.epochs && prior.is_some() {
-                Ok(FitResult::History(History::default()))
-            } else {
-                hm.fit(
-                    &mut hp,
-                    &mut model,
-                    &data,
-                    &exec_args,
-                    &mut [&mut best, &mut saver, &mut hook],
-                )
-            };
-            if let Some(e) = saver.error.take() {
-                return Err(e);
+            jobs.push(Job {
+                trial: ti,
+                exec,
+                model,
+                hp,
+                args: exec_args,
+                prior,
+                resume_path,
+            });
+        }
+        Ok(())
+    }
+
+    /// Trains the executions of a batch of trials: jobs with the same fit arguments train
+    /// together (`Sequential::fit_group`: one GPU dispatch for all; on the CPU one after the
+    /// other), then each trial's results, checkpoints and curves are recorded.
+    fn run_model_trials(
+        &mut self,
+        batch: &mut [Trial],
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+        device: Device,
+    ) -> Result<Vec<Result<Vec<FitResult>>>> {
+        let objective = self.oracle.config.objective.clone();
+        let mut accs: Vec<TrialAcc> = batch.iter().map(|_| TrialAcc::default()).collect();
+        let mut errors: Vec<Option<Error>> = batch.iter().map(|_| None).collect();
+        let mut jobs: Vec<Job> = Vec::new();
+        for (ti, trial) in batch.iter().enumerate() {
+            let before = jobs.len();
+            if let Err(e) = self.prepare_jobs(ti, trial, x, args, device, &mut jobs, &mut accs[ti]) {
+                jobs.truncate(before);
+                errors[ti] = Some(e);
             }
-            let mut result = fitted?;
-            if let (FitResult::History(h), Some(p)) = (&mut result, &prior) {
-                *h = merge_histories(p, h);
+        }
+        let grouped = matches!(&self.runner, Runner::Model(hm) if hm.default_fit());
+        // Jobs that train together: same epochs and start epoch.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (j, job) in jobs.iter().enumerate() {
+            if job.args.initial_epoch >= job.args.epochs && job.prior.is_some() {
+                continue;
             }
-            if let FitResult::History(h) = &result {
-                curves.push(curves_of(h));
-                // Mark the execution done so a resume reuses it instead of retraining.
-                let meta = json!({"done": true, "history": history_to_json(h)});
-                self.storage
-                    .write(&resume_path, &checkpoint::encode(&[], &meta)?)?;
-            }
-            let (value, weights) = match best.best.take() {
-                Some((v, w)) => (v, w),
-                None => (f64::NAN, model.get_weights()?),
-            };
-            self.storage.write(
-                &format!("trial_{}/best_{exec}.bin", trial.trial_id),
-                &checkpoint::encode(&weights, &json!({"value": value}))?,
-            )?;
-            if best_checkpoint
-                .as_ref()
-                .is_none_or(|(b, _)| objective.better(value, *b) || b.is_nan())
-            {
-                best_checkpoint = Some((value, weights));
-            }
-            for name in hp.accessed() {
-                if !used.contains(name) {
-                    used.push(name.clone());
+            let key = (job.args.epochs, job.args.initial_epoch);
+            match groups.iter_mut().find(|g| {
+                grouped && {
+                    let a = &jobs[g[0]].args;
+                    (a.epochs, a.initial_epoch) == key
                 }
+            }) {
+                Some(g) => g.push(j),
+                None => groups.push(vec![j]),
             }
-            trial.used = Some(used.clone());
-            // Hyperparameters first seen in this build join the search space.
-            trial.hyperparameters.merge(&hp, false);
-            self.oracle.hyperparameters.merge(&hp, false);
-            results.push(result);
         }
-        if let Some((v, w)) = best_checkpoint {
-            self.storage.write(
-                &format!("trial_{}/checkpoint.bin", trial.trial_id),
-                &checkpoint::encode(&w, &json!({"value": v}))?,
-            )?;
+        let mut fitted: Vec<Option<Result<FitResult>>> = jobs
+            .iter()
+            .map(|job| {
+                (job.args.initial_epoch >= job.args.epochs && job.prior.is_some())
+                    .then(|| Ok(FitResult::History(History::default())))
+            })
+            .collect();
+        let mut saver_errors: Vec<Option<Error>> = jobs.iter().map(|_| None).collect();
+        let mut bests: Vec<Option<(f64, Vec<Tensor>)>> = jobs.iter().map(|_| None).collect();
+        // Storage and hooks are shared by the callbacks of every job in a group.
+        let storage = RefCell::new(std::mem::replace(
+            &mut self.storage,
+            Box::new(MemoryStorage::new()),
+        ));
+        let hooks = RefCell::new(std::mem::take(&mut self.hooks));
+        let data = SearchData { x, y };
+        let mut device_error = None;
+        for g in &groups {
+            let mut best: Vec<BestEpoch> = g
+                .iter()
+                .map(|&j| BestEpoch::new(objective.clone(), jobs[j].prior.as_ref()))
+                .collect();
+            let mut savers: Vec<EpochSaver> = g
+                .iter()
+                .map(|&j| EpochSaver {
+                    storage: &storage,
+                    path: jobs[j].resume_path.clone(),
+                    history: jobs[j].prior.clone().unwrap_or_default(),
+                    error: None,
+                })
+                .collect();
+            let mut adapters: Vec<HookAdapter> = g
+                .iter()
+                .map(|&j| HookAdapter {
+                    hooks: &hooks,
+                    trial: &batch[jobs[j].trial],
+                })
+                .collect();
+            let results: Vec<Result<FitResult>> = if g.len() == 1 || !grouped {
+                let j = g[0];
+                let job = &mut jobs[j];
+                let Runner::Model(hm) = &mut self.runner else {
+                    unreachable!("model trials have a hypermodel")
+                };
+                vec![hm.fit(
+                    &mut job.hp,
+                    &mut job.model,
+                    &data,
+                    &job.args,
+                    &mut [&mut best[0], &mut savers[0], &mut adapters[0]],
+                )]
+            } else {
+                let mut args = jobs[g[0]].args.clone();
+                // Each model shuffles with its own seed (the tuner set the model seed to it).
+                args.seed = None;
+                let mut models: Vec<&mut Sequential> = Vec::with_capacity(g.len());
+                for (j, job) in jobs.iter_mut().enumerate() {
+                    if g.contains(&j) {
+                        models.push(&mut job.model);
+                    }
+                }
+                let mut lists: Vec<[&mut dyn Callback; 3]> = best
+                    .iter_mut()
+                    .zip(savers.iter_mut())
+                    .zip(adapters.iter_mut())
+                    .map(|((b, s), a)| [b as &mut dyn Callback, s, a])
+                    .collect();
+                let mut cbs: Vec<&mut [&mut dyn Callback]> =
+                    lists.iter_mut().map(|l| &mut l[..]).collect();
+                match Sequential::fit_group(&mut models, x, y, &args, &mut cbs) {
+                    Ok(hs) => hs.into_iter().map(|h| Ok(FitResult::History(h))).collect(),
+                    Err(e) => g.iter().map(|_| Err(e.clone())).collect(),
+                }
+            };
+            for (k, (&j, r)) in g.iter().zip(results).enumerate() {
+                if let Err(Error::Device(m)) = &r {
+                    device_error = Some(m.clone());
+                }
+                fitted[j] = Some(r);
+                saver_errors[j] = savers[k].error.take();
+                bests[j] = best[k].best.take();
+            }
+            if device_error.is_some() {
+                break;
+            }
         }
-        trial.curves = curves;
-        Ok(results)
+        self.storage = storage.into_inner();
+        self.hooks = hooks.into_inner();
+        if let Some(m) = device_error {
+            return Err(Error::Device(m));
+        }
+        // Results, in execution order per trial.
+        for (j, job) in jobs.iter_mut().enumerate() {
+            let ti = job.trial;
+            if errors[ti].is_some() {
+                continue;
+            }
+            let r = (|| -> Result<()> {
+                if let Some(e) = saver_errors[j].take() {
+                    return Err(e);
+                }
+                let mut result = fitted[j]
+                    .take()
+                    .unwrap_or_else(|| Err(Error::state("execution not run")))?;
+                if let (FitResult::History(h), Some(p)) = (&mut result, &job.prior) {
+                    *h = merge_histories(p, h);
+                }
+                let acc = &mut accs[ti];
+                if let FitResult::History(h) = &result {
+                    acc.curves.push(curves_of(h));
+                    // Mark the execution done so a resume reuses it instead of retraining.
+                    let meta = json!({"done": true, "history": history_to_json(h)});
+                    self.storage
+                        .write(&job.resume_path, &checkpoint::encode(&[], &meta)?)?;
+                }
+                let (value, weights) = match bests[j].take() {
+                    Some((v, w)) => (v, w),
+                    None => (f64::NAN, job.model.get_weights()?),
+                };
+                self.storage.write(
+                    &format!("trial_{}/best_{}.bin", batch[ti].trial_id, job.exec),
+                    &checkpoint::encode(&weights, &json!({"value": value}))?,
+                )?;
+                if acc
+                    .best_checkpoint
+                    .as_ref()
+                    .is_none_or(|(b, _)| objective.better(value, *b) || b.is_nan())
+                {
+                    acc.best_checkpoint = Some((value, weights));
+                }
+                for name in job.hp.accessed() {
+                    if !acc.used.contains(name) {
+                        acc.used.push(name.clone());
+                    }
+                }
+                batch[ti].used = Some(acc.used.clone());
+                // Hyperparameters first seen in this build join the search space.
+                batch[ti].hyperparameters.merge(&job.hp, false);
+                self.oracle.hyperparameters.merge(&job.hp, false);
+                acc.results.push(result);
+                Ok(())
+            })();
+            if let Err(e) = r {
+                errors[ti] = Some(e);
+            }
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        for (ti, (acc, err)) in accs.into_iter().zip(errors).enumerate() {
+            if let Some(e) = err {
+                out.push(Err(e));
+                continue;
+            }
+            if let Some((v, w)) = acc.best_checkpoint {
+                self.storage.write(
+                    &format!("trial_{}/checkpoint.bin", batch[ti].trial_id),
+                    &checkpoint::encode(&w, &json!({"value": v}))?,
+                )?;
+            }
+            batch[ti].curves = acc.curves;
+            out.push(Ok(acc.results));
+        }
+        Ok(out)
     }
 
     fn display_trial_begin(&mut self, trial: &Trial) {
@@ -970,6 +1201,26 @@ fn load_checkpoint(storage: &dyn Storage, path: &str) -> Result<Option<(Vec<Tens
     }
 }
 
+/// One execution of a trial, built and ready to train.
+struct Job {
+    trial: usize,
+    exec: usize,
+    model: Sequential,
+    hp: HyperParameters,
+    args: FitArgs,
+    prior: Option<History>,
+    resume_path: String,
+}
+
+/// What a trial's executions have produced so far.
+#[derive(Default)]
+struct TrialAcc {
+    results: Vec<FitResult>,
+    best_checkpoint: Option<(f64, Vec<Tensor>)>,
+    curves: Vec<Curves>,
+    used: Vec<String>,
+}
+
 /// Keeps the best epoch's weights by the objective (KerasTuner's SaveBestEpoch).
 struct BestEpoch {
     objective: ObjectiveSpec,
@@ -1015,7 +1266,7 @@ impl Callback for BestEpoch {
 
 /// Writes a resume point after every epoch: weights, optimizer state and history so far.
 struct EpochSaver<'a> {
-    storage: &'a mut dyn Storage,
+    storage: &'a RefCell<Box<dyn Storage>>,
     path: String,
     history: History,
     error: Option<Error>,
@@ -1045,7 +1296,7 @@ impl Callback for EpochSaver<'_> {
             meta["u_product"] = json!(state.u_product);
         }
         let r = checkpoint::encode(&arrays, &meta)
-            .and_then(|bytes| self.storage.write(&self.path, &bytes));
+            .and_then(|bytes| self.storage.borrow_mut().write(&self.path, &bytes));
         if let Err(e) = r {
             // A full disk must stop the search with a clear error, not lose data silently.
             model.stop_training();
@@ -1057,13 +1308,13 @@ impl Callback for EpochSaver<'_> {
 
 /// Forwards fit's callbacks to the tuner's hooks with the trial attached.
 struct HookAdapter<'a> {
-    hooks: &'a mut Vec<Box<dyn TunerHooks>>,
+    hooks: &'a RefCell<Vec<Box<dyn TunerHooks>>>,
     trial: &'a Trial,
 }
 
 impl Callback for HookAdapter<'_> {
     fn on_epoch_begin(&mut self, epoch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
-        for h in self.hooks.iter_mut() {
+        for h in self.hooks.borrow_mut().iter_mut() {
             h.on_epoch_begin(self.trial, epoch);
         }
         Ok(())
@@ -1074,13 +1325,13 @@ impl Callback for HookAdapter<'_> {
         logs: &mut Logs,
         _m: &mut dyn ModelAccess,
     ) -> Result<()> {
-        for h in self.hooks.iter_mut() {
+        for h in self.hooks.borrow_mut().iter_mut() {
             h.on_epoch_end(self.trial, epoch, logs);
         }
         Ok(())
     }
     fn on_train_batch_begin(&mut self, batch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
-        for h in self.hooks.iter_mut() {
+        for h in self.hooks.borrow_mut().iter_mut() {
             h.on_batch_begin(self.trial, batch);
         }
         Ok(())
@@ -1091,7 +1342,7 @@ impl Callback for HookAdapter<'_> {
         logs: &Logs,
         _m: &mut dyn ModelAccess,
     ) -> Result<()> {
-        for h in self.hooks.iter_mut() {
+        for h in self.hooks.borrow_mut().iter_mut() {
             h.on_batch_end(self.trial, batch, logs);
         }
         Ok(())
