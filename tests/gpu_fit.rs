@@ -661,3 +661,78 @@ fn a_group_trains_each_model_as_if_alone() {
         assert_weights(ma, &models[i], &format!("model {i} in a group vs alone"));
     }
 }
+
+#[test]
+fn device_choice_is_explained() {
+    let Some(g) = gpu() else { return };
+    let (x, y) = xor();
+    // Two Dropout layers in a row: the GPU path runs one Dropout after each Dense layer.
+    let layers = || -> Vec<Layer> {
+        vec![
+            Dense::new(4).activation(Activation::Relu).into(),
+            Dropout::new(0.1).into(),
+            Dropout::new(0.1).into(),
+            Dense::new(1).activation(Activation::Sigmoid).into(),
+        ]
+    };
+    let mut m = model(Optimizer::from_name("sgd").unwrap(), "bce", layers(), &[]);
+    m.set_device(Device::Webgpu);
+    let err = m
+        .fit(&x, &y, &quick(1, 32), &mut [])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("device") && err.contains("Dropout"), "{err}");
+    let mut m = model(Optimizer::from_name("sgd").unwrap(), "bce", layers(), &[]);
+    m.set_device(Device::Auto);
+    m.fit(&x, &y, &quick(1, 32), &mut []).unwrap();
+    assert_eq!(m.device(), "cpu");
+    let note = m.device_note().unwrap();
+    if g.is_software() {
+        assert!(note.contains("software"), "{note}");
+    } else {
+        assert!(note.contains("Dropout"), "{note}");
+    }
+    assert!(Device::parse("tpu")
+        .unwrap_err()
+        .to_string()
+        .contains("cpu, webgpu, auto"));
+}
+
+#[test]
+fn a_lost_device_is_an_error_not_a_panic() {
+    // A private GPU, so the simulated loss does not reach other tests.
+    let Ok(g) = Gpu::new() else { return };
+    let (x, y) = xor();
+    let mut net = tunelab::gpu::group::Net {
+        in_w: 2,
+        target_cols: 1,
+        input_dropout: None,
+        dense: vec![],
+        loss: Loss::from_name("bce").unwrap(),
+        optimizer: Optimizer::from_name("sgd").unwrap(),
+    };
+    net.dense.push(tunelab::gpu::group::DenseSpec {
+        units: 1,
+        act: Activation::Sigmoid,
+        bias: true,
+        kernel_reg: None,
+        bias_reg: None,
+        dropout: None,
+    });
+    let sizes = tunelab::gpu::group::Sizes {
+        max_rows: 8,
+        train_rows: 8,
+        val_rows: 0,
+        steps: 1,
+    };
+    let data: Vec<f32> = x.data().iter().chain(y.data()).copied().collect();
+    let dl = tunelab::gpu::group::DataLayout {
+        y: x.len(),
+        ..Default::default()
+    };
+    let group = tunelab::gpu::group::Group::new(&g, vec![net], &data, dl, sizes, 0, 2).unwrap();
+    g.simulate_loss();
+    let err = group.run(&[]).unwrap_err();
+    assert!(matches!(err, tunelab::Error::Device(_)), "{err}");
+    assert!(err.to_string().contains("lost"), "{err}");
+}

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tunelab::data::{self, csv, npy, Dataset};
+use tunelab::gpu::{Device, Resolved};
 use tunelab::hp::HyperParameters;
 use tunelab::nn::{FitArgs, LossKind, ValidationData};
 use tunelab::spec::{hyper, ModelSpec};
@@ -16,7 +17,6 @@ use tunelab::tuner::{
     Algorithm, BayesianOptimization, FnHyperModel, GridSearch, Hyperband, Objective, ObjectiveSpec,
     OracleConfig, RandomSearch, Tuner, TunerConfig,
 };
-use tunelab::gpu::{Device, Resolved};
 use tunelab::{Error, Result, Tensor};
 
 const USAGE: &str = "\

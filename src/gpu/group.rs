@@ -320,6 +320,7 @@ impl Group {
         if k == 0 {
             return Err(Error::invalid("models", 0, "at least one model"));
         }
+        gpu.note_group(k);
         let b = sizes.max_rows;
         let mut at = 0usize;
         let mut alloc = |n: usize| {

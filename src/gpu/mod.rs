@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -146,6 +146,8 @@ struct Inner {
     lost: Arc<Mutex<Option<String>>>,
     /// Test hook: report the device as lost at the next check.
     fail_next: AtomicBool,
+    /// The most models one group has held (how much batching happened).
+    largest_group: AtomicUsize,
 }
 
 /// Bytes between consecutive launch tables and step records (WebGPU's storage offset alignment).
@@ -239,6 +241,7 @@ impl Gpu {
                 pipelines: Mutex::new(HashMap::new()),
                 lost,
                 fail_next: AtomicBool::new(false),
+                largest_group: AtomicUsize::new(0),
             }),
         })
     }
@@ -313,6 +316,15 @@ impl Gpu {
 
     pub(crate) fn layout(&self) -> &wgpu::BindGroupLayout {
         &self.inner.layout
+    }
+
+    /// The most models a group on this GPU has trained at once.
+    pub fn largest_group(&self) -> usize {
+        self.inner.largest_group.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn note_group(&self, k: usize) {
+        self.inner.largest_group.fetch_max(k, Ordering::SeqCst);
     }
 
     /// Test hook: the next [`Gpu::check`] reports the device lost, as when a driver resets.

@@ -10,7 +10,6 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::{self, Device, Resolved};
-use std::cell::RefCell;
 use crate::hp::{py_float, HyperParameters, Value as HpValue};
 use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
 use crate::nn::history::{History, Logs};
@@ -22,6 +21,7 @@ use crate::tuner::oracle::{Algorithm, Oracle, OracleConfig};
 use crate::tuner::storage::{DirStorage, MemoryStorage, Storage};
 use crate::tuner::trial::{Curves, Trial, TrialStatus};
 use serde_json::{json, Value};
+use std::cell::RefCell;
 use web_time::Instant;
 
 /// What a trial's fit (or a tuned function) returns: a number (the objective), named
@@ -365,7 +365,10 @@ impl Tuner {
         let r = gpu::resolve(self.config.device)?;
         self.device_label = r.label();
         Ok(match r {
-            Resolved::Gpu(_) => (Device::Webgpu, self.config.parallel_trials.unwrap_or(8).max(1)),
+            Resolved::Gpu(_) => (
+                Device::Webgpu,
+                self.config.parallel_trials.unwrap_or(8).max(1),
+            ),
             Resolved::Cpu { reason } => {
                 self.device_note = reason;
                 (Device::Cpu, self.config.parallel_trials.unwrap_or(1).max(1))
@@ -672,7 +675,8 @@ impl Tuner {
         let mut jobs: Vec<Job> = Vec::new();
         for (ti, trial) in batch.iter().enumerate() {
             let before = jobs.len();
-            if let Err(e) = self.prepare_jobs(ti, trial, x, args, device, &mut jobs, &mut accs[ti]) {
+            if let Err(e) = self.prepare_jobs(ti, trial, x, args, device, &mut jobs, &mut accs[ti])
+            {
                 jobs.truncate(before);
                 errors[ti] = Some(e);
             }
