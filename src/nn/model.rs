@@ -1184,6 +1184,23 @@ impl<B: Backend> Sequential<B> {
         crate::gpu::block_on(Self::fit_group_async(models, x, y, args, callbacks))
     }
 
+    /// [`Sequential::fit_group_async`] in the browser's blocking form: one model after the
+    /// other on the CPU.
+    #[cfg(target_arch = "wasm32")]
+    pub fn fit_group(
+        models: &mut [&mut Sequential<B>],
+        x: &Tensor,
+        y: &Tensor,
+        args: &FitArgs,
+        callbacks: &mut [&mut [&mut dyn Callback]],
+    ) -> Result<Vec<History>> {
+        models
+            .iter_mut()
+            .zip(callbacks.iter_mut())
+            .map(|(m, cb)| m.fit(x, y, args, cb))
+            .collect()
+    }
+
     /// Checks fit's arguments and data; splits off validation data (kept in `split`).
     fn fit_inputs<'a>(
         &mut self,

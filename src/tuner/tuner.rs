@@ -531,14 +531,13 @@ impl Tuner {
     /// Builds every execution of every trial in `batch` (or picks up its resume point).
     fn prepare_jobs(
         &mut self,
-        ti: usize,
         trial: &Trial,
         x: &Tensor,
         args: &FitArgs,
         device: Device,
-        jobs: &mut Vec<Job>,
         acc: &mut TrialAcc,
-    ) -> Result<()> {
+    ) -> Result<Vec<Job>> {
+        let mut jobs = Vec::new();
         let Runner::Model(hm) = &mut self.runner else {
             return Err(Error::state("no hypermodel"));
         };
@@ -646,7 +645,7 @@ impl Tuner {
                 }
             }
             jobs.push(Job {
-                trial: ti,
+                trial: 0,
                 exec,
                 model,
                 hp,
@@ -655,7 +654,7 @@ impl Tuner {
                 resume_path,
             });
         }
-        Ok(())
+        Ok(jobs)
     }
 
     /// Trains the executions of a batch of trials: jobs with the same fit arguments train
@@ -674,11 +673,9 @@ impl Tuner {
         let mut errors: Vec<Option<Error>> = batch.iter().map(|_| None).collect();
         let mut jobs: Vec<Job> = Vec::new();
         for (ti, trial) in batch.iter().enumerate() {
-            let before = jobs.len();
-            if let Err(e) = self.prepare_jobs(ti, trial, x, args, device, &mut jobs, &mut accs[ti])
-            {
-                jobs.truncate(before);
-                errors[ti] = Some(e);
+            match self.prepare_jobs(trial, x, args, device, &mut accs[ti]) {
+                Ok(js) => jobs.extend(js.into_iter().map(|j| Job { trial: ti, ..j })),
+                Err(e) => errors[ti] = Some(e),
             }
         }
         let grouped = matches!(&self.runner, Runner::Model(hm) if hm.default_fit());
