@@ -18,6 +18,30 @@ have_component clippy || rustup component add clippy
 rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 cargo --version
 
+step "system packages: Vulkan (Mesa's lavapipe runs the GPU kernels on the CPU), Chromium"
+need=()
+[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || [ -e /usr/share/vulkan/icd.d/lvp_icd.aarch64.json ] || need+=(mesa-vulkan-drivers libvulkan1)
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing ${need[*]}: install them (Debian: apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+# With the driver installed, the GPU tests must run, not skip.
+export TUNELAB_REQUIRE_GPU=1
+
+step "wasm-bindgen-cli (the version in Cargo.lock, for the browser test)"
+wb_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  cargo install --locked wasm-bindgen-cli --version "$wb_version"
+fi
+wasm-bindgen --version
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -30,7 +54,12 @@ cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 step "build the library for wasm32-unknown-unknown"
 RUSTFLAGS="-D warnings -C target-feature=+simd128" cargo build --lib --release --target wasm32-unknown-unknown
 
-step "tests (release: the training tests run real fits)"
+step "tests (release: the training tests run real fits; GPU tests on lavapipe)"
 cargo test --release
+
+step "WebGPU in headless Chromium (wasm-bindgen-test, software adapter, see webdriver.json)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 \
+  cargo test --release --target wasm32-unknown-unknown --test browser_gpu
 
 step "all tests passed"

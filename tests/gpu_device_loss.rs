@@ -43,6 +43,10 @@ fn build(hp: &mut HyperParameters) -> Result<Sequential> {
 #[test]
 fn a_lost_gpu_sends_the_search_on_to_the_cpu() {
     if let Err(e) = Gpu::shared() {
+        assert!(
+            std::env::var_os("TUNELAB_REQUIRE_GPU").is_none(),
+            "no adapter: {e}"
+        );
         eprintln!("\n*** SKIPPED: no WebGPU adapter here ({e}) ***\n");
         return;
     }
