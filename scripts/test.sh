@@ -32,6 +32,8 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# The Vulkan loader wants a runtime directory (it only warns without one).
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 # With the driver installed, the GPU tests must run, not skip.
 export TUNELAB_REQUIRE_GPU=1
 

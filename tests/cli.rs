@@ -364,3 +364,83 @@ fn tune_prints_kerastuner_texts_and_json() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--device`: webgpu trains on the adapter (the same numbers as the CPU), each tuned trial
+/// records its device, and a bad value is a clear error.
+#[test]
+fn device_flag() {
+    let base = [
+        "fit",
+        "examples/digits.json",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "2",
+        "--json",
+    ];
+    let (code, cpu, err) = tunelab(&[&base[..], &["--device", "cpu"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let cpu: Value = serde_json::from_str(&cpu).unwrap();
+    assert_eq!(cpu["device"], "cpu");
+    let (code, out, err) = tunelab(&[&base[..], &["--device", "tpu"]].concat());
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("device") && err.contains("cpu, webgpu, auto"),
+        "{err}"
+    );
+    let (code, gpu, err) = tunelab(&[&base[..], &["--device", "webgpu"]].concat());
+    if code != 0
+        && err.contains("no WebGPU adapter")
+        && std::env::var_os("TUNELAB_REQUIRE_GPU").is_none()
+    {
+        eprintln!("*** SKIPPED the webgpu half: {err} ***");
+        return;
+    }
+    assert_eq!(code, 0, "{err}");
+    let gpu: Value = serde_json::from_str(&gpu).unwrap();
+    assert!(
+        gpu["device"].as_str().unwrap().starts_with("webgpu"),
+        "{}",
+        gpu["device"]
+    );
+    for k in ["loss", "val_loss"] {
+        for (a, b) in cpu["history"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(gpu["history"][k].as_array().unwrap())
+        {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!((a - b).abs() < 2e-3 * a.abs(), "{k}: cpu {a} vs webgpu {b}");
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-dev-{}", std::process::id()));
+    let (code, out, err) = tunelab(&[
+        "tune",
+        "examples/guide_search.json",
+        "--dataset",
+        "digits",
+        "--max-trials",
+        "3",
+        "--epochs",
+        "1",
+        "--device",
+        "webgpu",
+        "--parallel-trials",
+        "3",
+        "--directory",
+        dir.to_str().unwrap(),
+        "--overwrite",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let trials = v
+        .as_array()
+        .or_else(|| v["trials"].as_array())
+        .expect("a list of trials");
+    assert_eq!(trials.len(), 3);
+    for t in trials {
+        assert!(t["device"].as_str().unwrap().starts_with("webgpu"), "{t}");
+    }
+}

@@ -643,7 +643,7 @@ fn value_types_round_trip_in_trials_json() {
         serde_json::json!({"a": "x", "b": false})
     );
     let csv = tuner.trials_csv();
-    assert!(csv.starts_with("trial_id,status,score,best_step,a,b,default_objective\n0000,COMPLETED,1.0,,x,False,1.0\n"), "{csv}");
+    assert!(csv.starts_with("trial_id,status,score,best_step,a,b,default_objective,device\n0000,COMPLETED,1.0,,x,False,1.0,cpu\n"), "{csv}");
 }
 
 #[test]

@@ -513,8 +513,9 @@ fn fit(args: &[String]) -> Result<()> {
         model.set_weights(&weights_from_json(&text)?)?;
     }
     model.set_device(o.device);
+    let resolved = tunelab::gpu::resolve(o.device)?;
     if !quiet {
-        match tunelab::gpu::resolve(o.device)? {
+        match &resolved {
             Resolved::Cpu { reason: Some(why) } => eprintln!("device: cpu ({why})"),
             r => eprintln!("device: {}", r.label()),
         }
@@ -539,7 +540,8 @@ fn fit(args: &[String]) -> Result<()> {
         ..Default::default()
     };
     let history = model.fit(&data.x, &data.y, &fit_args, &mut [])?;
-    if let (false, Some(note)) = (quiet, model.device_note()) {
+    if let (false, Resolved::Gpu(_), Some(note)) = (quiet, &resolved, model.device_note()) {
+        // The GPU was there but this model's layers need the CPU path.
         eprintln!("trained on the CPU: {note}");
     }
     if o.json {

@@ -1000,6 +1000,7 @@ impl Tuner {
                     "metrics": t.metrics.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                     "message": t.message,
                     "seconds": t.seconds,
+                    "device": t.device,
                 })
             })
             .collect();
@@ -1044,6 +1045,7 @@ impl Tuner {
         ];
         header.extend(hp_names.iter().map(|h| quote(h)));
         header.extend(metric_names.iter().map(|m| quote(m)));
+        header.push("device".into());
         let mut out = header.join(",") + "\n";
         for t in &self.oracle.trials {
             let values = t.used_values();
@@ -1064,6 +1066,7 @@ impl Tuner {
             for m in &metric_names {
                 row.push(t.metric(m).map(py_float).unwrap_or_default());
             }
+            row.push(quote(t.device.as_deref().unwrap_or("")));
             out += &row.join(",");
             out.push('\n');
         }
