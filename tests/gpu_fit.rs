@@ -736,3 +736,50 @@ fn a_lost_device_is_an_error_not_a_panic() {
     assert!(matches!(err, tunelab::Error::Device(_)), "{err}");
     assert!(err.to_string().contains("lost"), "{err}");
 }
+
+#[test]
+fn evaluate_and_predict_run_on_the_gpu_and_match() {
+    if gpu().is_none() {
+        return;
+    }
+    let (x, y) = digits();
+    let mk = || {
+        model(
+            Optimizer::from_name("adam").unwrap(),
+            "categorical_crossentropy",
+            vec![
+                Dense::new(20)
+                    .activation(Activation::Relu)
+                    .kernel_regularizer(Regularizer::l2(0.01))
+                    .into(),
+                Dropout::new(0.5).into(),
+                Dense::new(10).activation(Activation::Softmax).into(),
+            ],
+            &["accuracy", "mse"],
+        )
+    };
+    let mut c = mk();
+    c.fit(&x, &y, &quick(2, 64), &mut []).unwrap();
+    let mut g = mk();
+    g.set_device(Device::Webgpu);
+    g.build(&[64]).unwrap();
+    g.set_weights(&c.get_weights().unwrap()).unwrap();
+    for bs in [None, Some(7), Some(1000)] {
+        let pc = c.predict(&x, bs).unwrap();
+        let pg = g.predict(&x, bs).unwrap();
+        assert_eq!(pc.shape(), pg.shape());
+        for (a, b) in pc.data().iter().zip(pg.data()) {
+            assert!((a - b).abs() < 1e-5, "predict {bs:?}: {a} vs {b}");
+        }
+        let ec = c.evaluate(&x, &y, bs, None, true).unwrap();
+        let eg = g.evaluate(&x, &y, bs, None, true).unwrap();
+        let (Evaluation::Dict(lc), Evaluation::Dict(lg)) = (ec, eg) else {
+            panic!("dicts")
+        };
+        for (k, v) in lc.iter() {
+            let w = lg.get(k).unwrap();
+            assert!(close(v, w, 1e-4), "evaluate {bs:?} {k}: {v} vs {w}");
+        }
+    }
+    assert!(g.device().starts_with("webgpu"));
+}

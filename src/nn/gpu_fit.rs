@@ -15,6 +15,7 @@ use crate::nn::callbacks::Callback;
 use crate::nn::history::{History, Logs};
 use crate::nn::layers::Layer;
 use crate::nn::losses::LossKind;
+use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -553,4 +554,61 @@ pub(super) async fn fit_models<B: Backend>(
         out.push(run.history);
     }
     Ok(out)
+}
+
+/// The model's outputs for `x` computed on the GPU, in batches of `bs` (predict, evaluate).
+pub(super) async fn predict_rows<B: Backend>(
+    gpu: &Gpu,
+    m: &Sequential<B>,
+    x: &Tensor,
+    bs: usize,
+    target_cols: usize,
+) -> Result<Vec<f32>> {
+    let net = m
+        .gpu_net(target_cols)
+        .map_err(|why| Error::invalid("device", "webgpu", format!("cpu for this model: {why}")))?;
+    let out_w = net.out_w();
+    let n = x.rows();
+    let bs = bs.min(n).max(1);
+    let steps = n.div_ceil(bs);
+    let sizes = Sizes {
+        max_rows: bs,
+        train_rows: 0,
+        val_rows: n,
+        steps: 0,
+    };
+    let group = Group::new(
+        gpu,
+        vec![net],
+        x.data(),
+        DataLayout::default(),
+        sizes,
+        n,
+        steps,
+    )?;
+    let (p, s) = m.flat_state()?;
+    group.set_params(0, &p, &s)?;
+    let c = m.compiled()?;
+    let idle = ModelStep {
+        active: true,
+        counter: 0,
+        hinge_binary: false,
+        info: c.optimizer.step_info(0, c.learning_rate, 1.0),
+    };
+    let records: Vec<StepRecord> = (0..steps)
+        .map(|s| StepRecord {
+            rows: (n - s * bs).min(bs),
+            cursor: s * bs,
+            training: false,
+            log_step: 0,
+            models: vec![idle],
+        })
+        .collect();
+    group.set_steps(&records)?;
+    let plan: Vec<(Phase, usize)> = (0..steps).map(|s| (Phase::Eval, s)).collect();
+    group.run(&plan)?;
+    let l = &group.layouts[0];
+    let mut back = group.read(&[(l.val_log, n * out_w)]).await?;
+    back.pop()
+        .ok_or_else(|| Error::state("no predictions read back"))
 }

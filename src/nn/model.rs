@@ -380,11 +380,16 @@ impl<B: Backend> Sequential<B> {
 
     /// The GPU to fit on, or `None` for the CPU (the reason kept in `device_note`).
     fn gpu_for_fit(&mut self, y: &Tensor) -> Result<Option<Gpu>> {
+        self.gpu_for(y.cols())
+    }
+
+    /// The GPU for a model whose targets have `target_cols` columns, or `None` for the CPU.
+    fn gpu_for(&mut self, target_cols: usize) -> Result<Option<Gpu>> {
         self.device_note = None;
         if self.device == Device::Cpu {
             return Ok(None);
         }
-        let plan = self.gpu_net(y.cols());
+        let plan = self.gpu_net(target_cols);
         let resolved = crate::gpu::resolve(self.device);
         match (self.device, resolved, plan) {
             (Device::Webgpu, Err(e), _) => Err(e),
@@ -1381,6 +1386,7 @@ impl<B: Backend> Sequential<B> {
                     v.sample_weight.as_deref(),
                     args.validation_steps,
                     "val_",
+                    None,
                 )?;
                 for (k, val) in vlogs.iter() {
                     logs.set(k, val);
@@ -1410,6 +1416,7 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// Loss and metrics over `x`, `y` in batches, keys prefixed with `prefix`.
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_logs(
         &mut self,
         x: &Tensor,
@@ -1418,6 +1425,7 @@ impl<B: Backend> Sequential<B> {
         sw: Option<&[f32]>,
         steps: Option<usize>,
         prefix: &str,
+        preds: Option<&[f32]>,
     ) -> Result<Logs> {
         if bs == 0 {
             return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
@@ -1436,13 +1444,19 @@ impl<B: Backend> Sequential<B> {
             }
             let end = (start + bs).min(n);
             let rows = end - start;
-            let mut s = self.scratch(rows)?;
-            s.acts[0] = self.backend.upload(x.slice_rows(start, end).data());
-            let fwd = self.forward(&mut s, rows, false, 0);
-            let out = s.acts.len() - 1;
-            let yp = self.backend.read(&s.acts[out]);
-            self.scratch = Some(s);
-            fwd?;
+            let yp = match preds {
+                Some(p) => p[start * out_w..end * out_w].to_vec(),
+                None => {
+                    let mut s = self.scratch(rows)?;
+                    s.acts[0] = self.backend.upload(x.slice_rows(start, end).data());
+                    let fwd = self.forward(&mut s, rows, false, 0);
+                    let out = s.acts.len() - 1;
+                    let yp = self.backend.read(&s.acts[out]);
+                    self.scratch = Some(s);
+                    fwd?;
+                    yp
+                }
+            };
             let yt = y.slice_rows(start, end);
             let wb = sw.map(|w| &w[start..end]);
             let loss = loss_fn.batch(yt.data(), &yp, rows, wb, None)? + penalty;
@@ -1451,7 +1465,21 @@ impl<B: Backend> Sequential<B> {
         Ok(metrics.logs(prefix))
     }
 
-    /// Keras's `evaluate`: loss and metrics in test mode.
+    /// Keras's `evaluate`: loss and metrics in test mode (forward passes on the model's device).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn evaluate(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        batch_size: Option<usize>,
+        sample_weight: Option<&[f32]>,
+        return_dict: bool,
+    ) -> Result<Evaluation> {
+        crate::gpu::block_on(self.evaluate_async(x, y, batch_size, sample_weight, return_dict))
+    }
+
+    /// Keras's `evaluate` in the browser's blocking form: on the CPU.
+    #[cfg(target_arch = "wasm32")]
     pub fn evaluate(
         &mut self,
         x: &Tensor,
@@ -1461,13 +1489,45 @@ impl<B: Backend> Sequential<B> {
         return_dict: bool,
     ) -> Result<Evaluation> {
         self.compiled()?;
-        let logs = self.evaluate_logs(x, y, batch_size.unwrap_or(32), sample_weight, None, "")?;
+        let logs = self.evaluate_logs(
+            x,
+            y,
+            batch_size.unwrap_or(32),
+            sample_weight,
+            None,
+            "",
+            None,
+        )?;
         Ok(Evaluation::shape(logs, return_dict))
     }
 
-    /// Keras's `predict`: outputs for `x`, computed in batches.
-    pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
+    /// `evaluate`, awaiting the GPU when the model's device is one.
+    pub async fn evaluate_async(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        batch_size: Option<usize>,
+        sample_weight: Option<&[f32]>,
+        return_dict: bool,
+    ) -> Result<Evaluation> {
+        self.compiled()?;
         let bs = batch_size.unwrap_or(32);
+        if bs == 0 {
+            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
+        }
+        self.check_xy(x, y, "evaluation")?;
+        let preds = match self.gpu_for(y.cols())? {
+            Some(gpu) => {
+                self.resolved = gpu.label();
+                Some(gpu_fit::predict_rows(&gpu, self, x, bs, y.cols()).await?)
+            }
+            None => None,
+        };
+        let logs = self.evaluate_logs(x, y, bs, sample_weight, None, "", preds.as_deref())?;
+        Ok(Evaluation::shape(logs, return_dict))
+    }
+
+    fn check_predict(&mut self, x: &Tensor, bs: usize) -> Result<()> {
         if bs == 0 {
             return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
         }
@@ -1477,7 +1537,37 @@ impl<B: Backend> Sequential<B> {
             ));
         }
         x.check_finite("predict x")?;
-        self.ensure_built(x)?;
+        self.ensure_built(x)
+    }
+
+    /// Keras's `predict`: outputs for `x`, computed in batches on the model's device.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
+        crate::gpu::block_on(self.predict_async(x, batch_size))
+    }
+
+    /// Keras's `predict` in the browser's blocking form: on the CPU.
+    #[cfg(target_arch = "wasm32")]
+    pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
+        let bs = batch_size.unwrap_or(32);
+        self.check_predict(x, bs)?;
+        self.predict_cpu(x, bs)
+    }
+
+    /// `predict`, awaiting the GPU when the model's device is one.
+    pub async fn predict_async(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
+        let bs = batch_size.unwrap_or(32);
+        self.check_predict(x, bs)?;
+        let out_w = self.output_width()?;
+        if let Some(gpu) = self.gpu_for(out_w)? {
+            self.resolved = gpu.label();
+            let p = gpu_fit::predict_rows(&gpu, self, x, bs, out_w).await?;
+            return Tensor::new(vec![x.rows(), out_w], p);
+        }
+        self.predict_cpu(x, bs)
+    }
+
+    fn predict_cpu(&mut self, x: &Tensor, bs: usize) -> Result<Tensor> {
         let out_w = self.output_width()?;
         let n = x.rows();
         let mut out = Vec::with_capacity(n * out_w);
@@ -1541,7 +1631,7 @@ impl<B: Backend> Sequential<B> {
     ) -> Result<Evaluation> {
         self.compiled()?;
         let rows = x.rows().max(1);
-        let logs = self.evaluate_logs(x, y, rows, sample_weight, None, "")?;
+        let logs = self.evaluate_logs(x, y, rows, sample_weight, None, "", None)?;
         Ok(Evaluation::shape(logs, return_dict))
     }
 
