@@ -511,6 +511,17 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }
 
+/// Polls a future once: its output when it is ready at once (nothing awaited a host event),
+/// else `None`. The browser's blocking APIs use it for work that only the CPU touches.
+pub fn run_ready<F: Future>(f: F) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
 type Slot<T> = Arc<Mutex<(Option<T>, Option<Waker>, bool)>>;
 
 struct Sender<T>(Slot<T>);

@@ -15,4 +15,7 @@ pub use oracle::{Algorithm, Oracle, OracleConfig, Populate};
 pub use oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};
 pub use storage::{DirStorage, MemoryStorage, Storage};
 pub use trial::{Trial, TrialStatus};
-pub use tuner::{FitResult, FnHyperModel, HyperModel, SearchData, Tuner, TunerConfig, TunerHooks};
+pub use tuner::{
+    AsyncRunFn, FitResult, FnHyperModel, HyperModel, LocalFuture, SearchData, Tuner, TunerConfig,
+    TunerHooks, YieldFn,
+};

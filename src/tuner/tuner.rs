@@ -70,6 +70,19 @@ pub trait HyperModel {
         ))
     }
 
+    /// [`HyperModel::fit`] as a future: override it where fitting awaits something (a fit
+    /// written in JavaScript). The default runs `fit`.
+    fn fit_async<'a>(
+        &'a mut self,
+        hp: &'a mut HyperParameters,
+        model: &'a mut Sequential,
+        data: &'a SearchData<'a>,
+        args: &'a FitArgs,
+        callbacks: &'a mut [&'a mut dyn Callback],
+    ) -> LocalFuture<'a, Result<FitResult>> {
+        Box::pin(async move { self.fit(hp, model, data, args, callbacks) })
+    }
+
     /// Declares hyperparameters up front (before any build).
     fn declare_hyperparameters(&mut self, _hp: &mut HyperParameters) -> Result<()> {
         Ok(())
@@ -112,9 +125,22 @@ pub trait TunerHooks {
 
 type RunFn = Box<dyn FnMut(&mut Trial) -> Result<FitResult>>;
 
+/// A boxed future that need not be `Send` (JavaScript promises are not).
+pub type LocalFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
+/// An awaited function to tune: given the trial, a future of its result and of the
+/// hyperparameters as the function left them (the values it read are recorded as used).
+pub type AsyncRunFn =
+    Box<dyn FnMut(&Trial) -> LocalFuture<'static, (Result<FitResult>, Option<HyperParameters>)>>;
+
+/// Awaited after every trial, so that a host event loop can run (the browser's IndexedDB
+/// writes complete there).
+pub type YieldFn = Box<dyn Fn() -> LocalFuture<'static, ()>>;
+
 enum Runner {
     Model(Box<dyn HyperModel>),
     Function(RunFn),
+    AsyncFunction(AsyncRunFn),
 }
 
 /// Settings of a tuner beside the oracle's.
@@ -165,6 +191,7 @@ pub struct Tuner {
     /// The device trials run on, once resolved ("cpu", "webgpu (...)"), and why not the GPU.
     device_label: String,
     device_note: Option<String>,
+    yielder: Option<YieldFn>,
 }
 
 /// Seconds as KerasTuner's "00h 01m 51s".
@@ -248,6 +275,7 @@ impl Tuner {
             output: String::new(),
             device_label: "cpu".into(),
             device_note: None,
+            yielder: None,
         };
         if t.config.overwrite {
             t.storage.clear()?;
@@ -288,6 +316,26 @@ impl Tuner {
             hyperparameters.unwrap_or_default(),
             config,
         )
+    }
+
+    /// A tuner over an awaited function of the trial (a JavaScript `runTrial`).
+    pub fn from_async_fn(
+        algorithm: Box<dyn Algorithm>,
+        run_trial: AsyncRunFn,
+        hyperparameters: Option<HyperParameters>,
+        config: TunerConfig,
+    ) -> Result<Self> {
+        Self::with_runner(
+            algorithm,
+            Runner::AsyncFunction(run_trial),
+            hyperparameters.unwrap_or_default(),
+            config,
+        )
+    }
+
+    /// Sets what the search awaits after every trial.
+    pub fn set_yield(&mut self, f: YieldFn) {
+        self.yielder = Some(f);
     }
 
     /// Replaces the storage (e.g. a `MemoryStorage` with a write limit, or IndexedDB later)
@@ -380,7 +428,24 @@ impl Tuner {
     /// GPU up to `parallel_trials` trials (all their executions) train together; a GPU lost
     /// mid-search sends the search on to the CPU, resuming the interrupted trials from their
     /// last completed epoch.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn search(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
+        gpu::block_on(self.search_async(x, y, args))
+    }
+
+    /// The search in the browser's blocking form: runs while nothing needs awaiting (the CPU
+    /// path); a search that awaits JavaScript or the GPU needs [`Tuner::search_async`].
+    #[cfg(target_arch = "wasm32")]
+    pub fn search(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
+        gpu::run_ready(self.search_async(x, y, args)).unwrap_or_else(|| {
+            Err(Error::state(
+                "this search awaits JavaScript or the GPU: use search_async",
+            ))
+        })
+    }
+
+    /// The search as a future (see [`Tuner::search`]).
+    pub async fn search_async(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
         self.started = Some(Instant::now());
         self.oracle.save(self.storage.as_mut(), None)?;
         let (mut device, parallel) = self.resolve_device()?;
@@ -407,7 +472,7 @@ impl Tuner {
                 break;
             }
             let t0 = Instant::now();
-            let results = self.run_trials(&mut batch, x, y, args, &mut device);
+            let results = self.run_trials(&mut batch, x, y, args, &mut device).await;
             let secs = t0.elapsed().as_secs_f64() / batch.len() as f64;
             let mut fatal = None;
             for (mut trial, result) in batch.into_iter().zip(results) {
@@ -453,6 +518,9 @@ impl Tuner {
                 self.oracle.save(self.storage.as_mut(), None)?;
                 return Err(Error::Fatal(m));
             }
+            if let Some(y) = &self.yielder {
+                y().await;
+            }
         }
         Ok(())
     }
@@ -487,7 +555,7 @@ impl Tuner {
         Ok(())
     }
 
-    fn run_trials(
+    async fn run_trials(
         &mut self,
         batch: &mut [Trial],
         x: &Tensor,
@@ -495,6 +563,21 @@ impl Tuner {
         args: &FitArgs,
         device: &mut Device,
     ) -> Vec<Result<Vec<FitResult>>> {
+        if let Runner::AsyncFunction(f) = &mut self.runner {
+            let mut out = Vec::with_capacity(batch.len());
+            for trial in batch.iter_mut() {
+                trial.hyperparameters.clear_accessed();
+                let (r, hp) = f(trial).await;
+                if let Some(hp) = hp {
+                    trial.hyperparameters = hp;
+                }
+                trial.used = Some(trial.hyperparameters.accessed().to_vec());
+                let space = trial.hyperparameters.clone();
+                self.oracle.hyperparameters.merge(&space, false);
+                out.push(r.map(|r| vec![r]));
+            }
+            return out;
+        }
         match &mut self.runner {
             Runner::Function(f) => batch
                 .iter_mut()
@@ -508,8 +591,9 @@ impl Tuner {
                     Ok(vec![r])
                 })
                 .collect(),
+            Runner::AsyncFunction(_) => unreachable!("handled above"),
             Runner::Model(_) => {
-                let out = self.run_model_trials(batch, x, y, args, *device);
+                let out = self.run_model_trials(batch, x, y, args, *device).await;
                 match out {
                     Err(Error::Device(m)) => {
                         // The GPU is gone: go on on the CPU. Executions resume from the
@@ -519,6 +603,7 @@ impl Tuner {
                         self.device_note = Some(format!("{m}; trials continue on the CPU"));
                         self.say(&format!("GPU error: {m}. Retrying on the CPU."));
                         self.run_model_trials(batch, x, y, args, Device::Cpu)
+                            .await
                             .unwrap_or_else(|e| batch.iter().map(|_| Err(e.clone())).collect())
                     }
                     Err(e) => batch.iter().map(|_| Err(e.clone())).collect(),
@@ -660,7 +745,7 @@ impl Tuner {
     /// Trains the executions of a batch of trials: jobs with the same fit arguments train
     /// together (`Sequential::fit_group`: one GPU dispatch for all; on the CPU one after the
     /// other), then each trial's results, checkpoints and curves are recorded.
-    fn run_model_trials(
+    async fn run_model_trials(
         &mut self,
         batch: &mut [Trial],
         x: &Tensor,
@@ -737,16 +822,23 @@ impl Tuner {
             let results: Vec<Result<FitResult>> = if g.len() == 1 || !grouped {
                 let j = g[0];
                 let job = &mut jobs[j];
-                let Runner::Model(hm) = &mut self.runner else {
-                    unreachable!("model trials have a hypermodel")
-                };
-                vec![hm.fit(
-                    &mut job.hp,
-                    &mut job.model,
-                    &data,
-                    &job.args,
-                    &mut [&mut best[0], &mut savers[0], &mut adapters[0]],
-                )]
+                let mut cbs: [&mut dyn Callback; 3] =
+                    [&mut best[0], &mut savers[0], &mut adapters[0]];
+                if grouped {
+                    vec![job
+                        .model
+                        .fit_async(x, y, &job.args, &mut cbs)
+                        .await
+                        .map(FitResult::History)]
+                } else {
+                    let Runner::Model(hm) = &mut self.runner else {
+                        return Err(Error::state("model trials need a hypermodel"));
+                    };
+                    vec![
+                        hm.fit_async(&mut job.hp, &mut job.model, &data, &job.args, &mut cbs)
+                            .await,
+                    ]
+                }
             } else {
                 let mut args = jobs[g[0]].args.clone();
                 // Each model shuffles with its own seed (the tuner set the model seed to it).
@@ -765,7 +857,7 @@ impl Tuner {
                     .collect();
                 let mut cbs: Vec<&mut [&mut dyn Callback]> =
                     lists.iter_mut().map(|l| &mut l[..]).collect();
-                match Sequential::fit_group(&mut models, x, y, &args, &mut cbs) {
+                match Sequential::fit_group_async(&mut models, x, y, &args, &mut cbs).await {
                     Ok(hs) => hs.into_iter().map(|h| Ok(FitResult::History(h))).collect(),
                     Err(e) => g.iter().map(|_| Err(e.clone())).collect(),
                 }
