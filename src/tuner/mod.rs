@@ -6,6 +6,7 @@ pub mod objective;
 pub mod oracle;
 pub mod oracles;
 pub mod storage;
+pub mod options;
 pub mod trial;
 #[allow(clippy::module_inception)]
 pub mod tuner;
