@@ -14,6 +14,8 @@ pub mod nn;
 pub mod spec;
 pub mod tensor;
 pub mod tuner;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, Result};
 pub use tensor::Tensor;

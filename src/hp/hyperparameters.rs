@@ -231,6 +231,19 @@ impl HyperParameters {
         parent_values: Vec<Value>,
         f: impl FnOnce(&mut Self) -> Result<R>,
     ) -> Result<R> {
+        self.enter_conditional_scope(parent_name, parent_values)?;
+        let out = f(self);
+        self.exit_conditional_scope();
+        out
+    }
+
+    /// Opens a conditional scope (see [`HyperParameters::conditional_scope`]); for callers that
+    /// cannot pass a closure (JavaScript). Close it with `exit_conditional_scope`.
+    pub fn enter_conditional_scope(
+        &mut self,
+        parent_name: &str,
+        parent_values: Vec<Value>,
+    ) -> Result<()> {
         let full = self.scoped_name(parent_name);
         if self.find(&full, &self.conditions).is_none() {
             return Err(Error::state(format!(
@@ -245,9 +258,12 @@ impl HyperParameters {
         } else {
             self.inactive_scopes.push(self.conditions.clone());
         }
-        let out = f(self);
+        Ok(())
+    }
+
+    /// Closes the innermost conditional scope.
+    pub fn exit_conditional_scope(&mut self) {
         self.conditions.pop();
-        out
     }
 
     /// Runs `f` with every hp name created inside it prefixed `"{name}/"`.
@@ -256,10 +272,20 @@ impl HyperParameters {
         name: &str,
         f: impl FnOnce(&mut Self) -> Result<R>,
     ) -> Result<R> {
-        self.name_scopes.push(name.to_string());
+        self.enter_name_scope(name);
         let out = f(self);
-        self.name_scopes.pop();
+        self.exit_name_scope();
         out
+    }
+
+    /// Opens a name scope (see [`HyperParameters::name_scope`]).
+    pub fn enter_name_scope(&mut self, name: &str) {
+        self.name_scopes.push(name.to_string());
+    }
+
+    /// Closes the innermost name scope.
+    pub fn exit_name_scope(&mut self) {
+        self.name_scopes.pop();
     }
 
     /// The current value of `name` (inside the open name scopes). Errors as KerasTuner's:

@@ -3,10 +3,10 @@
 
 pub mod checkpoint;
 pub mod objective;
+pub mod options;
 pub mod oracle;
 pub mod oracles;
 pub mod storage;
-pub mod options;
 pub mod trial;
 #[allow(clippy::module_inception)]
 pub mod tuner;

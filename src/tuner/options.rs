@@ -15,7 +15,12 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// The tuner classes by name.
-pub const TUNER_KINDS: &[&str] = &["RandomSearch", "GridSearch", "Hyperband", "BayesianOptimization"];
+pub const TUNER_KINDS: &[&str] = &[
+    "RandomSearch",
+    "GridSearch",
+    "Hyperband",
+    "BayesianOptimization",
+];
 
 fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     v.as_object()
@@ -57,8 +62,7 @@ fn boolean(v: &Value, key: &str) -> Result<bool> {
 }
 
 fn string<'a>(v: &'a Value, key: &str) -> Result<&'a str> {
-    v.as_str()
-        .ok_or_else(|| Error::invalid(key, v, "a string"))
+    v.as_str().ok_or_else(|| Error::invalid(key, v, "a string"))
 }
 
 /// An objective: `"val_accuracy"`, `{"name": ..., "direction": "max"}`, or a list of them.
@@ -71,7 +75,9 @@ pub fn objective(v: &Value) -> Result<ObjectiveSpec> {
                 let name = string(m.get("name").unwrap_or(&Value::Null), "objective.name")?;
                 match m.get("direction") {
                     None => Objective::parse(name),
-                    Some(d) => Objective::parse(&format!("{name}:{}", string(d, "objective.direction")?)),
+                    Some(d) => {
+                        Objective::parse(&format!("{name}:{}", string(d, "objective.direction")?))
+                    }
                 }
             }
             _ => Err(Error::invalid(
@@ -82,8 +88,12 @@ pub fn objective(v: &Value) -> Result<ObjectiveSpec> {
         }
     };
     match v {
-        Value::Array(a) if a.is_empty() => Err(Error::invalid("objective", "[]", "at least one objective")),
-        Value::Array(a) => Ok(ObjectiveSpec::Multi(a.iter().map(one).collect::<Result<_>>()?)),
+        Value::Array(a) if a.is_empty() => {
+            Err(Error::invalid("objective", "[]", "at least one objective"))
+        }
+        Value::Array(a) => Ok(ObjectiveSpec::Multi(
+            a.iter().map(one).collect::<Result<_>>()?,
+        )),
         v => Ok(ObjectiveSpec::Single(one(v)?)),
     }
 }
@@ -130,7 +140,11 @@ pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)>
         oracle.objective = objective(o)?;
     }
     if let Some(v) = m.get("max_trials") {
-        oracle.max_trials = if v.is_null() { None } else { Some(uint(v, "max_trials", 1)?) };
+        oracle.max_trials = if v.is_null() {
+            None
+        } else {
+            Some(uint(v, "max_trials", 1)?)
+        };
     }
     if let Some(v) = m.get("seed") {
         oracle.seed = uint(v, "seed", 0)? as u64;
@@ -182,8 +196,14 @@ pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)>
         )?),
         _ => Box::new(BayesianOptimization::new(
             opt_uint(m, "num_initial_points", 1)?,
-            m.get("alpha").map(|v| num(v, "alpha")).transpose()?.unwrap_or(1e-4),
-            m.get("beta").map(|v| num(v, "beta")).transpose()?.unwrap_or(2.6),
+            m.get("alpha")
+                .map(|v| num(v, "alpha"))
+                .transpose()?
+                .unwrap_or(1e-4),
+            m.get("beta")
+                .map(|v| num(v, "beta"))
+                .transpose()?
+                .unwrap_or(2.6),
         )?),
     };
     Ok((algorithm, config))
@@ -280,7 +300,10 @@ pub fn fit_args_to_json(a: &FitArgs) -> Value {
 pub fn callback(v: &Value) -> Result<Box<dyn Callback>> {
     let m = object(v, "callback")?;
     check_keys(m, &["class_name", "config"], "callback")?;
-    let name = string(m.get("class_name").unwrap_or(&Value::Null), "callback.class_name")?;
+    let name = string(
+        m.get("class_name").unwrap_or(&Value::Null),
+        "callback.class_name",
+    )?;
     let empty = Map::new();
     let c = match m.get("config") {
         None | Some(Value::Null) => &empty,
@@ -299,7 +322,15 @@ pub fn callback(v: &Value) -> Result<Box<dyn Callback>> {
         "EarlyStopping" => {
             check_keys(
                 c,
-                &["monitor", "min_delta", "patience", "mode", "baseline", "restore_best_weights", "start_from_epoch"],
+                &[
+                    "monitor",
+                    "min_delta",
+                    "patience",
+                    "mode",
+                    "baseline",
+                    "restore_best_weights",
+                    "start_from_epoch",
+                ],
                 "EarlyStopping",
             )?;
             let mut e = EarlyStopping::new(monitor);
@@ -326,7 +357,15 @@ pub fn callback(v: &Value) -> Result<Box<dyn Callback>> {
         "ReduceLROnPlateau" => {
             check_keys(
                 c,
-                &["monitor", "factor", "patience", "mode", "min_delta", "cooldown", "min_lr"],
+                &[
+                    "monitor",
+                    "factor",
+                    "patience",
+                    "mode",
+                    "min_delta",
+                    "cooldown",
+                    "min_lr",
+                ],
                 "ReduceLROnPlateau",
             )?;
             let mut r = ReduceLROnPlateau::new(monitor)?;
@@ -388,30 +427,57 @@ mod tests {
         assert_eq!(c.oracle.max_trials, None);
         let (_, c) = tuner("RandomSearch", &json!({})).unwrap();
         assert_eq!(c.oracle.max_trials, Some(10));
-        let e = tuner("RandomSearch", &json!({"max_trial": 3})).err().unwrap().to_string();
+        let e = tuner("RandomSearch", &json!({"max_trial": 3}))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("max_trial") && e.contains("max_trials"), "{e}");
-        let e = tuner("RandomSearch", &json!({"max_trials": 0})).err().unwrap().to_string();
+        let e = tuner("RandomSearch", &json!({"max_trials": 0}))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("max_trials") && e.contains(">= 1"), "{e}");
         let e = tuner("Annealing", &json!({})).err().unwrap().to_string();
         assert!(e.contains("Annealing") && e.contains("RandomSearch"), "{e}");
-        let e = tuner("RandomSearch", &json!({"objective": 3})).err().unwrap().to_string();
+        let e = tuner("RandomSearch", &json!({"objective": 3}))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("objective"), "{e}");
     }
 
     #[test]
     fn fit_arguments_and_callbacks() {
         let a = fit_args(&json!({"epochs": 3, "batch_size": 16, "class_weight": {"1": 2.0}, "validation_split": 0.2})).unwrap();
-        assert_eq!((a.epochs, a.batch_size, a.validation_split), (3, Some(16), 0.2));
+        assert_eq!(
+            (a.epochs, a.batch_size, a.validation_split),
+            (3, Some(16), 0.2)
+        );
         assert_eq!(a.class_weight.unwrap()[&1], 2.0);
-        let e = fit_args(&json!({"batchSize": 3})).err().unwrap().to_string();
+        let e = fit_args(&json!({"batchSize": 3}))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("batchSize") && e.contains("batch_size"), "{e}");
-        let e = fit_args(&json!({"batch_size": 0})).err().unwrap().to_string();
+        let e = fit_args(&json!({"batch_size": 0}))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("batch_size"), "{e}");
-        let round = fit_args(&fit_args_to_json(&fit_args(&json!({"epochs": 4, "seed": 7})).unwrap())).unwrap();
+        let round = fit_args(&fit_args_to_json(
+            &fit_args(&json!({"epochs": 4, "seed": 7})).unwrap(),
+        ))
+        .unwrap();
         assert_eq!((round.epochs, round.seed), (4, Some(7)));
-        callback(&json!({"class_name": "EarlyStopping", "config": {"monitor": "loss", "patience": 2}})).unwrap();
+        callback(
+            &json!({"class_name": "EarlyStopping", "config": {"monitor": "loss", "patience": 2}}),
+        )
+        .unwrap();
         callback(&json!({"class_name": "ReduceLROnPlateau", "config": {"factor": 0.5}})).unwrap();
-        let e = callback(&json!({"class_name": "EarlyStopping", "config": {"patients": 2}})).err().unwrap().to_string();
+        let e = callback(&json!({"class_name": "EarlyStopping", "config": {"patients": 2}}))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("patients") && e.contains("patience"), "{e}");
     }
 }

@@ -360,6 +360,11 @@ impl Tuner {
         self.hooks.push(hooks);
     }
 
+    /// Removes every hook.
+    pub fn clear_hooks(&mut self) {
+        self.hooks.clear();
+    }
+
     /// Everything the live display printed (also echoed to stdout when `verbose`).
     pub fn output(&self) -> &str {
         &self.output
@@ -1237,7 +1242,7 @@ fn history_to_json(h: &History) -> Value {
     json!({"epoch": h.epoch, "history": h})
 }
 
-fn history_from_json(v: &Value) -> History {
+pub(crate) fn history_from_json(v: &Value) -> History {
     let mut h = History {
         epoch: v
             .get("epoch")

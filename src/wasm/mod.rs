@@ -1,0 +1,274 @@
+//! The JavaScript facade (wasm-bindgen): conversions between JS values and tunelab's types,
+//! and Promises for everything that awaits. No logic of its own: options are parsed by
+//! `tuner::options`, models by `spec`, and the friendly API (camelCase options, `tl.layers`,
+//! tuner classes, IndexedDB) is the ES module `js/tunelab.js` on top of these exports.
+
+mod hp;
+mod model;
+mod tuner;
+
+pub use hp::WasmHp;
+pub use model::WasmModel;
+pub use tuner::WasmTuner;
+
+use crate::data;
+use crate::error::Error;
+use crate::nn::history::Logs;
+use crate::tensor::Tensor;
+use js_sys::{Array, Float32Array, Object, Reflect};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Keeps a panic's message for `lastPanic` (the JS side turns "unreachable executed" into
+/// an Error with it) and installs nothing else.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string();
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(msg));
+    }));
+}
+
+/// The message of the panic that stopped the engine, if one did.
+#[wasm_bindgen(js_name = lastPanic)]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow().clone())
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Opens the page's WebGPU device; resolves to its label ("webgpu (adapter, backend)").
+#[wasm_bindgen(js_name = initGpu)]
+pub fn init_gpu() -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async {
+        crate::gpu::Gpu::init_shared()
+            .await
+            .map(|g| JsValue::from(g.label()))
+            .map_err(js_err)
+    })
+}
+
+/// A built-in data set: `{x: {data, shape}, y: {data, shape}}`.
+#[wasm_bindgen]
+pub fn dataset(name: &str, noise: f64, seed: f64) -> Result<JsValue, JsError> {
+    let ds = data::builtin(name, noise as f32, seed as u64).map_err(err)?;
+    let o = Object::new();
+    set(&o, "x", &tensor_to_js(&ds.x))?;
+    set(&o, "y", &tensor_to_js(&ds.y))?;
+    Ok(o.into())
+}
+
+/// The built-in data sets' names.
+#[wasm_bindgen(js_name = datasetNames)]
+pub fn dataset_names() -> Array {
+    data::BUILTIN.iter().map(|n| JsValue::from(*n)).collect()
+}
+
+/// Class ids (one column) as one-hot rows.
+#[wasm_bindgen(js_name = oneHot)]
+pub fn one_hot(y: JsValue, num_classes: Option<u32>) -> Result<JsValue, JsError> {
+    let t = tensor(&y, "y")?;
+    Ok(tensor_to_js(
+        &data::one_hot(&t, num_classes.map(|n| n as usize)).map_err(err)?,
+    ))
+}
+
+pub(crate) fn err(e: Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+pub(crate) fn js_err(e: Error) -> JsValue {
+    JsValue::from(js_sys::Error::new(&e.to_string()))
+}
+
+/// A thrown JS value as a tunelab error (its message when it is an Error).
+pub(crate) fn from_js(v: JsValue, what: &str) -> Error {
+    let msg = v
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| v.as_string())
+        .unwrap_or_else(|| format!("{v:?}"));
+    Error::Fatal(format!("{what}: {msg}"))
+}
+
+pub(crate) fn set(o: &Object, k: &str, v: &JsValue) -> Result<(), JsError> {
+    Reflect::set(o, &JsValue::from(k), v)
+        .map(|_| ())
+        .map_err(|_| JsError::new("could not set a property"))
+}
+
+pub(crate) fn json_in(s: &str, what: &str) -> Result<serde_json::Value, JsError> {
+    serde_json::from_str(s).map_err(|e| err(Error::parse(format!("{what} is not valid JSON: {e}"))))
+}
+
+/// A tensor from `{data, shape}` (data a Float32Array or an array of numbers) or nested
+/// arrays of numbers.
+pub(crate) fn tensor(v: &JsValue, what: &str) -> Result<Tensor, JsError> {
+    tensor_inner(v, what).map_err(err)
+}
+
+fn tensor_inner(v: &JsValue, what: &str) -> crate::Result<Tensor> {
+    if v.is_undefined() || v.is_null() {
+        return Err(Error::invalid(
+            what,
+            "nothing",
+            "data: {data, shape}, tl.tensor(...) or nested arrays",
+        ));
+    }
+    if Array::is_array(v) {
+        let mut shape = Vec::new();
+        let mut probe = v.clone();
+        while Array::is_array(&probe) {
+            let a = Array::from(&probe);
+            shape.push(a.length() as usize);
+            if a.length() == 0 {
+                return Err(Error::invalid(
+                    what,
+                    "an empty array",
+                    "at least one value per axis",
+                ));
+            }
+            probe = a.get(0);
+        }
+        let mut out = Vec::with_capacity(shape.iter().product());
+        flatten(v, &shape, 0, what, &mut out)?;
+        return Tensor::new(shape, out);
+    }
+    let data = Reflect::get(v, &JsValue::from("data")).unwrap_or(JsValue::UNDEFINED);
+    let shape = Reflect::get(v, &JsValue::from("shape")).unwrap_or(JsValue::UNDEFINED);
+    if data.is_undefined() || shape.is_undefined() {
+        return Err(Error::invalid(
+            what,
+            "an object without data and shape",
+            "{data, shape}, tl.tensor(data, shape) or nested arrays of numbers",
+        ));
+    }
+    let values: Vec<f32> = if let Some(f) = data.dyn_ref::<Float32Array>() {
+        f.to_vec()
+    } else if Array::is_array(&data) {
+        Array::from(&data)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                x.as_f64().map(|f| f as f32).ok_or_else(|| {
+                    Error::invalid(format!("{what}.data[{i}]"), format!("{x:?}"), "a number")
+                })
+            })
+            .collect::<crate::Result<_>>()?
+    } else if let Some(ta) = data.dyn_ref::<js_sys::Float64Array>() {
+        ta.to_vec().into_iter().map(|f| f as f32).collect()
+    } else {
+        return Err(Error::invalid(
+            format!("{what}.data"),
+            format!("{data:?}"),
+            "a Float32Array or an array of numbers",
+        ));
+    };
+    if !Array::is_array(&shape) {
+        return Err(Error::invalid(
+            format!("{what}.shape"),
+            format!("{shape:?}"),
+            "an array of sizes",
+        ));
+    }
+    let dims: Vec<usize> = Array::from(&shape)
+        .iter()
+        .map(|d| match d.as_f64() {
+            Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(f as usize),
+            _ => Err(Error::invalid(
+                format!("{what}.shape"),
+                format!("{d:?}"),
+                "non-negative integer sizes",
+            )),
+        })
+        .collect::<crate::Result<_>>()?;
+    Tensor::new(dims, values)
+}
+
+fn flatten(
+    v: &JsValue,
+    shape: &[usize],
+    depth: usize,
+    what: &str,
+    out: &mut Vec<f32>,
+) -> crate::Result<()> {
+    if depth == shape.len() {
+        let f = v.as_f64().ok_or_else(|| {
+            Error::invalid(
+                what,
+                format!("{v:?}"),
+                "numbers (nested arrays of equal lengths)",
+            )
+        })?;
+        out.push(f as f32);
+        return Ok(());
+    }
+    if !Array::is_array(v) || Array::from(v).length() as usize != shape[depth] {
+        return Err(Error::invalid(
+            what,
+            "a ragged nested array",
+            format!("equal lengths along each axis (shape {shape:?})"),
+        ));
+    }
+    for x in Array::from(v).iter() {
+        flatten(&x, shape, depth + 1, what, out)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn tensor_to_js(t: &Tensor) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"data".into(), &Float32Array::from(t.data()).into());
+    let shape: Array = t.shape().iter().map(|d| JsValue::from(*d as f64)).collect();
+    let _ = Reflect::set(&o, &"shape".into(), &shape.into());
+    o.into()
+}
+
+pub(crate) fn logs_to_js(logs: &Logs) -> JsValue {
+    let o = Object::new();
+    for (k, v) in logs.iter() {
+        let _ = Reflect::set(&o, &JsValue::from(k), &JsValue::from(v as f64));
+    }
+    o.into()
+}
+
+/// An optional property.
+pub(crate) fn prop(o: &JsValue, k: &str) -> Option<JsValue> {
+    if o.is_undefined() || o.is_null() {
+        return None;
+    }
+    Reflect::get(o, &JsValue::from(k))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// Calls `o[k](args...)` when it is a function.
+pub(crate) fn call(o: &JsValue, k: &str, args: &[JsValue]) -> Option<Result<JsValue, JsValue>> {
+    let f = prop(o, k)?.dyn_into::<js_sys::Function>().ok()?;
+    let arr: Array = args.iter().collect();
+    Some(f.apply(o, &arr))
+}
+
+/// A promise that resolves on the next macrotask (lets the event loop run: IndexedDB writes,
+/// rendering).
+pub(crate) async fn next_tick() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        if let Ok(f) = Reflect::get(&global, &"setTimeout".into()) {
+            if let Ok(f) = f.dyn_into::<js_sys::Function>() {
+                let _ = f.call2(&global, &resolve, &JsValue::from(0));
+                return;
+            }
+        }
+        let _ = resolve.call0(&JsValue::NULL);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}

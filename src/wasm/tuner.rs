@@ -1,0 +1,487 @@
+//! `WasmTuner`: a KerasTuner tuner for JavaScript, with hypermodels, `runTrial` functions,
+//! storage and hooks written in JavaScript.
+
+use super::hp::WasmHp;
+use super::model::WasmModel;
+use super::{call, err, from_js, js_err, json_in, logs_to_js, next_tick, prop, tensor};
+use crate::error::{Error, Result};
+use crate::hp::HyperParameters;
+use crate::nn::callbacks::Callback;
+use crate::nn::history::Logs;
+use crate::nn::model::{FitArgs, Sequential, ValidationData};
+use crate::spec::ModelSpec;
+use crate::tuner::options;
+use crate::tuner::tuner::history_from_json;
+use crate::tuner::{
+    FitResult, HyperModel, LocalFuture, SearchData, Storage, Trial, Tuner, TunerHooks,
+};
+use js_sys::{Array, Uint8Array};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// Awaits a value that may be a Promise.
+async fn settle(v: JsValue) -> Result<JsValue, JsValue> {
+    match v.dyn_into::<js_sys::Promise>() {
+        Ok(p) => JsFuture::from(p).await,
+        Err(v) => Ok(v),
+    }
+}
+
+/// What a JS fit or runTrial returned, normalised by tunelab.js to JSON:
+/// `{"value": x}`, `{"metrics": {...}}` or `{"history": {"history": {...}, "epoch": [...]}}`.
+fn fit_result(v: &JsValue, what: &str) -> Result<FitResult> {
+    let s = v.as_string().ok_or_else(|| {
+        Error::invalid(
+            what,
+            format!("{v:?}"),
+            "a number, an object of metrics, or a History",
+        )
+    })?;
+    let j: serde_json::Value =
+        serde_json::from_str(&s).map_err(|e| Error::parse(format!("{what} result: {e}")))?;
+    if let Some(x) = j.get("value") {
+        return x
+            .as_f64()
+            .map(FitResult::Value)
+            .ok_or_else(|| Error::invalid(what, x, "a finite number"));
+    }
+    if let Some(serde_json::Value::Object(m)) = j.get("metrics") {
+        let mut out = Vec::new();
+        for (k, x) in m {
+            out.push((
+                k.clone(),
+                x.as_f64()
+                    .ok_or_else(|| Error::invalid(format!("{what} metric {k}"), x, "a number"))?,
+            ));
+        }
+        return Ok(FitResult::Metrics(out));
+    }
+    if let Some(h) = j.get("history") {
+        return Ok(FitResult::History(history_from_json(h)));
+    }
+    Err(Error::invalid(
+        what,
+        s,
+        "a number, an object of metrics, or a History",
+    ))
+}
+
+/// A hypermodel written in JavaScript: `build(hp)` returns the model's JSON spec; `fit(hp,
+/// model, optionsJSON)`, when given, trains it and returns a result (see [`fit_result`]).
+struct JsHyperModel {
+    build: js_sys::Function,
+    fit: Option<js_sys::Function>,
+}
+
+impl HyperModel for JsHyperModel {
+    fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
+        let cell = Rc::new(RefCell::new(std::mem::take(hp)));
+        let r = self
+            .build
+            .call1(&JsValue::NULL, &WasmHp::shared(cell.clone()).into());
+        *hp = cell.replace(HyperParameters::new());
+        let spec = r.map_err(|e| from_js(e, "build"))?;
+        let spec = spec.as_string().ok_or_else(|| {
+            Error::invalid(
+                "build(hp)",
+                "a value that is not a model",
+                "a tl.sequential() model",
+            )
+        })?;
+        ModelSpec::parse(&spec)?.build(0)
+    }
+
+    fn fit_async<'a>(
+        &'a mut self,
+        hp: &'a mut HyperParameters,
+        model: &'a mut Sequential,
+        data: &'a SearchData<'a>,
+        args: &'a FitArgs,
+        callbacks: &'a mut [&'a mut dyn Callback],
+    ) -> LocalFuture<'a, Result<FitResult>> {
+        let Some(fit) = self.fit.clone() else {
+            return Box::pin(async move {
+                model
+                    .fit_async(data.x, data.y, args, callbacks)
+                    .await
+                    .map(FitResult::History)
+            });
+        };
+        Box::pin(async move {
+            let hp_cell = Rc::new(RefCell::new(hp.clone()));
+            let m_cell = Rc::new(RefCell::new(Some(std::mem::take(model))));
+            let js_model = WasmModel {
+                inner: m_cell.clone(),
+            };
+            let opts = JsValue::from(options::fit_args_to_json(args).to_string());
+            let called = fit.call3(
+                &JsValue::NULL,
+                &WasmHp::shared(hp_cell.clone()).into(),
+                &js_model.into(),
+                &opts,
+            );
+            let out = match called {
+                Ok(v) => settle(v).await.map_err(|e| from_js(e, "fit")),
+                Err(e) => Err(from_js(e, "fit")),
+            };
+            let back = m_cell.borrow_mut().take();
+            match back {
+                Some(m) => *model = m,
+                None => {
+                    return Err(Error::state(
+                        "the model handed to fit was still busy when fit returned: await model.fit inside fit",
+                    ))
+                }
+            }
+            *hp = hp_cell.borrow().clone();
+            fit_result(&out?, "fit")
+        })
+    }
+
+    fn default_fit(&self) -> bool {
+        self.fit.is_none()
+    }
+}
+
+/// Storage written in JavaScript (tunelab.js's IndexedDB or memory store): `read(path)` ->
+/// Uint8Array or undefined, `write(path, bytes)`, `list(prefix)`, `clear()`, `location()`.
+struct JsStorage(JsValue);
+
+impl JsStorage {
+    fn call(&self, name: &str, args: &[JsValue]) -> Result<JsValue> {
+        match call(&self.0, name, args) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(e)) => Err(Error::Io(
+                from_js(e, &format!("storage {name}")).to_string(),
+            )),
+            None => Err(Error::state(format!("the storage has no {name} method"))),
+        }
+    }
+}
+
+impl Storage for JsStorage {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let v = self.call("read", &[JsValue::from(path)])?;
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.dyn_into::<Uint8Array>()
+            .map(|a| Some(a.to_vec()))
+            .map_err(|_| Error::Io(format!("storage read({path}) did not return bytes")))
+    }
+    fn write(&mut self, path: &str, data: &[u8]) -> Result<()> {
+        self.call(
+            "write",
+            &[JsValue::from(path), Uint8Array::from(data).into()],
+        )
+        .map(|_| ())
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let v = self.call("list", &[JsValue::from(prefix)])?;
+        Ok(Array::from(&v)
+            .iter()
+            .filter_map(|s| s.as_string())
+            .collect())
+    }
+    fn clear(&mut self) -> Result<()> {
+        self.call("clear", &[]).map(|_| ())
+    }
+    fn location(&self) -> String {
+        self.call("location", &[])
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The search's JS callbacks: `onTrialBegin(trialJSON)`, `onTrialEnd(trialJSON)`,
+/// `onEpochBegin(trialId, epoch)`, `onEpochEnd(trialId, epoch, logs)`,
+/// `onBatchEnd(trialId, batch, logs)`. Errors they throw are reported on the console.
+struct JsHooks(JsValue);
+
+impl JsHooks {
+    fn fire(&self, name: &str, args: &[JsValue]) {
+        if let Some(Err(e)) = call(&self.0, name, args) {
+            web_console(&format!("tunelab: search callback {name} threw: {e:?}"));
+        }
+    }
+}
+
+fn web_console(msg: &str) {
+    let console =
+        js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap_or(JsValue::NULL);
+    let _ = call(&console, "error", &[JsValue::from(msg)]);
+}
+
+impl TunerHooks for JsHooks {
+    fn on_trial_begin(&mut self, trial: &Trial) {
+        self.fire("onTrialBegin", &[trial.to_json().to_string().into()]);
+    }
+    fn on_trial_end(&mut self, trial: &Trial) {
+        self.fire("onTrialEnd", &[trial.to_json().to_string().into()]);
+    }
+    fn on_epoch_begin(&mut self, trial: &Trial, epoch: usize) {
+        self.fire(
+            "onEpochBegin",
+            &[trial.trial_id.clone().into(), (epoch as f64).into()],
+        );
+    }
+    fn on_epoch_end(&mut self, trial: &Trial, epoch: usize, logs: &Logs) {
+        self.fire(
+            "onEpochEnd",
+            &[
+                trial.trial_id.clone().into(),
+                (epoch as f64).into(),
+                logs_to_js(logs),
+            ],
+        );
+    }
+    fn on_batch_end(&mut self, trial: &Trial, batch: usize, logs: &Logs) {
+        self.fire(
+            "onBatchEnd",
+            &[
+                trial.trial_id.clone().into(),
+                (batch as f64).into(),
+                logs_to_js(logs),
+            ],
+        );
+    }
+}
+
+/// A tuner shared with JavaScript; taken out while a search runs.
+#[wasm_bindgen]
+pub struct WasmTuner {
+    inner: Rc<RefCell<Option<Tuner>>>,
+    storage: JsValue,
+    input_shape: Rc<RefCell<Option<Vec<usize>>>>,
+}
+
+fn busy() -> JsError {
+    JsError::new("the tuner is busy: a search on it has not finished (await it first)")
+}
+
+#[wasm_bindgen]
+impl WasmTuner {
+    /// `new WasmTuner(kind, optionsJSON, hypermodel, runTrial, hyperparametersJSON, storage)`:
+    /// `hypermodel` is `{build(hp) -> specJSON, fit?(hp, model, optionsJSON) -> result}`;
+    /// `runTrial(hp, trialJSON) -> result` tunes a function instead; `storage` as JsStorage.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        kind: &str,
+        options: &str,
+        hypermodel: JsValue,
+        run_trial: JsValue,
+        hyperparameters: Option<String>,
+        storage: JsValue,
+    ) -> Result<WasmTuner, JsError> {
+        let (algorithm, mut config) =
+            options::tuner(kind, &json_in(options, "tuner options")?).map_err(err)?;
+        // The browser has no file system: storage is the JS store, named after these.
+        config.directory = None;
+        let hps = match hyperparameters {
+            Some(s) => options::hyperparameters(&json_in(&s, "hyperparameters")?).map_err(err)?,
+            None => None,
+        };
+        let mut tuner = if let Ok(f) = run_trial.clone().dyn_into::<js_sys::Function>() {
+            let run = move |trial: &Trial| -> LocalFuture<
+                'static,
+                (Result<FitResult>, Option<HyperParameters>),
+            > {
+                let cell = Rc::new(RefCell::new(trial.hyperparameters.clone()));
+                let called = f.call2(
+                    &JsValue::NULL,
+                    &WasmHp::shared(cell.clone()).into(),
+                    &JsValue::from(trial.to_json().to_string()),
+                );
+                Box::pin(async move {
+                    let out = match called {
+                        Ok(v) => settle(v).await.map_err(|e| from_js(e, "runTrial")),
+                        Err(e) => Err(from_js(e, "runTrial")),
+                    };
+                    let hp = cell.borrow().clone();
+                    (out.and_then(|v| fit_result(&v, "runTrial")), Some(hp))
+                })
+            };
+            Tuner::from_async_fn(algorithm, Box::new(run), hps, config).map_err(err)?
+        } else {
+            let build = prop(&hypermodel, "build")
+                .and_then(|b| b.dyn_into::<js_sys::Function>().ok())
+                .ok_or_else(|| {
+                    err(Error::invalid(
+                        "hypermodel",
+                        "no build function",
+                        "a function (hp) => model, or an object with build(hp)",
+                    ))
+                })?;
+            let fit = prop(&hypermodel, "fit").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            Tuner::new(
+                algorithm,
+                Box::new(JsHyperModel { build, fit }),
+                hps,
+                config,
+            )
+            .map_err(err)?
+        };
+        if !storage.is_undefined() && !storage.is_null() {
+            tuner
+                .set_storage(Box::new(JsStorage(storage.clone())))
+                .map_err(err)?;
+        }
+        tuner.set_yield(Box::new(|| Box::pin(next_tick())));
+        Ok(WasmTuner {
+            inner: Rc::new(RefCell::new(Some(tuner))),
+            storage,
+            input_shape: Rc::new(RefCell::new(None)),
+        })
+    }
+
+    /// Re-reads the search from the storage (after the JS store finished opening).
+    pub fn reload(&self) -> Result<(), JsError> {
+        let mut g = self.inner.borrow_mut();
+        let t = g.as_mut().ok_or_else(busy)?;
+        if !self.storage.is_undefined() && !self.storage.is_null() {
+            t.set_storage(Box::new(JsStorage(self.storage.clone())))
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// KerasTuner's search space summary text.
+    #[wasm_bindgen(js_name = searchSpaceSummary)]
+    pub fn search_space_summary(&self) -> Result<String, JsError> {
+        let g = self.inner.borrow();
+        Ok(g.as_ref().ok_or_else(busy)?.search_space_summary())
+    }
+
+    /// KerasTuner's results summary text.
+    #[wasm_bindgen(js_name = resultsSummary)]
+    pub fn results_summary(&self, num_trials: u32) -> Result<String, JsError> {
+        let g = self.inner.borrow();
+        Ok(g.as_ref()
+            .ok_or_else(busy)?
+            .results_summary(num_trials as usize))
+    }
+
+    /// Every trial as JSON (`{"trials": [...], "best_hyperparameters": {...}}`).
+    #[wasm_bindgen(js_name = trialsJSON)]
+    pub fn trials_json(&self) -> Result<String, JsError> {
+        let g = self.inner.borrow();
+        Ok(g.as_ref().ok_or_else(busy)?.trials_json().to_string())
+    }
+
+    /// Every trial as CSV.
+    #[wasm_bindgen(js_name = trialsCSV)]
+    pub fn trials_csv(&self) -> Result<String, JsError> {
+        let g = self.inner.borrow();
+        Ok(g.as_ref().ok_or_else(busy)?.trials_csv())
+    }
+
+    /// Where trials trained: `[device, note]`.
+    pub fn device(&self) -> Result<Array, JsError> {
+        let g = self.inner.borrow();
+        let (d, n) = g.as_ref().ok_or_else(busy)?.device();
+        Ok([
+            JsValue::from(d),
+            n.map(JsValue::from).unwrap_or(JsValue::NULL),
+        ]
+        .into_iter()
+        .collect())
+    }
+
+    /// The trials' JSON (each as trial.json stores it).
+    pub fn trials(&self) -> Result<Array, JsError> {
+        let g = self.inner.borrow();
+        Ok(g.as_ref()
+            .ok_or_else(busy)?
+            .oracle
+            .trials
+            .iter()
+            .map(|t| JsValue::from(t.to_json().to_string()))
+            .collect())
+    }
+
+    /// `search(x, y, fitOptionsJSON, extra)`: extra holds `validationData` and `hooks`.
+    pub fn search(&self, x: JsValue, y: JsValue, options: &str, extra: JsValue) -> js_sys::Promise {
+        let cell = self.inner.clone();
+        let shape = self.input_shape.clone();
+        let prepared = (|| -> Result<_, JsError> {
+            let x = tensor(&x, "x")?;
+            let y = tensor(&y, "y")?;
+            let mut args = options::fit_args(&json_in(options, "search options")?).map_err(err)?;
+            if let Some(v) = prop(&extra, "validationData") {
+                if !Array::is_array(&v) || Array::from(&v).length() < 2 {
+                    return Err(err(Error::invalid(
+                        "validationData",
+                        format!("{v:?}"),
+                        "[xVal, yVal]",
+                    )));
+                }
+                let a = Array::from(&v);
+                args.validation_data = Some(ValidationData {
+                    x: tensor(&a.get(0), "validationData[0]")?,
+                    y: tensor(&a.get(1), "validationData[1]")?,
+                    sample_weight: None,
+                });
+            }
+            Ok((x, y, args, prop(&extra, "hooks")))
+        })();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (x, y, args, hooks) = prepared.map_err(JsValue::from)?;
+            let mut t = cell
+                .borrow_mut()
+                .take()
+                .ok_or_else(|| JsValue::from(busy()))?;
+            if let Some(h) = hooks {
+                t.add_hooks(Box::new(JsHooks(h)));
+            }
+            if x.shape().len() >= 2 {
+                *shape.borrow_mut() = Some(x.shape()[1..].to_vec());
+            }
+            let r = t.search_async(&x, &y, &args).await;
+            t.clear_hooks();
+            *cell.borrow_mut() = Some(t);
+            r.map_err(js_err)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The best trials' hyperparameters, best first.
+    #[wasm_bindgen(js_name = getBestHyperparameters)]
+    pub fn get_best_hyperparameters(&self, num_trials: u32) -> Result<Array, JsError> {
+        let g = self.inner.borrow();
+        let t = g.as_ref().ok_or_else(busy)?;
+        Ok(t.get_best_hyperparameters(num_trials as usize)
+            .into_iter()
+            .map(|hp| JsValue::from(WasmHp::new(hp)))
+            .collect())
+    }
+
+    /// The best trials' models with their best-epoch weights, best first. `inputShape`
+    /// defaults to the per-sample shape of the data searched.
+    #[wasm_bindgen(js_name = getBestModels)]
+    pub fn get_best_models(
+        &self,
+        num_models: u32,
+        input_shape: Option<Vec<u32>>,
+    ) -> Result<Array, JsError> {
+        let shape: Vec<usize> = match input_shape {
+            Some(s) => s.into_iter().map(|d| d as usize).collect(),
+            None => self.input_shape.borrow().clone().ok_or_else(|| {
+                err(Error::state(
+                    "getBestModels needs the input shape: search first, or pass inputShape",
+                ))
+            })?,
+        };
+        let mut g = self.inner.borrow_mut();
+        let t = g.as_mut().ok_or_else(busy)?;
+        let models = t
+            .get_best_models(num_models as usize, &shape)
+            .map_err(err)?;
+        Ok(models
+            .into_iter()
+            .map(|m| JsValue::from(WasmModel::new(m)))
+            .collect())
+    }
+}
