@@ -342,8 +342,11 @@ impl WasmTuner {
         let mut g = self.inner.borrow_mut();
         let t = g.as_mut().ok_or_else(busy)?;
         if !self.storage.is_undefined() && !self.storage.is_null() {
-            t.set_storage(Box::new(JsStorage(self.storage.clone())))
-                .map_err(err)?;
+            // overwrite applies once, when the tuner is made
+            let overwrite = std::mem::replace(&mut t.config.overwrite, false);
+            let r = t.set_storage(Box::new(JsStorage(self.storage.clone())));
+            t.config.overwrite = overwrite;
+            r.map_err(err)?;
         }
         Ok(())
     }
@@ -400,6 +403,25 @@ impl WasmTuner {
             .iter()
             .map(|t| JsValue::from(t.to_json().to_string()))
             .collect())
+    }
+
+    /// What the search awaits after each trial (tunelab.js: the storage's flush).
+    #[wasm_bindgen(js_name = setYield)]
+    pub fn set_yield(&self, f: js_sys::Function) -> Result<(), JsError> {
+        let mut g = self.inner.borrow_mut();
+        let t = g.as_mut().ok_or_else(busy)?;
+        t.set_yield(Box::new(move || {
+            let called = f.call0(&JsValue::NULL);
+            Box::pin(async move {
+                if let Ok(v) = called {
+                    if let Err(e) = settle(v).await {
+                        web_console(&format!("tunelab: saving the search failed: {e:?}"));
+                    }
+                }
+                next_tick().await;
+            })
+        }));
+        Ok(())
     }
 
     /// `search(x, y, fitOptionsJSON, extra)`: extra holds `validationData` and `hooks`.

@@ -1,0 +1,902 @@
+// tunelab: KerasTuner and a small Keras for JavaScript, on WebAssembly (and WebGPU).
+//
+// This module is the JS API: TensorFlow.js-style names and camelCase option objects over the
+// engine's wasm-bindgen exports (./wasm/tunelab_wasm.js). It converts options and data, keeps
+// search storage in IndexedDB (or memory), and turns engine failures into Errors.
+
+import wasmInit, * as wasm from "./wasm/tunelab_wasm.js";
+
+let ready = null;
+
+/**
+ * Loads the engine. `input` is optional: a URL (string or URL) of tunelab_wasm_bg.wasm, a
+ * Response or Promise of one, raw bytes (ArrayBuffer, Uint8Array) or a WebAssembly.Module.
+ * Without it the .wasm next to this file is fetched (read from disk in Node).
+ */
+export default async function init(input) {
+  if (!ready) {
+    ready = (async () => {
+      let source = input;
+      if (source === undefined && isNode()) {
+        const { readFile } = await import("node:fs/promises");
+        source = await readFile(new URL("./wasm/tunelab_wasm_bg.wasm", import.meta.url));
+      }
+      await wasmInit(source === undefined ? undefined : { module_or_path: source });
+    })().catch((e) => {
+      ready = null;
+      throw e;
+    });
+  }
+  await ready;
+  return api;
+}
+
+function isNode() {
+  return typeof process !== "undefined" && !!(process.versions && process.versions.node) && typeof window === "undefined";
+}
+
+function checkReady() {
+  if (!ready) throw new Error("tunelab is not initialised: call `await init()` first");
+}
+
+// A panic inside the engine surfaces as a WebAssembly trap ("unreachable executed"); report the
+// engine's own message instead.
+function engineError(e) {
+  if (typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError) {
+    let msg = null;
+    try {
+      msg = wasm.lastPanic();
+    } catch (_) {
+      /* the engine is gone */
+    }
+    const err = new Error(`tunelab engine failure: ${msg ?? e.message}. Reload the page (or call init again in a new worker) to continue.`);
+    err.cause = e;
+    return err;
+  }
+  if (e instanceof Error) return e;
+  return new Error(String(e));
+}
+
+function guard(f) {
+  checkReady();
+  try {
+    return f();
+  } catch (e) {
+    throw engineError(e);
+  }
+}
+
+async function guardAsync(f) {
+  checkReady();
+  try {
+    return await f();
+  } catch (e) {
+    throw engineError(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tensors
+
+/** A dense float32 array with a shape (row-major). */
+export class Tensor {
+  constructor(data, shape) {
+    if (data instanceof Tensor) return data;
+    if (shape === undefined) {
+      if (!Array.isArray(data)) throw new TypeError("tensor(data, shape): shape is needed unless data is a nested array");
+      shape = inferShape(data);
+      data = data.flat(Infinity);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new TypeError(`tensor: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = data instanceof Float32Array ? data : Float32Array.from(data, (v) => {
+      if (typeof v !== "number" && typeof v !== "boolean") throw new TypeError(`tensor: data must be numbers, got ${JSON.stringify(v)}`);
+      return Number(v);
+    });
+    if (values.length !== size) {
+      throw new RangeError(`tensor: ${values.length} values do not fill shape [${shape}] (${size} values)`);
+    }
+    this.data = values;
+    this.shape = shape.slice();
+  }
+  get size() {
+    return this.data.length;
+  }
+  get rank() {
+    return this.shape.length;
+  }
+  /** The values as nested arrays. */
+  arraySync() {
+    const build = (offset, axis) => {
+      if (axis === this.shape.length) return this.data[offset];
+      const stride = this.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.shape[axis] }, (_, i) => build(offset + i * stride, axis + 1));
+    };
+    return this.shape.length === 0 ? this.data[0] : build(0, 0);
+  }
+  async array() {
+    return this.arraySync();
+  }
+  dataSync() {
+    return this.data;
+  }
+  toString() {
+    return `Tensor(shape=[${this.shape}])`;
+  }
+}
+
+function inferShape(a) {
+  const shape = [];
+  let x = a;
+  while (Array.isArray(x)) {
+    shape.push(x.length);
+    x = x[0];
+  }
+  return shape;
+}
+
+/** `tensor(data, shape)`: data a Float32Array, an array of numbers, or nested arrays. */
+export function tensor(data, shape) {
+  return new Tensor(data, shape);
+}
+
+function toEngine(x, what) {
+  if (x instanceof Tensor) return { data: x.data, shape: x.shape };
+  if (x === undefined || x === null) throw new TypeError(`${what} is missing: pass a tl.tensor, {data, shape} or nested arrays`);
+  if (Array.isArray(x)) return x;
+  if (ArrayBuffer.isView(x)) throw new TypeError(`${what}: a typed array needs a shape: tl.tensor(data, [rows, cols])`);
+  if (typeof x === "object" && "data" in x && "shape" in x) return x;
+  throw new TypeError(`${what}: expected a tl.tensor, {data, shape} or nested arrays, got ${typeof x}`);
+}
+
+function fromEngine(t) {
+  return new Tensor(t.data, t.shape);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Option names: camelCase in, Keras's snake_case out
+
+function snake(key) {
+  return key.replace(/([A-Z])/g, "_$1").toLowerCase();
+}
+
+function snakeKeys(obj, { digits = false } = {}) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj ?? {})) {
+    if (v === undefined) continue;
+    let s = snake(k);
+    if (digits) s = s.replace(/([a-z])(\d)$/, "$1_$2");
+    out[s] = v;
+  }
+  return out;
+}
+
+function camelKeys(obj) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj ?? {})) out[k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())] = v;
+  return out;
+}
+
+function plainObject(o, what) {
+  if (o === undefined || o === null) return {};
+  if (typeof o !== "object" || Array.isArray(o)) throw new TypeError(`${what} must be an object of options, got ${JSON.stringify(o)}`);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers, optimizers, regularizers, initializers, callbacks
+
+function layer(className, keys) {
+  return (config = {}) => {
+    plainObject(config, `layers.${className.toLowerCase()}(config)`);
+    const c = {};
+    for (const [k, v] of Object.entries(config)) {
+      if (v === undefined) continue;
+      if (!keys.includes(k)) {
+        throw new Error(`unknown ${className} option \`${k}\` (allowed: ${keys.join(", ")})`);
+      }
+      c[snake(k)] = v;
+    }
+    return { class_name: className, config: c };
+  };
+}
+
+const COMMON = ["name", "inputShape", "batchInputShape", "trainable", "dtype"];
+
+export const layers = {
+  dense: layer("Dense", ["units", "activation", "useBias", "kernelInitializer", "biasInitializer", "kernelRegularizer", "biasRegularizer", ...COMMON]),
+  dropout: layer("Dropout", ["rate", "seed", ...COMMON]),
+  flatten: layer("Flatten", COMMON),
+  activation: layer("Activation", ["activation", ...COMMON]),
+  inputLayer: layer("InputLayer", ["shape", "batchShape", "name"]),
+};
+
+function optimizer(name) {
+  return (config = {}) => ({ class_name: name, config: snakeKeys(plainObject(config, `optimizers.${name}(config)`), { digits: true }) });
+}
+
+export const optimizers = Object.fromEntries(
+  ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"].map((n) => [n, optimizer(n)]),
+);
+
+export const regularizers = {
+  l1: ({ l1 = 0.01 } = {}) => ({ class_name: "L1", config: { l1 } }),
+  l2: ({ l2 = 0.01 } = {}) => ({ class_name: "L2", config: { l2 } }),
+  l1l2: ({ l1 = 0.01, l2 = 0.01 } = {}) => ({ class_name: "L1L2", config: { l1, l2 } }),
+};
+
+export const initializers = {
+  randomNormal: ({ mean, stddev, seed } = {}) => ({ class_name: "random_normal", config: snakeKeys({ mean, stddev, seed }) }),
+  randomUniform: ({ minval, maxval, seed } = {}) => ({ class_name: "random_uniform", config: snakeKeys({ minval, maxval, seed }) }),
+};
+
+class BuiltinCallback {
+  constructor(className, config) {
+    this.class_name = className;
+    this.config = config;
+  }
+}
+
+export const callbacks = {
+  earlyStopping: (config = {}) => new BuiltinCallback("EarlyStopping", snakeKeys(config)),
+  reduceLROnPlateau: (config = {}) => new BuiltinCallback("ReduceLROnPlateau", snakeKeys(config)),
+  terminateOnNaN: () => new BuiltinCallback("TerminateOnNaN", {}),
+};
+
+function splitCallbacks(cbs) {
+  if (cbs === undefined || cbs === null) return { builtins: [], js: [] };
+  const list = Array.isArray(cbs) ? cbs : [cbs];
+  const builtins = [];
+  const js = [];
+  for (const c of list) {
+    if (c instanceof BuiltinCallback) builtins.push({ class_name: c.class_name, config: c.config });
+    else if (c && typeof c === "object") js.push(c);
+    else throw new TypeError(`callbacks: expected callback objects ({onEpochEnd(epoch, logs) {...}} or tl.callbacks.*), got ${typeof c}`);
+  }
+  return { builtins, js };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+/** The History `fit` returns: `history.loss`, `history.val_accuracy`, ... per epoch. */
+export class History {
+  constructor(json) {
+    this.history = json.history;
+    this.epoch = json.epoch;
+  }
+}
+
+const FIT_KEYS = ["batchSize", "epochs", "verbose", "validationSplit", "validationData", "shuffle", "classWeight", "sampleWeight", "initialEpoch", "stepsPerEpoch", "validationSteps", "validationBatchSize", "validationFreq", "seed", "callbacks"];
+
+function fitOptions(opts, what) {
+  plainObject(opts, what);
+  for (const k of Object.keys(opts)) {
+    if (!FIT_KEYS.includes(k)) throw new Error(`unknown ${what} option \`${k}\` (allowed: ${FIT_KEYS.join(", ")})`);
+  }
+  const { validationData, sampleWeight, callbacks: cbs, ...scalars } = opts;
+  let vd;
+  if (validationData !== undefined && validationData !== null) {
+    if (!Array.isArray(validationData) || validationData.length < 2) throw new TypeError("validationData must be [xVal, yVal] or [xVal, yVal, sampleWeight]");
+    vd = validationData.map((t, i) => (i < 2 ? toEngine(t, `validationData[${i}]`) : t));
+  }
+  return { json: JSON.stringify(snakeKeys(scalars)), validationData: vd, sampleWeight, callbacks: cbs };
+}
+
+/** A linear stack of layers (`tl.sequential()`), with Keras's compile / fit / evaluate / predict. */
+export class Sequential {
+  constructor({ layers: ls, name, inputShape } = {}) {
+    this._layers = [];
+    this._compile = null;
+    this._model = null;
+    this._device = "cpu";
+    this._seed = 0;
+    this.name = name ?? "sequential";
+    this._inputShape = inputShape;
+    for (const l of ls ?? []) this.add(l);
+  }
+
+  static _fromEngine(m) {
+    const s = new Sequential();
+    const spec = JSON.parse(guard(() => m.toJSON()));
+    s._layers = spec.layers;
+    s._compile = spec.compile ?? null;
+    s._inputShape = spec.input_shape;
+    s._model = m;
+    return s;
+  }
+
+  /** Appends a layer (`tl.layers.dense({...})`, ...). */
+  add(l) {
+    if (!l || typeof l !== "object" || typeof l.class_name !== "string") {
+      throw new TypeError("add(layer): expected a layer from tl.layers (dense, dropout, flatten, activation)");
+    }
+    this._layers.push(l);
+    this._model = null;
+  }
+
+  /** `compile({optimizer, loss, metrics, weightedMetrics})`. */
+  compile({ optimizer = "rmsprop", loss, metrics = [], weightedMetrics, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new Error(`unknown compile option \`${Object.keys(rest)[0]}\` (allowed: optimizer, loss, metrics, weightedMetrics)`);
+    if (loss === undefined) throw new Error("compile: `loss` is required (for example \"categorical_crossentropy\")");
+    this._compile = { optimizer, loss, metrics, ...(weightedMetrics ? { weighted_metrics: weightedMetrics } : {}) };
+    this._model = null;
+  }
+
+  /** The model as a JSON spec (docs/model-spec.md). */
+  toJSON() {
+    return {
+      ...(this._inputShape ? { input_shape: this._inputShape } : {}),
+      layers: this._layers,
+      ...(this._compile ? { compile: this._compile } : {}),
+    };
+  }
+
+  _engine() {
+    checkReady();
+    if (!this._model) {
+      this._model = guard(() => wasm.WasmModel.fromSpec(JSON.stringify(this.toJSON()), this._seed));
+      guard(() => this._model.setDevice(this._device));
+    }
+    return this._model;
+  }
+
+  /** `"cpu"` (default), `"webgpu"` (call `tl.initGpu()` first) or `"auto"`. */
+  setDevice(device) {
+    this._device = device;
+    if (this._model) guard(() => this._model.setDevice(device));
+  }
+
+  /** Where the last fit ran: `{device, note}`. */
+  get device() {
+    return guard(() => this._engine().device());
+  }
+
+  /** Seeds weights, dropout and shuffling (before the weights exist). */
+  setSeed(seed) {
+    this._seed = seed;
+    this._model = null;
+  }
+
+  build(inputShape) {
+    guard(() => this._engine().build(inputShape));
+  }
+
+  async fit(x, y, opts = {}) {
+    const o = fitOptions(opts, "fit");
+    const { builtins, js } = splitCallbacks(o.callbacks);
+    const m = this._engine();
+    const json = await guardAsync(() =>
+      m.fit(toEngine(x, "x"), toEngine(y, "y"), o.json, {
+        validationData: o.validationData,
+        sampleWeight: o.sampleWeight,
+        callbacks: js,
+        builtins: JSON.stringify(builtins),
+      }),
+    );
+    return new History(JSON.parse(json));
+  }
+
+  async evaluate(x, y, { batchSize, sampleWeight, returnDict = false, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new Error(`unknown evaluate option \`${Object.keys(rest)[0]}\` (allowed: batchSize, sampleWeight, returnDict)`);
+    const m = this._engine();
+    return guardAsync(() => m.evaluate(toEngine(x, "x"), toEngine(y, "y"), batchSize, sampleWeight, returnDict));
+  }
+
+  async predict(x, { batchSize, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new Error(`unknown predict option \`${Object.keys(rest)[0]}\` (allowed: batchSize)`);
+    const m = this._engine();
+    return fromEngine(await guardAsync(() => m.predict(toEngine(x, "x"), batchSize)));
+  }
+
+  trainOnBatch(x, y, { sampleWeight, classWeight, returnDict = false } = {}) {
+    const m = this._engine();
+    return guard(() => m.trainOnBatch(toEngine(x, "x"), toEngine(y, "y"), sampleWeight, classWeight ? JSON.stringify(classWeight) : undefined, returnDict));
+  }
+
+  testOnBatch(x, y, { sampleWeight, returnDict = false } = {}) {
+    const m = this._engine();
+    return guard(() => m.testOnBatch(toEngine(x, "x"), toEngine(y, "y"), sampleWeight, returnDict));
+  }
+
+  predictOnBatch(x) {
+    const m = this._engine();
+    return fromEngine(guard(() => m.predictOnBatch(toEngine(x, "x"))));
+  }
+
+  /** Keras's summary table, as text. */
+  summary() {
+    return guard(() => this._engine().summary());
+  }
+
+  getWeights() {
+    return guard(() => this._engine().getWeights()).map(fromEngine);
+  }
+
+  setWeights(weights) {
+    if (!Array.isArray(weights)) throw new TypeError("setWeights: expected an array of tensors (as getWeights returns)");
+    guard(() => this._engine().setWeights(weights.map((w, i) => toEngine(w, `weights[${i}]`))));
+  }
+
+  countParams() {
+    return guard(() => this._engine().countParams());
+  }
+}
+
+/** `tl.sequential({layers})`. */
+export function sequential(config) {
+  return new Sequential(config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hyperparameters
+
+/** KerasTuner's HyperParameters: `hp.Int`, `hp.Float`, `hp.Choice`, `hp.Boolean`, `hp.Fixed`. */
+export class HyperParameters {
+  constructor(inner) {
+    this._hp = inner ?? guard(() => new wasm.WasmHp());
+  }
+
+  static _range(name, args, kind) {
+    // Int(name, {minValue, maxValue, step, sampling, default}) or Int(name, min, max, step|options)
+    let [a, b, c] = args;
+    let o;
+    if (a !== null && typeof a === "object") {
+      o = { ...a };
+    } else {
+      o = c !== null && typeof c === "object" ? { ...c } : c === undefined ? {} : { step: c };
+      o.minValue = a;
+      o.maxValue = b;
+    }
+    const { minValue, maxValue, ...rest } = o;
+    for (const [k, v] of [["minValue", minValue], ["maxValue", maxValue]]) {
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`${kind}("${name}"): ${k} must be a finite number, got ${JSON.stringify(v)}`);
+    }
+    for (const k of Object.keys(rest)) {
+      if (!["step", "sampling", "default"].includes(k)) throw new Error(`unknown ${kind} option \`${k}\` (allowed: minValue, maxValue, step, sampling, default)`);
+    }
+    return [minValue, maxValue, JSON.stringify(snakeKeys(rest))];
+  }
+
+  Int(name, ...args) {
+    const [lo, hi, o] = HyperParameters._range(name, args, "Int");
+    return guard(() => this._hp.Int(name, lo, hi, o));
+  }
+  Float(name, ...args) {
+    const [lo, hi, o] = HyperParameters._range(name, args, "Float");
+    return guard(() => this._hp.Float(name, lo, hi, o));
+  }
+  Choice(name, values, { ordered, default: d, ...rest } = {}) {
+    if (!Array.isArray(values)) throw new TypeError(`Choice("${name}"): values must be an array`);
+    if (Object.keys(rest).length) throw new Error(`unknown Choice option \`${Object.keys(rest)[0]}\` (allowed: ordered, default)`);
+    return guard(() => this._hp.Choice(name, JSON.stringify(values), JSON.stringify({ ordered, default: d })));
+  }
+  Boolean(name, { default: d, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new Error(`unknown Boolean option \`${Object.keys(rest)[0]}\` (allowed: default)`);
+    return guard(() => this._hp.Boolean(name, JSON.stringify({ default: d })));
+  }
+  Fixed(name, value) {
+    return guard(() => this._hp.Fixed(name, JSON.stringify(value)));
+  }
+  int(...a) {
+    return this.Int(...a);
+  }
+  float(...a) {
+    return this.Float(...a);
+  }
+  choice(...a) {
+    return this.Choice(...a);
+  }
+  boolean(...a) {
+    return this.Boolean(...a);
+  }
+  fixed(...a) {
+    return this.Fixed(...a);
+  }
+  /** Hps created inside `fn` are active only when `parentName`'s value is in `parentValues`. */
+  conditionalScope(parentName, parentValues, fn) {
+    return guard(() => this._hp.conditionalScope(parentName, JSON.stringify(parentValues), fn));
+  }
+  nameScope(name, fn) {
+    return guard(() => this._hp.nameScope(name, fn));
+  }
+  get(name) {
+    return guard(() => this._hp.get(name));
+  }
+  /** The active values, `{name: value}`. */
+  get values() {
+    return JSON.parse(guard(() => this._hp.values()));
+  }
+  searchSpaceSummary() {
+    return guard(() => this._hp.searchSpaceSummary());
+  }
+  toJSON() {
+    return JSON.parse(guard(() => this._hp.toJSON()));
+  }
+}
+
+/** Base class for hypermodels: override `build(hp)`, and `fit(hp, model, x, y, options)` to tune training. */
+export class HyperModel {
+  build(_hp) {
+    throw new Error("HyperModel.build(hp) must be overridden and return a tl.sequential() model");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage: IndexedDB in browsers (a search survives a reload), memory elsewhere
+
+class MemoryStore {
+  constructor(location) {
+    this.files = new Map();
+    this.where = location;
+  }
+  read(path) {
+    return this.files.get(path);
+  }
+  write(path, bytes) {
+    this.files.set(path, new Uint8Array(bytes));
+  }
+  list(prefix) {
+    return [...this.files.keys()].filter((k) => k.startsWith(prefix));
+  }
+  clear() {
+    this.files.clear();
+  }
+  location() {
+    return this.where;
+  }
+  async open() {}
+  async flush() {}
+}
+
+function idbRequest(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+class IndexedDBStore extends MemoryStore {
+  constructor(location) {
+    super(location);
+    this.db = null;
+    this.pending = Promise.resolve();
+    this.failed = null;
+  }
+  _key(path) {
+    return `${this.where}/${path}`;
+  }
+  async _db() {
+    if (!this.db) {
+      const req = indexedDB.open("tunelab", 1);
+      req.onupgradeneeded = () => req.result.createObjectStore("files");
+      this.db = await idbRequest(req);
+    }
+    return this.db;
+  }
+  _queue(op) {
+    this.pending = this.pending.then(op).catch((e) => {
+      this.failed = e;
+    });
+  }
+  write(path, bytes) {
+    super.write(path, bytes);
+    const copy = new Uint8Array(bytes);
+    this._queue(async () => {
+      const db = await this._db();
+      const tx = db.transaction("files", "readwrite");
+      tx.objectStore("files").put(copy, this._key(path));
+      await new Promise((res, rej) => {
+        tx.oncomplete = res;
+        tx.onerror = () => rej(tx.error);
+      });
+    });
+  }
+  clear() {
+    super.clear();
+    this._queue(async () => {
+      const db = await this._db();
+      const tx = db.transaction("files", "readwrite");
+      tx.objectStore("files").delete(IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`));
+      await new Promise((res, rej) => {
+        tx.oncomplete = res;
+        tx.onerror = () => rej(tx.error);
+      });
+    });
+  }
+  async open() {
+    await this.pending;
+    const db = await this._db();
+    const tx = db.transaction("files", "readonly");
+    const store = tx.objectStore("files");
+    const range = IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`);
+    const [keys, values] = await Promise.all([idbRequest(store.getAllKeys(range)), idbRequest(store.getAll(range))]);
+    for (let i = 0; i < keys.length; i++) this.files.set(keys[i].slice(this.where.length + 1), new Uint8Array(values[i]));
+  }
+  async flush() {
+    await this.pending;
+    if (this.failed) {
+      const e = this.failed;
+      this.failed = null;
+      throw new Error(`saving the search to IndexedDB failed: ${e && e.message ? e.message : e}`);
+    }
+  }
+}
+
+function makeStore(storage, location) {
+  if (storage === undefined || storage === "auto") storage = typeof indexedDB !== "undefined" ? "indexeddb" : "memory";
+  if (storage === "memory") return new MemoryStore(location);
+  if (storage === "indexeddb") {
+    if (typeof indexedDB === "undefined") throw new Error("storage: \"indexeddb\" is not available here (use \"memory\")");
+    return new IndexedDBStore(location);
+  }
+  if (storage && typeof storage === "object" && typeof storage.read === "function") return storage;
+  throw new TypeError(`storage must be "indexeddb", "memory", "auto" or a store object, got ${JSON.stringify(storage)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tuners
+
+function trialFromJSON(s) {
+  const t = JSON.parse(s);
+  return {
+    trialId: t.trial_id,
+    hyperparameters: { values: t.hyperparameters?.values ?? {} },
+    metrics: t.metrics,
+    score: t.score,
+    bestStep: t.best_step,
+    status: t.status,
+    message: t.message,
+    seconds: t.seconds,
+    device: t.device,
+  };
+}
+
+function resultJSON(r, what) {
+  if (typeof r === "number") {
+    if (!Number.isFinite(r)) throw new Error(`${what} returned ${r}: a finite number is needed`);
+    return JSON.stringify({ value: r });
+  }
+  if (r instanceof History) return JSON.stringify({ history: { history: r.history, epoch: r.epoch } });
+  if (r && typeof r === "object") return JSON.stringify({ metrics: r });
+  throw new TypeError(`${what} must return a number, an object of metrics, or the History of model.fit, got ${typeof r}`);
+}
+
+const SEARCH_CALLBACKS = ["onTrialBegin", "onTrialEnd", "onEpochBegin", "onEpochEnd", "onBatchEnd", "onSaved"];
+
+/** The shared base of the tuners; `runTrial(trial, ...searchArgs)` may be overridden to tune any function. */
+export class Tuner {
+  constructor(kind, options = {}) {
+    checkReady();
+    const { hypermodel, hyperparameters, storage, runTrial, ...rest } = plainObject(options, `new ${kind}(options)`);
+    const run = runTrial ?? (this.runTrial !== Tuner.prototype.runTrial ? this.runTrial.bind(this) : undefined);
+    if (!run && !hypermodel) throw new Error(`${kind}: \`hypermodel\` is required (a function hp => model, or a tl.HyperModel), unless runTrial is given`);
+    const dir = rest.directory ?? ".";
+    const project = rest.projectName ?? "untitled_project";
+    this._store = makeStore(storage, `${dir}/${project}`);
+    this._search = null;
+    let hm = null;
+    if (!run) {
+      const build = typeof hypermodel === "function" ? hypermodel : hypermodel.build?.bind(hypermodel);
+      if (typeof build !== "function") throw new TypeError("hypermodel must be a function (hp) => model or an object with build(hp)");
+      const fit = typeof hypermodel === "object" && typeof hypermodel.fit === "function" ? hypermodel.fit.bind(hypermodel) : null;
+      hm = {
+        build: (inner) => {
+          const m = build(new HyperParameters(inner));
+          if (!(m instanceof Sequential)) throw new TypeError("build(hp) must return a tl.sequential() model");
+          return JSON.stringify(m.toJSON());
+        },
+        fit: fit
+          ? async (inner, engineModel, optsJSON) => {
+              const s = this._search;
+              const opts = camelKeys(JSON.parse(optsJSON));
+              for (const k of Object.keys(opts)) if (opts[k] === null) delete opts[k];
+              const r = await fit(new HyperParameters(inner), Sequential._fromEngine(engineModel), s.x, s.y, {
+                ...opts,
+                ...(s.validationData ? { validationData: s.validationData } : {}),
+                callbacks: s.fitCallbacks,
+              });
+              return resultJSON(r, "fit");
+            }
+          : undefined,
+      };
+    }
+    const runAdapter = run
+      ? async (inner, trialJSON) => {
+          const t = trialFromJSON(trialJSON);
+          t.hyperparameters = new HyperParameters(inner);
+          return resultJSON(await run(t, ...(this._search?.args ?? [])), "runTrial");
+        }
+      : undefined;
+    this._t = guard(
+      () =>
+        new wasm.WasmTuner(
+          kind,
+          JSON.stringify(snakeKeys(rest)),
+          hm,
+          runAdapter,
+          hyperparameters ? JSON.stringify(hyperparameters.toJSON()) : undefined,
+          this._store,
+        ),
+    );
+  }
+
+  /** Override to tune any function: return a number (minimised) or an object of metrics. */
+  async runTrial(_trial, ..._args) {
+    throw new Error("runTrial is not overridden");
+  }
+
+  searchSpaceSummary() {
+    return guard(() => this._t.searchSpaceSummary());
+  }
+
+  /**
+   * `search(x, y, {epochs, batchSize, validationData, validationSplit, ..., callbacks})`: runs
+   * trials until the oracle stops. `callbacks` may hold onTrialBegin(trial), onTrialEnd(trial),
+   * onEpochBegin(trialId, epoch), onEpochEnd(trialId, epoch, logs), onBatchEnd(trialId, batch,
+   * logs) and onSaved() (everything so far is stored). A tuner with runTrial passes all
+   * arguments of search on to it instead.
+   */
+  async search(...args) {
+    const functional = !this._hasModel();
+    let x, y, opts;
+    if (functional) {
+      [x, y, opts] = [[[0]], [[0]], {}];
+    } else {
+      [x, y, opts = {}] = args;
+    }
+    const { callbacks: cbs, ...fitOpts } = plainObject(opts, "search options");
+    const hooks = plainObject(cbs, "search callbacks");
+    for (const k of Object.keys(hooks)) {
+      if (!SEARCH_CALLBACKS.includes(k)) throw new Error(`unknown search callback \`${k}\` (allowed: ${SEARCH_CALLBACKS.join(", ")})`);
+    }
+    const o = functional ? { json: "{}" } : fitOptions(fitOpts, "search");
+    this._search = {
+      args,
+      x,
+      y,
+      validationData: fitOpts.validationData,
+      fitCallbacks: {
+        onEpochBegin: (epoch) => hooks.onEpochBegin?.(null, epoch),
+        onEpochEnd: (epoch, logs) => hooks.onEpochEnd?.(null, epoch, logs),
+      },
+    };
+    await this._store.open();
+    guard(() => this._t.reload());
+    guard(() =>
+      this._t.setYield(async () => {
+        await this._store.flush();
+        hooks.onSaved?.();
+      }),
+    );
+    const engineHooks = {
+      onTrialBegin: (s) => hooks.onTrialBegin?.(trialFromJSON(s)),
+      onTrialEnd: (s) => hooks.onTrialEnd?.(trialFromJSON(s)),
+      onEpochBegin: (id, e) => hooks.onEpochBegin?.(id, e),
+      onEpochEnd: (id, e, logs) => hooks.onEpochEnd?.(id, e, logs),
+      onBatchEnd: (id, b, logs) => hooks.onBatchEnd?.(id, b, logs),
+    };
+    try {
+      await guardAsync(() =>
+        this._t.search(toEngine(x, "x"), toEngine(y, "y"), o.json, {
+          validationData: o.validationData,
+          hooks: engineHooks,
+        }),
+      );
+    } finally {
+      await this._store.flush();
+    }
+  }
+
+  _hasModel() {
+    return !(this.runTrial !== Tuner.prototype.runTrial || this._runTrialOption);
+  }
+
+  /** KerasTuner's results summary text (`numTrials` best trials). */
+  resultsSummary(numTrials = 10) {
+    return guard(() => this._t.resultsSummary(numTrials));
+  }
+
+  /** The best trials' hyperparameters, best first. */
+  getBestHyperparameters(numTrials = 1) {
+    return guard(() => this._t.getBestHyperparameters(numTrials)).map((h) => new HyperParameters(h));
+  }
+
+  /** The best trials' models, with the weights of their best epoch. */
+  async getBestModels(arg = {}) {
+    const { numModels = 1, inputShape } = typeof arg === "number" ? { numModels: arg } : arg;
+    return guard(() => this._t.getBestModels(numModels, inputShape)).map((m) => Sequential._fromEngine(m));
+  }
+
+  /** Every trial (id, hyperparameter values, metrics, score, status, device). */
+  get trials() {
+    return guard(() => this._t.trials()).map(trialFromJSON);
+  }
+
+  trialsJSON() {
+    return JSON.parse(guard(() => this._t.trialsJSON()));
+  }
+
+  trialsCSV() {
+    return guard(() => this._t.trialsCSV());
+  }
+
+  /** Where trials trained: `{device, note}`. */
+  get device() {
+    const [device, note] = guard(() => this._t.device());
+    return { device, note };
+  }
+}
+
+function tunerClass(kind) {
+  return class extends Tuner {
+    constructor(options) {
+      super(kind, options);
+      if (options && options.runTrial) this._runTrialOption = true;
+    }
+  };
+}
+
+export const RandomSearch = tunerClass("RandomSearch");
+export const GridSearch = tunerClass("GridSearch");
+export const Hyperband = tunerClass("Hyperband");
+export const BayesianOptimization = tunerClass("BayesianOptimization");
+
+// ---------------------------------------------------------------------------------------------
+// Data and devices
+
+/**
+ * A built-in data set: "circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss" (TensorFlow
+ * Playground's, {noise: 0..50, seed}) or "digits" (8x8 digits). Returns `{x, y}` tensors.
+ */
+export function dataset(name, { noise = 0, seed = 0 } = {}) {
+  const d = guard(() => wasm.dataset(name, noise, seed));
+  return { x: fromEngine(d.x), y: fromEngine(d.y) };
+}
+
+export const datasets = {
+  load: dataset,
+  names: () => guard(() => wasm.datasetNames()),
+};
+
+/** Class ids (one column) to one-hot rows. */
+export function oneHot(y, numClasses) {
+  return fromEngine(guard(() => wasm.oneHot(toEngine(y, "y"), numClasses)));
+}
+
+/** Opens WebGPU for `device: "webgpu" | "auto"`; resolves to the adapter's label. */
+export async function initGpu() {
+  return guardAsync(() => wasm.initGpu());
+}
+
+export function version() {
+  return guard(() => wasm.version());
+}
+
+const api = {
+  init,
+  tensor,
+  Tensor,
+  layers,
+  optimizers,
+  regularizers,
+  initializers,
+  callbacks,
+  sequential,
+  Sequential,
+  History,
+  HyperParameters,
+  HyperModel,
+  Tuner,
+  RandomSearch,
+  GridSearch,
+  Hyperband,
+  BayesianOptimization,
+  dataset,
+  datasets,
+  oneHot,
+  initGpu,
+  version,
+};
