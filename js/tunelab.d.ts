@@ -1,0 +1,282 @@
+// Type declarations for tunelab's JavaScript API (js/tunelab.js).
+
+/** What `init` accepts: the .wasm's URL, a Response (or a promise of one), its bytes, or a compiled module. */
+export type InitInput =
+  | string
+  | URL
+  | Request
+  | Response
+  | Promise<Response>
+  | ArrayBuffer
+  | Uint8Array
+  | WebAssembly.Module;
+
+/** Loads the engine (once); resolves to the API object. */
+export default function init(input?: InitInput): Promise<typeof import("./tunelab.js")>;
+
+/** A float32 array with a shape. */
+export class Tensor {
+  constructor(data: Float32Array | number[] | NestedArray, shape?: number[]);
+  readonly data: Float32Array;
+  readonly shape: number[];
+  readonly size: number;
+  readonly rank: number;
+  arraySync(): NestedArray | number;
+  array(): Promise<NestedArray | number>;
+  dataSync(): Float32Array;
+}
+export type NestedArray = number[] | NestedArray[];
+/** Data a model accepts: a tensor, `{data, shape}`, or nested arrays of numbers. */
+export type TensorLike = Tensor | { data: Float32Array | number[]; shape: number[] } | NestedArray;
+export function tensor(data: Float32Array | number[] | NestedArray, shape?: number[]): Tensor;
+
+/** A layer description, as the model spec writes it. */
+export interface LayerConfig {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+export type Activation =
+  | "linear" | "relu" | "tanh" | "sigmoid" | "softmax" | "elu" | "selu" | "gelu" | "leaky_relu"
+  | "softplus" | "softsign" | "swish" | "silu" | "hard_sigmoid" | "exponential";
+export type Initializer = string | { class_name: string; config: Record<string, number> };
+export type RegularizerConfig = { class_name: "L1" | "L2" | "L1L2"; config: { l1?: number; l2?: number } } | "l1" | "l2" | "l1_l2";
+
+interface CommonLayerArgs {
+  name?: string;
+  inputShape?: number[];
+  batchInputShape?: (number | null)[];
+  trainable?: boolean;
+  dtype?: string;
+}
+export const layers: {
+  dense(args: CommonLayerArgs & {
+    units: number;
+    activation?: Activation;
+    useBias?: boolean;
+    kernelInitializer?: Initializer;
+    biasInitializer?: Initializer;
+    kernelRegularizer?: RegularizerConfig;
+    biasRegularizer?: RegularizerConfig;
+  }): LayerConfig;
+  dropout(args: CommonLayerArgs & { rate: number; seed?: number }): LayerConfig;
+  flatten(args?: CommonLayerArgs): LayerConfig;
+  activation(args: CommonLayerArgs & { activation: Activation }): LayerConfig;
+  inputLayer(args: { shape?: number[]; batchShape?: (number | null)[]; name?: string }): LayerConfig;
+};
+
+export interface OptimizerArgs {
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  amsgrad?: boolean;
+  rho?: number;
+  centered?: boolean;
+  initialAccumulatorValue?: number;
+  weightDecay?: number | null;
+  clipnorm?: number | null;
+  clipvalue?: number | null;
+  globalClipnorm?: number | null;
+}
+export type OptimizerConfig = { class_name: string; config: Record<string, unknown> };
+export const optimizers: Record<"sgd" | "adam" | "adamw" | "rmsprop" | "adagrad" | "adadelta" | "adamax" | "nadam", (args?: OptimizerArgs) => OptimizerConfig>;
+export const regularizers: {
+  l1(args?: { l1?: number }): RegularizerConfig;
+  l2(args?: { l2?: number }): RegularizerConfig;
+  l1l2(args?: { l1?: number; l2?: number }): RegularizerConfig;
+};
+export const initializers: {
+  randomNormal(args?: { mean?: number; stddev?: number; seed?: number }): Initializer;
+  randomUniform(args?: { minval?: number; maxval?: number; seed?: number }): Initializer;
+};
+
+export type Logs = Record<string, number>;
+/** Callbacks written in JS (TensorFlow.js's names). */
+export interface CustomCallback {
+  onTrainBegin?(): void;
+  onTrainEnd?(logs: Logs): void;
+  onEpochBegin?(epoch: number): void;
+  onEpochEnd?(epoch: number, logs: Logs): void;
+  onBatchBegin?(batch: number): void;
+  onBatchEnd?(batch: number, logs: Logs): void;
+}
+export interface BuiltinCallback {
+  readonly class_name: string;
+  readonly config: Record<string, unknown>;
+}
+export const callbacks: {
+  earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: "auto" | "min" | "max"; baseline?: number; restoreBestWeights?: boolean; startFromEpoch?: number }): BuiltinCallback;
+  reduceLROnPlateau(args?: { monitor?: string; factor?: number; patience?: number; mode?: "auto" | "min" | "max"; minDelta?: number; cooldown?: number; minLr?: number }): BuiltinCallback;
+  terminateOnNaN(): BuiltinCallback;
+};
+
+export interface FitOptions {
+  batchSize?: number;
+  epochs?: number;
+  verbose?: 0 | 1 | 2;
+  validationSplit?: number;
+  validationData?: [TensorLike, TensorLike] | [TensorLike, TensorLike, Float32Array | number[]];
+  shuffle?: boolean;
+  classWeight?: Record<number, number>;
+  sampleWeight?: Float32Array | number[];
+  initialEpoch?: number;
+  stepsPerEpoch?: number;
+  validationSteps?: number;
+  validationBatchSize?: number;
+  validationFreq?: number;
+  seed?: number;
+  callbacks?: CustomCallback | (CustomCallback | BuiltinCallback)[];
+}
+
+export class History {
+  history: Record<string, number[]>;
+  epoch: number[];
+}
+
+export type Device = "cpu" | "webgpu" | "auto";
+
+export interface CompileArgs {
+  optimizer?: string | OptimizerConfig;
+  loss: string | { class_name: string; config?: Record<string, unknown> };
+  metrics?: string[];
+  weightedMetrics?: string[];
+}
+
+export class Sequential {
+  constructor(args?: { layers?: LayerConfig[]; name?: string; inputShape?: number[] });
+  name: string;
+  add(layer: LayerConfig): void;
+  compile(args: CompileArgs): void;
+  /** The model as a JSON spec (layers and compile settings). */
+  toJSON(): { input_shape?: number[]; layers: LayerConfig[]; compile?: Record<string, unknown> };
+  setDevice(device: Device): void;
+  readonly device: { device: string; note: string | null };
+  setSeed(seed: number): void;
+  build(inputShape: number[]): void;
+  fit(x: TensorLike, y: TensorLike, options?: FitOptions): Promise<History>;
+  evaluate(x: TensorLike, y: TensorLike, options?: { batchSize?: number; sampleWeight?: Float32Array | number[]; returnDict?: boolean }): Promise<number | number[] | Logs>;
+  predict(x: TensorLike, options?: { batchSize?: number }): Promise<Tensor>;
+  trainOnBatch(x: TensorLike, y: TensorLike, options?: { sampleWeight?: Float32Array | number[]; classWeight?: Record<number, number>; returnDict?: boolean }): number | number[] | Logs;
+  testOnBatch(x: TensorLike, y: TensorLike, options?: { sampleWeight?: Float32Array | number[]; returnDict?: boolean }): number | number[] | Logs;
+  predictOnBatch(x: TensorLike): Tensor;
+  /** Keras's summary table. */
+  summary(): string;
+  getWeights(): Tensor[];
+  setWeights(weights: TensorLike[]): void;
+  countParams(): number;
+}
+export function sequential(args?: { layers?: LayerConfig[]; name?: string; inputShape?: number[] }): Sequential;
+
+export type HpValue = number | string | boolean;
+export type Sampling = "linear" | "log" | "reverse_log";
+
+/** KerasTuner's HyperParameters. */
+export class HyperParameters {
+  constructor();
+  Int(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
+  Int(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;
+  Float(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
+  Float(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;
+  Choice<T extends HpValue>(name: string, values: T[], options?: { ordered?: boolean; default?: T }): T;
+  Boolean(name: string, options?: { default?: boolean }): boolean;
+  Fixed<T extends HpValue>(name: string, value: T): T;
+  int: HyperParameters["Int"];
+  float: HyperParameters["Float"];
+  choice: HyperParameters["Choice"];
+  boolean: HyperParameters["Boolean"];
+  fixed: HyperParameters["Fixed"];
+  conditionalScope<R>(parentName: string, parentValues: HpValue | HpValue[], fn: () => R): R;
+  nameScope<R>(name: string, fn: () => R): R;
+  get(name: string): HpValue;
+  readonly values: Record<string, HpValue>;
+  searchSpaceSummary(): string;
+  toJSON(): unknown;
+}
+
+/** Subclass and override build (and optionally fit). */
+export class HyperModel {
+  build(hp: HyperParameters): Sequential;
+  fit?(hp: HyperParameters, model: Sequential, x: TensorLike, y: TensorLike, options: FitOptions): Promise<History | number | Logs> | History | number | Logs;
+}
+
+export type Objective = string | { name: string; direction: "min" | "max" };
+
+export interface TrialInfo {
+  trialId: string;
+  hyperparameters: { values: Record<string, HpValue> };
+  metrics: Record<string, number>;
+  score: number | null;
+  bestStep: number | null;
+  status: string;
+  message: string | null;
+  seconds: number;
+  device: string | null;
+}
+
+export interface TunerOptions {
+  hypermodel?: ((hp: HyperParameters) => Sequential) | HyperModel;
+  /** Tune any function instead of a model (or override runTrial in a subclass). */
+  runTrial?: (trial: { trialId: string; hyperparameters: HyperParameters }, ...args: unknown[]) => number | Logs | History | Promise<number | Logs | History>;
+  objective?: Objective | Objective[];
+  maxTrials?: number | null;
+  executionsPerTrial?: number;
+  seed?: number;
+  overwrite?: boolean;
+  directory?: string;
+  projectName?: string;
+  maxRetriesPerTrial?: number;
+  maxConsecutiveFailedTrials?: number;
+  maxCollisions?: number;
+  maxModelSize?: number;
+  hyperparameters?: HyperParameters;
+  /** Where the search is kept: IndexedDB in browsers (resumes after a reload), memory elsewhere. */
+  storage?: "auto" | "indexeddb" | "memory" | object;
+  device?: Device;
+  parallelTrials?: number;
+}
+
+export interface SearchCallbacks {
+  onTrialBegin?(trial: TrialInfo): void;
+  onTrialEnd?(trial: TrialInfo): void;
+  onEpochBegin?(trialId: string | null, epoch: number): void;
+  onEpochEnd?(trialId: string | null, epoch: number, logs: Logs): void;
+  onBatchEnd?(trialId: string, batch: number, logs: Logs): void;
+  /** Everything so far is stored (IndexedDB). */
+  onSaved?(): void;
+}
+
+export class Tuner {
+  constructor(kind: string, options: TunerOptions);
+  runTrial(trial: { trialId: string; hyperparameters: HyperParameters }, ...args: unknown[]): Promise<number | Logs | History>;
+  searchSpaceSummary(): string;
+  search(x: TensorLike, y: TensorLike, options?: Omit<FitOptions, "callbacks"> & { callbacks?: SearchCallbacks }): Promise<void>;
+  search(...args: unknown[]): Promise<void>;
+  resultsSummary(numTrials?: number): string;
+  getBestHyperparameters(numTrials?: number): HyperParameters[];
+  getBestModels(options?: { numModels?: number; inputShape?: number[] } | number): Promise<Sequential[]>;
+  readonly trials: TrialInfo[];
+  trialsJSON(): { trials: unknown[]; best_hyperparameters: Record<string, HpValue> | null };
+  trialsCSV(): string;
+  readonly device: { device: string; note: string | null };
+}
+export class RandomSearch extends Tuner {
+  constructor(options: TunerOptions);
+}
+export class GridSearch extends Tuner {
+  constructor(options: TunerOptions);
+}
+export class Hyperband extends Tuner {
+  constructor(options: TunerOptions & { maxEpochs?: number; factor?: number; hyperbandIterations?: number | null });
+}
+export class BayesianOptimization extends Tuner {
+  constructor(options: TunerOptions & { numInitialPoints?: number; alpha?: number; beta?: number });
+}
+
+export function dataset(name: string, options?: { noise?: number; seed?: number }): { x: Tensor; y: Tensor };
+export const datasets: { load: typeof dataset; names(): string[] };
+export function oneHot(y: TensorLike, numClasses?: number): Tensor;
+/** Opens WebGPU; resolves to the adapter's label ("webgpu (adapter, backend)"). */
+export function initGpu(): Promise<string>;
+export function version(): string;
