@@ -146,6 +146,8 @@ struct Inner {
     lost: Arc<Mutex<Option<String>>>,
     /// Test hook: report the device as lost at the next check.
     fail_next: AtomicBool,
+    /// The adapter came from a forced fallback request (a software adapter).
+    fallback: bool,
     /// The most models one group has held (how much batching happened).
     largest_group: AtomicUsize,
 }
@@ -173,11 +175,14 @@ impl Gpu {
             })
         };
         // A browser without a GPU may offer only its software (fallback) adapter.
-        let adapter = match request(false).await {
-            Ok(a) => a,
-            Err(first) => request(true)
-                .await
-                .map_err(|_| Error::Device(format!("no WebGPU adapter: {first}")))?,
+        let (adapter, fallback) = match request(false).await {
+            Ok(a) => (a, false),
+            Err(first) => (
+                request(true)
+                    .await
+                    .map_err(|_| Error::Device(format!("no WebGPU adapter: {first}")))?,
+                true,
+            ),
         };
         let info = adapter.get_info();
         let alimits = adapter.limits();
@@ -241,6 +246,7 @@ impl Gpu {
                 pipelines: Mutex::new(HashMap::new()),
                 lost,
                 fail_next: AtomicBool::new(false),
+                fallback,
                 largest_group: AtomicUsize::new(0),
             }),
         })
@@ -289,16 +295,17 @@ impl Gpu {
 
     /// Whether the adapter is a software rasteriser (llvmpipe, SwiftShader, WARP).
     pub fn is_software(&self) -> bool {
-        self.inner.info.device_type == wgpu::DeviceType::Cpu
+        self.inner.fallback || self.inner.info.device_type == wgpu::DeviceType::Cpu
     }
 
     /// `"webgpu (NVIDIA H100, vulkan)"`.
     pub fn label(&self) -> String {
-        format!(
-            "webgpu ({}, {})",
-            self.inner.info.name,
-            self.inner.info.backend.to_str()
-        )
+        let name = match (self.inner.info.name.as_str(), self.inner.fallback) {
+            ("", true) => "the browser's software adapter",
+            ("", false) => "the browser's adapter",
+            (n, _) => n,
+        };
+        format!("webgpu ({name}, {})", self.inner.info.backend.to_str())
     }
 
     /// The largest buffer one binding may cover, in bytes.
