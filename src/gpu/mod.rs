@@ -491,6 +491,16 @@ fn bytemuck_f32(data: &[f32]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(data.iter().flat_map(|v| v.to_le_bytes()).collect())
 }
 
+/// Opens the browser's GPU before `resolve` needs it (a no-op natively, where opening blocks).
+pub async fn prepare(device: Device) {
+    #[cfg(target_arch = "wasm32")]
+    if device != Device::Cpu {
+        let _ = Gpu::init_shared().await;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = device;
+}
+
 /// Resolves a device choice. `Auto` prefers a hardware GPU; a software adapter (llvmpipe,
 /// SwiftShader) is slower than the CPU path, so `Auto` takes the CPU then and says so.
 pub fn resolve(device: Device) -> Result<Resolved> {

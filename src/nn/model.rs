@@ -1122,6 +1122,7 @@ impl<B: Backend> Sequential<B> {
         args: &FitArgs,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<History> {
+        crate::gpu::prepare(self.device).await;
         let mut split = None;
         let inp = self.fit_inputs(x, y, args, &mut split)?;
         if let Some(gpu) = self.gpu_for_fit(inp.y)? {
@@ -1151,6 +1152,9 @@ impl<B: Backend> Sequential<B> {
                 format!("{} lists", callbacks.len()),
                 format!("one list per model ({})", models.len()),
             ));
+        }
+        for m in models.iter() {
+            crate::gpu::prepare(m.device).await;
         }
         let mut split = None;
         let mut gpu = None;
@@ -1516,6 +1520,7 @@ impl<B: Backend> Sequential<B> {
             return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
         }
         self.check_xy(x, y, "evaluation")?;
+        crate::gpu::prepare(self.device).await;
         let preds = match self.gpu_for(y.cols())? {
             Some(gpu) => {
                 self.resolved = gpu.label();
@@ -1559,6 +1564,7 @@ impl<B: Backend> Sequential<B> {
         let bs = batch_size.unwrap_or(32);
         self.check_predict(x, bs)?;
         let out_w = self.output_width()?;
+        crate::gpu::prepare(self.device).await;
         if let Some(gpu) = self.gpu_for(out_w)? {
             self.resolved = gpu.label();
             let p = gpu_fit::predict_rows(&gpu, self, x, bs, out_w).await?;

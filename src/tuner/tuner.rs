@@ -453,6 +453,7 @@ impl Tuner {
     pub async fn search_async(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
         self.started = Some(Instant::now());
         self.oracle.save(self.storage.as_mut(), None)?;
+        gpu::prepare(self.config.device).await;
         let (mut device, parallel) = self.resolve_device()?;
         if let Some(note) = self.device_note.clone() {
             self.say(&format!("Training on the CPU: {note}"));
