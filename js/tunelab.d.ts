@@ -169,6 +169,11 @@ export class Sequential {
 }
 export function sequential(args?: { layers?: LayerConfig[]; name?: string; inputShape?: number[] }): Sequential;
 
+/** A model from a JSON spec (`{layers, compile, input_shape}`). */
+export function modelFromJSON(spec: string | object): Sequential;
+/** A hypermodel from a model spec with hp objects and repeat/when blocks (docs/tuning.md). */
+export function specHypermodel(spec: string | object): (hp: HyperParameters) => Sequential;
+
 export type HpValue = number | string | boolean;
 export type Sampling = "linear" | "log" | "reverse_log";
 

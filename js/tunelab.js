@@ -430,6 +430,26 @@ export function sequential(config) {
   return new Sequential(config);
 }
 
+/** A model from a JSON spec (`{layers, compile, input_shape}`, docs/model-spec.md). */
+export function modelFromJSON(spec) {
+  const s = typeof spec === "string" ? JSON.parse(spec) : spec;
+  if (!s || typeof s !== "object" || !Array.isArray(s.layers)) throw new TypeError("modelFromJSON: expected a spec object with a layers list");
+  const m = new Sequential();
+  m._layers = s.layers;
+  m._compile = s.compile ?? null;
+  m._inputShape = s.input_shape;
+  return m;
+}
+
+/**
+ * A hypermodel from a model spec with hyperparameters inside (`{"hp": "Int", ...}` objects,
+ * `repeat` and `when` blocks; docs/tuning.md): the same format as `tunelab tune SPEC.json`.
+ */
+export function specHypermodel(spec) {
+  const text = typeof spec === "string" ? spec : JSON.stringify(spec);
+  return (hp) => modelFromJSON(guard(() => hp._hp.resolveSpec(text)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hyperparameters
 
@@ -885,6 +905,8 @@ const api = {
   initializers,
   callbacks,
   sequential,
+  modelFromJSON,
+  specHypermodel,
   Sequential,
   History,
   HyperParameters,

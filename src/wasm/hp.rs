@@ -266,6 +266,15 @@ impl WasmHp {
         self.inner.borrow().to_json().to_string()
     }
 
+    /// Resolves every hp object and `repeat` / `when` block in a model spec (docs/tuning.md)
+    /// for these hyperparameters, registering new ones: the plain spec, as JSON.
+    #[wasm_bindgen(js_name = resolveSpec)]
+    pub fn resolve_spec(&self, spec: &str) -> Result<String, JsError> {
+        let v = json_in(spec, "model spec")?;
+        let plain = crate::spec::hyper::resolve(&v, &mut self.inner.borrow_mut()).map_err(err)?;
+        Ok(plain.to_string())
+    }
+
     /// KerasTuner's search space summary text.
     #[wasm_bindgen(js_name = searchSpaceSummary)]
     pub fn search_space_summary(&self) -> String {
