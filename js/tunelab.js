@@ -895,6 +895,11 @@ export function version() {
   return guard(() => wasm.version());
 }
 
+/** Testing aid: makes the engine panic, to check that it surfaces as an Error (the engine is unusable afterwards). */
+export function _testPanic() {
+  return guard(() => wasm.__testPanic());
+}
+
 const api = {
   init,
   tensor,

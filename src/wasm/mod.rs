@@ -39,6 +39,13 @@ pub fn last_panic() -> Option<String> {
     LAST_PANIC.with(|p| p.borrow().clone())
 }
 
+/// Panics on purpose: the tests check that a panic reaches JavaScript as an Error with the
+/// panic's message, not as "unreachable executed". The engine must be reloaded afterwards.
+#[wasm_bindgen(js_name = __testPanic)]
+pub fn test_panic() {
+    panic!("deliberate panic for testing the error path");
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {
