@@ -1,0 +1,711 @@
+// The npm package's JS API in Node (the CPU path: Node has no WebGPU).
+//
+// How to run (after `bash scripts/build-npm.sh` has built pkg/):
+//
+//     node --test tests/js/node.test.mjs
+//
+// Node 20+, no npm dependencies. It covers init (no argument, and raw bytes in a child process,
+// since init is once per process), tensors, a Sequential model end to end with hand-computed
+// numbers, the KerasTuner guide's search, every tuner class, conditional and scoped
+// hyperparameters, callbacks, JS HyperModels with a fit override, tuning a plain function via
+// runTrial, exports, and the errors bad input gives (each must name the field, and none may be a
+// bare wasm trap such as "unreachable"). Tests marked TODO document known bugs of js/tunelab.js;
+// they are reported, not counted as failures.
+
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import init, * as tl from "../../pkg/tunelab.js";
+
+const PKG = new URL("../../pkg/", import.meta.url);
+const WASM = fileURLToPath(new URL("wasm/tunelab_wasm_bg.wasm", PKG));
+const TUNELAB = fileURLToPath(new URL("tunelab.js", PKG));
+
+before(async () => {
+  await init();
+});
+
+// Awaits `f`, which must fail with an Error whose message matches `re`; engine traps
+// ("unreachable", "RuntimeError") must never reach the user.
+async function fails(f, re) {
+  let err;
+  try {
+    await f();
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, `expected an error matching ${re}, but none was thrown`);
+  assert.ok(err instanceof Error, `expected an Error, got ${typeof err}: ${err}`);
+  assert.match(err.message, re);
+  assert.doesNotMatch(err.message, /unreachable/i);
+  assert.ok(!(err instanceof WebAssembly.RuntimeError), `a wasm trap escaped: ${err.message}`);
+  return err;
+}
+
+function close(actual, expected, tol = 1e-5, what = "value") {
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} is not within ${tol} of ${expected}`);
+}
+
+function closeAll(actual, expected, tol = 1e-5) {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) close(actual[i], expected[i], tol, `[${i}]`);
+}
+
+// The Playground xor set (500 points, label = sign(x*y) > 0), as tensors.
+function xor() {
+  return tl.dataset("xor", { noise: 0, seed: 1 });
+}
+
+function xorModel(hp) {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: hp ? hp.Int("units", 4, 16, { step: 4 }) : 16, activation: "relu", inputShape: [2] }));
+  m.add(tl.layers.dense({ units: 1, activation: "sigmoid" }));
+  const lr = hp ? hp.Choice("lr", [0.01, 0.03]) : 0.03;
+  m.compile({ optimizer: tl.optimizers.adam({ learningRate: lr }), loss: "binary_crossentropy", metrics: ["accuracy"] });
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// init
+
+test("init() with no argument loads the .wasm next to tunelab.js and returns the API", async () => {
+  const api = await init();
+  assert.equal(typeof api.tensor, "function");
+  assert.equal(typeof api.RandomSearch, "function");
+  assert.match(tl.version(), /^\d+\.\d+\.\d+/);
+  // idempotent
+  assert.equal(await init(), api);
+});
+
+test("init(bytes) in a fresh process; the API refuses to run before init", () => {
+  const code = `
+    import { readFileSync } from "node:fs";
+    import init, * as tl from ${JSON.stringify(TUNELAB)};
+    let before = "no error";
+    try { tl.version(); } catch (e) { before = e.message; }
+    let bad = "no error";
+    try { await init(new Uint8Array([0, 97, 115, 109])); } catch (e) { bad = e.message; }
+    const api = await init(readFileSync(${JSON.stringify(WASM)}));
+    const m = tl.sequential();
+    m.add(tl.layers.dense({ units: 1, inputShape: [1], kernelInitializer: "ones" }));
+    const p = m.predictOnBatch([[2]]).data[0];
+    console.log(JSON.stringify({ before, bad, version: api.version(), p }));
+  `;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 30000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop());
+  assert.match(out.before, /not initialised.*init\(\)/);
+  assert.notEqual(out.bad, "no error", "init with truncated bytes must reject");
+  assert.equal(out.version, tl.version());
+  assert.equal(out.p, 2);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tensors
+
+test("tl.tensor from a Float32Array and a shape, and from nested arrays", () => {
+  const a = tl.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+  assert.deepEqual(a.shape, [2, 3]);
+  assert.equal(a.size, 6);
+  assert.equal(a.rank, 2);
+  assert.deepEqual(a.arraySync(), [[1, 2, 3], [4, 5, 6]]);
+  const b = tl.tensor([[1, 2], [3, 4], [5, 6]]);
+  assert.deepEqual(b.shape, [3, 2]);
+  assert.deepEqual([...b.dataSync()], [1, 2, 3, 4, 5, 6]);
+  const c = tl.tensor([[[1], [2]], [[3], [4]]]);
+  assert.deepEqual(c.shape, [2, 2, 1]);
+  const d = tl.tensor([1, 2, 3, 4], [4, 1]);
+  assert.deepEqual(d.arraySync(), [[1], [2], [3], [4]]);
+  assert.equal(tl.tensor(a), a);
+});
+
+test("{data, shape} objects are accepted wherever a tensor is", async () => {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 1, inputShape: [2], kernelInitializer: "ones" }));
+  const p = await m.predict({ data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] });
+  assert.deepEqual([...p.data], [3, 7]);
+});
+
+test("tl.tensor({data, shape})", { todo: "js/tunelab.js: tl.tensor({data, shape}) throws 'shape is needed unless data is a nested array'" }, () => {
+  const t = tl.tensor({ data: new Float32Array([1, 2]), shape: [2, 1] });
+  assert.deepEqual(t.shape, [2, 1]);
+});
+
+test("tensor errors name the problem", async () => {
+  await fails(() => tl.tensor(new Float32Array(5), [2, 3]), /5 values do not fill shape \[2,3\]/);
+  await fails(() => tl.tensor([1, 2], "2"), /shape must be an array/);
+  await fails(() => tl.tensor(["a"], [1]), /data must be numbers/);
+  await fails(() => tl.tensor([[1, 2], [3]]), /tensor:/);
+});
+
+test("a ragged nested array whose total happens to fill the shape is refused", { todo: "js/tunelab.js: Tensor checks only the flattened count, so [[1,2],[3],[4,5,6]] becomes shape [3,2]" }, async () => {
+  await fails(() => tl.tensor([[1, 2], [3], [4, 5, 6]]), /ragged/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Sequential
+
+function twoLayer() {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 2, activation: "relu", inputShape: [3] }));
+  m.add(tl.layers.dense({ units: 1 }));
+  m.compile({ optimizer: "sgd", loss: "mse", metrics: ["mae"] });
+  return m;
+}
+
+// kernel [in, out] then bias, layer by layer (Keras's order)
+const W = [
+  tl.tensor([[1, -1], [2, 0], [0, 1]]),
+  tl.tensor([0.5, -1], [2]),
+  tl.tensor([[2], [-3]]),
+  tl.tensor([0.25], [1]),
+];
+// x = [1, 2, 3]: h = relu([5.5, 1]) -> 2*5.5 - 3*1 + 0.25 = 8.25
+// x = [-1, 0, 1]: h = relu([-0.5, 1]) = [0, 1] -> -3 + 0.25 = -2.75
+const X2 = [[1, 2, 3], [-1, 0, 1]];
+
+test("setWeights then predict gives the hand-computed dense outputs", async () => {
+  const m = twoLayer();
+  assert.deepEqual(m.getWeights().map((w) => w.shape), [[3, 2], [2], [2, 1], [1]]);
+  assert.equal(m.countParams(), 11);
+  m.setWeights(W);
+  const p = await m.predict(X2);
+  assert.deepEqual(p.shape, [2, 1]);
+  closeAll([...p.data], [8.25, -2.75]);
+  closeAll([...m.predictOnBatch(tl.tensor(new Float32Array(X2.flat()), [2, 3])).data], [8.25, -2.75]);
+  const back = m.getWeights();
+  closeAll([...back[0].data], [1, -1, 2, 0, 0, 1]);
+  closeAll([...back[3].data], [0.25]);
+});
+
+test("trainOnBatch / testOnBatch do one hand-computed SGD step", () => {
+  // y = w x + b, w = 2, b = 0, x = 1, target 0, mse: loss 4, dL/dw = dL/db = 4
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 1, inputShape: [1] }));
+  m.compile({ optimizer: tl.optimizers.sgd({ learningRate: 0.1 }), loss: "mse", metrics: ["mae"] });
+  m.setWeights([tl.tensor([[2]]), tl.tensor([0], [1])]);
+  const logs = m.trainOnBatch([[1]], [[0]], { returnDict: true });
+  close(logs.loss, 4, 1e-6, "loss before the step");
+  close(logs.mae, 2, 1e-6, "mae before the step");
+  const [w, b] = m.getWeights();
+  close(w.data[0], 1.6, 1e-6, "w after the step");
+  close(b.data[0], -0.4, 1e-6, "b after the step");
+  // prediction now 1.2: mse 1.44, mae 1.2; testOnBatch must not change the weights
+  const [loss, mae] = m.testOnBatch([[1]], [[0]]);
+  close(loss, 1.44, 1e-5);
+  close(mae, 1.2, 1e-5);
+  close(m.testOnBatch([[1]], [[0]], { returnDict: true }).loss, 1.44, 1e-5);
+  close(m.getWeights()[0].data[0], 1.6, 1e-6);
+  const list = m.trainOnBatch([[1]], [[0]]);
+  assert.ok(Array.isArray(list) && list.length === 2);
+});
+
+test("summary is Keras's table", () => {
+  const m = twoLayer();
+  const s = m.summary();
+  assert.match(s, /Model: "sequential"/);
+  assert.match(s, /dense \(Dense\)\s+│ \(None, 2\)\s+│\s+8 │/);
+  assert.match(s, /Total params: 11/);
+});
+
+test("toJSON round trip: a model rebuilt from its JSON with the same weights predicts the same", async () => {
+  const m = twoLayer();
+  m.setWeights(W);
+  const spec = JSON.parse(JSON.stringify(m.toJSON()));
+  assert.deepEqual(spec.layers[0], { class_name: "Dense", config: { units: 2, activation: "relu", input_shape: [3] } });
+  assert.deepEqual(spec.compile, { optimizer: "sgd", loss: "mse", metrics: ["mae"] });
+  const m2 = tl.sequential({ layers: spec.layers });
+  m2.compile(spec.compile);
+  m2.setWeights(m.getWeights());
+  assert.deepEqual(m2.toJSON(), spec);
+  closeAll([...(await m2.predict(X2)).data], [8.25, -2.75]);
+});
+
+test("fit learns xor (accuracy > 0.9); evaluate and History agree", async () => {
+  const { x, y } = xor();
+  const m = xorModel();
+  m.setSeed(1);
+  const epochsSeen = [];
+  const h = await m.fit(x, y, {
+    epochs: 15,
+    batchSize: 16,
+    validationSplit: 0.2,
+    callbacks: [{ onEpochEnd: (epoch, logs) => epochsSeen.push([epoch, logs]) }],
+  });
+  assert.deepEqual(h.epoch, [...Array(15).keys()]);
+  for (const k of ["loss", "accuracy", "val_loss", "val_accuracy"]) assert.equal(h.history[k].length, 15, k);
+  assert.ok(h.history.loss[14] < h.history.loss[0], "loss decreases");
+  assert.ok(h.history.val_accuracy[14] > 0.9, `val_accuracy ${h.history.val_accuracy[14]}`);
+  // JS callback objects see every epoch with the logs
+  assert.equal(epochsSeen.length, 15);
+  assert.deepEqual(epochsSeen.map((e) => e[0]), h.epoch);
+  close(epochsSeen[14][1].val_accuracy, h.history.val_accuracy[14], 0);
+  const ev = await m.evaluate(x, y, { returnDict: true });
+  assert.ok(ev.accuracy > 0.9, `accuracy ${ev.accuracy}`);
+  const [loss, acc] = await m.evaluate(x, y);
+  close(loss, ev.loss, 0);
+  close(acc, ev.accuracy, 0);
+  // predictions agree with the accuracy
+  const p = await m.predict(x);
+  let right = 0;
+  for (let i = 0; i < p.data.length; i++) right += (p.data[i] > 0.5 ? 1 : 0) === y.data[i] ? 1 : 0;
+  close(right / p.data.length, ev.accuracy, 1e-6);
+});
+
+test("the same seed gives the same training", async () => {
+  const { x, y } = xor();
+  const run = async () => {
+    const m = xorModel();
+    m.setSeed(7);
+    return (await m.fit(x, y, { epochs: 2 })).history.loss;
+  };
+  assert.deepEqual(await run(), await run());
+});
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks
+
+test("tl.callbacks.earlyStopping stops a fit early", async () => {
+  const { x, y } = xor();
+  const m = xorModel();
+  const h = await m.fit(x, y, { epochs: 50, callbacks: [tl.callbacks.earlyStopping({ monitor: "loss", patience: 2, minDelta: 10 })] });
+  assert.ok(h.epoch.length < 50);
+  assert.equal(h.epoch.length, 3); // no epoch improves by 10: stops after patience + 1
+  assert.equal(h.history.loss.length, 3);
+});
+
+test("JS callbacks: onEpochBegin / onEpochEnd in order; a throwing callback fails the fit with its message", async () => {
+  const { x, y } = xor();
+  const m = xorModel();
+  const events = [];
+  await m.fit(x, y, {
+    epochs: 2,
+    callbacks: [{ onEpochBegin: (e) => events.push(`b${e}`), onEpochEnd: (e, logs) => events.push(`e${e}:${typeof logs.loss}`) }],
+  });
+  assert.deepEqual(events, ["b0", "e0:number", "b1", "e1:number"]);
+  await fails(() => m.fit(x, y, { epochs: 2, callbacks: [{ onEpochEnd() { throw new Error("callback boom"); } }] }), /callback boom/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The KerasTuner getting-started guide
+
+test("the guide's search (digits, RandomSearch, 3 trials x 2 executions, seed 1)", async () => {
+  const d = tl.dataset("digits");
+  const y = tl.oneHot(d.y, 10);
+  assert.deepEqual(d.x.shape, [1797, 64]);
+  assert.deepEqual(y.shape, [1797, 10]);
+  function buildModel(hp) {
+    const model = tl.sequential();
+    model.add(tl.layers.flatten());
+    for (let i = 0; i < hp.Int("num_layers", { minValue: 1, maxValue: 3 }); i++) {
+      model.add(tl.layers.dense({
+        units: hp.Int(`units_${i}`, { minValue: 32, maxValue: 512, step: 32 }),
+        activation: hp.Choice("activation", ["relu", "tanh"]),
+      }));
+    }
+    if (hp.Boolean("dropout")) model.add(tl.layers.dropout({ rate: 0.25 }));
+    model.add(tl.layers.dense({ units: 10, activation: "softmax" }));
+    const lr = hp.Float("lr", { minValue: 1e-4, maxValue: 1e-2, sampling: "log" });
+    model.compile({ optimizer: tl.optimizers.adam({ learningRate: lr }), loss: "categorical_crossentropy", metrics: ["accuracy"] });
+    return model;
+  }
+  const tuner = new tl.RandomSearch({
+    hypermodel: buildModel, objective: "val_accuracy", maxTrials: 3, executionsPerTrial: 2,
+    overwrite: true, directory: "my_dir", projectName: "helloworld", seed: 1,
+  });
+  const space = tuner.searchSpaceSummary();
+  assert.match(space, /Search space summary/);
+  assert.match(space, /num_layers \(Int\)/);
+  const n = 1437;
+  const xt = tl.tensor(d.x.data.slice(0, n * 64), [n, 64]);
+  const yt = tl.tensor(y.data.slice(0, n * 10), [n, 10]);
+  const xv = tl.tensor(d.x.data.slice(n * 64), [1797 - n, 64]);
+  const yv = tl.tensor(y.data.slice(n * 10), [1797 - n, 10]);
+  const begun = [];
+  const ended = [];
+  let epochs = 0;
+  let saved = 0;
+  await tuner.search(xt, yt, {
+    epochs: 2,
+    validationData: [xv, yv],
+    callbacks: {
+      onTrialBegin: (t) => begun.push(t.trialId),
+      onTrialEnd: (t) => ended.push(t),
+      onEpochEnd: (id, e, logs) => {
+        epochs++;
+        assert.equal(typeof logs.val_accuracy, "number");
+      },
+      onSaved: () => saved++,
+    },
+  });
+  assert.equal(ended.length, 3);
+  assert.deepEqual(begun, ended.map((t) => t.trialId));
+  assert.equal(epochs, 3 * 2 * 2); // trials x executions x epochs
+  assert.ok(saved >= 3);
+  for (const t of ended) {
+    assert.equal(t.status, "COMPLETED");
+    assert.ok(t.score > 0.3 && t.score <= 1, `score ${t.score}`);
+    assert.equal(t.device, "cpu");
+  }
+  const summary = tuner.resultsSummary();
+  assert.match(summary, /Results summary/);
+  assert.match(summary, /Results in my_dir\/helloworld/);
+  assert.match(summary, /Objective\(name="val_accuracy", direction="max"\)/);
+  assert.equal((summary.match(/^Trial \S+ summary$/gm) ?? []).length, 3);
+  // the best model: the best trial's weights, evaluated to its score
+  const [best] = await tuner.getBestModels({ numModels: 1 });
+  assert.match(best.summary(), /Total params/);
+  const ev = await best.evaluate(xv, yv, { returnDict: true });
+  const bestTrial = ended.reduce((a, b) => (b.score > a.score ? b : a));
+  assert.ok(ev.accuracy > 0.5, `best model accuracy ${ev.accuracy}`);
+  assert.ok(bestTrial.score >= ev.accuracy - 0.35, "the best model is a trained one");
+  const [bhp] = tuner.getBestHyperparameters(1);
+  assert.deepEqual(bhp.values, bestTrial.hyperparameters.values);
+  // a second search with the same seed proposes the same trials
+  const again = new tl.RandomSearch({ hypermodel: buildModel, objective: "val_accuracy", maxTrials: 3, overwrite: true, seed: 1 });
+  await again.search(xt, yt, { epochs: 1, validationData: [xv, yv] });
+  assert.deepEqual(again.trials.map((t) => t.hyperparameters.values), ended.map((t) => t.hyperparameters.values));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tuners
+
+for (const kind of ["RandomSearch", "GridSearch", "Hyperband", "BayesianOptimization"]) {
+  test(`${kind} runs a tiny search`, async () => {
+    const { x, y } = xor();
+    const opts = { hypermodel: xorModel, objective: "val_accuracy", seed: 1, overwrite: true, projectName: kind };
+    if (kind === "Hyperband") Object.assign(opts, { maxEpochs: 3, factor: 3 });
+    else opts.maxTrials = 3;
+    const tuner = new tl[kind](opts);
+    const ended = [];
+    await tuner.search(x, y, { epochs: 2, validationSplit: 0.2, callbacks: { onTrialEnd: (t) => ended.push(t) } });
+    assert.ok(ended.length >= 3, `${ended.length} trials`);
+    assert.equal(tuner.trials.length, ended.length);
+    for (const t of ended) {
+      assert.equal(t.status, "COMPLETED", t.message);
+      assert.ok([4, 8, 12, 16].includes(t.hyperparameters.values.units));
+      assert.ok([0.01, 0.03].includes(t.hyperparameters.values.lr));
+      assert.ok(t.score >= 0 && t.score <= 1);
+    }
+    const bestScore = Math.max(...ended.map((t) => t.score));
+    const [best] = tuner.getBestHyperparameters(1);
+    const bestTrial = ended.find((t) => t.score === bestScore);
+    assert.equal(best.values.units, bestTrial.hyperparameters.values.units);
+    const [model] = await tuner.getBestModels(1);
+    assert.ok(model instanceof tl.Sequential);
+    if (kind === "GridSearch") {
+      // grid order: units ascending, then lr
+      assert.deepEqual(ended.map((t) => [t.hyperparameters.values.units, t.hyperparameters.values.lr]), [[4, 0.01], [4, 0.03], [8, 0.01]]);
+    }
+    if (kind === "Hyperband") {
+      assert.ok(ended.some((t) => t.hyperparameters.values["tuner/epochs"] === 3));
+      assert.ok(ended.some((t) => "tuner/trial_id" in t.hyperparameters.values), "a promoted trial");
+    }
+  });
+}
+
+test("trialsJSON and trialsCSV hold every trial with a device column \"cpu\"", async () => {
+  const { x, y } = xor();
+  const tuner = new tl.RandomSearch({ hypermodel: xorModel, objective: "val_accuracy", maxTrials: 2, seed: 1 });
+  await tuner.search(x, y, { epochs: 1, validationSplit: 0.2 });
+  const j = tuner.trialsJSON();
+  assert.equal(j.trials.length, 2);
+  for (const t of j.trials) {
+    assert.equal(t.device, "cpu");
+    assert.equal(t.status, "COMPLETED");
+    assert.ok("units" in t.hyperparameters && "lr" in t.hyperparameters);
+    assert.equal(typeof t.metrics.val_accuracy, "number");
+  }
+  assert.deepEqual(j.best_hyperparameters, tuner.getBestHyperparameters(1)[0].values);
+  const lines = tuner.trialsCSV().trim().split("\n");
+  const header = lines[0].split(",");
+  assert.equal(lines.length, 3);
+  assert.ok(header.includes("device") && header.includes("units") && header.includes("val_accuracy") && header.includes("score"));
+  const col = header.indexOf("device");
+  for (const line of lines.slice(1)) assert.equal(line.split(",")[col], "cpu");
+  assert.deepEqual(tuner.device, { device: "cpu", note: null });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hyperparameters
+
+test("hp types, conditionalScope and nameScope (values active only under the parent's value)", async () => {
+  const hp = new tl.HyperParameters();
+  assert.equal(hp.Int("i", 1, 5, 2), 1);
+  assert.equal(hp.Int("i2", { minValue: 2, maxValue: 8, step: 2, default: 6 }), 6);
+  assert.equal(hp.Float("f", { minValue: 0.5, maxValue: 1 }), 0.5);
+  assert.equal(hp.Choice("c", ["x", "y"], { default: "y" }), "y");
+  assert.equal(hp.Boolean("b"), false);
+  assert.equal(hp.Fixed("fx", 42), 42);
+  assert.equal(hp.Choice("kind", ["a", "b"], { default: "b" }), "b");
+  hp.conditionalScope("kind", ["a"], () => hp.Int("a_units", 1, 4));
+  const bRate = hp.conditionalScope("kind", ["b"], () => hp.Float("b_rate", 0.1, 0.9));
+  close(bRate, 0.1, 1e-12);
+  hp.nameScope("block", () => hp.Boolean("flag", { default: true }));
+  assert.equal(hp.get("block/flag"), true);
+  assert.deepEqual(hp.values, { i: 1, i2: 6, f: 0.5, c: "y", b: false, fx: 42, kind: "b", b_rate: 0.1, "block/flag": true });
+  const json = hp.toJSON();
+  assert.equal(json.space.length, 10);
+  assert.match(hp.searchSpaceSummary(), /a_units \(Int\)[\s\S]*'conditions': \[\{'class_name': 'Parent', 'config': \{'name': 'kind', 'values': \['a'\]\}\}\]/);
+  await fails(() => hp.get("a_units"), /a_units is currently inactive/);
+
+  // In a search: each grid point's values hold only the active hps
+  const seen = [];
+  const tuner = new tl.GridSearch({
+    objective: "loss",
+    runTrial: (trial) => {
+      const h = trial.hyperparameters;
+      const kind = h.Choice("kind", ["a", "b"]);
+      const a = h.conditionalScope("kind", ["a"], () => h.Int("a_units", 1, 2));
+      const b = h.conditionalScope("kind", ["b"], () => h.Boolean("b_flag"));
+      const k = h.nameScope("blk", () => h.Choice("k", [100, 200]));
+      seen.push(h.values);
+      return { loss: k + (kind === "a" ? a : b ? 10 : 20) };
+    },
+  });
+  await tuner.search();
+  assert.equal(seen.length, 8);
+  const expected = [
+    { kind: "a", a_units: 1, "blk/k": 100 }, { kind: "a", a_units: 1, "blk/k": 200 },
+    { kind: "a", a_units: 2, "blk/k": 100 }, { kind: "a", a_units: 2, "blk/k": 200 },
+    { kind: "b", b_flag: false, "blk/k": 100 }, { kind: "b", b_flag: false, "blk/k": 200 },
+    { kind: "b", b_flag: true, "blk/k": 100 }, { kind: "b", b_flag: true, "blk/k": 200 },
+  ];
+  assert.deepEqual(seen.slice(1), expected.slice(1)); // the first trial discovers the space
+  assert.deepEqual(tuner.trialsJSON().trials.map((t) => t.hyperparameters), expected);
+  assert.deepEqual(tuner.getBestHyperparameters(1)[0].values, { kind: "a", a_units: 1, "blk/k": 100 });
+  const csv = tuner.trialsCSV().trim().split("\n");
+  assert.equal(csv[0], "trial_id,status,score,best_step,kind,a_units,blk/k,b_flag,loss,device");
+  assert.match(csv[5], /^0004,COMPLETED,120(\.0)?,,b,,100,False,/);
+});
+
+test("tuner.trials' values leave out inactive conditional hps (as trialsJSON does)", { todo: "tuner.trials / onTrialEnd report trial.json's raw values: a kind=b trial still lists a_units" }, async () => {
+  const tuner = new tl.GridSearch({
+    objective: "loss",
+    runTrial: (trial) => {
+      const h = trial.hyperparameters;
+      const kind = h.Choice("kind", ["a", "b"]);
+      h.conditionalScope("kind", ["a"], () => h.Int("a_units", 1, 2));
+      return kind === "a" ? 1 : 2;
+    },
+  });
+  await tuner.search();
+  assert.deepEqual(tuner.trials.map((t) => t.hyperparameters.values), [{ kind: "a", a_units: 1 }, { kind: "a", a_units: 2 }, { kind: "b" }]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// HyperModels and runTrial
+
+class ShuffleHyperModel extends tl.HyperModel {
+  build(hp) {
+    const m = tl.sequential();
+    m.add(tl.layers.dense({ units: hp.Int("units", 4, 16, { step: 4 }), activation: "relu", inputShape: [2] }));
+    m.add(tl.layers.dense({ units: 1, activation: "sigmoid" }));
+    m.compile({ optimizer: tl.optimizers.adam({ learningRate: 0.03 }), loss: "binary_crossentropy", metrics: ["accuracy"] });
+    return m;
+  }
+  async fit(hp, model, x, y, options) {
+    this.calls = (this.calls ?? 0) + 1;
+    this.lastOptions = options;
+    assert.ok(model instanceof tl.Sequential);
+    return model.fit(x, y, { ...options, shuffle: hp.Boolean("shuffle"), batchSize: hp.Choice("batch_size", [16, 32]) });
+  }
+}
+
+test("a JS HyperModel class with a fit override: hps tuned inside fit appear in the trial values", async () => {
+  const { x, y } = xor();
+  const hm = new ShuffleHyperModel();
+  const tuner = new tl.RandomSearch({ hypermodel: hm, objective: "val_accuracy", maxTrials: 3, seed: 1 });
+  const epochLogs = [];
+  await tuner.search(x, y, { epochs: 2, validationSplit: 0.2, callbacks: { onEpochEnd: (id, e, logs) => epochLogs.push([id, e, logs]) } });
+  assert.equal(hm.calls, 3);
+  assert.equal(hm.lastOptions.epochs, 2);
+  close(hm.lastOptions.validationSplit, 0.2, 1e-6);
+  assert.equal(tuner.trials.length, 3);
+  for (const t of tuner.trialsJSON().trials) {
+    assert.equal(t.status, "COMPLETED", t.message);
+    assert.deepEqual(Object.keys(t.hyperparameters).sort(), ["batch_size", "shuffle", "units"]);
+    assert.equal(typeof t.metrics.val_accuracy, "number");
+  }
+  assert.match(tuner.searchSpaceSummary(), /batch_size \(Choice\)/);
+  assert.match(tuner.resultsSummary(), /shuffle: (True|False)/);
+  assert.equal(epochLogs.length, 6);
+  assert.equal(typeof epochLogs[0][2].val_accuracy, "number");
+});
+
+test("search callbacks from a HyperModel's own fit carry the trial id", { todo: "js/tunelab.js: fitCallbacks pass null as trialId to onEpochBegin/onEpochEnd" }, async () => {
+  const { x, y } = xor();
+  const tuner = new tl.RandomSearch({ hypermodel: new ShuffleHyperModel(), objective: "val_accuracy", maxTrials: 1, seed: 1 });
+  const ids = [];
+  await tuner.search(x, y, { epochs: 1, validationSplit: 0.2, callbacks: { onEpochEnd: (id) => ids.push(id) } });
+  assert.deepEqual(ids, [tuner.trials[0].trialId]);
+});
+
+test("tune any function: a subclass overriding runTrial finds the minimum", async () => {
+  class Quadratic extends tl.RandomSearch {
+    async runTrial(trial, center, offset) {
+      const x = trial.hyperparameters.Float("x", -1, 1);
+      return (x - center) * (x - center) + offset;
+    }
+  }
+  const tuner = new Quadratic({ maxTrials: 30, seed: 1, overwrite: true });
+  await tuner.search(0.3, 1);
+  assert.equal(tuner.trials.length, 30);
+  const best = tuner.getBestHyperparameters(1)[0].values.x;
+  assert.ok(Math.abs(best - 0.3) < 0.1, `best x ${best}`);
+  const scores = tuner.trials.map((t) => t.score);
+  close(Math.min(...scores), (best - 0.3) ** 2 + 1, 1e-9);
+  assert.match(tuner.resultsSummary(1), /default_objective/);
+
+  // the same through the runTrial option, returning metrics; Bayesian optimisation gets close
+  const bo = new tl.BayesianOptimization({
+    objective: "loss", maxTrials: 12, seed: 1,
+    runTrial: (trial) => ({ loss: (trial.hyperparameters.Float("x", -2, 2) - 1) ** 2 }),
+  });
+  await bo.search();
+  assert.equal(bo.trials.length, 12);
+  assert.ok(Math.abs(bo.getBestHyperparameters()[0].values.x - 1) < 0.25);
+});
+
+test("getBestModels / getBestHyperparameters order by score and carry trained weights", async () => {
+  const { x, y } = xor();
+  const tuner = new tl.GridSearch({ hypermodel: xorModel, objective: "val_accuracy", maxTrials: 4, seed: 1 });
+  await tuner.search(x, y, { epochs: 3, validationSplit: 0.2 });
+  const scores = tuner.trials.map((t) => t.score).sort((a, b) => b - a);
+  const hps = tuner.getBestHyperparameters(3);
+  assert.equal(hps.length, 3);
+  assert.ok(hps[0] instanceof tl.HyperParameters);
+  const byValues = (v) => tuner.trials.find((t) => t.hyperparameters.values.units === v.units && t.hyperparameters.values.lr === v.lr).score;
+  assert.deepEqual(hps.map((h) => byValues(h.values)), scores.slice(0, 3));
+  const models = await tuner.getBestModels({ numModels: 2 });
+  assert.equal(models.length, 2);
+  // the best model's weights are the trained ones: on the validation split it scores the trial's best val_accuracy
+  const n = x.shape[0];
+  const split = Math.floor(n * 0.8);
+  const xv = tl.tensor(x.data.slice(split * 2), [n - split, 2]);
+  const yv = tl.tensor(y.data.slice(split), [n - split, 1]);
+  const ev = await models[0].evaluate(xv, yv, { returnDict: true });
+  close(ev.accuracy, scores[0], 1e-6, "best model's val accuracy");
+  await fails(() => new tl.RandomSearch({ hypermodel: xorModel, maxTrials: 1 }).getBestModels(), /inputShape/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+test("unknown option keys are named (fit, compile, evaluate, layers, tuner, search, hp)", async () => {
+  const { x, y } = xor();
+  const m = xorModel();
+  await fails(() => m.fit(x, y, { epochz: 1 }), /unknown fit option `epochz`/);
+  await fails(() => m.compile({ loss: "mse", optimiser: "adam" }), /unknown compile option `optimiser`/);
+  await fails(() => m.evaluate(x, y, { batchsize: 2 }), /unknown evaluate option `batchsize`/);
+  await fails(() => m.predict(x, { batch: 2 }), /unknown predict option `batch`/);
+  await fails(() => tl.layers.dense({ unit: 3 }), /unknown Dense option `unit`/);
+  await fails(() => new tl.RandomSearch({ hypermodel: xorModel, maxTrialz: 3 }), /unknown RandomSearch option `max_trialz`/);
+  await fails(() => new tl.Hyperband({ hypermodel: xorModel, maxEpoch: 3 }), /max_epoch/);
+  const t = new tl.RandomSearch({ hypermodel: xorModel, maxTrials: 1 });
+  await fails(() => t.search(x, y, { epochz: 1 }), /unknown search option `epochz`/);
+  await fails(() => t.search(x, y, { callbacks: { onTrialEnded() {} } }), /unknown search callback `onTrialEnded`/);
+  const hp = new tl.HyperParameters();
+  await fails(() => hp.Int("i", { minValue: 1, maxValue: 3, stepz: 2 }), /unknown Int option `stepz`/);
+  await fails(() => hp.Float("f", { minValue: 0, maxValue: 1, samplng: "log" }), /unknown Float option `samplng`/);
+  await fails(() => hp.Choice("c", [1, 2], { orderd: true }), /unknown Choice option `orderd`/);
+  await fails(() => hp.Boolean("b", { defualt: true }), /unknown Boolean option `defualt`/);
+  await fails(() => m.fit(x, y, { epochs: 1, callbacks: [tl.callbacks.earlyStopping({ monitr: "loss" })] }), /unknown EarlyStopping option `monitr`/);
+  await fails(() => m.fit(x, y, { callbacks: [5] }), /callbacks: expected callback objects/);
+});
+
+test("unknown loss / optimizer / activation / metric names are named", async () => {
+  const { x, y } = xor();
+  const mk = (layer, compile) => {
+    const m = tl.sequential();
+    m.add(layer ?? tl.layers.dense({ units: 1, inputShape: [2] }));
+    m.compile(compile);
+    return m;
+  };
+  await fails(() => mk(null, { loss: "mse2" }).fit(x, y), /unknown loss `mse2`; valid loss names are: .*mean_squared_error/);
+  await fails(() => mk(null, { loss: "mse", optimizer: "adamm" }).fit(x, y), /unknown optimizer `adamm`/);
+  await fails(() => mk(null, { loss: "mse", optimizer: tl.optimizers.adam({ learningrate: 1 }) }).fit(x, y), /unknown adam argument `learningrate`/);
+  await fails(() => mk(tl.layers.dense({ units: 1, activation: "rleu" }), { loss: "mse" }).fit(x, y), /unknown activation `rleu`/);
+  await fails(() => mk(null, { loss: "mse", metrics: ["acuracy"] }).fit(x, y), /unknown metric `acuracy`/);
+  await fails(() => mk(tl.layers.dense({ units: -1 }), { loss: "mse" }).fit(x, y), /layers\[0\]\.config\.units/);
+  await fails(() => mk(null, { optimizer: "adam" }), /`loss` is required/);
+  const untrained = tl.sequential();
+  untrained.add(tl.layers.dense({ units: 1 }));
+  await fails(() => untrained.fit(x, y), /must be compiled/);
+  await fails(() => untrained.getWeights(), /not built yet/);
+});
+
+test("bad data is named: NaN, Infinity, ragged arrays, mismatched rows and shapes, strings", async () => {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 1, inputShape: [2] }));
+  m.compile({ loss: "mse" });
+  await fails(() => m.fit([[NaN, 0]], [[0]]), /training x holds a non-finite value \(NaN\) at sample 0, column 0/);
+  await fails(() => m.fit(tl.tensor(new Float32Array([1, 2, 3, NaN]), [2, 2]), [[0], [1]]), /training x .*NaN.* sample 1, column 1/);
+  await fails(() => m.fit([[1, 0]], [[Infinity]]), /training y holds a non-finite value/);
+  await fails(() => m.predict([[NaN, 1]]), /predict x holds a non-finite value/);
+  await fails(() => m.fit([[1, 0], [1]], [[0], [1]]), /`x`: a ragged nested array/);
+  await fails(() => m.fit([[1, 0], [2, 1]], [[0]]), /x has 2 samples but y has 1/);
+  await fails(() => m.predict([[1, 2, 3]]), /expected \(2,\), got \(3,\)/);
+  await fails(() => m.fit([["a", 0]], [[0]]), /`x`/);
+  await fails(() => m.fit(new Float32Array(4), [[0]]), /x: a typed array needs a shape/);
+  await fails(() => m.fit([[1, 2]]), /y is missing/);
+  await fails(() => m.fit([[1, 2]], [[1]], { validationData: [[1, 2]] }), /validationData must be \[xVal, yVal\]/);
+  await fails(() => m.fit([[1, 2]], [[1]], { epochs: "3" }), /`epochs`: "3"/);
+  await fails(() => m.fit([[1, 2]], [[1]], { batchSize: 0 }), /`batch_size`: 0/);
+  await fails(() => m.setWeights([tl.tensor([[1], [2], [3]]), tl.tensor([0], [1])]), /weights\[0\]: expected \(2, 1\), got \(3, 1\)/);
+  await fails(() => tl.oneHot(tl.tensor([0, 5], [2, 1]), 3), /label of sample 1 is 5/);
+  await fails(() => tl.dataset("nope"), /unknown dataset `nope`; valid dataset names are: circle, xor/);
+});
+
+test("bad tuner and hyperparameter input is named: missing hypermodel, wrong types", async () => {
+  const { x, y } = xor();
+  await fails(() => new tl.RandomSearch({ maxTrials: 2 }), /`hypermodel` is required/);
+  await fails(() => new tl.GridSearch(), /`hypermodel` is required/);
+  await fails(() => new tl.RandomSearch({ hypermodel: 42 }), /hypermodel must be a function/);
+  await fails(() => new tl.RandomSearch("x"), /must be an object of options/);
+  await fails(() => new tl.RandomSearch({ hypermodel: xorModel, objective: 5 }), /`objective`: 5/);
+  await fails(() => new tl.RandomSearch({ hypermodel: xorModel, maxTrials: "3" }), /max_trials/);
+  await fails(() => new tl.BayesianOptimization({ hypermodel: xorModel, alpha: "x" }), /`alpha`: "x"/);
+  await fails(() => new tl.RandomSearch({ runTrial: () => 1, objective: "score" }), /Could not infer optimization direction.*"score"/);
+  const hp = new tl.HyperParameters();
+  await fails(() => hp.Choice("c", "abc"), /Choice\("c"\): values must be an array/);
+  await fails(() => hp.Choice("c", []), /Choice\('c'\)\.values/);
+  await fails(() => hp.Choice("c", [1, "a"]), /values of one type only/);
+  await fails(() => hp.Int("i", { minValue: "1", maxValue: 3 }), /Int\("i"\): minValue must be a finite number, got "1"/);
+  await fails(() => hp.Int("i", 5, 1), /Int\('i'\)\.min_value/);
+  await fails(() => hp.Float("f", 0, 1, { sampling: "log" }), /min_value > 0 with sampling='log'/);
+  await fails(() => hp.Float("f", 0, 1, { sampling: "logg" }), /unknown sampling `logg`/);
+  // errors inside build(hp) fail the search with build's own message
+  await fails(async () => {
+    const t = new tl.RandomSearch({ hypermodel: (h) => { h.Int("a", { minValue: "1", maxValue: 3 }); }, maxTrials: 3, objective: "loss" });
+    await t.search(x, y, { epochs: 1 });
+  }, /Int\("a"\): minValue must be a finite number/);
+  await fails(async () => {
+    const t = new tl.RandomSearch({ hypermodel: () => null, maxTrials: 3, objective: "loss" });
+    await t.search(x, y, { epochs: 1 });
+  }, /build\(hp\) must return a tl\.sequential\(\) model/);
+  await fails(async () => {
+    const t = new tl.RandomSearch({ maxTrials: 3, runTrial: () => NaN });
+    await t.search();
+  }, /runTrial returned NaN/);
+  await fails(async () => {
+    const t = new tl.RandomSearch({ maxTrials: 3, runTrial: () => "x" });
+    await t.search();
+  }, /runTrial must return a number, an object of metrics/);
+  // a failing objective fails the trial with a message, not the process
+  const t = new tl.RandomSearch({ hypermodel: xorModel, maxTrials: 2, objective: "val_accuracy" });
+  await t.search(x, y, { epochs: 1 });
+  for (const tr of t.trials) {
+    assert.equal(tr.status, "FAILED");
+    assert.match(tr.message, /`objective`: val_accuracy .*it logs: loss, accuracy/);
+  }
+});
+
+test("a string in the data is reported without Rust debug formatting", { todo: "engine: message reads 'invalid value for `x`: JsValue(\"a\")'" }, async () => {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 1, inputShape: [2] }));
+  m.compile({ loss: "mse" });
+  const e = await fails(() => m.fit([["a", 0]], [[0]]), /`x`/);
+  assert.doesNotMatch(e.message, /JsValue/);
+});
