@@ -1,0 +1,15 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+// After `npm install` here, "tunelab" is node_modules/tunelab (a link to ../../pkg). Without it,
+// "tunelab" resolves straight to the package built in this repository (bash scripts/build-npm.sh).
+const installed = existsSync(new URL("./node_modules/tunelab/package.json", import.meta.url));
+const repoPkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
+
+export default defineConfig({
+  resolve: installed ? {} : { alias: [{ find: /^tunelab$/, replacement: `${repoPkg}tunelab.js` }] },
+  // Pre-bundling would move tunelab.js away from its wasm/ folder in the dev server.
+  optimizeDeps: { exclude: ["tunelab"] },
+  server: { fs: { allow: [fileURLToPath(new URL(".", import.meta.url)), repoPkg] } },
+});
