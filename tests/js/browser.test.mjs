@@ -1,0 +1,360 @@
+// Browser tests of the npm package (issue 6): the built package in pkg/ runs in Debian's
+// Chromium, driven by playwright-core, served by a small node:http server.
+//
+//   bash scripts/build-npm.sh                 # pkg/
+//   cargo build --release --examples          # target/release/examples/guide_reference
+//   npm ci && npm run test:browser            # or: node tests/js/browser.test.mjs
+//
+// CHROMIUM=/path/to/chromium picks another browser (default /usr/bin/chromium). Never
+// `npx playwright install`: playwright-core only drives the browser that is already here.
+//
+// The scenarios themselves (the guide search, a HyperModel with a fit override, a function
+// tuner, a resumable search, bad input) are in tests/js/browser/fixtures.js and run in the page.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile } from "node:child_process";
+import { createServer } from "node:http";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { extname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
+const PKG = join(ROOT, "pkg");
+const GUIDE_REFERENCE = join(ROOT, "target", "release", "examples", "guide_reference");
+const VITE_APP = join(ROOT, "examples", "vite-app");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const FIXTURES = "/tests/js/browser/fixtures.js";
+const TEST_PAGE = "/tests/js/browser/index.html";
+// Generous for a 2-core machine; the whole file takes well under a minute there.
+const TIMEOUT = 120_000;
+
+// ---------------------------------------------------------------------------------------------
+// A static file server (node:http) with the MIME types browsers insist on.
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".map": "application/json; charset=utf-8",
+  ".ts": "text/plain; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".md": "text/plain; charset=utf-8",
+};
+
+async function serve(root) {
+  const server = createServer(async (req, res) => {
+    try {
+      const { pathname } = new URL(req.url, "http://localhost");
+      let file = resolve(root, "." + decodeURIComponent(pathname));
+      if (file !== root && !file.startsWith(root + sep)) {
+        res.writeHead(403).end("forbidden");
+        return;
+      }
+      if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, "index.html");
+      const body = await readFile(file);
+      res.writeHead(200, {
+        "content-type": MIME[extname(file)] ?? "application/octet-stream",
+        "content-length": body.length,
+        "cache-control": "no-store",
+      });
+      res.end(req.method === "HEAD" ? undefined : body);
+    } catch (e) {
+      res.writeHead(e.code === "ENOENT" || e.code === "EISDIR" ? 404 : 500, { "content-type": "text/plain" }).end(String(e.message));
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { origin, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser and pages
+
+let browser;
+let site;
+
+before(async () => {
+  if (!existsSync(join(PKG, "tunelab.js")) || !existsSync(join(PKG, "wasm", "tunelab_wasm_bg.wasm"))) {
+    throw new Error("pkg/ has no built package: run `bash scripts/build-npm.sh` first");
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`);
+  let chromium;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch (e) {
+    throw new Error(`playwright-core is not installed: run \`npm ci\` at the repository root (${e.message})`);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--enable-unsafe-webgpu",
+      "--enable-features=Vulkan",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  site = await serve(ROOT);
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+// A page of its own context (its own IndexedDB), with the page's errors collected.
+async function openPage(url = site.origin + TEST_PAGE) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    // A failed fetch is reported below with its URL.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(`console.error: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico") problems.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on("crash", () => problems.push("the page crashed"));
+  await page.goto(url);
+  return { page, context, problems };
+}
+
+// Calls fixtures.js's `name(arg)` in the page and returns its result.
+function inPage(page, name, arg) {
+  return page.evaluate(
+    async ([fixtures, name, arg]) => {
+      const f = await import(fixtures);
+      return f[name](arg);
+    },
+    [FIXTURES, name, arg],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference texts
+
+const execFileP = promisify(execFile);
+
+async function guideReference() {
+  if (!existsSync(GUIDE_REFERENCE)) {
+    throw new Error(`${GUIDE_REFERENCE} does not exist: run \`cargo build --release --examples\` first`);
+  }
+  const { stdout } = await execFileP(GUIDE_REFERENCE, [], { cwd: ROOT, maxBuffer: 16 << 20 });
+  const ref = JSON.parse(stdout);
+  assert.equal(typeof ref.search_space_summary, "string", "guide_reference prints search_space_summary");
+  assert.equal(typeof ref.results_summary, "string", "guide_reference prints results_summary");
+  return ref;
+}
+
+/**
+ * Lines of `actual` that differ from `expected`, allowing `Score: <number>` lines to differ by
+ * `rel` relative (float sums on another platform); everything else must be the same text.
+ */
+function summaryDifferences(actual, expected, rel = 1e-3) {
+  const a = actual.split("\n");
+  const e = expected.split("\n");
+  const out = [];
+  if (a.length !== e.length) out.push(`${a.length} lines, expected ${e.length}`);
+  for (let i = 0; i < Math.max(a.length, e.length); i++) {
+    if (a[i] === e[i]) continue;
+    const sa = /^Score: (\S+)$/.exec(a[i] ?? "");
+    const se = /^Score: (\S+)$/.exec(e[i] ?? "");
+    if (sa && se) {
+      const [x, y] = [Number(sa[1]), Number(se[1])];
+      if (Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y))) continue;
+    }
+    out.push(`line ${i + 1}: ${JSON.stringify(a[i])}, expected ${JSON.stringify(e[i])}`);
+  }
+  return out;
+}
+
+function assertNoProblems(problems) {
+  assert.deepEqual(problems, [], "the page logged errors");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+test("(a) the KerasTuner guide search in the page matches the native reference", { timeout: TIMEOUT }, async () => {
+  const [ref, { page, context, problems }] = await Promise.all([guideReference(), openPage()]);
+  try {
+    const r = await inPage(page, "guideSearch");
+    console.log(`# guide search in Chromium: ${r.ms.toFixed(0)} ms`);
+    assert.equal(r.searchSpaceSummary, ref.search_space_summary, "searchSpaceSummary() text");
+    const diffs = summaryDifferences(r.resultsSummary, ref.results_summary);
+    assert.deepEqual(diffs, [], `resultsSummary() differs from the reference:\n${r.resultsSummary}\n--- reference ---\n${ref.results_summary}`);
+    assert.equal(r.trials.length, 3);
+    assert.equal(r.trialEnds, 3);
+    for (const t of r.trials) assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(b) a HyperModel subclass with a fit override tunes batchSize and shuffle", { timeout: TIMEOUT }, async () => {
+  const { page, context, problems } = await openPage();
+  try {
+    const r = await inPage(page, "fitOverrideSearch");
+    assert.equal(r.trials.length, 3);
+    assert.equal(r.fitCalls, 3, "fit(hp, model, x, y, options) is called once per trial");
+    for (const t of r.trials) {
+      assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+      assert.ok([16, 32].includes(t.values.batch_size), `trial ${t.trialId} batch_size: ${JSON.stringify(t.values)}`);
+      assert.equal(typeof t.values.shuffle, "boolean", `trial ${t.trialId} shuffle: ${JSON.stringify(t.values)}`);
+      assert.ok(Number.isFinite(t.score) && t.score > 0 && t.score <= 1, `trial ${t.trialId} score ${t.score}`);
+    }
+    assert.match(r.searchSpaceSummary, /^batch_size \(Choice\)$/m);
+    assert.match(r.searchSpaceSummary, /^shuffle \(Boolean\)$/m);
+    assert.match(r.resultsSummary, /^batch_size: (16|32)$/m);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(c) a Tuner subclass with runTrial tunes any function", { timeout: TIMEOUT }, async () => {
+  const { page, context, problems } = await openPage();
+  try {
+    const r = await inPage(page, "functionSearch");
+    assert.equal(r.trials.length, 20);
+    const scores = r.trials.map((t) => t.score);
+    for (const t of r.trials) {
+      assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+      assert.ok(t.values.x >= -1 && t.values.x <= 1);
+      assert.ok(Math.abs(t.score - (t.values.x * t.values.x + 1)) < 1e-9, `score is x*x+1 for trial ${t.trialId}`);
+    }
+    const best = Math.min(...scores);
+    assert.ok(best >= 1 && best < 1.1, `best score ${best}`);
+    assert.ok(r.bestValues.x >= -1 && r.bestValues.x <= 1, `best x ${r.bestValues.x}`);
+    assert.ok(Math.abs(r.bestValues.x * r.bestValues.x + 1 - best) < 1e-9, "getBestHyperparameters() is the best trial's");
+    assert.match(r.resultsSummary, /Objective\(name="default_objective", direction="min"\)/);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(d) a search interrupted by a reload resumes from IndexedDB", { timeout: TIMEOUT }, async () => {
+  const { page, context, problems } = await openPage();
+  const projectName = `resume_${process.pid}_${Date.now()}`;
+  try {
+    // Page 1: start the search; once 2 trials are saved, the next trial's fit never ends.
+    await page.evaluate(
+      ([fixtures, projectName]) => {
+        window.__run = import(fixtures).then((f) => f.resumableSearch({ projectName, holdAfterSaved: 2 }));
+        window.__run.catch((e) => (window.__runError = String(e)));
+      },
+      [FIXTURES, projectName],
+    );
+    await page.waitForFunction(() => window.__runError || (window.__resume && window.__resume.held), null, { timeout: 60_000 });
+    const first = await page.evaluate(() => ({ error: window.__runError ?? null, log: window.__resume }));
+    assert.equal(first.error, null);
+    const savedIds = first.log.saved.at(-1);
+    assert.ok(savedIds.length >= 2, `trials saved before the reload: ${JSON.stringify(first.log.saved)}`);
+    assert.ok(first.log.begins.length > savedIds.length, "a trial was running when the page reloaded");
+    const savedScores = Object.fromEntries(first.log.ends.filter((e) => savedIds.includes(e.trialId)).map((e) => [e.trialId, e.score]));
+
+    await page.reload();
+
+    // Page 2: the same search, same options, no overwrite, runs to the end.
+    const second = await inPage(page, "resumableSearch", { projectName });
+    assert.equal(second.trials.length, 6, `trials after resuming: ${JSON.stringify(second.trials)}`);
+    for (const t of second.trials) assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+    for (const id of savedIds) {
+      const t = second.trials.find((x) => x.trialId === id);
+      assert.ok(t, `trial ${id} (saved before the reload) is still there`);
+      assert.equal(t.score, savedScores[id], `trial ${id} kept its score`);
+      assert.ok(!second.begins.includes(id), `trial ${id} was not run again`);
+    }
+    assert.equal(second.begins.length, 6 - savedIds.length, `trials begun after the reload: ${JSON.stringify(second.begins)}`);
+    assert.equal(new Set(second.trials.map((t) => t.trialId)).size, 6, "trial ids are distinct");
+    console.log(`# resume: trials ${savedIds} saved before the reload (trial ${first.log.begins.at(-1)} running); begun after it: ${second.begins}`);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(e) bad input from JS gives clear Errors naming the offending field", { timeout: TIMEOUT }, async () => {
+  const { page, context, problems } = await openPage();
+  try {
+    const r = await inPage(page, "badInputs");
+    const expect = {
+      unknownTunerOption: /max_?trialz/i,
+      unknownFitOption: /unknown fit option `epochz`/,
+      unknownLayerOption: /unknown Dense option `unitz`/,
+      unknownSearchOption: /unknown search option `epochz`/,
+      nanInX: /\bx\b.*NaN/,
+      unitsNotANumber: /units.*"ten"/,
+      epochsNotANumber: /epochs.*"two"/,
+      unknownLoss: /unknown loss `mean_squared_errorz`/,
+      unknownActivation: /unknown activation `relux`/,
+      mismatchedRows: /x has 1 samples but y has 500/,
+    };
+    for (const [name, re] of Object.entries(expect)) {
+      const { type, message } = r[name];
+      assert.notEqual(message, "no error", `${name} should throw`);
+      assert.ok(type === "Error" || type === "TypeError" || type === "RangeError", `${name}: ${type}`);
+      assert.doesNotMatch(message, /unreachable|RuntimeError|engine failure/i, `${name}: ${message}`);
+      assert.match(message, re, `${name}: ${message}`);
+    }
+    assert.ok(Number.isFinite(r.fitAfterErrors.loss), "the engine still trains after the errors");
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(f) the Vite example builds (the .wasm included) and runs a search", { timeout: TIMEOUT }, async () => {
+  const outDir = mkdtempSync(join(tmpdir(), "tunelab-vite-"));
+  let app;
+  let ctx;
+  try {
+    const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
+    assert.ok(existsSync(vite), "vite is installed (npm ci at the repository root)");
+    const log = await new Promise((ok, fail) => {
+      const p = spawn(process.execPath, [vite, "build", "--outDir", outDir, "--emptyOutDir"], { cwd: VITE_APP });
+      let text = "";
+      p.stdout.on("data", (d) => (text += d));
+      p.stderr.on("data", (d) => (text += d));
+      p.on("error", fail);
+      p.on("close", (code) => (code === 0 ? ok(text) : fail(new Error(`vite build exited ${code}:\n${text}`))));
+    });
+    const assets = readdirSync(join(outDir, "assets"));
+    assert.ok(assets.some((f) => f.endsWith(".wasm")), `vite build emitted the .wasm: ${assets}\n${log}`);
+    app = await serve(outDir);
+    const { page, context, problems } = await openPage(app.origin + "/");
+    ctx = context;
+    await page.waitForFunction(() => /^(done|error)/.test(document.getElementById("status")?.textContent ?? ""), null, { timeout: 60_000 });
+    const status = await page.textContent("#status");
+    assert.equal(status, "done");
+    const summary = await page.textContent("#summary");
+    assert.match(summary, /^Results summary\nResults in vite_app\/xor\n/);
+    assert.equal(summary.match(/^Trial \d+ summary$/gm)?.length, 3, summary);
+    const best = Number(await page.textContent("#best-score"));
+    assert.ok(best > 0 && best <= 1, `best score ${best}`);
+    const top = Number(/^Score: (\S+)$/m.exec(summary)[1]);
+    assert.equal(best, top, "the best score is the summary's first");
+    assertNoProblems(problems);
+  } finally {
+    await ctx?.close();
+    await app?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});
