@@ -18,7 +18,8 @@ export default async function init(input) {
     ready = (async () => {
       let source = input;
       if (source === undefined && isNode()) {
-        const { readFile } = await import("node:fs/promises");
+        const fsModule = "node:fs/promises"; // a variable, so bundlers leave it alone
+        const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
         source = await readFile(new URL("./wasm/tunelab_wasm_bg.wasm", import.meta.url));
       }
       await wasmInit(source === undefined ? undefined : { module_or_path: source });
@@ -684,6 +685,12 @@ function resultJSON(r, what) {
   throw new TypeError(`${what} must return a number, an object of metrics, or the History of model.fit, got ${typeof r}`);
 }
 
+const TUNER_OPTIONS = ["objective", "maxTrials", "executionsPerTrial", "seed", "overwrite", "directory", "projectName", "maxRetriesPerTrial", "maxConsecutiveFailedTrials", "maxCollisions", "maxModelSize", "device", "parallelTrials", "verbose"];
+const TUNER_SPECIFIC = {
+  Hyperband: ["maxEpochs", "factor", "hyperbandIterations"],
+  BayesianOptimization: ["numInitialPoints", "alpha", "beta"],
+};
+
 const SEARCH_CALLBACKS = ["onTrialBegin", "onTrialEnd", "onEpochBegin", "onEpochEnd", "onBatchEnd", "onSaved"];
 
 /** The shared base of the tuners; `runTrial(trial, ...searchArgs)` may be overridden to tune any function. */
@@ -691,6 +698,10 @@ export class Tuner {
   constructor(kind, options = {}) {
     checkReady();
     const { hypermodel, hyperparameters, storage, runTrial, ...rest } = plainObject(options, `new ${kind}(options)`);
+    const allowed = [...TUNER_OPTIONS, ...(TUNER_SPECIFIC[kind] ?? [])];
+    for (const k of Object.keys(rest)) {
+      if (!allowed.includes(k)) throw new Error(`unknown ${kind} option \`${k}\` (allowed: hypermodel, runTrial, hyperparameters, storage, ${allowed.join(", ")})`);
+    }
     const run = runTrial ?? (this.runTrial !== Tuner.prototype.runTrial ? this.runTrial.bind(this) : undefined);
     if (!run && !hypermodel) throw new Error(`${kind}: \`hypermodel\` is required (a function hp => model, or a tl.HyperModel), unless runTrial is given`);
     const dir = rest.directory ?? ".";
