@@ -83,9 +83,14 @@ async function guardAsync(f) {
 export class Tensor {
   constructor(data, shape) {
     if (data instanceof Tensor) return data;
+    if (shape === undefined && data && typeof data === "object" && !Array.isArray(data) && !ArrayBuffer.isView(data) && "data" in data && "shape" in data) {
+      shape = data.shape;
+      data = data.data;
+    }
     if (shape === undefined) {
       if (!Array.isArray(data)) throw new TypeError("tensor(data, shape): shape is needed unless data is a nested array");
       shape = inferShape(data);
+      checkRectangular(data, shape, 0);
       data = data.flat(Infinity);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -126,6 +131,17 @@ export class Tensor {
   toString() {
     return `Tensor(shape=[${this.shape}])`;
   }
+}
+
+function checkRectangular(a, shape, axis) {
+  if (axis === shape.length) {
+    if (Array.isArray(a)) throw new RangeError(`tensor: nested arrays are ragged (deeper than shape [${shape}])`);
+    return;
+  }
+  if (!Array.isArray(a) || a.length !== shape[axis]) {
+    throw new RangeError(`tensor: nested arrays are ragged: axis ${axis} should have length ${shape[axis]} everywhere (shape [${shape}])`);
+  }
+  for (const x of a) checkRectangular(x, shape, axis + 1);
 }
 
 function inferShape(a) {
@@ -664,7 +680,7 @@ function trialFromJSON(s) {
   const t = JSON.parse(s);
   return {
     trialId: t.trial_id,
-    hyperparameters: { values: t.hyperparameters?.values ?? {} },
+    hyperparameters: { values: t.values ?? t.hyperparameters?.values ?? {} },
     metrics: t.metrics,
     score: t.score,
     bestStep: t.best_step,
@@ -789,9 +805,10 @@ export class Tuner {
       x,
       y,
       validationData: fitOpts.validationData,
+      currentTrial: null,
       fitCallbacks: {
-        onEpochBegin: (epoch) => hooks.onEpochBegin?.(null, epoch),
-        onEpochEnd: (epoch, logs) => hooks.onEpochEnd?.(null, epoch, logs),
+        onEpochBegin: (epoch) => hooks.onEpochBegin?.(this._search.currentTrial, epoch),
+        onEpochEnd: (epoch, logs) => hooks.onEpochEnd?.(this._search.currentTrial, epoch, logs),
       },
     };
     await this._store.open();
@@ -803,7 +820,11 @@ export class Tuner {
       }),
     );
     const engineHooks = {
-      onTrialBegin: (s) => hooks.onTrialBegin?.(trialFromJSON(s)),
+      onTrialBegin: (s) => {
+        const t = trialFromJSON(s);
+        this._search.currentTrial = t.trialId;
+        hooks.onTrialBegin?.(t);
+      },
       onTrialEnd: (s) => hooks.onTrialEnd?.(trialFromJSON(s)),
       onEpochBegin: (id, e) => hooks.onEpochBegin?.(id, e),
       onEpochEnd: (id, e, logs) => hooks.onEpochEnd?.(id, e, logs),

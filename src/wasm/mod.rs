@@ -88,6 +88,33 @@ pub fn one_hot(y: JsValue, num_classes: Option<u32>) -> Result<JsValue, JsError>
     ))
 }
 
+/// A JS value as a user reads it in a message: strings quoted, the rest as JSON, else its type.
+pub(crate) fn show(v: &JsValue) -> String {
+    if let Some(s) = v.as_string() {
+        return format!("{s:?}");
+    }
+    if v.is_undefined() {
+        return "undefined".into();
+    }
+    if v.is_function() {
+        return "a function".into();
+    }
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .map(|s| {
+            if s.chars().count() > 60 {
+                format!("{}...", s.chars().take(57).collect::<String>())
+            } else {
+                s
+            }
+        })
+        .unwrap_or_else(|| format!("a {}", v.js_typeof().as_string().unwrap_or_default()))
+}
+
 pub(crate) fn err(e: Error) -> JsError {
     JsError::new(&e.to_string())
 }
@@ -102,7 +129,7 @@ pub(crate) fn from_js(v: JsValue, what: &str) -> Error {
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| v.as_string())
-        .unwrap_or_else(|| format!("{v:?}"));
+        .unwrap_or_else(|| show(&v));
     Error::Fatal(format!("{what}: {msg}"))
 }
 
@@ -166,7 +193,7 @@ fn tensor_inner(v: &JsValue, what: &str) -> crate::Result<Tensor> {
             .enumerate()
             .map(|(i, x)| {
                 x.as_f64().map(|f| f as f32).ok_or_else(|| {
-                    Error::invalid(format!("{what}.data[{i}]"), format!("{x:?}"), "a number")
+                    Error::invalid(format!("{what}.data[{i}]"), show(&x), "a number")
                 })
             })
             .collect::<crate::Result<_>>()?
@@ -175,14 +202,14 @@ fn tensor_inner(v: &JsValue, what: &str) -> crate::Result<Tensor> {
     } else {
         return Err(Error::invalid(
             format!("{what}.data"),
-            format!("{data:?}"),
+            show(&data),
             "a Float32Array or an array of numbers",
         ));
     };
     if !Array::is_array(&shape) {
         return Err(Error::invalid(
             format!("{what}.shape"),
-            format!("{shape:?}"),
+            show(&shape),
             "an array of sizes",
         ));
     }
@@ -192,7 +219,7 @@ fn tensor_inner(v: &JsValue, what: &str) -> crate::Result<Tensor> {
             Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(f as usize),
             _ => Err(Error::invalid(
                 format!("{what}.shape"),
-                format!("{d:?}"),
+                show(&d),
                 "non-negative integer sizes",
             )),
         })
@@ -209,11 +236,7 @@ fn flatten(
 ) -> crate::Result<()> {
     if depth == shape.len() {
         let f = v.as_f64().ok_or_else(|| {
-            Error::invalid(
-                what,
-                format!("{v:?}"),
-                "numbers (nested arrays of equal lengths)",
-            )
+            Error::invalid(what, show(v), "numbers (nested arrays of equal lengths)")
         })?;
         out.push(f as f32);
         return Ok(());

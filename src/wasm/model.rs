@@ -113,7 +113,7 @@ fn weights_of(v: &JsValue, what: &str) -> Result<Option<Vec<f32>>, JsError> {
                         x.as_f64().map(|f| f as f32).ok_or_else(|| {
                             err(Error::invalid(
                                 format!("{what}[{i}]"),
-                                format!("{x:?}"),
+                                super::show(&x),
                                 "a number",
                             ))
                         })
@@ -123,7 +123,7 @@ fn weights_of(v: &JsValue, what: &str) -> Result<Option<Vec<f32>>, JsError> {
             }
             Err(err(Error::invalid(
                 what,
-                format!("{v:?}"),
+                super::show(v),
                 "a Float32Array or an array of numbers",
             )))
         }
@@ -195,7 +195,7 @@ impl WasmModel {
                 if !Array::is_array(&v) || !(2..=3).contains(&Array::from(&v).length()) {
                     return Err(err(Error::invalid(
                         "validationData",
-                        format!("{v:?}"),
+                        super::show(&v),
                         "[xVal, yVal] or [xVal, yVal, sampleWeight]",
                     )));
                 }
@@ -354,7 +354,7 @@ impl WasmModel {
         if !Array::is_array(&weights) {
             return Err(err(Error::invalid(
                 "weights",
-                format!("{weights:?}"),
+                super::show(&weights),
                 "a list of {data, shape}",
             )));
         }

@@ -21,6 +21,13 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+/// A trial for JavaScript: trial.json plus `values`, the hps the trial's model used.
+fn trial_json(t: &Trial) -> String {
+    let mut j = t.to_json();
+    j["values"] = t.used_values().to_json();
+    j.to_string()
+}
+
 /// Awaits a value that may be a Promise.
 async fn settle(v: JsValue) -> Result<JsValue, JsValue> {
     match v.dyn_into::<js_sys::Promise>() {
@@ -35,7 +42,7 @@ fn fit_result(v: &JsValue, what: &str) -> Result<FitResult> {
     let s = v.as_string().ok_or_else(|| {
         Error::invalid(
             what,
-            format!("{v:?}"),
+            super::show(v),
             "a number, an object of metrics, or a History",
         )
     })?;
@@ -204,7 +211,10 @@ struct JsHooks(JsValue);
 impl JsHooks {
     fn fire(&self, name: &str, args: &[JsValue]) {
         if let Some(Err(e)) = call(&self.0, name, args) {
-            web_console(&format!("tunelab: search callback {name} threw: {e:?}"));
+            web_console(&format!(
+                "tunelab: search callback {name} threw: {}",
+                super::show(&e)
+            ));
         }
     }
 }
@@ -217,10 +227,10 @@ fn web_console(msg: &str) {
 
 impl TunerHooks for JsHooks {
     fn on_trial_begin(&mut self, trial: &Trial) {
-        self.fire("onTrialBegin", &[trial.to_json().to_string().into()]);
+        self.fire("onTrialBegin", &[trial_json(trial).into()]);
     }
     fn on_trial_end(&mut self, trial: &Trial) {
-        self.fire("onTrialEnd", &[trial.to_json().to_string().into()]);
+        self.fire("onTrialEnd", &[trial_json(trial).into()]);
     }
     fn on_epoch_begin(&mut self, trial: &Trial, epoch: usize) {
         self.fire(
@@ -401,7 +411,7 @@ impl WasmTuner {
             .oracle
             .trials
             .iter()
-            .map(|t| JsValue::from(t.to_json().to_string()))
+            .map(|t| JsValue::from(trial_json(t)))
             .collect())
     }
 
@@ -415,7 +425,10 @@ impl WasmTuner {
             Box::pin(async move {
                 if let Ok(v) = called {
                     if let Err(e) = settle(v).await {
-                        web_console(&format!("tunelab: saving the search failed: {e:?}"));
+                        web_console(&format!(
+                            "tunelab: saving the search failed: {}",
+                            super::show(&e)
+                        ));
                     }
                 }
                 next_tick().await;
@@ -436,7 +449,7 @@ impl WasmTuner {
                 if !Array::is_array(&v) || Array::from(&v).length() < 2 {
                     return Err(err(Error::invalid(
                         "validationData",
-                        format!("{v:?}"),
+                        super::show(&v),
                         "[xVal, yVal]",
                     )));
                 }
