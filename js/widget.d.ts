@@ -1,7 +1,7 @@
 // tunelab's notebook widget (anywidget's ESM shape) and the search-from-JSON helpers that
 // embed.html uses.
 
-import type { HyperParameters, Sequential, Tuner } from "./tunelab";
+import type { HyperParameters, Sequential, Tensor, Tuner } from "./tunelab";
 
 /** A JSON value of a model spec (docs/model-spec.md); any value may be an hp object. */
 export type SpecValue = null | boolean | number | string | SpecValue[] | { [key: string]: SpecValue };
@@ -89,7 +89,7 @@ export function normalizeConfig(config: WidgetConfig | string | null | undefined
 /** A hypermodel for a spec with hps (tl.specHypermodel); `shouldStop()` ends the search at the next build. */
 export function specHypermodel(spec: ModelSpec, options?: { shouldStop?: () => boolean }): (hp: HyperParameters) => Sequential;
 /** The config's data as tensors (labels one-hot when the loss is categorical). */
-export function loadData(config: ReturnType<typeof normalizeConfig>): { x: import("./tunelab").Tensor; y: import("./tunelab").Tensor };
+export function loadData(config: ReturnType<typeof normalizeConfig>): { x: Tensor; y: Tensor };
 
 export interface SearchHandlers {
   shouldStop?: () => boolean;
