@@ -180,6 +180,7 @@ export type Sampling = "linear" | "log" | "reverse_log";
 /** KerasTuner's HyperParameters. */
 export class HyperParameters {
   constructor();
+  /** Inside an inactive conditional scope, the hp's default is returned (KerasTuner returns None). */
   Int(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
   Int(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;
   Float(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
@@ -256,7 +257,9 @@ export class Tuner {
   constructor(kind: string, options: TunerOptions);
   runTrial(trial: { trialId: string; hyperparameters: HyperParameters }, ...args: unknown[]): Promise<number | Logs | History>;
   searchSpaceSummary(): string;
-  search(x: TensorLike, y: TensorLike, options?: Omit<FitOptions, "callbacks"> & { callbacks?: SearchCallbacks }): Promise<void>;
+  search(x: TensorLike, y: TensorLike, options?: Omit<FitOptions, "callbacks"> & { callbacks?: SearchCallbacks; signal?: AbortSignal }): Promise<void>;
+  /** Ends a running search after the trials in progress (no new trials start). */
+  stop(): void;
   search(...args: unknown[]): Promise<void>;
   resultsSummary(numTrials?: number): string;
   getBestHyperparameters(numTrials?: number): HyperParameters[];

@@ -794,7 +794,11 @@ export class Tuner {
     } else {
       [x, y, opts = {}] = args;
     }
-    const { callbacks: cbs, ...fitOpts } = plainObject(opts, "search options");
+    const { callbacks: cbs, signal, ...fitOpts } = plainObject(opts, "search options");
+    if (signal) {
+      if (signal.aborted) return;
+      signal.addEventListener("abort", () => this.stop(), { once: true });
+    }
     const hooks = plainObject(cbs, "search callbacks");
     for (const k of Object.keys(hooks)) {
       if (!SEARCH_CALLBACKS.includes(k)) throw new Error(`unknown search callback \`${k}\` (allowed: ${SEARCH_CALLBACKS.join(", ")})`);
@@ -844,6 +848,11 @@ export class Tuner {
 
   _hasModel() {
     return !(this.runTrial !== Tuner.prototype.runTrial || this._runTrialOption);
+  }
+
+  /** Ends a running search after the trials in progress (no new trials start). */
+  stop() {
+    guard(() => this._t.stop());
   }
 
   /** KerasTuner's results summary text (`numTrials` best trials). */

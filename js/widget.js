@@ -391,9 +391,12 @@ export function mount(el, config, { onStatus } = {}) {
     renderTable();
   };
 
+  let activeTuner = null;
   const done = runSearch(config, {
     shouldStop: () => stopped,
-    onStart: ({ cfg, options, samples, inputShape, device, deviceNote }) => {
+    onStart: ({ tuner, cfg, options, samples, inputShape, device, deviceNote }) => {
+      activeTuner = tuner;
+      if (stopped) tuner.stop();
       const objective = options.objective;
       const objName = typeof objective === "string" ? objective : objective?.name ?? "objective";
       const explicit = isObject(objective) ? objective.direction : null;
@@ -484,6 +487,8 @@ export function mount(el, config, { onStatus } = {}) {
 
   function stop(clear = true) {
     stopped = true;
+    // no trial starts after this; the running one finishes
+    activeTuner?.stop();
     stopBtn.disabled = true;
     liveEl.textContent = "stopping after the running trial…";
     if (clear) el.replaceChildren();

@@ -59,6 +59,25 @@ RUSTFLAGS="-D warnings -C target-feature=+simd128" cargo build --lib --release -
 step "tests (release: the training tests run real fits; GPU tests on lavapipe)"
 cargo test --release
 
+step "npm dev packages (playwright-core, vite, binaryen's wasm-opt), from package-lock.json"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "npm package: build (pkg/), size under 1 MB gzipped"
+bash scripts/build-npm.sh | tee /tmp/tunelab-npm-build.txt
+gz=$(sed -n 's/.*gzipped \([0-9]*\) bytes.*/\1/p' /tmp/tunelab-npm-build.txt)
+if [ -z "$gz" ] || [ "$gz" -ge 1048576 ]; then
+  echo "the package (wasm + JS, gzipped) is ${gz:-?} bytes: over the 1 MB budget" >&2
+  exit 1
+fi
+
+step "JS tests in Node (CPU path)"
+node --test tests/js/node.test.mjs
+
+step "JS tests in headless Chromium (Playwright, Debian's Chromium), Vite example included"
+node tests/js/browser.test.mjs
+
 step "WebGPU in headless Chromium (wasm-bindgen-test, software adapter, see webdriver.json)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 \

@@ -501,6 +501,30 @@ pub async fn prepare(device: Device) {
     let _ = device;
 }
 
+/// Lets the host's event loop run once (a `setTimeout(0)` in the browser, so pages repaint
+/// and IndexedDB writes complete); nothing natively.
+pub async fn yield_now() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let p = js_sys::Promise::new(&mut |resolve, _| {
+            let global = js_sys::global();
+            let timer = js_sys::Reflect::get(&global, &"setTimeout".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            match timer {
+                Some(f) => {
+                    let _ = f.call2(&global, &resolve, &wasm_bindgen::JsValue::from(0));
+                }
+                None => {
+                    let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+                }
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    }
+}
+
 /// Resolves a device choice. `Auto` prefers a hardware GPU; a software adapter (llvmpipe,
 /// SwiftShader) is slower than the CPU path, so `Auto` takes the CPU then and says so.
 pub fn resolve(device: Device) -> Result<Resolved> {

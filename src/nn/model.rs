@@ -1111,7 +1111,8 @@ impl<B: Backend> Sequential<B> {
         let mut split = None;
         let inp = self.fit_inputs(x, y, args, &mut split)?;
         self.resolved = "cpu".into();
-        self.fit_cpu(&inp, args, callbacks)
+        crate::gpu::run_ready(self.fit_cpu(&inp, args, callbacks, false))
+            .unwrap_or_else(|| Err(Error::state("the CPU fit awaited something")))
     }
 
     /// `fit`, awaiting the GPU instead of blocking (the browser's way).
@@ -1133,7 +1134,7 @@ impl<B: Backend> Sequential<B> {
             return out.pop().ok_or_else(|| Error::state("no history"));
         }
         self.resolved = "cpu".into();
-        self.fit_cpu(&inp, args, callbacks)
+        self.fit_cpu(&inp, args, callbacks, true).await
     }
 
     /// Trains several compiled models on the same data at once: on the GPU as one group (one
@@ -1292,12 +1293,14 @@ impl<B: Backend> Sequential<B> {
         Ok(FitInputs { x, y, val, weights })
     }
 
-    /// The CPU training loop.
-    fn fit_cpu(
+    /// The CPU training loop; with `yielding`, it lets the host's event loop run after every
+    /// epoch (the browser stays responsive and can repaint progress).
+    async fn fit_cpu(
         &mut self,
         inp: &FitInputs<'_>,
         args: &FitArgs,
         callbacks: &mut [&mut dyn Callback],
+        yielding: bool,
     ) -> Result<History> {
         let (x, y, val) = (inp.x, inp.y, inp.val);
         let weights = &inp.weights;
@@ -1411,6 +1414,9 @@ impl<B: Backend> Sequential<B> {
             last_logs = logs;
             if self.stop {
                 break;
+            }
+            if yielding {
+                crate::gpu::yield_now().await;
             }
         }
         for cb in callbacks.iter_mut() {

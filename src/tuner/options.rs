@@ -282,7 +282,8 @@ pub fn fit_args_to_json(a: &FitArgs) -> Value {
         "batch_size": a.batch_size,
         "epochs": a.epochs,
         "verbose": a.verbose,
-        "validation_split": a.validation_split,
+        // through its shortest decimal, so 0.2f32 reads 0.2 rather than 0.20000000298...
+        "validation_split": a.validation_split.to_string().parse::<f64>().unwrap_or(0.0),
         "shuffle": a.shuffle,
         "initial_epoch": a.initial_epoch,
         "steps_per_epoch": a.steps_per_epoch,

@@ -192,6 +192,7 @@ pub struct Tuner {
     device_label: String,
     device_note: Option<String>,
     yielder: Option<YieldFn>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Seconds as KerasTuner's "00h 01m 51s".
@@ -276,6 +277,7 @@ impl Tuner {
             device_label: "cpu".into(),
             device_note: None,
             yielder: None,
+            stop: Default::default(),
         };
         if t.config.overwrite {
             t.storage.clear()?;
@@ -331,6 +333,13 @@ impl Tuner {
             hyperparameters.unwrap_or_default(),
             config,
         )
+    }
+
+    /// A flag that, once set, ends a running search after the trials in progress (no new
+    /// trials start); a later search clears it. Settable from another thread or from a
+    /// JavaScript handler while the search awaits.
+    pub fn stop_handle(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.stop.clone()
     }
 
     /// Sets what the search awaits after every trial.
@@ -454,13 +463,14 @@ impl Tuner {
         self.started = Some(Instant::now());
         self.oracle.save(self.storage.as_mut(), None)?;
         gpu::prepare(self.config.device).await;
+        self.stop.store(false, std::sync::atomic::Ordering::SeqCst);
         let (mut device, parallel) = self.resolve_device()?;
         if let Some(note) = self.device_note.clone() {
             self.say(&format!("Training on the CPU: {note}"));
         }
         loop {
             let mut batch: Vec<Trial> = Vec::new();
-            while batch.len() < parallel {
+            while batch.len() < parallel && !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let trial = self.oracle.create_trial()?;
                 // Stopped: the search is over. Idle: nothing to start until running trials end.
                 if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {

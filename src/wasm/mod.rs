@@ -123,14 +123,16 @@ pub(crate) fn js_err(e: Error) -> JsValue {
     JsValue::from(js_sys::Error::new(&e.to_string()))
 }
 
-/// A thrown JS value as a tunelab error (its message when it is an Error).
+/// A thrown JS value as a tunelab error (its message when it is an Error). In a search it
+/// fails that trial, as KerasTuner treats an exception in build or fit (retries, then the
+/// consecutive-failure limit), rather than ending the search.
 pub(crate) fn from_js(v: JsValue, what: &str) -> Error {
     let msg = v
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| v.as_string())
         .unwrap_or_else(|| show(&v));
-    Error::Fatal(format!("{what}: {msg}"))
+    Error::State(format!("{what}: {msg}"))
 }
 
 pub(crate) fn set(o: &Object, k: &str, v: &JsValue) -> Result<(), JsError> {
@@ -287,18 +289,7 @@ pub(crate) fn call(o: &JsValue, k: &str, args: &[JsValue]) -> Option<Result<JsVa
     Some(f.apply(o, &arr))
 }
 
-/// A promise that resolves on the next macrotask (lets the event loop run: IndexedDB writes,
-/// rendering).
+/// Lets the event loop run (IndexedDB writes, rendering).
 pub(crate) async fn next_tick() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let global = js_sys::global();
-        if let Ok(f) = Reflect::get(&global, &"setTimeout".into()) {
-            if let Ok(f) = f.dyn_into::<js_sys::Function>() {
-                let _ = f.call2(&global, &resolve, &JsValue::from(0));
-                return;
-            }
-        }
-        let _ = resolve.call0(&JsValue::NULL);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    crate::gpu::yield_now().await;
 }

@@ -264,6 +264,7 @@ impl TunerHooks for JsHooks {
 #[wasm_bindgen]
 pub struct WasmTuner {
     inner: Rc<RefCell<Option<Tuner>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     storage: JsValue,
     input_shape: Rc<RefCell<Option<Vec<usize>>>>,
 }
@@ -341,10 +342,16 @@ impl WasmTuner {
         }
         tuner.set_yield(Box::new(|| Box::pin(next_tick())));
         Ok(WasmTuner {
+            stop: tuner.stop_handle(),
             inner: Rc::new(RefCell::new(Some(tuner))),
             storage,
             input_shape: Rc::new(RefCell::new(None)),
         })
+    }
+
+    /// Ends the running search after the trials in progress.
+    pub fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Re-reads the search from the storage (after the JS store finished opening).

@@ -684,14 +684,20 @@ test("bad tuner and hyperparameter input is named: missing hypermodel, wrong typ
     const t = new tl.RandomSearch({ hypermodel: () => null, maxTrials: 3, objective: "loss" });
     await t.search(x, y, { epochs: 1 });
   }, /build\(hp\) must return a tl\.sequential\(\) model/);
-  await fails(async () => {
-    const t = new tl.RandomSearch({ maxTrials: 3, runTrial: () => NaN });
+  // an exception in runTrial fails that trial (as KerasTuner), with the message kept
+  for (const [run, re] of [
+    [() => NaN, /runTrial returned NaN/],
+    [() => "x", /runTrial must return a number, an object of metrics/],
+  ]) {
+    const t = new tl.RandomSearch({ maxTrials: 3, runTrial: run, overwrite: true });
     await t.search();
-  }, /runTrial returned NaN/);
-  await fails(async () => {
-    const t = new tl.RandomSearch({ maxTrials: 3, runTrial: () => "x" });
-    await t.search();
-  }, /runTrial must return a number, an object of metrics/);
+    assert.ok(t.trials.length >= 1);
+    for (const tr of t.trials) {
+      assert.equal(tr.status, "FAILED");
+      assert.match(tr.message, re);
+      assert.doesNotMatch(tr.message, /unreachable/i);
+    }
+  }
   // a failing objective fails the trial with a message, not the process
   const t = new tl.RandomSearch({ hypermodel: xorModel, maxTrials: 2, objective: "val_accuracy" });
   await t.search(x, y, { epochs: 1 });
@@ -776,3 +782,45 @@ test("widget: runSearch runs a JSON search (repeat / when blocks, one-hot digits
   );
   await fails(() => w.runSearch({ dataset: "nope" }), /unknown dataset `nope`/);
 });
+
+test("stop() and an AbortSignal end a search after the running trial", async () => {
+  const { x, y } = xor();
+  const t = new tl.RandomSearch({ hypermodel: xorModel, maxTrials: 8, objective: "val_accuracy", overwrite: true });
+  let ended = 0;
+  await t.search(x, y, { epochs: 1, validationSplit: 0.2, callbacks: { onTrialEnd: () => { ended++; if (ended === 2) t.stop(); } } });
+  assert.equal(t.trials.length, 2, "no trial starts after stop()");
+  assert.ok(t.trials.every((tr) => tr.status === "COMPLETED"));
+  // a later search clears the stop and goes on to maxTrials
+  await t.search(x, y, { epochs: 1, validationSplit: 0.2 });
+  assert.equal(t.trials.length, 8);
+  const ac = new AbortController();
+  const u = new tl.RandomSearch({ hypermodel: xorModel, maxTrials: 8, objective: "val_accuracy", overwrite: true });
+  await u.search(x, y, { epochs: 1, validationSplit: 0.2, signal: ac.signal, callbacks: { onTrialEnd: () => ac.abort() } });
+  assert.equal(u.trials.length, 1);
+});
+
+test("an exception in build fails that trial and the search goes on (KerasTuner's behaviour)", async () => {
+  const { x, y } = xor();
+  let calls = 0;
+  const flaky = (hp) => {
+    calls++;
+    const units = hp.Int("units", { minValue: 2, maxValue: 64 });
+    if (calls === 2) throw new Error("flaky build");
+    hp.Int("dummy", { minValue: 0, maxValue: 0 });
+    return xorModelWith(units);
+  };
+  const t = new tl.RandomSearch({ hypermodel: flaky, maxTrials: 4, objective: "val_accuracy", overwrite: true });
+  await t.search(x, y, { epochs: 1, validationSplit: 0.2 });
+  const statuses = t.trials.map((tr) => tr.status);
+  assert.equal(statuses.filter((s) => s === "FAILED").length, 1, JSON.stringify(statuses));
+  assert.equal(statuses.filter((s) => s === "COMPLETED").length, 3, JSON.stringify(statuses));
+  assert.match(t.trials.find((tr) => tr.status === "FAILED").message, /build: flaky build/);
+});
+
+function xorModelWith(units) {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units, activation: "relu" }));
+  m.add(tl.layers.dense({ units: 1, activation: "sigmoid" }));
+  m.compile({ optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"] });
+  return m;
+}
