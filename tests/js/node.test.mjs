@@ -824,3 +824,20 @@ function xorModelWith(units) {
   m.compile({ optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"] });
   return m;
 }
+
+test("a panic inside the engine reaches JS as an Error with its message, not 'unreachable'", () => {
+  // in a child process: after a panic the engine instance is unusable
+  const script = `
+    import init, * as tl from ${JSON.stringify(TUNELAB)};
+    await init();
+    try { tl._testPanic(); console.log("no error"); }
+    catch (e) { console.log(JSON.stringify({ name: e.constructor.name, message: e.message, trap: e instanceof WebAssembly.RuntimeError })); }
+  `;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop());
+  assert.equal(out.name, "Error");
+  assert.equal(out.trap, false);
+  assert.match(out.message, /deliberate panic for testing the error path/);
+  assert.doesNotMatch(out.message, /^unreachable/);
+});
