@@ -9,7 +9,9 @@
 // `npx playwright install`: playwright-core only drives the browser that is already here.
 //
 // The scenarios themselves (the guide search, a HyperModel with a fit override, a function
-// tuner, a resumable search, bad input) are in tests/js/browser/fixtures.js and run in the page.
+// tuner, a resumable search, bad input, the widget under a fake anywidget model) are in
+// tests/js/browser/fixtures.js and run in the page. The embed (pkg/embed.html, a search from the
+// URL hash) and examples/plain.html are opened as they are.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -29,6 +31,8 @@ const VITE_APP = join(ROOT, "examples", "vite-app");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FIXTURES = "/tests/js/browser/fixtures.js";
 const TEST_PAGE = "/tests/js/browser/index.html";
+const EMBED = "/pkg/embed.html";
+const PLAIN = "/examples/plain.html";
 // Generous for a 2-core machine; the whole file takes well under a minute there.
 const TIMEOUT = 120_000;
 
@@ -115,13 +119,39 @@ after(async () => {
   await site?.close();
 });
 
+// Every page error and console error or warning of every page, expected ones included (the
+// last test checks that none is the engine's trap, "unreachable").
+const everyError = [];
+
+// Records each value body[data-state] takes (the embed's and plain.html's progress) in
+// window.__states, from the first paint on.
+function recordStates() {
+  window.__states = [];
+  const watch = () => {
+    let last;
+    const note = () => {
+      const s = document.body.dataset.state;
+      if (s !== undefined && s !== last) window.__states.push((last = s));
+    };
+    new MutationObserver(note).observe(document.body, { attributes: true, attributeFilter: ["data-state"] });
+    note();
+  };
+  if (document.body) watch();
+  else document.addEventListener("DOMContentLoaded", watch, { once: true });
+}
+
 // A page of its own context (its own IndexedDB), with the page's errors collected.
 async function openPage(url = site.origin + TEST_PAGE) {
   const context = await browser.newContext();
+  await context.addInitScript(recordStates);
   const page = await context.newPage();
   const problems = [];
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("pageerror", (e) => {
+    problems.push(`pageerror: ${e.message}`);
+    everyError.push(`${url}: pageerror: ${e.message}\n${e.stack ?? ""}`);
+  });
   page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") everyError.push(`${url}: console.${m.type()}: ${m.text()}`);
     // A failed fetch is reported below with its URL.
     if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(`console.error: ${m.text()}`);
   });
@@ -185,6 +215,79 @@ function summaryDifferences(actual, expected, rel = 1e-3) {
 
 function assertNoProblems(problems) {
   assert.deepEqual(problems, [], "the page logged errors");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The embed (pkg/embed.html): configs in the URL hash
+
+// A small model spec with hyperparameters for the xor data (8 x 3 = 24 combinations).
+const XOR_SPEC = {
+  layers: [
+    { class_name: "Dense", config: { units: { hp: "Int", name: "units", min_value: 4, max_value: 32, step: 4 }, activation: "tanh" } },
+    { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
+  ],
+  compile: {
+    optimizer: { class_name: "adam", config: { learning_rate: { hp: "Choice", name: "lr", values: [0.003, 0.01, 0.03] } } },
+    loss: "binary_crossentropy",
+    metrics: ["accuracy"],
+  },
+};
+
+function xorConfig({ maxTrials = 3, epochs = 3, ...rest } = {}) {
+  return {
+    dataset: "xor",
+    tuner: "RandomSearch",
+    spec: XOR_SPEC,
+    options: { maxTrials, objective: "val_accuracy", seed: 1 },
+    fit: { epochs, validationSplit: 0.2 },
+    ...rest,
+  };
+}
+
+// embed.html's two hash encodings (widget.js's encodeConfig and encodeURIComponent).
+const base64url = (config) => Buffer.from(JSON.stringify(config), "utf8").toString("base64url");
+const uriEncoded = (config) => encodeURIComponent(JSON.stringify(config));
+
+const FINAL = ["done", "error", "stopped"];
+
+/**
+ * Waits until body[data-state] has reached one of `states` for the `nth` time (a new hash runs
+ * the search again) and the page's tunelabStatus agrees, then returns that status. On a timeout
+ * the error says where the page was.
+ */
+async function waitForState(page, states = FINAL, { nth = 1, timeout = 90_000 } = {}) {
+  try {
+    await page.waitForFunction(
+      ([states, nth]) => {
+        const state = document.body?.dataset.state;
+        return (
+          states.includes(state) &&
+          window.tunelabStatus?.state === state &&
+          (window.__states ?? []).filter((s) => states.includes(s)).length >= nth
+        );
+      },
+      [states, nth],
+      { timeout },
+    );
+  } catch (e) {
+    const where = await page.evaluate(() => ({ states: window.__states, status: window.tunelabStatus ?? null })).catch(() => null);
+    throw new Error(`${e.message}\nwaiting for body[data-state] in ${states} (${nth}): ${JSON.stringify(where)}`);
+  }
+  return page.evaluate(() => window.tunelabStatus);
+}
+
+// What the embed's view shows: its roots, its rows' statuses, the summary and error texts.
+function embedView(page) {
+  return page.evaluate(() => ({
+    roots: document.querySelectorAll(".tlw").length,
+    rows: [...document.querySelectorAll(".tlw tbody tr")].map((r) => ({ trial: r.dataset.trial, status: r.dataset.status })),
+    summary: document.querySelector(".tlw-summary")?.textContent ?? null,
+    summaryShown: !document.querySelector(".tlw-summary")?.closest("details")?.hidden,
+    error: document.querySelector("#view .tlw-error")?.textContent ?? null,
+    stateBadge: document.querySelector(".tlw-state")?.textContent ?? null,
+    stopButtons: [...document.querySelectorAll(".tlw-head button")].filter((b) => !b.hidden).length,
+    states: window.__states,
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,4 +460,217 @@ test("(f) the Vite example builds (the .wasm included) and runs a search", { tim
     await app?.close();
     rmSync(outDir, { recursive: true, force: true });
   }
+});
+
+test("(g) the embed with no hash runs the default search (KerasTuner's guide on the digits)", { timeout: TIMEOUT }, async () => {
+  const { page, context, problems } = await openPage(site.origin + EMBED);
+  try {
+    const status = await waitForState(page);
+    assert.equal(status.state, "done", `the default search ended ${status.state}: ${status.error}`);
+    const defaults = await page.evaluate(async () => (await import("./widget.js")).DEFAULT_CONFIG);
+    const maxTrials = defaults.options.maxTrials;
+    assert.ok(Number.isInteger(maxTrials) && maxTrials > 0, `DEFAULT_CONFIG.options.maxTrials: ${maxTrials}`);
+    assert.equal(status.trials.length, maxTrials, "tunelabStatus.trials: one per trial of the default config");
+    for (const t of status.trials) assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+    const view = await embedView(page);
+    assert.equal(view.roots, 1);
+    assert.equal(view.rows.length, maxTrials, `trials table rows: ${JSON.stringify(view.rows)}`);
+    assert.equal(view.stateBadge, "done");
+    assert.equal(view.stopButtons, 0, "no stop button once the search is done");
+    assert.ok(view.summaryShown, "the results summary is shown");
+    assert.match(view.summary, /^Results summary\n/);
+    assert.equal(view.summary.match(/^Trial \S+ summary$/gm)?.length, maxTrials, view.summary);
+    assert.equal(status.summary, view.summary, "tunelabStatus.summary is the text shown");
+    assert.deepEqual(view.states, ["running", "done"]);
+    // The default is the guide on the digits; its best val_accuracy after 3 epochs is ~0.96.
+    assert.equal(defaults.dataset, "digits");
+    assert.equal(status.dataset, "digits");
+    assert.equal(status.objective, "val_accuracy");
+    assert.ok(status.best && status.best.score > 0.8 && status.best.score <= 1, `best: ${JSON.stringify(status.best)}`);
+    assert.equal(status.best.score, Math.max(...status.trials.map((t) => t.score)), "the best trial has the highest val_accuracy");
+    const note = await page.evaluate(() => ({ hidden: document.getElementById("note").hidden, link: document.querySelector("#note a")?.getAttribute("href") }));
+    assert.equal(note.hidden, false, "the page says it ran the default example");
+    assert.match(note.link ?? "", /^#[A-Za-z0-9_-]+$/, "with the default config as a base64url link");
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(h) the embed runs a Hyperband search from a base64url hash", { timeout: TIMEOUT }, async () => {
+  const config = { ...xorConfig(), tuner: "Hyperband", options: { maxEpochs: 3, factor: 3, objective: "val_accuracy" } };
+  const { page, context, problems } = await openPage(`${site.origin}${EMBED}#${base64url(config)}`);
+  try {
+    const status = await waitForState(page);
+    assert.equal(status.state, "done", `the Hyperband search ended ${status.state}: ${status.error}`);
+    assert.equal(status.tuner, "Hyperband");
+    assert.equal(status.dataset, "xor");
+    const view = await embedView(page);
+    assert.ok(view.rows.length >= 3, `trials table rows: ${JSON.stringify(view.rows)}`);
+    assert.equal(view.rows.length, status.trials.length);
+    for (const t of status.trials) {
+      assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+      const epochs = t.values["tuner/epochs"];
+      assert.ok(Number.isInteger(epochs) && epochs >= 1 && epochs <= 3, `trial ${t.trialId} tuner/epochs: ${JSON.stringify(t.values)}`);
+    }
+    assert.ok(status.trials.some((t) => t.values["tuner/epochs"] === 3), "some trial trains to maxEpochs");
+    assert.match(view.summary, /^Results summary\n/);
+    assert.ok(status.best && status.best.score > 0.5 && status.best.score <= 1, `best: ${JSON.stringify(status.best)}`);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(i) the embed shows bad configs as errors: broken JSON, an unknown activation", { timeout: TIMEOUT }, async () => {
+  const rleu = structuredClone(XOR_SPEC);
+  rleu.layers[0].config.activation = "rleu";
+  const cases = [
+    { name: "broken JSON", hash: "%7Bbroken", expect: /not valid JSON/ },
+    { name: "activation rleu", hash: base64url(xorConfig({ spec: rleu })), expect: /rleu/ },
+  ];
+  for (const c of cases) {
+    const { page, context, problems } = await openPage(`${site.origin}${EMBED}#${c.hash}`);
+    try {
+      const status = await waitForState(page);
+      assert.equal(status.state, "error", `${c.name}: ${JSON.stringify(status)}`);
+      assert.match(status.error, c.expect, c.name);
+      assert.doesNotMatch(status.error, /unreachable|RuntimeError|panicked/i, c.name);
+      const view = await embedView(page);
+      assert.match(view.error ?? "", c.expect, `${c.name}: the error shown in the page`);
+      assert.ok(view.rows.every((r) => r.status !== "RUNNING"), `${c.name}: ${JSON.stringify(view.rows)}`);
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  }
+});
+
+test("(j) the same config URI-encoded and base64url runs the same trials", { timeout: TIMEOUT }, async () => {
+  const config = xorConfig({ maxTrials: 3, epochs: 2 });
+  const runs = {};
+  for (const [kind, hash] of [["URI-encoded", uriEncoded(config)], ["base64url", base64url(config)]]) {
+    const { page, context, problems } = await openPage(`${site.origin}${EMBED}#${hash}`);
+    try {
+      const status = await waitForState(page);
+      assert.equal(status.state, "done", `${kind}: ${status.error}`);
+      assert.equal(status.trials.length, 3, kind);
+      runs[kind] = status.trials;
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  }
+  const values = (trials) => trials.map((t) => ({ trialId: t.trialId, values: t.values }));
+  assert.deepEqual(values(runs["URI-encoded"]), values(runs["base64url"]), "the same hyperparameter values, trial by trial");
+  assert.deepEqual(runs["URI-encoded"], runs["base64url"], "the same trials (scores and statuses too)");
+});
+
+test("(k) a new hash runs the new search in the same page", { timeout: TIMEOUT }, async () => {
+  const first = xorConfig({ maxTrials: 2, epochs: 2 });
+  const second = xorConfig({ maxTrials: 4, epochs: 2, title: "the second search" });
+  const { page, context, problems } = await openPage(`${site.origin}${EMBED}#${base64url(first)}`);
+  try {
+    const a = await waitForState(page);
+    assert.equal(a.state, "done", a.error);
+    assert.equal(a.trials.length, 2);
+    await page.evaluate((hash) => (location.hash = hash), base64url(second));
+    const b = await waitForState(page, FINAL, { nth: 2 });
+    assert.equal(b.state, "done", b.error);
+    assert.equal(b.title, "the second search");
+    assert.equal(b.trials.length, 4, `trials of the second search: ${JSON.stringify(b.trials)}`);
+    const view = await embedView(page);
+    assert.deepEqual(view.states, ["running", "done", "running", "done"]);
+    assert.equal(view.roots, 1, "exactly one .tlw view in the page");
+    assert.equal(view.rows.length, 4, `rows: ${JSON.stringify(view.rows)}`);
+    assert.equal(await page.evaluate(() => document.querySelector(".tlw-title")?.textContent), "the second search");
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(l) widget.js: render() under a fake anywidget model runs the search and cleans up", { timeout: TIMEOUT }, async () => {
+  const { page, context, problems } = await openPage();
+  try {
+    const config = xorConfig({ maxTrials: 3, epochs: 2, title: "widget test" });
+    const r = await inPage(page, "widgetRender", config);
+    assert.equal(r.status.state, "done", `widget status: ${JSON.stringify(r.status)}`);
+    assert.equal(r.statusIsText, true, "a Unicode status traitlet gets JSON text");
+    assert.equal(r.status.title, "widget test");
+    assert.equal(r.status.trials.length, config.options.maxTrials);
+    for (const t of r.status.trials) assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+    assert.match(r.status.summary, /^Results summary\n/);
+    assert.match(r.domSummary ?? "", /^Results summary\n/);
+    assert.equal(r.roots, 1);
+    assert.equal(r.rows, config.options.maxTrials);
+    assert.equal(r.stateText, "done");
+    assert.ok(r.calls.saveChanges >= r.calls.set.length && r.calls.set.length > 0, `set ${r.calls.set.length}, save_changes ${r.calls.saveChanges}`);
+    assert.ok(r.calls.set.every((name) => name === "status"), `model.set: ${r.calls.set}`);
+    assert.deepEqual(r.calls.on, ["change:config"]);
+    assert.equal(r.cleanupIsFunction, true, "render() returns its cleanup");
+    assert.equal(r.childrenAfterCleanup, 0, "the cleanup empties el");
+    assert.deepEqual(r.calls.off, [{ event: "change:config", sameHandler: true }], "the cleanup calls model.off with render's handler");
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(m) the stop button ends the search after the running trial", { timeout: TIMEOUT }, async () => {
+  // Trials long enough (~0.3 s on 2 cores) that the click lands well before the last of 12.
+  const config = xorConfig({ maxTrials: 12, epochs: 40 });
+  const { page, context, problems } = await openPage(`${site.origin}${EMBED}#${base64url(config)}`);
+  try {
+    await page.waitForFunction(() => window.tunelabStatus?.trials?.some((t) => t.status === "COMPLETED"), null, { timeout: 60_000 });
+    const stop = page.locator(".tlw-head button", { hasText: "stop" });
+    assert.equal(await stop.count(), 1, "the view has one stop button");
+    await stop.click();
+    const status = await waitForState(page);
+    assert.equal(status.state, "stopped", `after stop: ${JSON.stringify(status)}`);
+    assert.ok(status.trials.length >= 1 && status.trials.length < config.options.maxTrials, `trials after stop: ${status.trials.length} of ${config.options.maxTrials}`);
+    assert.ok(status.trials.every((t) => t.status !== "RUNNING"), `statuses: ${status.trials.map((t) => t.status)}`);
+    assert.ok(status.trials.some((t) => t.status === "COMPLETED"), "the trials finished before the stop are kept");
+    const view = await embedView(page);
+    assert.equal(view.stateBadge, "stopped");
+    assert.equal(view.rows.length, status.trials.length);
+    assert.ok(view.rows.every((r) => r.status !== "RUNNING"), `rows: ${JSON.stringify(view.rows)}`);
+    assert.equal(view.stopButtons, 0, "the stop button is gone");
+    // Nothing starts after the stop.
+    await page.waitForTimeout(500);
+    assert.equal((await page.evaluate(() => window.tunelabStatus)).trials.length, status.trials.length);
+    assert.deepEqual(await page.evaluate(() => window.__states), ["running", "stopped"]);
+    console.log(`# stop: ${status.trials.length} of ${config.options.maxTrials} trials, ${status.trials.map((t) => t.status)}`);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(n) examples/plain.html trains, evaluates and searches", { timeout: TIMEOUT }, async () => {
+  const { page, context, problems } = await openPage(site.origin + PLAIN);
+  try {
+    await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 90_000 });
+    const r = await page.evaluate(() => ({
+      state: document.body.dataset.state,
+      status: document.getElementById("status").textContent,
+      history: document.getElementById("history").textContent,
+      summary: document.getElementById("summary").textContent,
+    }));
+    assert.equal(r.state, "done", r.status);
+    assert.match(r.status, /^done: 6 trials; best val_accuracy \d\.\d{3}$/);
+    assert.match(r.history, /^evaluate: loss \d+\.\d{4}, accuracy \d\.\d{3}$/m);
+    assert.match(r.history, /^history\.val_accuracy: \[/m);
+    assert.match(r.summary, /^Results summary\n/);
+    assert.equal(r.summary.match(/^Trial \S+ summary$/gm)?.length, 3, r.summary);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(o) no page error or console error anywhere is the engine's trap (unreachable)", () => {
+  const traps = everyError.filter((m) => /unreachable/i.test(m));
+  console.log(`# page errors and console errors/warnings seen in all the pages: ${everyError.length}`);
+  assert.deepEqual(traps, [], "an engine panic reached the page");
 });

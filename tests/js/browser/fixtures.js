@@ -240,3 +240,51 @@ export async function badInputs() {
   out.fitAfterErrors = { loss: h.history.loss[0] };
   return out;
 }
+
+// The notebook widget (pkg/widget.js) under a fake anywidget model: `config` is given as the
+// JSON text of a Unicode traitlet, so the status comes back as JSON text too. Resolves once the
+// status is final (done, error or stopped), then calls the cleanup render() returned.
+export async function widgetRender(config) {
+  const widget = (await import("../../../pkg/widget.js")).default;
+  const el = document.createElement("div");
+  el.className = "widget-under-test";
+  document.body.append(el);
+  const traits = { config: JSON.stringify(config), status: "" };
+  const handlers = new Map(); // event -> handler
+  const calls = { set: [], saveChanges: 0, on: [], off: [] };
+  let settle;
+  const final = new Promise((ok) => (settle = ok));
+  const model = {
+    get: (name) => traits[name],
+    set: (name, value) => {
+      traits[name] = value;
+      calls.set.push(name);
+      if (name === "status") {
+        const s = typeof value === "string" ? JSON.parse(value) : value;
+        if (["done", "error", "stopped"].includes(s.state)) settle(s);
+      }
+    },
+    save_changes: () => calls.saveChanges++,
+    on: (event, handler) => {
+      calls.on.push(event);
+      handlers.set(event, handler);
+    },
+    off: (event, handler) => calls.off.push({ event, sameHandler: handlers.get(event) === handler }),
+  };
+  const cleanup = widget.render({ el, model });
+  const status = await final;
+  const out = {
+    cleanupIsFunction: typeof cleanup === "function",
+    statusIsText: typeof traits.status === "string",
+    status,
+    roots: el.querySelectorAll(".tlw").length,
+    rows: el.querySelectorAll(".tlw tbody tr").length,
+    domSummary: el.querySelector(".tlw-summary")?.textContent ?? null,
+    stateText: el.querySelector(".tlw-state")?.textContent ?? null,
+  };
+  cleanup();
+  out.childrenAfterCleanup = el.childNodes.length;
+  out.calls = calls;
+  el.remove();
+  return out;
+}
