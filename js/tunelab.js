@@ -360,7 +360,7 @@ export class Sequential {
     return this._model;
   }
 
-  /** `"cpu"` (default), `"webgpu"` (call `tl.initGpu()` first) or `"auto"`. */
+  /** `"cpu"` (default), `"webgpu"` or `"auto"` (WebGPU opens on first use; `tl.initGpu()` reports the adapter). */
   setDevice(device) {
     this._device = device;
     if (this._model) guard(() => this._model.setDevice(device));

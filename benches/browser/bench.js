@@ -17,7 +17,7 @@
 
 import init, * as tl from "/pkg/tunelab.js";
 
-const TFJS_WASM_DIR = "/node_modules/@tensorflow/tfjs-backend-wasm/dist/";
+const TFJS_WASM_DIR = "/benches/browser/node_modules/@tensorflow/tfjs-backend-wasm/dist/";
 
 // ---------------------------------------------------------------------------------------------
 // The models

@@ -101,7 +101,7 @@ function preflight() {
     "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
     "@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.es2017.min.js",
   ]) {
-    if (!existsSync(join(ROOT, "node_modules", f))) missing.push(`node_modules/${f} is missing: run \`npm install\` at the repository root`);
+    if (!existsSync(join(ROOT, "benches", "browser", "node_modules", f))) missing.push(`benches/browser/node_modules/${f} is missing: run \`npm install --prefix benches/browser\``);
   }
   if (!existsSync(CHROMIUM)) missing.push(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`);
   if (missing.length) {
