@@ -579,21 +579,6 @@ impl Tuner {
         args: &FitArgs,
         device: &mut Device,
     ) -> Vec<Result<Vec<FitResult>>> {
-        if let Runner::AsyncFunction(f) = &mut self.runner {
-            let mut out = Vec::with_capacity(batch.len());
-            for trial in batch.iter_mut() {
-                trial.hyperparameters.clear_accessed();
-                let (r, hp) = f(trial).await;
-                if let Some(hp) = hp {
-                    trial.hyperparameters = hp;
-                }
-                trial.used = Some(trial.hyperparameters.accessed().to_vec());
-                let space = trial.hyperparameters.clone();
-                self.oracle.hyperparameters.merge(&space, false);
-                out.push(r.map(|r| vec![r]));
-            }
-            return out;
-        }
         match &mut self.runner {
             Runner::Function(f) => batch
                 .iter_mut()
@@ -607,7 +592,21 @@ impl Tuner {
                     Ok(vec![r])
                 })
                 .collect(),
-            Runner::AsyncFunction(_) => unreachable!("handled above"),
+            Runner::AsyncFunction(f) => {
+                let mut out = Vec::with_capacity(batch.len());
+                for trial in batch.iter_mut() {
+                    trial.hyperparameters.clear_accessed();
+                    let (r, hp) = f(trial).await;
+                    if let Some(hp) = hp {
+                        trial.hyperparameters = hp;
+                    }
+                    trial.used = Some(trial.hyperparameters.accessed().to_vec());
+                    let space = trial.hyperparameters.clone();
+                    self.oracle.hyperparameters.merge(&space, false);
+                    out.push(r.map(|r| vec![r]));
+                }
+                out
+            }
             Runner::Model(_) => {
                 let out = self.run_model_trials(batch, x, y, args, *device).await;
                 match out {
