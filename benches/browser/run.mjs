@@ -12,12 +12,11 @@
 // (TF.js fit's yieldEvery, default never); BENCH_TFJS_WEBGPU_CAP=N (see below); BENCH_MIN_MS
 // (an epoch shorter than this is repeated until the fits add up to it, default 200). Progress goes to stderr, the report to stdout.
 
-import { createServer } from "node:http";
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
-import { extname, join, resolve, sep } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { serve } from "../../tests/js/serve.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const PAGE = "/benches/browser/index.html";
@@ -42,50 +41,6 @@ const CELLS = [
   ["tfjs", "webgpu"],
 ];
 
-// ---------------------------------------------------------------------------------------------
-// Static server
-
-const MIME = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-  ".md": "text/plain; charset=utf-8",
-};
-
-async function serve(root) {
-  const server = createServer(async (req, res) => {
-    try {
-      const { pathname } = new URL(req.url, "http://localhost");
-      let file = resolve(root, "." + decodeURIComponent(pathname));
-      if (file !== root && !file.startsWith(root + sep)) {
-        res.writeHead(403).end("forbidden");
-        return;
-      }
-      if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, "index.html");
-      const body = await readFile(file);
-      // No COOP/COEP headers: the page is not cross-origin isolated, so TF.js's wasm backend
-      // runs single-threaded.
-      res.writeHead(200, {
-        "content-type": MIME[extname(file)] ?? "application/octet-stream",
-        "content-length": body.length,
-        "cache-control": "no-store",
-      });
-      res.end(req.method === "HEAD" ? undefined : body);
-    } catch (e) {
-      res.writeHead(e.code === "ENOENT" || e.code === "EISDIR" ? 404 : 500, { "content-type": "text/plain" }).end(String(e.message));
-    }
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((ok) => server.close(ok)) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Checks

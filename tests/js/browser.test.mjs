@@ -16,13 +16,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
-import { createServer } from "node:http";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { extname, join, resolve, sep } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { serve } from "./serve.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const PKG = join(ROOT, "pkg");
@@ -35,50 +34,6 @@ const EMBED = "/pkg/embed.html";
 const PLAIN = "/examples/plain.html";
 // Generous for a 2-core machine; the whole file takes well under a minute there.
 const TIMEOUT = 120_000;
-
-// ---------------------------------------------------------------------------------------------
-// A static file server (node:http) with the MIME types browsers insist on.
-
-const MIME = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".map": "application/json; charset=utf-8",
-  ".ts": "text/plain; charset=utf-8",
-  ".txt": "text/plain; charset=utf-8",
-  ".md": "text/plain; charset=utf-8",
-};
-
-async function serve(root) {
-  const server = createServer(async (req, res) => {
-    try {
-      const { pathname } = new URL(req.url, "http://localhost");
-      let file = resolve(root, "." + decodeURIComponent(pathname));
-      if (file !== root && !file.startsWith(root + sep)) {
-        res.writeHead(403).end("forbidden");
-        return;
-      }
-      if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, "index.html");
-      const body = await readFile(file);
-      res.writeHead(200, {
-        "content-type": MIME[extname(file)] ?? "application/octet-stream",
-        "content-length": body.length,
-        "cache-control": "no-store",
-      });
-      res.end(req.method === "HEAD" ? undefined : body);
-    } catch (e) {
-      res.writeHead(e.code === "ENOENT" || e.code === "EISDIR" ? 404 : 500, { "content-type": "text/plain" }).end(String(e.message));
-    }
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, close: () => new Promise((ok) => server.close(ok)) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Browser and pages
