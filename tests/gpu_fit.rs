@@ -383,23 +383,7 @@ fn every_activation_matches() {
         return;
     }
     let (x, y) = xor();
-    for act in [
-        "relu",
-        "tanh",
-        "sigmoid",
-        "softmax",
-        "elu",
-        "selu",
-        "gelu",
-        "leaky_relu",
-        "softplus",
-        "softsign",
-        "swish",
-        "silu",
-        "hard_sigmoid",
-        "exponential",
-        "linear",
-    ] {
+    for &act in tunelab::nn::activations::ACTIVATION_NAMES {
         let a = Activation::parse(act).unwrap();
         let mk = || {
             model(

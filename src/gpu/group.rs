@@ -55,6 +55,15 @@ impl Net {
             .map(|c| (c, false))
             .or(self.optimizer.global_clipnorm.map(|c| (c, true)))
     }
+    /// The width of layer `li`'s input.
+    fn in_width(&self, li: usize) -> usize {
+        if li == 0 {
+            self.in_w
+        } else {
+            self.dense[li - 1].units
+        }
+    }
+
     /// Parameter count (Keras order: kernel then bias, layer by layer).
     pub fn param_count(&self) -> usize {
         let mut w = self.in_w;
@@ -89,6 +98,27 @@ pub struct Layout {
     pub norms: usize,
     /// Index buffer offset of this model's epoch row ids.
     pub index: usize,
+}
+
+impl Layout {
+    /// Where layer `li`'s input is: the gathered batch, or the layer below's output.
+    fn input(&self, li: usize) -> usize {
+        if li == 0 {
+            self.x
+        } else {
+            self.y[li - 1]
+        }
+    }
+}
+
+/// The most Dense layers of any model in the group.
+fn depth(nets: &[Net]) -> usize {
+    nets.iter().map(|n| n.dense.len()).max().unwrap_or(0)
+}
+
+/// Bytes between consecutive step records for `k` models (8 header words, 16 per model).
+fn step_stride(k: usize) -> u64 {
+    (((8 + 16 * k) * 4) as u64).div_ceil(ALIGN) * ALIGN
 }
 
 /// Sizes the group is built for.
@@ -217,7 +247,7 @@ pub async fn run_launches(
     gpu.write_u32(&index_buf, 0, index);
     let table_buf = gpu.buffer("table", table.words.len() as u64 * 4);
     gpu.write_u32(&table_buf, 0, &table.words);
-    let step_stride = (((8 + 16 * k) * 4) as u64).div_ceil(ALIGN) * ALIGN;
+    let step_stride = step_stride(k);
     let steps = gpu.buffer("steps", step_stride);
     let bufs = Buffers {
         arena: &arena_buf,
@@ -391,8 +421,7 @@ impl Group {
         let index = gpu.buffer("index", (index_at as u64) * 4);
         let ident: Vec<u32> = (0..identity_len as u32).collect();
         gpu.write_u32(&index, 0, &ident);
-        let step_words = 8 + 16 * k;
-        let step_stride = ((step_words * 4) as u64).div_ceil(ALIGN) * ALIGN;
+        let step_stride = step_stride(k);
         let steps = gpu.buffer("steps", step_stride * max_steps.max(1) as u64);
 
         // Launches.
@@ -434,7 +463,7 @@ impl Group {
     }
 
     fn forward(t: &mut Table, nets: &[Net], ls: &[Layout], b: usize, out: &mut Vec<Launch>) {
-        let depth = nets.iter().map(|n| n.dense.len()).max().unwrap_or(0);
+        let depth = depth(nets);
         let rows = Dim::Rows { max: b };
         for li in 0..depth {
             let parts: Vec<Option<Matmul>> = nets
@@ -442,12 +471,8 @@ impl Group {
                 .zip(ls)
                 .map(|(n, l)| {
                     let d = n.dense.get(li)?;
-                    let in_w = if li == 0 {
-                        n.in_w
-                    } else {
-                        n.dense[li - 1].units
-                    };
-                    let input = if li == 0 { l.x } else { l.y[li - 1] };
+                    let in_w = n.in_width(li);
+                    let input = l.input(li);
                     let softmax = d.act == Activation::Softmax;
                     Some(Matmul {
                         m: rows,
@@ -544,11 +569,7 @@ impl Group {
     ) -> (kernels::Tensor, kernels::Tensor) {
         let base = if grads { l.grads } else { l.params };
         let d = &n.dense[li];
-        let in_w = if li == 0 {
-            n.in_w
-        } else {
-            n.dense[li - 1].units
-        };
+        let in_w = n.in_width(li);
         let (kl1, kl2) = reg_words(&d.kernel_reg);
         let (bl1, bl2) = reg_words(&d.bias_reg);
         let kt = kernels::Tensor {
@@ -570,7 +591,7 @@ impl Group {
     }
 
     fn penalty_launches(t: &mut Table, nets: &[Net], ls: &[Layout], out: &mut Vec<Launch>) {
-        let depth = nets.iter().map(|n| n.dense.len()).max().unwrap_or(0);
+        let depth = depth(nets);
         for li in 0..depth {
             let parts: Vec<_> = nets
                 .iter()
@@ -632,19 +653,15 @@ impl Group {
             })
             .collect();
         out.push(kernels::loss_grad(t, &lg, b));
-        let depth = nets.iter().map(|n| n.dense.len()).max().unwrap_or(0);
+        let depth = depth(nets);
         for li in (0..depth).rev() {
             let dw: Vec<_> = nets
                 .iter()
                 .zip(ls)
                 .map(|(n, l)| {
                     let d = n.dense.get(li)?;
-                    let in_w = if li == 0 {
-                        n.in_w
-                    } else {
-                        n.dense[li - 1].units
-                    };
-                    let input = if li == 0 { l.x } else { l.y[li - 1] };
+                    let in_w = n.in_width(li);
+                    let input = l.input(li);
                     let (l1, l2) = reg_words(&d.kernel_reg);
                     Some(Matmul {
                         m: Dim::Fixed(in_w),

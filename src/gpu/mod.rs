@@ -467,16 +467,18 @@ impl Gpu {
     /// Uploads `data` at float offset `at` of `buf`.
     pub(crate) fn write_f32(&self, buf: &wgpu::Buffer, at: u64, data: &[f32]) {
         if !data.is_empty() {
-            self.inner
-                .queue
-                .write_buffer(buf, at * 4, &bytemuck_f32(data));
+            self.inner.queue.write_buffer(
+                buf,
+                at * 4,
+                &le_bytes(data.iter().map(|v| v.to_le_bytes())),
+            );
         }
     }
 
     /// Uploads `data` at byte offset `at` of `buf`.
     pub(crate) fn write_u32(&self, buf: &wgpu::Buffer, at_bytes: u64, data: &[u32]) {
         if !data.is_empty() {
-            let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let bytes = le_bytes(data.iter().map(|v| v.to_le_bytes()));
             self.inner.queue.write_buffer(buf, at_bytes, &bytes);
         }
     }
@@ -487,8 +489,9 @@ thread_local! {
     static SHARED: std::cell::RefCell<Option<Result<Gpu>>> = const { std::cell::RefCell::new(None) };
 }
 
-fn bytemuck_f32(data: &[f32]) -> std::borrow::Cow<'_, [u8]> {
-    std::borrow::Cow::Owned(data.iter().flat_map(|v| v.to_le_bytes()).collect())
+/// 32-bit words as the little-endian bytes WebGPU buffers hold.
+fn le_bytes(words: impl Iterator<Item = [u8; 4]>) -> Vec<u8> {
+    words.flatten().collect()
 }
 
 /// Opens the browser's GPU before `resolve` needs it (a no-op natively, where opening blocks).

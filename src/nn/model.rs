@@ -378,12 +378,8 @@ impl<B: Backend> Sequential<B> {
         self.device
     }
 
-    /// The GPU to fit on, or `None` for the CPU (the reason kept in `device_note`).
-    fn gpu_for_fit(&mut self, y: &Tensor) -> Result<Option<Gpu>> {
-        self.gpu_for(y.cols())
-    }
-
-    /// The GPU for a model whose targets have `target_cols` columns, or `None` for the CPU.
+    /// The GPU for a model whose targets have `target_cols` columns, or `None` for the CPU
+    /// (the reason kept in `device_note`).
     fn gpu_for(&mut self, target_cols: usize) -> Result<Option<Gpu>> {
         self.device_note = None;
         if self.device == Device::Cpu {
@@ -1126,7 +1122,7 @@ impl<B: Backend> Sequential<B> {
         crate::gpu::prepare(self.device).await;
         let mut split = None;
         let inp = self.fit_inputs(x, y, args, &mut split)?;
-        if let Some(gpu) = self.gpu_for_fit(inp.y)? {
+        if let Some(gpu) = self.gpu_for(inp.y.cols())? {
             self.resolved = gpu.label();
             let mut models = [&mut *self];
             let mut cbs = [callbacks];
@@ -1163,7 +1159,7 @@ impl<B: Backend> Sequential<B> {
         for m in models.iter_mut() {
             let mut s = None;
             let inp = m.fit_inputs(x, y, args, &mut s)?;
-            match m.gpu_for_fit(inp.y)? {
+            match m.gpu_for(inp.y.cols())? {
                 Some(g) => gpu = Some(g),
                 None => all_gpu = false,
             }
