@@ -155,6 +155,8 @@ struct Run {
     active: bool,
     /// Row ids of each step of the current epoch.
     batches: Vec<Vec<usize>>,
+    /// The optimizer's step count and Nadam product once this epoch's steps are applied.
+    after_epoch: (u64, f32),
 }
 
 /// Trains `models` together on the GPU (see `Sequential::fit_group_async`).
@@ -258,6 +260,7 @@ pub(super) async fn fit_models<B: Backend>(
             last_logs: Logs::default(),
             active: true,
             batches: Vec::new(),
+            after_epoch: (0, 1.0),
         });
         m.stop = false;
     }
@@ -327,6 +330,7 @@ pub(super) async fn fit_models<B: Backend>(
                 up = si.u_product_t;
                 iter += 1;
             }
+            runs[mi].after_epoch = (iter, up);
         }
         let mut cursor = 0;
         for (s, models_s) in infos.into_iter().enumerate() {
@@ -447,13 +451,7 @@ pub(super) async fn fit_models<B: Backend>(
                     .compiled
                     .as_mut()
                     .ok_or_else(|| Error::state("model not compiled"))?;
-                for _ in 0..steps {
-                    let si = c
-                        .optimizer
-                        .step_info(c.iterations, c.learning_rate, c.u_product);
-                    c.u_product = si.u_product_t;
-                    c.iterations += 1;
-                }
+                (c.iterations, c.u_product) = run.after_epoch;
             }
             if !params.is_empty() {
                 let nslots = group.nets[mi].optimizer.kind.slots();
