@@ -257,6 +257,8 @@ export class Tuner {
   constructor(kind: string, options: TunerOptions);
   runTrial(trial: { trialId: string; hyperparameters: HyperParameters }, ...args: unknown[]): Promise<number | Logs | History>;
   searchSpaceSummary(): string;
+  /** Loads a stored search (after a reload) without running anything. */
+  reload(): Promise<void>;
   search(x: TensorLike, y: TensorLike, options?: Omit<FitOptions, "callbacks"> & { callbacks?: SearchCallbacks; signal?: AbortSignal }): Promise<void>;
   /** Ends a running search after the trials in progress (no new trials start). */
   stop(): void;
@@ -288,3 +290,23 @@ export function oneHot(y: TensorLike, numClasses?: number): Tensor;
 /** Opens WebGPU; resolves to the adapter's label ("webgpu (adapter, backend)"). */
 export function initGpu(): Promise<string>;
 export function version(): string;
+
+/** CSV text with a header line. */
+export declare const csv: {
+  header(text: string): { columns: string[]; rows: number };
+  parse(text: string, options?: { label?: string | null; columns?: string[] | null }): { x: Tensor; y: Tensor | null; featureNames: string[]; labelName: string | null };
+};
+/** TensorFlow Playground's input features of 2-D points (x of shape [n, 2]). */
+export declare function features(x: TensorLike, names: string[]): Tensor;
+
+/** A search's storage, for a tuner's `storage` option and a page's own files beside the search's. */
+export interface Store {
+  read(path: string): Uint8Array | undefined;
+  write(path: string, bytes: Uint8Array): void;
+  list(prefix: string): string[];
+  clear(): void;
+  location(): string;
+  open(): Promise<void>;
+  flush(): Promise<void>;
+}
+export declare function store(kind: "indexeddb" | "memory" | "auto", location: string): Store;

@@ -662,6 +662,18 @@ class IndexedDBStore extends MemoryStore {
   }
 }
 
+/**
+ * A search's storage: `"indexeddb"` (survives a reload), `"memory"` or `"auto"`, at `location`
+ * (the tuner's `directory/projectName`). Pass it as a tuner's `storage`; `read(path)`,
+ * `write(path, bytes)` and `list(prefix)` also keep a page's own files beside the search's,
+ * cleared with it on `overwrite`. `await open()` loads what is stored; `await flush()` waits
+ * for the writes.
+ */
+export function store(kind, location) {
+  if (typeof location !== "string" || !location) throw new TypeError("store(kind, location): location must be a non-empty string (directory/projectName)");
+  return makeStore(kind, location);
+}
+
 function makeStore(storage, location) {
   if (storage === undefined || storage === "auto") storage = typeof indexedDB !== "undefined" ? "indexeddb" : "memory";
   if (storage === "memory") return new MemoryStore(location);
@@ -784,13 +796,18 @@ export class Tuner {
    * trials until the oracle stops. `callbacks` may hold onTrialBegin(trial), onTrialEnd(trial),
    * onEpochBegin(trialId, epoch), onEpochEnd(trialId, epoch, logs), onBatchEnd(trialId, batch,
    * logs) and onSaved() (everything so far is stored). A tuner with runTrial passes all
-   * arguments of search on to it instead.
+   * arguments of search on to it instead; when the last one holds `callbacks` or `signal`, they
+   * serve the search too.
    */
   async search(...args) {
     const functional = !this._hasModel();
     let x, y, opts;
     if (functional) {
-      [x, y, opts] = [[[0]], [[0]], {}];
+      // Everything goes on to runTrial; a last argument with `callbacks` or `signal` also
+      // serves the search itself (KerasTuner passes search's keyword arguments on likewise).
+      const last = args[args.length - 1];
+      const searchOpts = last && typeof last === "object" && !Array.isArray(last) && ("callbacks" in last || "signal" in last) ? last : {};
+      [x, y, opts] = [[[0]], [[0]], { callbacks: searchOpts.callbacks, signal: searchOpts.signal }];
     } else {
       [x, y, opts = {}] = args;
     }
@@ -844,6 +861,12 @@ export class Tuner {
     } finally {
       await this._store.flush();
     }
+  }
+
+  /** Loads what the storage holds (a search saved before a reload) without running anything; `trials` then lists it. */
+  async reload() {
+    await this._store.open();
+    guard(() => this._t.reload());
   }
 
   _hasModel() {
@@ -922,6 +945,26 @@ export const datasets = {
   names: () => guard(() => wasm.datasetNames()),
 };
 
+/**
+ * CSV text with a header line. `csv.header(text)` -> `{columns, rows}` (nothing parsed as a
+ * number); `csv.parse(text, {label, columns})` -> `{x, y, featureNames, labelName}` with the
+ * `label` column as y (null without one) and `columns` (default: all others) as x. Errors name
+ * the line, the column and the offending text.
+ */
+export const csv = {
+  header: (text) => guard(() => wasm.csvHeader(String(text))),
+  parse(text, { label, columns } = {}) {
+    const r = guard(() => wasm.parseCsv(String(text), label ?? undefined, columns ?? undefined));
+    return { x: fromEngine(r.x), y: r.y ? fromEngine(r.y) : null, featureNames: r.featureNames, labelName: r.labelName };
+  },
+};
+
+/** TensorFlow Playground's input features of 2-D points: `features(x, ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)"])`. */
+export function features(x, names) {
+  if (!Array.isArray(names)) throw new TypeError("features(x, names): names must be an array of feature names");
+  return fromEngine(guard(() => wasm.features(toEngine(x, "x"), names.map(String))));
+}
+
 /** Class ids (one column) to one-hot rows. */
 export function oneHot(y, numClasses) {
   return fromEngine(guard(() => wasm.oneHot(toEngine(y, "y"), numClasses)));
@@ -964,6 +1007,9 @@ const api = {
   BayesianOptimization,
   dataset,
   datasets,
+  csv,
+  features,
+  store,
   oneHot,
   initGpu,
   version,

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-pkg}
-RUSTFLAGS="-C target-feature=+simd128" cargo build --release --lib --target wasm32-unknown-unknown
+cargo build --release --lib --no-default-features --target wasm32-unknown-unknown
 rm -rf "$out"
 mkdir -p "$out/wasm"
 wasm-bindgen --target web --out-dir "$out/wasm" --out-name tunelab_wasm \

@@ -791,3 +791,85 @@ fn untunable_hypermodel_keeps_its_own_hps_fixed() {
         .collect();
     assert!(lrs.len() > 1, "the declared lr is searched: {lrs:?}");
 }
+
+/// With `parallel_trials` = 3, an awaited trial function (the page's worker pool) has all
+/// three trials of a batch in flight at once: each future waits until it has seen the other two
+/// start, which could never happen if the tuner awaited them one by one.
+#[test]
+fn awaited_trials_of_a_batch_run_side_by_side() {
+    use std::cell::Cell;
+    use std::task::Poll;
+    // Trials started and not yet finished; whether the batch has had all three in flight.
+    let running = Rc::new(Cell::new(0usize));
+    let full = Rc::new(Cell::new(false));
+    let most_in_flight = Rc::new(Cell::new(0usize));
+    let (r0, f0, m0) = (running.clone(), full.clone(), most_in_flight.clone());
+    let run: AsyncRunFn = Box::new(move |trial: &Trial| {
+        let x = trial
+            .hyperparameters
+            .get("x")
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let (running, full, most) = (r0.clone(), f0.clone(), m0.clone());
+        let mut first = true;
+        let mut polls = 0;
+        Box::pin(std::future::poll_fn(move |cx| {
+            if first {
+                first = false;
+                running.set(running.get() + 1);
+                most.set(most.get().max(running.get()));
+                if running.get() == 3 {
+                    full.set(true);
+                }
+            }
+            polls += 1;
+            // Ready once the batch's three trials are all in flight (or give up, failing).
+            if full.get() || polls > 50 {
+                running.set(running.get() - 1);
+                if running.get() == 0 {
+                    full.set(false);
+                }
+                let r = if full.get() || polls <= 50 {
+                    Ok(FitResult::Value(x * x))
+                } else {
+                    Err(Error::FailedTrial("trials ran one at a time".into()))
+                };
+                return Poll::Ready((r, None));
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }))
+    });
+    let mut hp = HyperParameters::new();
+    hp.float("x", -1.0, 1.0).get().unwrap();
+    let mut tuner = Tuner::from_async_fn(
+        Box::new(RandomSearch),
+        run,
+        Some(hp),
+        TunerConfig {
+            oracle: OracleConfig {
+                max_trials: Some(6),
+                seed: 5,
+                ..Default::default()
+            },
+            parallel_trials: Some(3),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    tuner
+        .search(
+            &Tensor::zeros(&[1, 1]),
+            &Tensor::zeros(&[1, 1]),
+            &FitArgs::default(),
+        )
+        .unwrap();
+    assert_eq!(most_in_flight.get(), 3);
+    assert_eq!(tuner.oracle.trials.len(), 6);
+    for t in &tuner.oracle.trials {
+        assert_eq!(t.status, TrialStatus::Completed, "{:?}", t.message);
+        let x = t.hyperparameters.get("x").unwrap().as_f64().unwrap();
+        assert_eq!(t.score, Some(x * x));
+    }
+}

@@ -144,6 +144,30 @@ pub fn parse_csv(text: &str, label: Option<&str>, columns: Option<&[&str]>) -> R
     })
 }
 
+/// The column names of CSV text (its header line), with the number of data rows, without
+/// reading any cell as a number: what a page shows to let the user pick the label and features.
+///
+/// ```
+/// use tunelab::data::csv::csv_header;
+/// let (names, rows) = csv_header("id,\"a,b\",y\r\n1,2,3\n\n4,5,6").unwrap();
+/// assert_eq!(names, ["id", "a,b", "y"]);
+/// assert_eq!(rows, 2);
+/// ```
+pub fn csv_header(text: &str) -> Result<(Vec<String>, usize)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let header = match lines.next() {
+        Some(l) if !l.trim().is_empty() => split_fields(l, 1)?,
+        _ => {
+            return Err(Error::data(
+                "the CSV text is empty; its first line must be a header naming the columns",
+            ))
+        }
+    };
+    let rows = lines.filter(|l| !l.trim().is_empty()).count();
+    Ok((header, rows))
+}
+
 /// Reads the file at `path` and parses it with [`parse_csv`].
 pub fn load_csv(path: &Path, label: Option<&str>, columns: Option<&[&str]>) -> Result<CsvData> {
     let text = std::fs::read_to_string(path)

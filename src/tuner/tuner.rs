@@ -133,6 +133,28 @@ pub type LocalFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output =
 pub type AsyncRunFn =
     Box<dyn FnMut(&Trial) -> LocalFuture<'static, (Result<FitResult>, Option<HyperParameters>)>>;
 
+/// Awaits every future, polling each until it is ready; the outputs in the futures' order.
+async fn join_all<T>(futures: Vec<LocalFuture<'static, T>>) -> Vec<T> {
+    let mut slots: Vec<(LocalFuture<'static, T>, Option<T>)> =
+        futures.into_iter().map(|f| (f, None)).collect();
+    std::future::poll_fn(move |cx| {
+        let mut pending = false;
+        for (f, out) in slots.iter_mut() {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *out = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(slots.iter_mut().filter_map(|(_, o)| o.take()).collect())
+    })
+    .await
+}
+
 /// Awaited after every trial, so that a host event loop can run (the browser's IndexedDB
 /// writes complete there).
 pub type YieldFn = Box<dyn Fn() -> LocalFuture<'static, ()>>;
@@ -593,10 +615,17 @@ impl Tuner {
                 })
                 .collect(),
             Runner::AsyncFunction(f) => {
+                // Every trial of the batch is started before any is awaited, so a host that
+                // trains them elsewhere (the page's worker pool) runs them side by side.
+                let futures: Vec<_> = batch
+                    .iter_mut()
+                    .map(|trial| {
+                        trial.hyperparameters.clear_accessed();
+                        f(trial)
+                    })
+                    .collect();
                 let mut out = Vec::with_capacity(batch.len());
-                for trial in batch.iter_mut() {
-                    trial.hyperparameters.clear_accessed();
-                    let (r, hp) = f(trial).await;
+                for (trial, (r, hp)) in batch.iter_mut().zip(join_all(futures).await) {
                     if let Some(hp) = hp {
                         trial.hyperparameters = hp;
                     }

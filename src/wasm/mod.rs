@@ -73,6 +73,61 @@ pub fn dataset(name: &str, noise: f64, seed: f64) -> Result<JsValue, JsError> {
     Ok(o.into())
 }
 
+/// CSV text's header: `{columns: [names], rows}`; nothing is read as a number yet.
+#[wasm_bindgen(js_name = csvHeader)]
+pub fn csv_header(text: &str) -> Result<JsValue, JsError> {
+    let (names, rows) = data::csv::csv_header(text).map_err(err)?;
+    let o = Object::new();
+    let cols: Array = names.iter().map(|n| JsValue::from(n.as_str())).collect();
+    set(&o, "columns", &cols)?;
+    set(&o, "rows", &JsValue::from(rows as f64))?;
+    Ok(o.into())
+}
+
+/// CSV text as tensors: `{x, y, featureNames, labelName}` with `label` as `y` (or none) and
+/// `columns` (or every other column) as `x`; errors name the line, the column and the text.
+#[wasm_bindgen(js_name = parseCsv)]
+pub fn parse_csv(
+    text: &str,
+    label: Option<String>,
+    columns: Option<Vec<String>>,
+) -> Result<JsValue, JsError> {
+    let cols: Option<Vec<&str>> = columns
+        .as_ref()
+        .map(|c| c.iter().map(String::as_str).collect());
+    let t = data::csv::parse_csv(text, label.as_deref(), cols.as_deref()).map_err(err)?;
+    let o = Object::new();
+    set(&o, "x", &tensor_to_js(&t.x))?;
+    set(
+        &o,
+        "y",
+        &t.y.as_ref().map(tensor_to_js).unwrap_or(JsValue::NULL),
+    )?;
+    let names: Array = t
+        .feature_names
+        .iter()
+        .map(|n| JsValue::from(n.as_str()))
+        .collect();
+    set(&o, "featureNames", &names)?;
+    set(
+        &o,
+        "labelName",
+        &t.label_name.map(JsValue::from).unwrap_or(JsValue::NULL),
+    )?;
+    Ok(o.into())
+}
+
+/// TensorFlow Playground's input features of 2-D points (`x` of shape [n, 2]): one column per
+/// name (`x1`, `x2`, `x1^2`, `x2^2`, `x1x2`, `sin(x1)`, `sin(x2)`).
+#[wasm_bindgen]
+pub fn features(x: JsValue, names: Vec<String>) -> Result<JsValue, JsError> {
+    let t = tensor(&x, "x")?;
+    let n: Vec<&str> = names.iter().map(String::as_str).collect();
+    Ok(tensor_to_js(
+        &data::playground::features(&t, &n).map_err(err)?,
+    ))
+}
+
 /// The built-in data sets' names.
 #[wasm_bindgen(js_name = datasetNames)]
 pub fn dataset_names() -> Array {

@@ -1,0 +1,894 @@
+// The playground page's main thread: controls, the trials table, progress, results and
+// sharing. All training and searching happens in www/src/search-worker.js (and its trial
+// workers); this thread only sends the page state there and draws what comes back.
+
+import { defaultState, validateState, encodeState, decodeState, taskOf, objectivesFor, defaultObjective, FEATURES, SECTIONS } from "./state.js";
+import { buildSpec } from "./spec.js";
+import { kerasSnippet } from "./python.js";
+import { mountEditor } from "./editor.js";
+import { createCharts } from "./charts.js";
+import { hyperbandPlan } from "./importance.js";
+
+const $ = (id) => document.getElementById(id);
+const PLAYGROUND = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
+const TUNER_TEXT = {
+  random: "Random search draws every trial's hyperparameters at random from the ranges. Simple, hard to beat with few trials, and every trial is independent, so trials train side by side.",
+  grid: "Grid search tries every combination of the ranges in order (numbers are stepped). Thorough for a small space; the number of trials grows fast with each range.",
+  hyperband: "Hyperband trains many configurations for a few epochs, keeps the best 1/factor of them and trains those longer, round after round. Good trials get the epochs; poor ones stop early.",
+  bayesian: "Bayesian optimization fits a Gaussian process to the scores seen so far and picks the next trial where the model expects a good score or is unsure. It learns from each trial, so it needs them one after another.",
+};
+const LABELS = { data: "Data", features: "Input features", editor: "Network editor", json: "Spec JSON", tuner: "Tuner settings", device: "Device", charts: "Live views", results: "Results", share: "Share" };
+
+let state = defaultState();
+let info = null; // the data set's description, from the worker
+let trials = new Map();
+let selectedId = null;
+let running = false;
+let project = null;
+let summaryText = "";
+let shownBoundary = null; // {trialId, values}
+let worker = null;
+let editor = null;
+let charts = null;
+let loadError = null;
+
+// ------------------------------------------------------------------------------------------
+// State <-> URL
+
+function readHash() {
+  if (!location.hash || location.hash === "#") return defaultState();
+  try {
+    return decodeState(location.hash);
+  } catch (e) {
+    loadError = `The link's settings could not be used (${e.message}); the defaults are shown instead.`;
+    return defaultState();
+  }
+}
+
+function writeHash() {
+  const h = "#" + encodeState(state);
+  if (location.hash !== h) history.replaceState(null, "", h);
+  updateShare();
+}
+
+function setState(next, { data = false } = {}) {
+  state = validateState(next);
+  writeHash();
+  if (data) requestData();
+  refreshControls();
+}
+
+// ------------------------------------------------------------------------------------------
+// The worker
+
+function startWorker() {
+  worker = new Worker(new URL("./search-worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = (e) => onMessage(e.data);
+  worker.onerror = (e) => showError("search-error", `the engine worker failed: ${e.message ?? "unknown error"}`);
+}
+
+function send(m) {
+  worker.postMessage(m);
+}
+
+let dataTimer = null;
+function requestData() {
+  clearTimeout(dataTimer);
+  dataTimer = setTimeout(() => {
+    if (state.data.source === "csv" && !csvLoaded) {
+      info = null;
+      $("data-info").textContent = "Upload a CSV file to start.";
+      return;
+    }
+    send({ type: "data", state });
+  }, 60);
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case "ready":
+      $("engine-status").textContent = `engine ${m.version} ready`;
+      requestData();
+      break;
+    case "data":
+      info = m.info;
+      showError("data-error", null);
+      onData();
+      break;
+    case "csv-header":
+      onCsvHeader(m);
+      break;
+    case "status":
+      project = m.project;
+      trials = new Map(m.trials.map((t) => [t.id, t]));
+      summaryText = m.summary;
+      $("btn-resume").disabled = running || !m.trials.length || searchFinished();
+      if (localStorage.getItem("tunelab.running") === project && m.trials.length && !searchFinished()) {
+        // The page was reloaded (or closed) mid-search: carry on where it stopped.
+        start(false);
+      }
+      render();
+      break;
+    case "search-start":
+      project = m.project;
+      localStorage.setItem("tunelab.running", project);
+      for (const t of m.trials) trials.set(t.id, t);
+      $("device-status").textContent = "";
+      render();
+      break;
+    case "trial": {
+      const prev = trials.get(m.trial.id);
+      trials.set(m.trial.id, { ...prev, ...m.trial, curves: m.trial.curves ?? prev?.curves ?? {} });
+      if (m.trial.device) $("device-status").textContent = `trials train on: ${m.trial.device}`;
+      if (m.trial.status === "COMPLETED" && !selectedId) requestBest();
+      scheduleRender();
+      break;
+    }
+    case "epoch": {
+      const t = trials.get(m.trialId);
+      if (t) {
+        t.epoch = m.epoch + 1;
+        t.epochs = m.epochs;
+        t.curves ??= {};
+        for (const [k, v] of Object.entries(m.logs)) (t.curves[k] ??= []).push([m.epoch, v]);
+      }
+      scheduleRender();
+      break;
+    }
+    case "boundary":
+      // Live: the selected trial, else whichever trial is training (the best one once done).
+      if (m.selected || m.trialId === selectedId || (!selectedId && (!shownBoundary || shownBoundary.trialId === m.trialId || !isRunning(shownBoundary.trialId)))) {
+        shownBoundary = { trialId: m.trialId, values: m.values };
+        drawBoundary();
+      }
+      break;
+    case "search-end":
+      running = false;
+      summaryText = m.summary;
+      for (const t of m.trials) trials.set(t.id, { ...trials.get(t.id), ...t });
+      if (!m.stopped) localStorage.removeItem("tunelab.running");
+      else localStorage.removeItem("tunelab.running");
+      setRunning(false);
+      requestBest();
+      render();
+      break;
+    case "summary":
+      showSummary(m);
+      break;
+    case "retrain-epoch":
+      $("retrain-status").textContent = `retraining on all ${info?.rows ?? ""} rows: epoch ${m.epoch + 1}/${m.epochs}`;
+      break;
+    case "retrained": {
+      const last = Object.entries(m.history).map(([k, v]) => `${k} ${fmt(v[v.length - 1])}`).join(", ");
+      $("retrain-status").textContent = `retrained trial ${m.trialId}'s hyperparameters on all ${m.rows} rows for ${m.epochs} epochs: ${last}`;
+      $("btn-retrain").disabled = false;
+      retrained = true;
+      if (m.boundary) {
+        shownBoundary = { trialId: `${m.trialId} (retrained)`, values: m.boundary };
+        drawBoundary();
+      }
+      break;
+    }
+    case "weights":
+      download(`tunelab-${m.retrained ? "retrained" : "trial-" + m.trialId}-weights.json`, m.json, "application/json");
+      break;
+    case "error":
+      if (m.where === "data" || m.where === "csv-header") {
+        info = null;
+        showError("data-error", m.message);
+        $("data-info").textContent = "";
+      } else if (m.where === "retrain") {
+        $("retrain-status").textContent = m.message;
+        $("btn-retrain").disabled = false;
+      } else {
+        showError("search-error", m.message);
+        if (m.where === "start") {
+          running = false;
+          setRunning(false);
+        }
+      }
+      break;
+  }
+}
+
+let retrained = false;
+
+function isRunning(id) {
+  return trials.get(id)?.status === "RUNNING";
+}
+
+function searchFinished() {
+  const done = [...trials.values()].filter((t) => t.status !== "RUNNING").length;
+  return state.tuner.kind !== "hyperband" && done >= state.tuner.maxTrials;
+}
+
+// ------------------------------------------------------------------------------------------
+// Search controls
+
+function start(fresh) {
+  if (!info) {
+    showError("search-error", "the data set is not ready: fix the data settings first");
+    return;
+  }
+  showError("search-error", null);
+  if (fresh) {
+    trials = new Map();
+    selectedId = null;
+    shownBoundary = null;
+    retrained = false;
+    summaryText = "";
+  }
+  running = true;
+  setRunning(true);
+  send({ type: "start", state, fresh });
+  render();
+}
+
+function pause() {
+  // Stop now: the search worker and its trial workers go away mid-epoch, as on a reload. What
+  // is stored (every finished trial, every finished epoch) is where Resume carries on.
+  worker.terminate();
+  running = false;
+  localStorage.removeItem("tunelab.running");
+  for (const t of trials.values()) if (t.status === "RUNNING") t.status = "PAUSED";
+  setRunning(false);
+  $("btn-resume").disabled = false;
+  startWorker();
+  render();
+}
+
+function setRunning(on) {
+  $("btn-start").disabled = on;
+  $("btn-pause").disabled = !on;
+  $("btn-stop").disabled = !on;
+  $("btn-resume").disabled = on || !trials.size;
+  document.body.classList.toggle("searching", on);
+  for (const id of ["sec-data", "sec-editor"]) $(id).toggleAttribute("inert", on);
+  for (const el of document.querySelectorAll("#sec-tuner select, #sec-tuner input")) el.disabled = on;
+}
+
+// ------------------------------------------------------------------------------------------
+// Data controls
+
+let csvLoaded = false;
+
+function onData() {
+  const i = info;
+  const task = i.task;
+  const parts = [`${i.rows.toLocaleString()} rows, ${i.inputDim} input${i.inputDim === 1 ? "" : "s"}`, `${i.train.toLocaleString()} to train on, ${i.test.toLocaleString()} to test (validation)`];
+  parts.push(task.kind === "regression" ? "regression" : `${task.classes ?? 2} classes`);
+  $("data-info").textContent = parts.join(" · ");
+  // The objective list follows the task.
+  const sel = $("tuner-objective");
+  const names = objectivesFor(task);
+  sel.replaceChildren(...names.map((n) => new Option(n, n)));
+  if (!names.includes(state.tuner.objective)) {
+    state = validateState({ ...state, tuner: { ...state.tuner, objective: defaultObjective(task) } });
+    writeHash();
+  }
+  sel.value = state.tuner.objective;
+  editor?.setTask(task);
+  $("box-boundary").hidden = !i.points;
+  if (!trials.size || !running) send({ type: "status", state });
+  drawBoundary();
+}
+
+function refreshControls() {
+  const d = state.data;
+  $("data-source").value = d.source;
+  $("data-noise").value = d.noise;
+  $("data-noise-out").textContent = d.noise;
+  $("data-train").value = d.trainPct;
+  $("data-train-out").textContent = `${d.trainPct}%`;
+  $("data-seed").value = d.seed;
+  const is2d = PLAYGROUND.includes(d.source);
+  for (const el of document.querySelectorAll(".playground-only")) el.hidden = !is2d || hiddenSection(el);
+  $("csv-box").hidden = d.source !== "csv";
+  for (const box of document.querySelectorAll("#features input")) box.checked = d.features.includes(box.value);
+  const t = state.tuner;
+  $("tuner-kind").value = t.kind;
+  $("tuner-explain").textContent = TUNER_TEXT[t.kind];
+  $("tuner-max-trials").value = t.maxTrials;
+  $("tuner-executions").value = t.executionsPerTrial;
+  $("tuner-seed").value = t.seed;
+  $("tuner-max-epochs").value = t.maxEpochs;
+  $("tuner-factor").value = t.factor;
+  $("tuner-iterations").value = t.hyperbandIterations;
+  $("tuner-initial").value = t.numInitialPoints ?? "";
+  $("tuner-device").value = t.device;
+  $("tuner-workers").value = t.workers;
+  for (const el of document.querySelectorAll(".hyperband-only")) el.hidden = t.kind !== "hyperband";
+  for (const el of document.querySelectorAll(".not-hyperband")) el.hidden = t.kind === "hyperband";
+  for (const el of document.querySelectorAll(".bayesian-only")) el.hidden = t.kind !== "bayesian";
+  if ($("tuner-objective").value !== t.objective && [...$("tuner-objective").options].some((o) => o.value === t.objective)) $("tuner-objective").value = t.objective;
+  for (const box of document.querySelectorAll("#hide-list input")) box.checked = state.hide.includes(box.value);
+}
+
+function hiddenSection(el) {
+  return el.dataset.section ? state.hide.includes(el.dataset.section) && classroom : false;
+}
+
+function bindControls() {
+  $("features").replaceChildren(
+    ...FEATURES.map((f) => {
+      const l = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = f;
+      box.addEventListener("change", () => {
+        const features = FEATURES.filter((n) => document.querySelector(`#features input[value="${CSS.escape(n)}"]`).checked);
+        if (!features.length) {
+          box.checked = true;
+          return;
+        }
+        setState({ ...state, data: { ...state.data, features } }, { data: true });
+      });
+      l.append(box, f);
+      return l;
+    }),
+  );
+  const data = (patch) => setState({ ...state, data: { ...state.data, ...patch } }, { data: true });
+  $("data-source").addEventListener("change", (e) => {
+    const source = e.target.value;
+    const trainPct = PLAYGROUND.includes(source) ? 50 : 80;
+    data({ source, trainPct });
+  });
+  $("data-noise").addEventListener("input", (e) => ($("data-noise-out").textContent = e.target.value));
+  $("data-noise").addEventListener("change", (e) => data({ noise: Number(e.target.value) }));
+  $("data-train").addEventListener("input", (e) => ($("data-train-out").textContent = `${e.target.value}%`));
+  $("data-train").addEventListener("change", (e) => data({ trainPct: Number(e.target.value) }));
+  $("data-seed").addEventListener("change", (e) => {
+    const v = Number(e.target.value);
+    if (Number.isInteger(v) && v >= 0) data({ seed: v });
+    else e.target.value = state.data.seed;
+  });
+  $("data-regenerate").addEventListener("click", () => data({ seed: Math.floor(Math.random() * 100000) }));
+  $("csv-file").addEventListener("change", onCsvFile);
+  $("csv-label").addEventListener("change", () => csvChoice());
+  $("csv-task").addEventListener("change", () => csvChoice());
+
+  const tuner = (patch) => setState({ ...state, tuner: { ...state.tuner, ...patch } });
+  $("tuner-kind").addEventListener("change", (e) => tuner({ kind: e.target.value }));
+  $("tuner-objective").addEventListener("change", (e) => tuner({ objective: e.target.value }));
+  const num = (id, key, { nullable = false } = {}) =>
+    $(id).addEventListener("change", (e) => {
+      const raw = e.target.value.trim();
+      try {
+        tuner({ [key]: raw === "" && nullable ? null : Number(raw) });
+        showError("search-error", null);
+      } catch (err) {
+        showError("search-error", err.message);
+        e.target.value = state.tuner[key] ?? "";
+      }
+    });
+  num("tuner-max-trials", "maxTrials");
+  num("tuner-executions", "executionsPerTrial");
+  num("tuner-seed", "seed");
+  num("tuner-max-epochs", "maxEpochs");
+  num("tuner-factor", "factor");
+  num("tuner-iterations", "hyperbandIterations");
+  num("tuner-initial", "numInitialPoints", { nullable: true });
+  num("tuner-workers", "workers");
+  $("tuner-device").addEventListener("change", (e) => tuner({ device: e.target.value }));
+
+  $("btn-start").addEventListener("click", () => start(true));
+  $("btn-resume").addEventListener("click", () => start(false));
+  $("btn-stop").addEventListener("click", () => {
+    send({ type: "stop" });
+    $("btn-stop").disabled = true;
+    $("search-progress-text").textContent += " — stopping after the running trials";
+  });
+  $("btn-pause").addEventListener("click", pause);
+
+  $("btn-retrain").addEventListener("click", () => {
+    $("btn-retrain").disabled = true;
+    $("retrain-status").textContent = "retraining…";
+    send({ type: "retrain" });
+  });
+  $("export-csv").addEventListener("click", () => download("tunelab-trials.csv", trialsCSV(), "text/csv"));
+  $("export-json").addEventListener("click", () => download("tunelab-trials.json", JSON.stringify(trialsForExport(), null, 2), "application/json"));
+  $("export-weights").addEventListener("click", () => {
+    const best = bestTrial();
+    if (retrained) send({ type: "weights", retrained: true });
+    else if (best) send({ type: "weights", trialId: best.id });
+  });
+  $("export-python").addEventListener("click", () => download("tunelab_best_model.py", $("python-code").textContent, "text/x-python"));
+
+  $("btn-copy-link").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      $("copy-status").textContent = "Link copied.";
+    } catch {
+      $("copy-status").textContent = `Copy this link: ${location.href}`;
+    }
+  });
+  $("hide-list").replaceChildren(
+    ...SECTIONS.map((s) => {
+      const l = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = s;
+      box.addEventListener("change", () => {
+        const hide = SECTIONS.filter((n) => document.querySelector(`#hide-list input[value="${CSS.escape(n)}"]`).checked);
+        setState({ ...state, hide });
+        $("copy-status").textContent = hide.length ? `The link now opens with ${hide.length} section${hide.length > 1 ? "s" : ""} hidden (classroom mode).` : "";
+      });
+      l.append(box, LABELS[s] ?? s);
+      return l;
+    }),
+  );
+  window.addEventListener("resize", () => charts?.resize());
+  window.addEventListener("hashchange", () => {
+    if (location.hash === "#" + encodeState(state)) return;
+    const next = readHash();
+    if (loadError) showBanner(loadError);
+    state = next;
+    applyClassroom();
+    editor?.setState(state);
+    refreshControls();
+    requestData();
+  });
+}
+
+// CSV upload: the text goes to the worker, which reads the header; the user picks the label and
+// the input columns; every later error (a non-number cell, a short line) names line and column.
+const MAX_CSV_BYTES = 50 * 1024 * 1024;
+
+async function onCsvFile(e) {
+  const file = e.target.files && e.target.files[0];
+  if (!file) return;
+  csvLoaded = false;
+  $("csv-columns").hidden = true;
+  if (file.size > MAX_CSV_BYTES) {
+    showError("data-error", `${file.name} is ${(file.size / 1048576).toFixed(0)} MB: the page takes CSV files up to 50 MB`);
+    return;
+  }
+  const text = await file.text();
+  send({ type: "csv-header", text, name: file.name });
+}
+
+function onCsvHeader(m) {
+  showError("data-error", null);
+  csvLoaded = true;
+  const cols = m.columns;
+  const prev = state.data.csv;
+  const label = prev && cols.includes(prev.label) ? prev.label : cols[cols.length - 1];
+  $("csv-label").replaceChildren(...cols.map((c) => new Option(c, c)));
+  $("csv-label").value = label;
+  $("csv-task").value = prev?.task ?? "classification";
+  $("csv-inputs").replaceChildren(
+    ...cols.map((c) => {
+      const l = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = c;
+      box.checked = prev && prev.columns && prev.columns.length ? prev.columns.includes(c) : c !== label;
+      box.addEventListener("change", () => csvChoice());
+      l.append(box, c);
+      return l;
+    }),
+  );
+  $("csv-columns").hidden = false;
+  $("data-info").textContent = `${m.name}: ${m.rows.toLocaleString()} rows, columns ${cols.join(", ")}`;
+  csvChoice(m.name);
+}
+
+function csvChoice(name) {
+  const label = $("csv-label").value;
+  const columns = [...document.querySelectorAll("#csv-inputs input")].filter((b) => b.checked && b.value !== label).map((b) => b.value);
+  for (const b of document.querySelectorAll("#csv-inputs input")) b.disabled = b.value === label;
+  const csv = { name: name ?? state.data.csv?.name ?? "data.csv", label, columns, task: $("csv-task").value };
+  try {
+    setState({ ...state, data: { ...state.data, source: "csv", csv } }, { data: true });
+  } catch (e) {
+    showError("data-error", e.message);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Rendering
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function objective() {
+  const name = state.tuner.objective;
+  return { name, direction: /acc|auc|precision|recall/.test(name) ? "max" : "min" };
+}
+
+function ordered() {
+  return [...trials.values()].sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+function bestTrial() {
+  const dir = objective().direction;
+  let best = null;
+  for (const t of trials.values()) {
+    if (t.status !== "COMPLETED" || typeof t.score !== "number") continue;
+    if (!best || (dir === "max" ? t.score > best.score : t.score < best.score)) best = t;
+  }
+  return best;
+}
+
+function totalTrials() {
+  const t = state.tuner;
+  if (t.kind === "hyperband") {
+    const plan = hyperbandPlan(t.maxEpochs, t.factor);
+    return plan.reduce((s, b) => s + b.rounds.reduce((r, x) => r + x.trials, 0), 0) * t.hyperbandIterations;
+  }
+  return t.maxTrials;
+}
+
+function render() {
+  const list = ordered();
+  renderTable(list);
+  renderProgress(list);
+  renderResults();
+  charts?.update({
+    trials: list,
+    objective: objective(),
+    selectedId,
+    tunerKind: state.tuner.kind,
+    hyperband: state.tuner.kind === "hyperband" ? { maxEpochs: state.tuner.maxEpochs, factor: state.tuner.factor } : null,
+  });
+}
+
+function renderProgress(list) {
+  const done = list.filter((t) => ["COMPLETED", "FAILED", "INVALID"].includes(t.status)).length;
+  const total = Math.max(totalTrials(), done);
+  const bar = $("search-progress");
+  bar.max = total;
+  bar.value = done;
+  const state = running ? "running" : list.length ? (list.some((t) => t.status === "RUNNING" || t.status === "PAUSED") ? "paused" : "finished") : "not started";
+  const text = $("search-progress-text");
+  if (!text.textContent.includes("stopping") || !running) text.textContent = `${done} of ${state === "finished" && done < total ? done : total} trials · ${state}`;
+  const runningTrials = list.filter((t) => t.status === "RUNNING");
+  $("running").replaceChildren(
+    ...runningTrials.map((t) => {
+      const row = document.createElement("div");
+      row.className = "trial-progress";
+      const label = document.createElement("span");
+      label.textContent = `trial ${t.id}: epoch ${t.epoch ?? 0}/${t.epochs ?? "?"}`;
+      const p = document.createElement("progress");
+      p.max = t.epochs || 1;
+      p.value = Math.min(t.epoch ?? 0, p.max);
+      p.setAttribute("aria-label", `trial ${t.id} progress`);
+      row.append(label, p);
+      return row;
+    }),
+  );
+}
+
+let sortKey = "id";
+let sortDir = 1;
+
+function renderTable(list) {
+  const hpNames = [...new Set(list.flatMap((t) => Object.keys(t.hps ?? {})))];
+  const cols = [
+    { key: "id", label: "trial", get: (t) => t.id, text: true },
+    { key: "status", label: "status", get: (t) => t.status, text: true },
+    ...hpNames.map((h) => ({ key: `hp:${h}`, label: h, get: (t) => t.hps?.[h], text: false })),
+    { key: "score", label: `score (${state.tuner.objective})`, get: (t) => t.score },
+    { key: "bestEpoch", label: "best epoch", get: (t) => (typeof t.bestEpoch === "number" ? t.bestEpoch + 1 : null) },
+    { key: "epochs", label: "epochs", get: (t) => (t.tuner ? `${t.tuner.initialEpoch ?? 0}→${t.tuner.epochs}` : t.epochs ?? null), text: true },
+    { key: "message", label: "note", get: (t) => t.message ?? "", text: true },
+  ];
+  const head = document.createElement("tr");
+  for (const c of cols) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    if (c.text) th.className = "text";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = c.label + (sortKey === c.key ? (sortDir > 0 ? " ▲" : " ▼") : "");
+    b.addEventListener("click", () => {
+      sortDir = sortKey === c.key ? -sortDir : 1;
+      sortKey = c.key;
+      render();
+    });
+    th.setAttribute("aria-sort", sortKey === c.key ? (sortDir > 0 ? "ascending" : "descending") : "none");
+    th.append(b);
+    head.append(th);
+  }
+  $("trials").tHead.replaceChildren(head);
+  const col = cols.find((c) => c.key === sortKey) ?? cols[0];
+  const rows = [...list].sort((a, b) => {
+    const x = col.get(a);
+    const y = col.get(b);
+    if (x == null && y == null) return 0;
+    if (x == null) return 1;
+    if (y == null) return -1;
+    const cmp = col.key === "id" ? Number(x) - Number(y) : typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+    return cmp * sortDir;
+  });
+  const best = bestTrial();
+  const body = document.createElement("tbody");
+  for (const t of rows) {
+    const tr = document.createElement("tr");
+    tr.dataset.trial = t.id;
+    tr.tabIndex = 0;
+    if (t.id === selectedId) tr.classList.add("selected");
+    if (best && t.id === best.id) tr.classList.add("best");
+    for (const c of cols) {
+      const td = document.createElement("td");
+      const v = c.get(t);
+      td.textContent = v == null ? "" : typeof v === "number" ? fmt(v) : String(v);
+      if (c.text) td.className = "text";
+      if (c.key === "status") td.classList.add(`status-${t.status}`);
+      tr.append(td);
+    }
+    tr.addEventListener("click", () => select(t.id));
+    tr.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        select(t.id);
+      }
+    });
+    body.append(tr);
+  }
+  $("trials").tBodies[0].replaceWith(body);
+}
+
+function select(id) {
+  selectedId = selectedId === id ? null : id;
+  const t = trials.get(id);
+  if (selectedId && t && t.status !== "RUNNING") send({ type: "show", trialId: id });
+  if (selectedId && t && t.status === "COMPLETED") send({ type: "summary", trialId: id });
+  if (!selectedId) requestBest();
+  $("boundary-which").textContent = selectedId ? `trial ${selectedId}` : "the best trial";
+  render();
+}
+
+let bestShown = null;
+function requestBest() {
+  const best = bestTrial();
+  if (!best || selectedId) return;
+  if (bestShown !== best.id) {
+    bestShown = best.id;
+    send({ type: "summary", trialId: best.id });
+  }
+  if (!running || !shownBoundary || !isRunning(shownBoundary.trialId)) send({ type: "show", trialId: best.id });
+}
+
+function renderResults() {
+  const best = bestTrial();
+  $("results").hidden = !best;
+  $("results-empty").hidden = !!best;
+  $("results-summary").textContent = summaryText || "";
+  if (!best) return;
+  $("best-score").textContent = `Trial ${best.id}: ${state.tuner.objective} = ${fmt(best.score)}${typeof best.bestEpoch === "number" ? ` at epoch ${best.bestEpoch + 1}` : ""}.`;
+  const rows = Object.entries(best.hps).map(([k, v]) => {
+    const tr = document.createElement("tr");
+    const a = document.createElement("td");
+    a.textContent = k;
+    const b = document.createElement("td");
+    b.textContent = typeof v === "number" ? fmt(v) : String(v);
+    tr.append(a, b);
+    return tr;
+  });
+  $("best-hps").replaceChildren(...rows);
+}
+
+function showSummary(m) {
+  $("best-summary").textContent = m.text;
+  const fit = m.fit ?? {};
+  $("python-code").textContent = kerasSnippet(m.spec, {
+    inputDim: m.inputDim,
+    batchSize: fit.batch_size,
+    epochs: typeof m.bestEpoch === "number" ? m.bestEpoch + 1 : fit.epochs,
+    hps: m.hps,
+    dataset: state.data.source,
+  });
+}
+
+function drawBoundary() {
+  if (!charts || !info || !info.points) {
+    charts?.setBoundary(null);
+    return;
+  }
+  charts.setBoundary({
+    n: info.grid,
+    extent: info.extent,
+    values: shownBoundary ? shownBoundary.values : null,
+    task: info.task.kind === "regression" ? "regression" : "binary",
+    points: info.points,
+    title: shownBoundary ? `trial ${shownBoundary.trialId}` : "the data (no model yet)",
+  });
+}
+
+// ------------------------------------------------------------------------------------------
+// Exports and sharing
+
+function fmt(v) {
+  if (typeof v !== "number") return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4).replace(/\.?0+$/, "");
+}
+
+function trialsForExport() {
+  return ordered().map((t) => ({
+    trial_id: t.id,
+    status: t.status,
+    hyperparameters: t.hps,
+    hyperband: t.tuner,
+    score: t.score,
+    best_epoch: t.bestEpoch,
+    metrics: t.metrics,
+    curves: t.curves,
+    message: t.message,
+    device: t.device,
+  }));
+}
+
+function csvCell(v) {
+  if (v == null) return "";
+  const s = String(v);
+  // Quote text; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
+  const safe = /^[=+\-@\t\r]/.test(s) && typeof v !== "number" ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) || safe !== s ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function trialsCSV() {
+  const list = ordered();
+  const hpNames = [...new Set(list.flatMap((t) => Object.keys(t.hps ?? {})))];
+  const metricNames = [...new Set(list.flatMap((t) => Object.keys(t.metrics ?? {})))];
+  const head = ["trial_id", "status", ...hpNames, "score", "best_epoch", ...metricNames, "message"];
+  const lines = [head.map(csvCell).join(",")];
+  for (const t of list) {
+    lines.push([t.id, t.status, ...hpNames.map((h) => t.hps?.[h]), t.score, t.bestEpoch, ...metricNames.map((m) => t.metrics?.[m]), t.message].map(csvCell).join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function base64url(text) {
+  let bin = "";
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const EMBED_TUNERS = { random: "RandomSearch", grid: "GridSearch", hyperband: "Hyperband", bayesian: "BayesianOptimization" };
+
+function plainOrDefault(v) {
+  if (v && typeof v === "object" && "hp" in v) return v.default ?? v.min_value ?? (v.values ? v.values[0] : undefined);
+  return v;
+}
+
+function updateShare() {
+  const box = $("embed-code");
+  const d = state.data;
+  if (!info || state.spec || !(PLAYGROUND.includes(d.source) || d.source === "digits") || (PLAYGROUND.includes(d.source) && (d.features.join() !== "x1,x2"))) {
+    box.value = "The notebook embed (lib/embed.html) runs built-in data sets with the x1, x2 inputs and form-made models; this state uses something it cannot take (MNIST, a CSV file, other input features or a hand-written spec).";
+    return;
+  }
+  try {
+    const { spec, fit } = buildSpec(state, info.task);
+    const t = state.tuner;
+    const options = { objective: t.objective, seed: t.seed, executionsPerTrial: t.executionsPerTrial };
+    if (t.kind === "hyperband") Object.assign(options, { maxEpochs: t.maxEpochs, factor: t.factor });
+    else options.maxTrials = t.maxTrials;
+    const cfg = {
+      title: `tunelab: ${d.source}`,
+      spec,
+      dataset: d.source,
+      noise: d.noise,
+      seed: d.seed,
+      tuner: EMBED_TUNERS[t.kind],
+      options,
+      fit: { epochs: plainOrDefault(fit.epochs), batchSize: plainOrDefault(fit.batch_size), validationSplit: Math.round(100 - d.trainPct) / 100 },
+      device: t.device,
+    };
+    const src = new URL(`lib/embed.html#${base64url(JSON.stringify(cfg))}`, location.href.split("#")[0]).href;
+    box.value = `<iframe src="${src.replace(/"/g, "&quot;")}" width="100%" height="640" style="border:0" title="tunelab search"></iframe>`;
+  } catch (e) {
+    box.value = `no embed: ${e.message}`;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Classroom mode and errors
+
+let classroom = false;
+
+function applyClassroom() {
+  classroom = state.hide.length > 0;
+  for (const el of document.querySelectorAll("[data-section]")) {
+    el.hidden = state.hide.includes(el.dataset.section);
+  }
+  const json = document.querySelector("[data-section=json]");
+  if (json) json.hidden = state.hide.includes("json");
+  if (classroom) {
+    showBanner(`Classroom view: ${state.hide.map((s) => LABELS[s] ?? s).join(", ")} ${state.hide.length > 1 ? "are" : "is"} hidden.`, "Show everything", () => {
+      setState({ ...state, hide: [] });
+      applyClassroom();
+      refreshControls();
+    });
+  }
+}
+
+function showBanner(text, action, onAction) {
+  let b = $("banner");
+  if (!b) {
+    b = document.createElement("div");
+    b.id = "banner";
+    b.className = "panel";
+    b.setAttribute("role", "status");
+    b.style.margin = "0 20px";
+    document.querySelector("header").after(b);
+  }
+  const p = document.createElement("span");
+  p.textContent = text + " ";
+  b.replaceChildren(p);
+  if (action) {
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.textContent = action;
+    btn.addEventListener("click", () => {
+      b.remove();
+      onAction();
+    });
+    b.append(btn);
+  }
+}
+
+function showError(id, message) {
+  const el = $(id);
+  el.hidden = !message;
+  el.textContent = message ?? "";
+}
+
+// ------------------------------------------------------------------------------------------
+
+function main() {
+  state = readHash();
+  if (loadError) showBanner(loadError);
+  bindControls();
+  applyClassroom();
+  editor = mountEditor($("editor"), {
+    state,
+    task: taskOf(state, { classes: 2 }),
+    onChange: (next) => {
+      try {
+        setState({ ...state, model: next.model, spec: next.spec ?? null });
+        showError("search-error", null);
+      } catch (e) {
+        showError("search-error", e.message);
+      }
+    },
+  });
+  charts = createCharts({
+    objective: $("chart-objective"),
+    curves: $("chart-curves"),
+    parallel: $("chart-parallel"),
+    brackets: $("chart-brackets"),
+    importance: $("chart-importance"),
+    boundary: $("chart-boundary"),
+  });
+  charts.onSelect((id) => select(id));
+  refreshControls();
+  writeHash();
+  startWorker();
+  render();
+  // For tests and the curious: the page's state and a way to ask whether it is idle.
+  window.tunelabPage = { get state() { return state; }, get trials() { return ordered(); }, get running() { return running; }, get info() { return info; } };
+}
+
+main();

@@ -1,0 +1,643 @@
+// The search worker: the page's engine. It builds the data set, runs the tuner (its oracle and
+// its storage in IndexedDB, so a search survives a reload), and trains the trials in a pool of
+// trial workers, several at once on the CPU path. The page's main thread only draws.
+//
+// In:  {type: "data", state, csv?: {text}}     -> {type: "data", info} | {type: "error", where: "data"}
+//      {type: "csv-header", text}               -> {type: "csv-header", columns, rows}
+//      {type: "status", state}                  -> {type: "status", project, trials, finished}
+//      {type: "start", state, fresh}            -> search events, then {type: "search-end"}
+//      {type: "stop"}                           (no new trials; the running ones finish)
+//      {type: "show", trialId}                  -> {type: "boundary", trialId, values}
+//      {type: "retrain"}                        -> {type: "retrain-epoch"}..., {type: "retrained"}
+//      {type: "weights", trialId}               -> {type: "weights", trialId, json}
+//      {type: "summary", trialId}               -> {type: "summary", trialId, text, spec, hps, fit}
+// Out (during a search): search-start, trial (a page trial record), epoch, boundary,
+//      search-end {summary, stopped}, error.
+
+import init, * as tl from "./lib/tunelab.js";
+import { buildSpec } from "./spec.js";
+import { taskOf } from "./state.js";
+
+const PLAYGROUND = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
+const GRID = 50;
+const EXTENT = [-6, 6, -6, 6];
+const TUNERS = { random: "RandomSearch", grid: "GridSearch", hyperband: "Hyperband", bayesian: "BayesianOptimization" };
+
+let csvText = null;
+let data = null; // {key, x, y, vx, vy, all: {x, y}, info, grid}
+let search = null; // the running search: {tuner, store, pool, project, ...}
+let last = null; // the last search's context (results stay available after it ends)
+
+const post = (m) => self.postMessage(m);
+const errorText = (e) => (e && e.message ? e.message : String(e));
+
+// ------------------------------------------------------------------------------------------
+// Data
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rows(t, idx) {
+  const d = t.shape[1] ?? 1;
+  const out = new Float32Array(idx.length * d);
+  idx.forEach((r, i) => out.set(t.data.subarray(r * d, r * d + d), i * d));
+  return { data: out, shape: [idx.length, d] };
+}
+
+async function loadMnist() {
+  const res = await fetch(new URL("./data/mnist.bin.gz", self.location.href));
+  if (!res.ok) throw new Error(`data/mnist.bin.gz: HTTP ${res.status}`);
+  const bytes = new Uint8Array(await new Response(res.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+  // Layout (www/build.mjs): u32 count, then count labels (u8), then count x 784 pixels (u8).
+  const n = new DataView(bytes.buffer).getUint32(0, true);
+  const labels = bytes.subarray(4, 4 + n);
+  const pixels = bytes.subarray(4 + n, 4 + n + n * 784);
+  const x = new Float32Array(n * 784);
+  for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255;
+  return { x: { data: x, shape: [n, 784] }, y: { data: Float32Array.from(labels), shape: [n, 1] } };
+}
+
+/** The data set of `state.data`: split, with what the page shows about it. */
+async function loadData(state) {
+  const d = state.data;
+  const key = JSON.stringify(d) + (d.source === "csv" ? `#${hash(csvText ?? "")}` : "");
+  if (data && data.key === key) return data;
+  let x;
+  let y;
+  let points2d = null;
+  let classes = 0;
+  let featureNames = null;
+  let labelName = null;
+  if (PLAYGROUND.includes(d.source)) {
+    const ds = tl.dataset(d.source, { noise: d.noise, seed: d.seed });
+    points2d = ds.x;
+    x = tl.features(ds.x, d.features);
+    y = ds.y;
+    featureNames = d.features;
+  } else if (d.source === "digits") {
+    const ds = tl.dataset("digits");
+    x = { data: ds.x.data, shape: [ds.x.shape[0], ds.x.data.length / ds.x.shape[0]] };
+    y = ds.y;
+  } else if (d.source === "mnist") {
+    ({ x, y } = await loadMnist());
+  } else if (d.source === "csv") {
+    if (!csvText) throw new Error("no CSV file is loaded: choose one with “Upload CSV”");
+    if (!d.csv || !d.csv.label) throw new Error("pick the CSV column to predict (the label)");
+    const t = tl.csv.parse(csvText, { label: d.csv.label, columns: d.csv.columns && d.csv.columns.length ? d.csv.columns : undefined });
+    x = t.x;
+    featureNames = t.featureNames;
+    labelName = t.labelName;
+    if (d.csv.task === "classification") {
+      const values = [...new Set(t.y.data)].sort((a, b) => a - b);
+      if (values.length < 2) throw new Error(`column "${labelName}" has a single value (${values[0]}): nothing to classify`);
+      if (values.length > 100) throw new Error(`column "${labelName}" has ${values.length} distinct values: too many classes for classification (at most 100); choose regression`);
+      const id = new Map(values.map((v, i) => [v, i]));
+      y = { data: Float32Array.from(t.y.data, (v) => id.get(v)), shape: [t.y.shape[0], 1] };
+      classes = values.length;
+    } else {
+      y = t.y;
+    }
+  } else {
+    throw new Error(`data.source: unknown data set ${JSON.stringify(d.source)}`);
+  }
+  if (d.source === "digits" || d.source === "mnist") classes = 10;
+  const n = x.shape[0];
+  const order = Array.from({ length: n }, (_, i) => i);
+  const rnd = mulberry32(d.seed * 2654435761 + 17);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const nTrain = Math.min(n - 1, Math.max(1, Math.round((n * d.trainPct) / 100)));
+  if (n < 2) throw new Error("the data set needs at least 2 rows (one to train on, one to validate)");
+  const trainIdx = order.slice(0, nTrain);
+  const testIdx = order.slice(nTrain);
+  const info = {
+    source: d.source,
+    rows: n,
+    train: nTrain,
+    test: n - nTrain,
+    inputDim: x.shape[1],
+    classes,
+    featureNames,
+    labelName,
+  };
+  info.task = taskOf(state, info);
+  let grid = null;
+  if (points2d) {
+    const label = (i) => y.data[i];
+    const pts = (idx) => idx.map((i) => [points2d.data[2 * i], points2d.data[2 * i + 1], label(i)]);
+    info.points = { train: pts(trainIdx), test: pts(testIdx) };
+    info.extent = EXTENT;
+    info.grid = GRID;
+    const g = new Float32Array(GRID * GRID * 2);
+    for (let r = 0; r < GRID; r++) {
+      for (let c = 0; c < GRID; c++) {
+        g[2 * (r * GRID + c)] = EXTENT[0] + ((c + 0.5) * (EXTENT[1] - EXTENT[0])) / GRID;
+        g[2 * (r * GRID + c) + 1] = EXTENT[2] + ((r + 0.5) * (EXTENT[3] - EXTENT[2])) / GRID;
+      }
+    }
+    const gt = tl.features(tl.tensor(g, [GRID * GRID, 2]), d.features);
+    grid = { data: gt.data, shape: gt.shape };
+  }
+  const plain = (t) => ({ data: t.data, shape: t.shape });
+  data = {
+    key,
+    x: rows(x, trainIdx),
+    y: rows(y, trainIdx),
+    vx: rows(x, testIdx),
+    vy: rows(y, testIdx),
+    all: { x: plain(x), y: plain(y) },
+    grid,
+    info,
+  };
+  return data;
+}
+
+// ------------------------------------------------------------------------------------------
+// The project: what is searched, and where it is stored
+
+function hash(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/** The engine spec (model + `fit`) of the state, as text. */
+function specOf(state, task) {
+  if (state.spec) {
+    const s = JSON.parse(state.spec);
+    const { fit, ...model } = s;
+    return JSON.stringify({ ...model, fit: fit ?? { batch_size: 32, epochs: 10 } });
+  }
+  const { spec, fit } = buildSpec(state, task);
+  return JSON.stringify({ ...spec, fit });
+}
+
+function projectOf(state) {
+  const { hide: _hide, ...rest } = state;
+  return `pg-${hash(JSON.stringify(rest) + (state.data.source === "csv" ? hash(csvText ?? "") : ""))}`;
+}
+
+function objectiveOf(state) {
+  const name = state.tuner.objective;
+  return { name, direction: /acc|auc|precision|recall/.test(name) ? "max" : "min" };
+}
+
+function tunerOptions(state, store, parallel) {
+  const t = state.tuner;
+  const o = {
+    objective: t.objective,
+    seed: t.seed,
+    directory: "playground",
+    projectName: store.location().split("/").pop(),
+    parallelTrials: parallel,
+    maxConsecutiveFailedTrials: 3,
+  };
+  if (t.kind === "hyperband") {
+    Object.assign(o, { maxEpochs: t.maxEpochs, factor: t.factor, hyperbandIterations: t.hyperbandIterations });
+  } else {
+    o.maxTrials = t.maxTrials;
+  }
+  if (t.kind === "bayesian" && t.numInitialPoints) o.numInitialPoints = t.numInitialPoints;
+  return o;
+}
+
+/** A trial of the engine (tunelab.js's trial object) as the page keeps it. */
+function pageTrial(t, extra = {}) {
+  const values = t.hyperparameters?.values ?? {};
+  const hps = {};
+  let tuner = null;
+  for (const [k, v] of Object.entries(values)) {
+    if (k.startsWith("tuner/")) {
+      tuner ??= {};
+      const key = { "tuner/epochs": "epochs", "tuner/initial_epoch": "initialEpoch", "tuner/bracket": "bracket", "tuner/round": "round", "tuner/trial_id": "parent" }[k];
+      if (key) tuner[key] = v;
+    } else {
+      hps[k] = v;
+    }
+  }
+  const metrics = {};
+  for (const [k, v] of Object.entries(t.metrics ?? {})) {
+    const val = typeof v === "number" ? v : v && typeof v === "object" ? (v.value ?? v.best ?? null) : null;
+    if (typeof val === "number") metrics[k] = val;
+  }
+  return {
+    id: t.trialId,
+    status: t.status,
+    hps,
+    tuner,
+    score: typeof t.score === "number" ? t.score : null,
+    bestEpoch: typeof t.bestStep === "number" ? t.bestStep : null,
+    metrics,
+    message: t.message ?? null,
+    device: t.device ?? null,
+    ...extra,
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+// The pool of trial workers
+
+class Pool {
+  constructor(size, payload) {
+    this.idle = [];
+    this.waiting = [];
+    this.jobs = new Map();
+    this.workers = [];
+    this.nextJob = 1;
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL("./trial-worker.js", self.location.href), { type: "module" });
+      w.onmessage = (e) => this.message(w, e.data);
+      w.onerror = (e) => this.crash(w, e.message || "the trial worker failed to load");
+      w.postMessage({ type: "data", ...payload });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+  /** Trains `job` on the next free worker; `onEpoch(message)` after each epoch. */
+  run(job, onEpoch) {
+    return new Promise((resolve, reject) => {
+      const id = this.nextJob++;
+      const task = { id, job: { ...job, type: "train", job: id }, onEpoch, resolve, reject, worker: null };
+      this.waiting.push(task);
+      this.dispatch();
+    });
+  }
+  dispatch() {
+    while (this.idle.length && this.waiting.length) {
+      const w = this.idle.pop();
+      const task = this.waiting.shift();
+      task.worker = w;
+      this.jobs.set(task.id, task);
+      w.postMessage(task.job);
+    }
+  }
+  message(w, m) {
+    const task = this.jobs.get(m.job);
+    if (m.type === "data-ready" || !task) return;
+    if (m.type === "epoch") {
+      task.onEpoch(m);
+      return;
+    }
+    this.jobs.delete(m.job);
+    this.idle.push(w);
+    if (m.type === "done") task.resolve(m);
+    else task.reject(new Error(m.message));
+    this.dispatch();
+  }
+  crash(w, message) {
+    for (const [id, task] of this.jobs) {
+      if (task.worker === w) {
+        this.jobs.delete(id);
+        task.reject(new Error(message));
+      }
+    }
+  }
+  terminate() {
+    for (const w of this.workers) w.terminate();
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Storage of the page's own files beside the search: weights of each trial's best epoch and
+// each execution's last epoch (to resume it)
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+function writeJSON(store, path, value) {
+  store.write(path, enc.encode(JSON.stringify(value, (_, v) => (v instanceof Float32Array ? Array.from(v) : v))));
+}
+function readJSON(store, path) {
+  const b = store.read(path);
+  return b ? JSON.parse(dec.decode(b)) : null;
+}
+
+// ------------------------------------------------------------------------------------------
+// The search
+
+async function makeTuner(state, parallel, fresh) {
+  const project = projectOf(state);
+  const store = tl.store("indexeddb", `playground/${project}`);
+  const Kind = tl[TUNERS[state.tuner.kind]];
+  const ctx = { project, store, state, parallel, trials: new Map(), objective: objectiveOf(state) };
+  const options = tunerOptions(state, store, parallel);
+  options.overwrite = !!fresh;
+  ctx.tuner = new Kind({ ...options, storage: store, runTrial: (trial) => runTrial(ctx, trial) });
+  return ctx;
+}
+
+async function runTrial(ctx, trial) {
+  const { state, store, objective } = ctx;
+  const info = data.info;
+  const id = trial.trialId;
+  const hp = trial.hyperparameters;
+  const resolved = JSON.parse(hp._hp.resolveSpec(ctx.specText));
+  const { fit, ...spec } = resolved;
+  const values = JSON.parse(hp._hp.values());
+  const epochs = values["tuner/epochs"] ?? fit.epochs;
+  let initialEpoch = values["tuner/initial_epoch"] ?? 0;
+  const parent = values["tuner/trial_id"];
+  const record = ctx.trials.get(id) ?? pageTrial(trial);
+  Object.assign(record, pageTrial(trial), { status: "RUNNING", epoch: initialEpoch, epochs, curves: record.curves ?? {}, device: ctx.device });
+  ctx.trials.set(id, record);
+  post({ type: "trial", trial: record });
+  const results = [];
+  for (let exec = 0; exec < state.tuner.executionsPerTrial; exec++) {
+    let weights = parent ? readJSON(store, `trial_${parent}/page_best.json`)?.weights ?? null : null;
+    // An execution interrupted by a reload (or Pause) continues from its last completed epoch.
+    const resume = readJSON(store, `trial_${id}/page_resume_${exec}.json`);
+    let prior = { history: {}, epoch: [] };
+    let start = initialEpoch;
+    if (resume && resume.done) {
+      results.push(resume.result);
+      continue;
+    }
+    if (resume) {
+      weights = resume.weights;
+      start = resume.epoch + 1;
+      prior = resume.history;
+    }
+    const job = {
+      spec,
+      seed: (state.tuner.seed * 1000003 + Number(id) * 101 + exec) % 2147483647,
+      device: state.tuner.device,
+      batchSize: fit.batch_size,
+      epochs,
+      initialEpoch: start,
+      weights,
+      objective,
+    };
+    const history = prior;
+    const r = await ctx.pool.run(job, (m) => {
+      for (const [k, v] of Object.entries(m.logs)) {
+        (history.history[k] ??= []).push(v);
+        if (exec === 0) (record.curves[k] ??= []).push([m.epoch, v]);
+      }
+      history.epoch.push(m.epoch);
+      writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { epoch: m.epoch, weights: m.weights, history });
+      record.epoch = m.epoch + 1;
+      if (exec === 0) {
+        post({ type: "epoch", trialId: id, epoch: m.epoch, epochs, logs: m.logs, exec });
+        if (m.grid) post({ type: "boundary", trialId: id, values: m.grid });
+      }
+    });
+    if (r.device) {
+      ctx.device = Array.isArray(r.device) ? r.device.filter(Boolean).join(" — ") : String(r.device);
+      record.device = ctx.device;
+    }
+    const best = readJSON(store, `trial_${id}/page_best.json`);
+    if (r.best && (!best || better(r.best.value, best.value, objective.direction))) {
+      writeJSON(store, `trial_${id}/page_best.json`, r.best);
+    }
+    const result = { history };
+    writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { done: true, result });
+    results.push(result);
+  }
+  if (results.length === 1) return new tl.History(results[0].history);
+  // Several executions: KerasTuner averages each metric's best-epoch value over them.
+  const per = results.map((r) => bestEpochLogs(r.history, objective));
+  const avg = {};
+  for (const k of Object.keys(per[0])) avg[k] = per.reduce((s, p) => s + p[k], 0) / per.length;
+  return avg;
+}
+
+function better(a, b, direction) {
+  if (!Number.isFinite(a)) return false;
+  if (!Number.isFinite(b)) return true;
+  return direction === "max" ? a > b : a < b;
+}
+
+function bestEpochLogs(h, objective) {
+  const vals = h.history[objective.name] ?? [];
+  let best = 0;
+  vals.forEach((v, i) => {
+    if (better(v, vals[best], objective.direction)) best = i;
+  });
+  return Object.fromEntries(Object.entries(h.history).map(([k, v]) => [k, v[best]]));
+}
+
+function workersFor(state) {
+  if (state.tuner.device === "webgpu") return 1;
+  return Math.max(1, Math.min(state.tuner.workers, 8));
+}
+
+async function start(state, fresh) {
+  if (search) throw new Error("a search is already running");
+  const d = await loadData(state);
+  const parallel = workersFor(state);
+  const ctx = await makeTuner(state, parallel, fresh);
+  ctx.specText = specOf(state, d.info.task);
+  ctx.device = state.tuner.device === "cpu" ? "cpu" : null;
+  search = ctx;
+  last = ctx;
+  try {
+    if (fresh) ctx.store.clear();
+    await ctx.tuner.reload();
+    for (const t of fresh ? [] : ctx.tuner.trials) ctx.trials.set(t.trialId, pageTrial(t, restoreCurves(ctx, t.trialId)));
+    ctx.pool = new Pool(parallel, {
+      inputDim: d.info.inputDim,
+      x: d.x,
+      y: d.y,
+      vx: d.vx,
+      vy: d.vy,
+      grid: d.grid,
+    });
+    post({ type: "search-start", project: ctx.project, workers: parallel, trials: [...ctx.trials.values()], info: d.info });
+    await ctx.tuner.search({
+      callbacks: {
+        onTrialEnd: (t) => {
+          const rec = ctx.trials.get(t.trialId) ?? {};
+          const next = pageTrial(t, { curves: rec.curves ?? {}, epoch: rec.epoch, epochs: rec.epochs, device: rec.device ?? ctx.device });
+          ctx.trials.set(t.trialId, next);
+          post({ type: "trial", trial: next });
+        },
+      },
+    });
+    post({ type: "search-end", stopped: ctx.stopped === true, summary: ctx.tuner.resultsSummary(5), trials: [...ctx.trials.values()] });
+  } finally {
+    ctx.pool?.terminate();
+    search = null;
+  }
+}
+
+function restoreCurves(ctx, id) {
+  const r = readJSON(ctx.store, `trial_${id}/page_resume_0.json`);
+  const h = r ? (r.done ? r.result.history : r.history) : null;
+  if (!h) return { curves: {} };
+  const curves = {};
+  for (const [k, v] of Object.entries(h.history)) curves[k] = v.map((val, i) => [h.epoch[i], val]);
+  const epoch = h.epoch.length ? h.epoch[h.epoch.length - 1] + 1 : 0;
+  return { curves, epoch };
+}
+
+/** What is stored for this state's project (after a reload): its trials, without running anything. */
+async function status(state) {
+  await loadData(state);
+  const ctx = await makeTuner(state, workersFor(state), false);
+  await ctx.tuner.reload();
+  const trials = ctx.tuner.trials.map((t) => pageTrial(t, restoreCurves(ctx, t.trialId)));
+  last = ctx;
+  ctx.specText = specOf(state, data.info.task);
+  for (const t of trials) ctx.trials.set(t.id, t);
+  return { project: ctx.project, trials, summary: trials.length ? ctx.tuner.resultsSummary(5) : "" };
+}
+
+// ------------------------------------------------------------------------------------------
+// Results
+
+function bestTrialId(ctx) {
+  const dir = ctx.objective.direction;
+  let best = null;
+  for (const t of ctx.trials.values()) {
+    if (t.status === "COMPLETED" && typeof t.score === "number" && (!best || better(t.score, best.score, dir))) best = t;
+  }
+  return best ? best.id : null;
+}
+
+/** The plain model spec and fit of a trial (its hyperparameter values applied to the spec). */
+function resolvedOf(ctx, trialId) {
+  const t = ctx.tuner.trials.find((x) => x.trialId === trialId);
+  if (!t) throw new Error(`no trial ${trialId}`);
+  const hp = new tl.HyperParameters();
+  // Fixed values: the trial's own values win over the spec's defaults.
+  for (const [k, v] of Object.entries(t.hyperparameters.values)) if (!k.startsWith("tuner/")) hp.Fixed(k, v);
+  const { fit, ...spec } = JSON.parse(hp._hp.resolveSpec(ctx.specText));
+  const values = t.hyperparameters.values;
+  return { spec, fit, hps: Object.fromEntries(Object.entries(values).filter(([k]) => !k.startsWith("tuner/"))), epochs: values["tuner/epochs"] ?? fit.epochs, bestEpoch: t.bestStep };
+}
+
+function modelOf(ctx, trialId, weights) {
+  const { spec } = resolvedOf(ctx, trialId);
+  const m = tl.modelFromJSON(spec);
+  m.build([data.info.inputDim]);
+  if (weights) m.setWeights(weights.map((w) => tl.tensor(Float32Array.from(w.data), w.shape)));
+  return m;
+}
+
+async function showTrial(trialId) {
+  const ctx = search ?? last;
+  if (!ctx || !data.grid) return;
+  const best = readJSON(ctx.store, `trial_${trialId}/page_best.json`);
+  if (!best) return;
+  const m = modelOf(ctx, trialId, best.weights);
+  const p = await m.predict(tl.tensor(data.grid.data, data.grid.shape), { batchSize: 1024 });
+  post({ type: "boundary", trialId, values: p.data, selected: true });
+}
+
+async function retrain() {
+  const ctx = last;
+  const id = ctx && bestTrialId(ctx);
+  if (!id) throw new Error("no completed trial to retrain yet");
+  const r = resolvedOf(ctx, id);
+  const epochs = (r.bestEpoch ?? r.epochs - 1) + 1;
+  const m = tl.modelFromJSON(r.spec);
+  m.setSeed(ctx.state.tuner.seed);
+  m.build([data.info.inputDim]);
+  const all = data.all;
+  const x = tl.tensor(all.x.data, all.x.shape);
+  const y = tl.tensor(all.y.data, all.y.shape);
+  const history = {};
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const h = await m.fit(x, y, { epochs: epoch + 1, initialEpoch: epoch, batchSize: r.fit.batch_size, seed: ctx.state.tuner.seed + epoch, verbose: 0 });
+    const logs = Object.fromEntries(Object.entries(h.history).map(([k, v]) => [k, v[v.length - 1]]));
+    for (const [k, v] of Object.entries(logs)) (history[k] ??= []).push(v);
+    post({ type: "retrain-epoch", epoch, epochs, logs });
+  }
+  const weights = m.getWeights().map((t) => ({ shape: t.shape, data: Array.from(t.data) }));
+  ctx.retrained = { trialId: id, weights };
+  let boundary = null;
+  if (data.grid) boundary = (await m.predict(tl.tensor(data.grid.data, data.grid.shape), { batchSize: 1024 })).data;
+  post({ type: "retrained", trialId: id, epochs, history, boundary, rows: all.x.shape[0] });
+}
+
+function weightsJSON(trialId, retrained) {
+  const ctx = last;
+  if (!ctx) throw new Error("no search yet");
+  let weights;
+  let what;
+  if (retrained) {
+    if (!ctx.retrained) throw new Error("retrain the best model first");
+    weights = ctx.retrained.weights;
+    trialId = ctx.retrained.trialId;
+    what = "the best hyperparameters retrained on all rows";
+  } else {
+    const best = readJSON(ctx.store, `trial_${trialId}/page_best.json`);
+    if (!best) throw new Error(`trial ${trialId} has no stored weights`);
+    weights = best.weights;
+    what = `trial ${trialId}, epoch ${best.epoch + 1} (its best)`;
+  }
+  const { spec, hps } = resolvedOf(ctx, trialId);
+  return JSON.stringify({ format: "tunelab-weights/1", what, trial_id: trialId, hyperparameters: hps, model: spec, input_dim: data.info.inputDim, weights: weights.map((w) => ({ shape: w.shape, data: Array.from(w.data) })) });
+}
+
+function summaryOf(trialId) {
+  const ctx = last;
+  const r = resolvedOf(ctx, trialId);
+  const m = modelOf(ctx, trialId, null);
+  return { text: m.summary(), spec: r.spec, fit: r.fit, hps: r.hps, inputDim: data.info.inputDim, bestEpoch: r.bestEpoch };
+}
+
+// ------------------------------------------------------------------------------------------
+
+const ready = init().then(() => post({ type: "ready", version: tl.version() }));
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  await ready;
+  try {
+    switch (m.type) {
+      case "csv-header": {
+        csvText = m.text;
+        data = null;
+        const h = tl.csv.header(m.text);
+        post({ type: "csv-header", columns: h.columns, rows: h.rows, name: m.name });
+        break;
+      }
+      case "data": {
+        const d = await loadData(m.state);
+        post({ type: "data", info: d.info });
+        break;
+      }
+      case "status":
+        post({ type: "status", ...(await status(m.state)) });
+        break;
+      case "start":
+        await start(m.state, m.fresh);
+        break;
+      case "stop":
+        if (search) {
+          search.stopped = true;
+          search.tuner.stop();
+        }
+        break;
+      case "show":
+        await showTrial(m.trialId);
+        break;
+      case "retrain":
+        await retrain();
+        break;
+      case "weights":
+        post({ type: "weights", trialId: m.trialId, retrained: !!m.retrained, json: weightsJSON(m.trialId, m.retrained) });
+        break;
+      case "summary":
+        post({ type: "summary", trialId: m.trialId, ...summaryOf(m.trialId) });
+        break;
+      default:
+        throw new Error(`unknown message ${JSON.stringify(m.type)}`);
+    }
+  } catch (err) {
+    post({ type: "error", where: m.type, message: errorText(err) });
+  }
+};
