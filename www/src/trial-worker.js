@@ -41,7 +41,10 @@ async function train(m) {
       seed: m.seed + epoch,
       verbose: 0,
     });
-    if (device === null) device = model.device;
+    if (device === null) {
+      const d = model.device;
+      device = d && d.note ? `${d.device} (${d.note})` : String(d?.device ?? d);
+    }
     const logs = {};
     for (const [k, v] of Object.entries(h.history)) {
       logs[k] = v[v.length - 1];

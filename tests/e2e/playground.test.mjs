@@ -1,0 +1,376 @@
+// End-to-end tests of the playground page (issue 7), in Debian's Chromium driven by
+// playwright-core, on the Trunk build in dist/:
+//
+//   PATH=$PWD/node_modules/.bin:$PATH trunk build --release     # dist/
+//   node --test tests/e2e/playground.test.mjs
+//
+// Screenshots of the main states go to test-results/playground/ for a reviewer to look at.
+// States are written straight into the URL hash with www/src/state.js (the page's own codec),
+// which is also how a shared link reaches the page.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "../js/serve.mjs";
+import { defaultState, encodeState } from "../../www/src/state.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
+const DIST = join(ROOT, "dist");
+const SHOTS = join(ROOT, "test-results", "playground");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const TIMEOUT = 240_000;
+const ARGS = [
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+  "--disable-dev-shm-usage",
+];
+
+let browser;
+let gpuBrowser;
+let site;
+const problems = [];
+
+before(async () => {
+  if (!existsSync(join(DIST, "index.html")) || !existsSync(join(DIST, "lib", "wasm", "tunelab_bg.wasm"))) {
+    throw new Error("dist/ has no page: run `trunk build --release` first (scripts/test.sh does)");
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  const { chromium } = await import("playwright-core");
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, "--enable-unsafe-webgpu", "--enable-features=Vulkan"] });
+  site = await serve(DIST);
+});
+
+after(async () => {
+  await browser?.close();
+  await gpuBrowser?.close();
+  await site?.close();
+});
+
+/** A state for the URL: the defaults with `patch` applied section by section. */
+function stateWith(patch = {}) {
+  const s = defaultState();
+  for (const k of Object.keys(patch)) s[k] = Array.isArray(patch[k]) || typeof patch[k] !== "object" || patch[k] === null ? patch[k] : { ...s[k], ...patch[k] };
+  return s;
+}
+
+async function open(state, { gpu = false, context = null, width = 1360, height = 1000 } = {}) {
+  const ctx = context ?? (await (gpu ? gpuBrowser : browser).newContext({ viewport: { width, height }, acceptDownloads: true }));
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console.error: ${m.text()}`);
+  });
+  await page.goto(`${site.origin}/${state ? "#" + encodeState(state) : ""}`);
+  await page.waitForFunction(() => window.tunelabPage && window.tunelabPage.info, null, { timeout: TIMEOUT });
+  return page;
+}
+
+async function runToEnd(page, n, { timeout = TIMEOUT } = {}) {
+  await page.click("#btn-start");
+  await waitDone(page, n, timeout);
+}
+
+async function waitDone(page, n, timeout = TIMEOUT) {
+  await page.waitForFunction(
+    (n) => {
+      const p = window.tunelabPage;
+      const done = p.trials.filter((t) => ["COMPLETED", "FAILED", "INVALID"].includes(t.status)).length;
+      return !p.running && done >= n;
+    },
+    n,
+    { timeout, polling: 250 },
+  );
+}
+
+const trialsOf = (page) => page.evaluate(() => window.tunelabPage.trials);
+
+/** Pixels of a chart's canvas that are not background: > 0 means something is drawn. */
+async function inked(page, id) {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`#${id} canvas`);
+    if (!c || !c.width || !c.height) return 0;
+    const g = c.getContext("2d");
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
+    return n;
+  }, id);
+}
+
+async function download(page, button) {
+  const [d] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+  return readFileSync(await d.path(), "utf8");
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+function checkTrials(list, n, { epochs } = {}) {
+  assert.equal(list.length, n, `trials: ${JSON.stringify(list.map((t) => [t.id, t.status]))}`);
+  for (const t of list) {
+    assert.equal(t.status, "COMPLETED", `trial ${t.id}: ${t.status} ${t.message ?? ""}`);
+    assert.ok(Number.isFinite(t.score), `trial ${t.id} score ${t.score}`);
+    if (epochs) assert.ok(t.curves.val_loss.length >= 1 && t.curves.val_loss.length <= epochs);
+  }
+}
+
+const small = (extra = {}) => ({
+  hidden: [{ type: "dense", units: { hp: "Int", min: 4, max: 12, step: 4 }, activation: { hp: "Choice", values: ["tanh", "relu"] } }, { type: "dense", units: { value: 8 }, activation: { value: "tanh" } }],
+  repeat: null,
+  regularizer: "none",
+  regRate: { value: 0.001 },
+  optimizer: { value: "adam" },
+  learningRate: { hp: "Float", min: 0.003, max: 0.1, sampling: "log" },
+  batchSize: { value: 16 },
+  epochs: { value: 6 },
+  ...extra,
+});
+
+test("random search on spiral runs to the end: table, charts, best result, exports", { timeout: TIMEOUT }, async () => {
+  const s = stateWith({ data: { source: "spiral", noise: 10 }, model: small(), tuner: { kind: "random", maxTrials: 4, seed: 3, workers: 2, device: "cpu" } });
+  const page = await open(s);
+  await shot(page, "01-start");
+  await runToEnd(page, 4);
+  const list = await trialsOf(page);
+  checkTrials(list, 4, { epochs: 6 });
+  // The table: one row per trial, sortable by score.
+  assert.equal(await page.locator("#trials tbody tr").count(), 4);
+  await page.click("#trials thead th:has-text('score') button");
+  await page.click("#trials thead th:has-text('score') button");
+  const firstScore = Number(await page.locator("#trials tbody tr:first-child td").nth(4 + Object.keys(list[0].hps).length - 2).textContent());
+  assert.ok(Number.isFinite(firstScore));
+  // Every chart has ink: boundary, objective, curves, parallel, importance (message text counts).
+  for (const id of ["chart-boundary", "chart-objective", "chart-curves", "chart-parallel"]) {
+    assert.ok((await inked(page, id)) > 500, `${id} is empty`);
+  }
+  // Best result and its model.
+  const best = list.reduce((a, b) => (b.score > a.score ? b : a));
+  await page.waitForFunction(() => document.querySelector("#best-summary").textContent.includes("Total params"), null, { timeout: 30000 });
+  assert.match(await page.textContent("#best-score"), new RegExp(`Trial ${best.id}`));
+  // Exports.
+  const csv = await download(page, "#export-csv");
+  const lines = csv.trim().split("\n");
+  assert.equal(lines.length, 5);
+  assert.match(lines[0], /^trial_id,status,.*score,best_epoch/);
+  const json = JSON.parse(await download(page, "#export-json"));
+  assert.equal(json.length, 4);
+  assert.deepEqual(json.map((t) => t.score), list.map((t) => t.score));
+  const w = JSON.parse(await download(page, "#export-weights"));
+  assert.equal(w.trial_id, best.id);
+  assert.equal(w.weights.length, 6); // three Dense layers: kernel + bias each
+  assert.deepEqual(w.weights[0].shape, [2, best.hps.units_0]);
+  assert.ok(w.weights[0].data.every(Number.isFinite));
+  const py = await download(page, "#export-python");
+  assert.match(py, /import keras/);
+  assert.match(py, new RegExp(`Dense\\(${best.hps.units_0}, activation="${best.hps.activation_0}"`));
+  // Retrain the best on all rows.
+  await page.click("#btn-retrain");
+  await page.waitForFunction(() => /retrained trial/.test(document.querySelector("#retrain-status").textContent), null, { timeout: 60000 });
+  assert.match(await page.textContent("#retrain-status"), /on all 500 rows/);
+  await shot(page, "02-random-spiral-done");
+  await page.context().close();
+});
+
+test("Hyperband on spiral fills its brackets", { timeout: TIMEOUT }, async () => {
+  const s = stateWith({ data: { source: "spiral" }, model: small(), tuner: { kind: "hyperband", maxEpochs: 9, factor: 3, seed: 2, workers: 2, device: "cpu", objective: "val_accuracy" } });
+  const page = await open(s);
+  await page.click("#btn-start");
+  // KerasTuner's Hyperband sizes: ceil(ceil(1 + log_3(9)) / (b + 1) * 3^(b - r)), where
+  // log_3(9) = ln 9 / ln 3 = 2.0000000000000004 in floating point (in Python too), so the
+  // numerator is 4: bracket 2 runs 12, 4, 2 trials; bracket 1 runs 6, 2; bracket 0 runs 4: 30.
+  await waitDone(page, 30);
+  const list = await trialsOf(page);
+  assert.equal(list.length, 30);
+  assert.ok(list.every((t) => t.status === "COMPLETED"));
+  assert.ok(list.some((t) => t.tuner && t.tuner.parent), "later rounds continue earlier trials");
+  assert.ok((await inked(page, "chart-brackets")) > 500);
+  await shot(page, "03-hyperband-spiral");
+  await page.context().close();
+});
+
+test("random search and Hyperband on the 8x8 digits", { timeout: TIMEOUT }, async () => {
+  const model = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 16, max: 64, step: 16 }, activation: { value: "relu" } }], learningRate: { value: 0.01 }, batchSize: { value: 32 }, epochs: { value: 4 } });
+  let page = await open(stateWith({ data: { source: "digits", trainPct: 80 }, model, tuner: { kind: "random", maxTrials: 3, workers: 2, device: "cpu", objective: "val_accuracy" } }));
+  await runToEnd(page, 3);
+  let list = await trialsOf(page);
+  checkTrials(list, 3);
+  assert.ok(Math.max(...list.map((t) => t.score)) > 0.85, "digits val_accuracy");
+  assert.equal(await page.isVisible("#box-boundary"), false, "no boundary for images");
+  await shot(page, "04-random-digits");
+  await page.context().close();
+  page = await open(stateWith({ data: { source: "digits", trainPct: 80 }, model, tuner: { kind: "hyperband", maxEpochs: 3, factor: 3, workers: 2, device: "cpu", objective: "val_accuracy" } }));
+  await page.click("#btn-start");
+  // max_epochs 3, factor 3: brackets of 3 + 1 and 2 trials.
+  await waitDone(page, 6);
+  list = await trialsOf(page);
+  assert.equal(list.length, 6);
+  await shot(page, "05-hyperband-digits");
+  await page.context().close();
+});
+
+test("CSV upload: good file trains, malformed files are refused with line and column", { timeout: TIMEOUT }, async () => {
+  const page = await open(stateWith({ data: { source: "csv" }, model: small({ epochs: { value: 3 } }), tuner: { maxTrials: 2, device: "cpu" } }));
+  let rows = "name,<b>a</b>,b,label\n";
+  for (let i = 0; i < 200; i++) {
+    const a = (i % 20) / 10 - 1;
+    const b = Math.floor(i / 20) / 5 - 1;
+    rows += `p${i},${a},${b},${a * b > 0 ? 1 : 0}\n`;
+  }
+  await page.setInputFiles("#csv-file", { name: "quadrants.csv", mimeType: "text/csv", buffer: Buffer.from(rows) });
+  await page.waitForFunction(() => !document.querySelector("#csv-columns").hidden);
+  // A column name is data, shown as text.
+  assert.ok((await page.textContent("#csv-inputs")).includes("<b>a</b>"));
+  assert.equal(await page.locator("#csv-inputs b").count(), 0);
+  // The text column cannot be an input; pick a and b.
+  await page.uncheck('#csv-inputs input[value="name"]');
+  await page.waitForFunction(() => window.tunelabPage.info && window.tunelabPage.info.inputDim === 2);
+  const info = await page.evaluate(() => window.tunelabPage.info);
+  assert.equal(info.rows, 200);
+  assert.equal(info.task.kind, "binary");
+  await runToEnd(page, 2);
+  checkTrials(await trialsOf(page), 2);
+  await shot(page, "06-csv");
+  // Malformed: a non-number in a used column.
+  await page.setInputFiles("#csv-file", { name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from("x,y\n1,0\n2,1\nabc,0\n") });
+  await page.waitForFunction(() => !document.querySelector("#data-error").hidden);
+  assert.match(await page.textContent("#data-error"), /line 4, column "x": "abc" is not a number/);
+  // Ragged lines.
+  await page.setInputFiles("#csv-file", { name: "ragged.csv", mimeType: "text/csv", buffer: Buffer.from("x,y\n1,0\n2\n") });
+  await page.waitForFunction(() => /line 3/.test(document.querySelector("#data-error").textContent));
+  await shot(page, "07-csv-error");
+  await page.context().close();
+});
+
+test("a reload mid-search resumes: finished trials kept, numbering continues", { timeout: TIMEOUT }, async () => {
+  const s = stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 30 }, batchSize: { value: 4 } }), tuner: { kind: "random", maxTrials: 4, seed: 9, workers: 1, device: "cpu" } });
+  const page = await open(s);
+  await page.click("#btn-start");
+  await page.waitForFunction(() => {
+    const t = window.tunelabPage.trials;
+    return t.filter((x) => x.status === "COMPLETED").length >= 1 && t.some((x) => x.status === "RUNNING" && x.epoch >= 3);
+  }, null, { timeout: TIMEOUT, polling: 100 });
+  const before = (await trialsOf(page)).filter((t) => t.status === "COMPLETED");
+  const runningBefore = (await trialsOf(page)).find((t) => t.status === "RUNNING");
+  await page.reload();
+  await page.waitForFunction(() => window.tunelabPage && window.tunelabPage.running, null, { timeout: 60000 });
+  await shot(page, "08-resumed");
+  // The interrupted trial goes on from its last stored epoch, not from 0.
+  const resumed = (await trialsOf(page)).find((t) => t.id === runningBefore.id);
+  assert.ok(resumed.curves.val_loss.length >= 2, "the interrupted trial keeps its epochs");
+  await waitDone(page, 4);
+  const list = await trialsOf(page);
+  checkTrials(list, 4);
+  assert.deepEqual(list.map((t) => Number(t.id)), [0, 1, 2, 3]);
+  for (const b of before) {
+    const a = list.find((t) => t.id === b.id);
+    assert.equal(a.score, b.score, `trial ${b.id} was not re-run`);
+  }
+  assert.equal(new Set(list.map((t) => t.id)).size, 4);
+  await page.context().close();
+});
+
+test("a shared URL opens the same state; classroom flags hide sections", { timeout: TIMEOUT }, async () => {
+  const s = stateWith({ data: { source: "xor", noise: 25, seed: 7, features: ["x1", "x2", "x1x2"] }, tuner: { kind: "hyperband", maxEpochs: 12, factor: 2 } });
+  const page = await open(s);
+  const href = page.url();
+  const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const other = await ctx2.newPage();
+  await other.goto(href);
+  await other.waitForFunction(() => window.tunelabPage && window.tunelabPage.info);
+  assert.deepEqual(await other.evaluate(() => window.tunelabPage.state), await page.evaluate(() => window.tunelabPage.state));
+  assert.equal(await other.inputValue("#data-source"), "xor");
+  assert.equal(await other.inputValue("#data-noise"), "25");
+  assert.equal(await other.inputValue("#tuner-kind"), "hyperband");
+  assert.equal(await other.isChecked('#features input[value="x1x2"]'), true);
+  // Classroom: the teacher ticks sections to hide; the link opens without them.
+  await page.check('#hide-list input[value="editor"]');
+  await page.check('#hide-list input[value="tuner"]');
+  const classroom = page.url();
+  await other.goto(classroom);
+  await other.reload();
+  await other.waitForFunction(() => window.tunelabPage && window.tunelabPage.info);
+  assert.equal(await other.isVisible("#sec-editor"), false);
+  assert.equal(await other.isVisible("#sec-tuner"), false);
+  assert.equal(await other.isVisible("#sec-data"), true);
+  await shot(other, "09-classroom");
+  // A broken or hostile link falls back to the defaults with a message, never a half state.
+  await other.goto(`${site.origin}/#s=not-base64!!`);
+  await other.reload();
+  await other.waitForFunction(() => document.querySelector("#banner"));
+  assert.match(await other.textContent("#banner"), /could not be used/);
+  await ctx2.close();
+  await page.context().close();
+});
+
+test("the embed snippet opens the notebook embed on the same search", { timeout: TIMEOUT }, async () => {
+  const page = await open(stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 2 } }), tuner: { maxTrials: 2 } }));
+  const code = await page.inputValue("#embed-code");
+  const src = code.match(/src="([^"]+)"/)[1].replace(/&quot;/g, '"');
+  assert.match(src, /\/lib\/embed\.html#/);
+  const embed = await page.context().newPage();
+  await embed.goto(src);
+  await embed.waitForFunction(() => document.body.dataset.state === "done", null, { timeout: TIMEOUT });
+  await page.context().close();
+});
+
+test("CPU forced and WebGPU (software adapter) both train, and the page says which", { timeout: TIMEOUT }, async () => {
+  const model = small({ epochs: { value: 3 } });
+  let page = await open(stateWith({ data: { source: "gauss" }, model, tuner: { maxTrials: 2, device: "cpu" } }));
+  await runToEnd(page, 2);
+  checkTrials(await trialsOf(page), 2);
+  assert.match(await page.textContent("#device-status"), /cpu/i);
+  await page.context().close();
+  page = await open(stateWith({ data: { source: "gauss" }, model, tuner: { maxTrials: 2, device: "webgpu" } }), { gpu: true });
+  await runToEnd(page, 2);
+  checkTrials(await trialsOf(page), 2);
+  assert.match(await page.textContent("#device-status"), /webgpu/i);
+  await shot(page, "10-webgpu");
+  await page.context().close();
+});
+
+test("the main thread answers within 100 ms while trials train", { timeout: TIMEOUT }, async () => {
+  const s = stateWith({ data: { source: "spiral" }, model: small({ epochs: { value: 40 }, batchSize: { value: 4 } }), tuner: { maxTrials: 4, workers: 2, device: "cpu" } });
+  const page = await open(s);
+  await page.click("#btn-start");
+  await page.waitForFunction(() => window.tunelabPage.trials.some((t) => t.status === "RUNNING" && t.epoch >= 1), null, { timeout: 60000 });
+  // 40 pings, 50 ms apart, each timed from posting a task to the main thread running it.
+  const delays = await page.evaluate(async () => {
+    const out = [];
+    for (let i = 0; i < 40; i++) {
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 0));
+      out.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return out;
+  });
+  const stillRunning = await page.evaluate(() => window.tunelabPage.running);
+  assert.ok(stillRunning, "the search ran during the measurement");
+  const worst = Math.max(...delays);
+  console.log(`main thread: worst delay ${worst.toFixed(1)} ms over ${delays.length} pings during the search`);
+  assert.ok(worst < 100, `the main thread was blocked for ${worst.toFixed(1)} ms`);
+  // The page also scrolls and clicks during the search.
+  await page.click("#h-views");
+  await page.context().close();
+});
+
+test("phone width: the layout fits and the page still runs", { timeout: TIMEOUT }, async () => {
+  const page = await open(stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 2 } }), tuner: { maxTrials: 1 } }), { width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page is ${overflow}px wider than the phone`);
+  await runToEnd(page, 1);
+  await shot(page, "11-phone");
+  await page.context().close();
+});
+
+test("no page errors", () => {
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource/.test(p)), []);
+});
