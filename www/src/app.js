@@ -305,6 +305,13 @@ function refreshControls() {
   for (const box of document.querySelectorAll("#hide-list input")) box.checked = state.hide.includes(box.value);
 }
 
+/** `next` with an objective its task offers (val_accuracy means nothing for a regression). */
+function withObjective(next) {
+  const task = taskOf(next, next.data.source === state.data.source ? info ?? undefined : undefined);
+  if (objectivesFor(task).includes(next.tuner.objective)) return next;
+  return { ...next, tuner: { ...next.tuner, objective: defaultObjective(task) } };
+}
+
 function hiddenSection(el) {
   return el.dataset.section ? state.hide.includes(el.dataset.section) && classroom : false;
 }
@@ -328,7 +335,7 @@ function bindControls() {
       return l;
     }),
   );
-  const data = (patch) => setState({ ...state, data: { ...state.data, ...patch } }, { data: true });
+  const data = (patch) => setState(withObjective({ ...state, data: { ...state.data, ...patch } }), { data: true });
   $("data-source").addEventListener("change", (e) => {
     const source = e.target.value;
     const trainPct = PLAYGROUND.includes(source) ? 50 : 80;
@@ -480,7 +487,7 @@ function csvChoice(name) {
   for (const b of document.querySelectorAll("#csv-inputs input")) b.disabled = b.value === label;
   const csv = { name: name ?? state.data.csv?.name ?? "data.csv", label, columns, task: $("csv-task").value };
   try {
-    setState({ ...state, data: { ...state.data, source: "csv", csv } }, { data: true });
+    setState(withObjective({ ...state, data: { ...state.data, source: "csv", csv } }), { data: true });
   } catch (e) {
     showError("data-error", e.message);
   }

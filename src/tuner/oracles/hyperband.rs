@@ -27,7 +27,16 @@ pub fn num_brackets(max_epochs: usize, factor: usize) -> usize {
 /// Trials in round `round` of bracket `bracket`:
 /// `ceil(ceil(1 + log_factor(max_epochs)) / (bracket + 1) * factor^(bracket - round))`.
 pub fn size(max_epochs: usize, factor: usize, bracket: usize, round: usize) -> usize {
-    let end0 = (1.0 + (max_epochs as f64).ln() / (factor as f64).ln()).ceil();
+    // KerasTuner's ceil(1 + log_factor(max_epochs)), as the smallest k with factor^k >=
+    // max_epochs, plus 1: the same number as CPython's float logarithm gives, on every platform
+    // (the float quotient is 2.0000000000000004 for log_3(9) with some libms, wasm's among them).
+    let mut k = 0u32;
+    let mut p = 1u128;
+    while p < max_epochs as u128 {
+        p = p.saturating_mul(factor.max(2) as u128);
+        k += 1;
+    }
+    let end0 = f64::from(1 + k);
     let end = end0 / (bracket as f64 + 1.0);
     (end * (factor as f64).powi(bracket as i32 - round as i32)).ceil() as usize
 }
@@ -294,5 +303,23 @@ mod tests {
         assert_eq!(total, 30);
         assert_eq!(num_brackets(1, 3), 1);
         assert!(Hyperband::new(10, 1, None).is_err());
+    }
+
+    /// At exact powers (max_epochs = factor^k) KerasTuner's ceil(1 + log) is k + 1, which a
+    /// float quotient of logarithms can overshoot by one on some platforms (wasm32's libm gives
+    /// ln 9 / ln 3 = 2.0000000000000004). Sizes from CPython 3 with KerasTuner's formula.
+    #[test]
+    fn exact_powers_size_as_in_kerastuner() {
+        assert_eq!(
+            schedule(9, 3),
+            vec![vec![(9, 1), (3, 3), (1, 9)], vec![(5, 3), (2, 9)], vec![(3, 9)]]
+        );
+        let total = |m, f| -> usize { schedule(m, f).iter().flatten().map(|(n, _)| n).sum() };
+        assert_eq!(total(9, 3), 23);
+        assert_eq!(schedule(81, 3)[0][0], (81, 1));
+        assert_eq!(total(81, 3), 211);
+        // 1000 = 10^3: CPython's log gives 2.9999999999999996, ceil(1 + that) = 4 = 3 + 1.
+        assert_eq!(size(1000, 10, 3, 0), 1000);
+        assert_eq!(size(1, 3, 0, 0), 1);
     }
 }
