@@ -312,7 +312,11 @@ mod tests {
     fn exact_powers_size_as_in_kerastuner() {
         assert_eq!(
             schedule(9, 3),
-            vec![vec![(9, 1), (3, 3), (1, 9)], vec![(5, 3), (2, 9)], vec![(3, 9)]]
+            vec![
+                vec![(9, 1), (3, 3), (1, 9)],
+                vec![(5, 3), (2, 9)],
+                vec![(3, 9)]
+            ]
         );
         let total = |m, f| -> usize { schedule(m, f).iter().flatten().map(|(n, _)| n).sum() };
         assert_eq!(total(9, 3), 23);
