@@ -143,6 +143,7 @@ test("random search on spiral runs to the end: table, charts, best result, expor
   await runToEnd(page, 4);
   const list = await trialsOf(page);
   checkTrials(list, 4, { epochs: 6 });
+  assert.equal(await page.evaluate(() => window.tunelabPage.maxRunning), 2, "two trial workers trained side by side");
   // The table: one row per trial, sortable by score.
   assert.equal(await page.locator("#trials tbody tr").count(), 4);
   await page.click("#trials thead th:has-text('score') button");
@@ -376,7 +377,14 @@ test("phone width: the layout fits and the page still runs", { timeout: TIMEOUT 
   const page = await open(stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 2 } }), tuner: { maxTrials: 1 } }), { width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page is ${overflow}px wider than the phone`);
-  await runToEnd(page, 1);
+  // Keyboard only: Start with Enter, then pick the trial's row with Enter.
+  await page.focus("#btn-start");
+  await page.keyboard.press("Enter");
+  await waitDone(page, 1);
+  await page.focus("#trials tbody tr");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#trials tbody tr.selected"));
+  assert.match(await page.textContent("#boundary-which"), /trial/);
   await shot(page, "11-phone");
   await page.context().close();
 });

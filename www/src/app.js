@@ -31,6 +31,7 @@ let worker = null;
 let editor = null;
 let charts = null;
 let loadError = null;
+let maxRunning = 0; // the most trials seen training at once (the worker pool at work)
 
 // ------------------------------------------------------------------------------------------
 // State <-> URL
@@ -119,6 +120,7 @@ function onMessage(m) {
     case "trial": {
       const prev = trials.get(m.trial.id);
       trials.set(m.trial.id, { ...prev, ...m.trial, curves: m.trial.curves ?? prev?.curves ?? {} });
+      maxRunning = Math.max(maxRunning, [...trials.values()].filter((t) => t.status === "RUNNING").length);
       if (m.trial.device) $("device-status").textContent = `trials train on: ${m.trial.device}`;
       if (m.trial.status === "COMPLETED" && !selectedId) requestBest();
       scheduleRender();
@@ -866,8 +868,13 @@ function showError(id, message) {
 // ------------------------------------------------------------------------------------------
 
 function main() {
+  const fromLink = location.hash.length > 1;
   state = readHash();
   if (loadError) showBanner(loadError);
+  // A first visit trains one trial per core (a shared link keeps its own setting).
+  if (!fromLink && navigator.hardwareConcurrency) {
+    state = validateState({ ...state, tuner: { ...state.tuner, workers: Math.max(1, Math.min(8, navigator.hardwareConcurrency)) } });
+  }
   bindControls();
   applyClassroom();
   editor = mountEditor($("editor"), {
@@ -896,7 +903,7 @@ function main() {
   startWorker();
   render();
   // For tests and the curious: the page's state and a way to ask whether it is idle.
-  window.tunelabPage = { get state() { return state; }, get trials() { return ordered(); }, get running() { return running; }, get info() { return info; } };
+  window.tunelabPage = { get state() { return state; }, get trials() { return ordered(); }, get running() { return running; }, get info() { return info; }, get maxRunning() { return maxRunning; } };
 }
 
 main();
