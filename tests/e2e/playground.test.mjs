@@ -218,6 +218,37 @@ test("random search and Hyperband on the 8x8 digits", { timeout: TIMEOUT }, asyn
   await page.context().close();
 });
 
+test("grid search runs every combination; Bayesian optimization pauses and resumes", { timeout: TIMEOUT }, async () => {
+  const grid = small({
+    hidden: [{ type: "dense", units: { hp: "Int", min: 4, max: 8, step: 4 }, activation: { hp: "Choice", values: ["tanh", "relu"] } }],
+    learningRate: { value: 0.03 },
+    epochs: { value: 3 },
+  });
+  let page = await open(stateWith({ data: { source: "xor" }, model: grid, tuner: { kind: "grid", maxTrials: 10, workers: 2, device: "cpu" } }));
+  await runToEnd(page, 4);
+  let list = await trialsOf(page);
+  checkTrials(list, 4);
+  const combos = list.map((t) => `${t.hps.units_0}/${t.hps.activation_0}`).sort();
+  assert.deepEqual(combos, ["4/relu", "4/tanh", "8/relu", "8/tanh"]);
+  await shot(page, "12-grid");
+  await page.context().close();
+  // MNIST epochs last long enough to pause inside a trial.
+  const mnist = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 16, max: 48, step: 16 }, activation: { value: "relu" } }], batchSize: { value: 64 }, epochs: { value: 3 } });
+  page = await open(stateWith({ data: { source: "mnist", trainPct: 80 }, model: mnist, tuner: { kind: "bayesian", maxTrials: 4, numInitialPoints: 2, workers: 1, device: "cpu", objective: "val_accuracy" } }));
+  await page.click("#btn-start");
+  await page.waitForFunction(() => window.tunelabPage.trials.filter((t) => t.status === "COMPLETED").length >= 1, null, { timeout: TIMEOUT, polling: 50 });
+  await page.click("#btn-pause");
+  await page.waitForFunction(() => !window.tunelabPage.running);
+  const paused = (await trialsOf(page)).filter((t) => t.status === "COMPLETED");
+  assert.ok(!(await page.isDisabled("#btn-resume")));
+  await page.click("#btn-resume");
+  await waitDone(page, 4);
+  list = await trialsOf(page);
+  checkTrials(list, 4);
+  for (const p of paused) assert.equal(list.find((t) => t.id === p.id).score, p.score, `trial ${p.id} kept`);
+  await page.context().close();
+});
+
 test("CSV upload: good file trains, malformed files are refused with line and column", { timeout: TIMEOUT }, async () => {
   const page = await open(stateWith({ data: { source: "csv" }, model: small({ epochs: { value: 3 } }), tuner: { maxTrials: 2, device: "cpu" } }));
   let rows = "name,<b>a</b>,b,label\n";
