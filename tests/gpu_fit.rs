@@ -671,7 +671,9 @@ fn device_choice_is_explained() {
     m.fit(&x, &y, &quick(1, 32), &mut []).unwrap();
     assert_eq!(m.device(), "cpu");
     let note = m.device_note().unwrap();
-    if g.is_software() {
+    if !tunelab::gpu::hardware_possible() {
+        assert!(note.contains("no GPU device"), "{note}");
+    } else if g.is_software() {
         assert!(note.contains("software"), "{note}");
     } else {
         assert!(note.contains("Dropout"), "{note}");

@@ -137,7 +137,12 @@ fn auto_says_why_it_chose_the_cpu() {
     let Some(g) = gpu() else { return };
     let t = search(Box::new(RandomSearch), Device::Auto, 1, Some(1));
     let (label, note) = t.device();
-    if g.is_software() {
+    if !tunelab::gpu::hardware_possible() {
+        // No GPU device node: auto does not even probe the (software) adapter.
+        assert_eq!(label, "cpu");
+        let note = note.unwrap();
+        assert!(note.contains("no GPU device"), "{note}");
+    } else if g.is_software() {
         assert_eq!(label, "cpu");
         let note = note.unwrap();
         assert!(

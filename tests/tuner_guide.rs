@@ -873,3 +873,114 @@ fn awaited_trials_of_a_batch_run_side_by_side() {
         assert_eq!(t.score, Some(x * x));
     }
 }
+
+/// `parallel_trials` on the CPU trains each execution of a batch on a thread of its own; with
+/// the search space declared up front, the search is the same as one trial after the other:
+/// values, scores, curves, best steps, the hooks' epoch events and every stored resume point
+/// and checkpoint. (Hps first declared inside a build join the space when that build runs, so
+/// the other trials of that batch were drawn without them, as with KerasTuner's parallel
+/// workers.)
+#[test]
+fn cpu_trials_on_threads_equal_one_after_the_other() {
+    use std::cell::RefCell;
+    #[derive(Default)]
+    struct Epochs(Rc<RefCell<Vec<(String, usize, String)>>>);
+    impl TunerHooks for Epochs {
+        fn on_epoch_end(&mut self, trial: &Trial, epoch: usize, logs: &tunelab::nn::history::Logs) {
+            let loss = logs.iter().find(|(k, _)| *k == "loss").map(|(_, v)| v);
+            self.0
+                .borrow_mut()
+                .push((trial.trial_id.clone(), epoch, format!("{loss:?}")));
+        }
+    }
+    let (x, y, xv, yv) = digits();
+    let run = |parallel: usize| {
+        let dir =
+            std::env::temp_dir().join(format!("tunelab-threads-{parallel}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cfg = config(5, val_accuracy());
+        cfg.executions_per_trial = 2;
+        cfg.parallel_trials = Some(parallel);
+        cfg.directory = Some(dir.clone());
+        let mut space = HyperParameters::new();
+        space.int("num_layers", 1, 3).get().unwrap();
+        for i in 0..3 {
+            space.int(&format!("units_{i}"), 32, 512).step(32).get().unwrap();
+        }
+        space
+            .choice("activation", vec!["relu".into(), "tanh".into()])
+            .get()
+            .unwrap();
+        space.boolean("dropout").get().unwrap();
+        space.float("lr", 1e-4, 1e-2).sampling(Sampling::Log).get().unwrap();
+        let mut tuner = Tuner::new(
+            Box::new(RandomSearch),
+            Box::new(FnHyperModel(build_model)),
+            Some(space),
+            cfg,
+        )
+        .unwrap();
+        let events = Rc::new(RefCell::new(Vec::new()));
+        tuner.add_hooks(Box::new(Epochs(events.clone())));
+        tuner.search(&x, &y, &fit_args(&xv, &yv, 3)).unwrap();
+        let trials: Vec<_> = tuner
+            .oracle
+            .trials
+            .iter()
+            .map(|t| {
+                (
+                    t.trial_id.clone(),
+                    t.status.clone(),
+                    t.hyperparameters.values().to_json().to_string(),
+                    t.score,
+                    t.best_step,
+                    format!("{:?}", t.curves),
+                )
+            })
+            .collect();
+        let mut files = Vec::new();
+        for entry in walk(&dir) {
+            let rel = entry
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            // The oracle's and trials' JSON hold wall-clock times; weights files must match.
+            if rel.ends_with(".bin") {
+                files.push((rel, std::fs::read(&entry).unwrap()));
+            }
+        }
+        files.sort();
+        let mut ev = events.borrow().clone();
+        ev.sort();
+        let _ = std::fs::remove_dir_all(&dir);
+        (trials, ev, files)
+    };
+    let (t1, e1, f1) = run(1);
+    let (t3, e3, f3) = run(3);
+    assert_eq!(t1.len(), 5);
+    assert!(t1.iter().all(|t| t.1 == TrialStatus::Completed));
+    assert_eq!(t1, t3);
+    // 5 trials x 2 executions x 3 epochs reported to the hooks, with the same losses.
+    assert_eq!(e1.len(), 30);
+    assert_eq!(e1, e3);
+    assert!(f1.len() >= 15, "{}", f1.len());
+    assert_eq!(
+        f1.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        f3.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert!(f1 == f3, "stored weights differ");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

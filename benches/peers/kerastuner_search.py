@@ -45,15 +45,16 @@ def build_model(hp):
     return model
 
 
-x, y = tunelab_digits()
-split = int(len(x) * 0.8)
-for trials, execs, epochs in [(3, 2, 2), (10, 1, 20)]:
-    start = time.perf_counter()
-    tuner = keras_tuner.RandomSearch(build_model, objective="val_accuracy", max_trials=trials,
-                                     executions_per_trial=execs, overwrite=True, seed=1,
-                                     directory="/tmp/kt_bench", project_name=f"b{trials}")
-    tuner.search(x[:split], y[:split], epochs=epochs, validation_data=(x[split:], y[split:]), verbose=0)
-    wall = time.perf_counter() - start
-    best = tuner.oracle.get_best_trials(1)[0].score
-    print(f"kerastuner  {trials:2d} trials x {execs} exec x {epochs:2d} epochs  wall {wall:7.2f} s  best val_accuracy {best:.4f}")
-    sys.stdout.flush()
+if __name__ == "__main__":
+    x, y = tunelab_digits()
+    split = int(len(x) * 0.8)
+    for trials, execs, epochs in [(3, 2, 2), (10, 1, 20)]:
+        start = time.perf_counter()
+        tuner = keras_tuner.RandomSearch(build_model, objective="val_accuracy", max_trials=trials,
+                                         executions_per_trial=execs, overwrite=True, seed=1,
+                                         directory="/tmp/kt_bench", project_name=f"b{trials}")
+        tuner.search(x[:split], y[:split], epochs=epochs, validation_data=(x[split:], y[split:]), verbose=0)
+        wall = time.perf_counter() - start
+        best = tuner.oracle.get_best_trials(1)[0].score
+        print(f"kerastuner  {trials:2d} trials x {execs} exec x {epochs:2d} epochs  wall {wall:7.2f} s  best val_accuracy {best:.4f}")
+        sys.stdout.flush()

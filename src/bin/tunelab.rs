@@ -44,7 +44,8 @@ With --dataset the validation split defaults to 0.2.
 --device auto (the default) trains on a hardware GPU through wgpu when there is one and on the
 CPU otherwise (a software adapter such as llvmpipe is slower than the CPU path), saying why;
 webgpu insists on the GPU (a software adapter included). --parallel-trials: trials trained
-together on the GPU (default 8; 1 on the CPU).
+together: in one dispatch on the GPU (default 8), on threads of their own on the CPU (default 1;
+one per core uses them all), with the same results as one after the other.
 --json prints one object {\"history\": {...}, \"weights\": [...]} (weights in get_weights order);
 --initial-weights takes the same list (or that whole object).";
 

@@ -563,6 +563,12 @@ pub fn resolve(device: Device) -> Result<Resolved> {
     match device {
         Device::Cpu => Ok(Resolved::Cpu { reason: None }),
         Device::Webgpu => Ok(Resolved::Gpu(Gpu::shared()?)),
+        Device::Auto if !hardware_possible() => Ok(Resolved::Cpu {
+            reason: Some(format!(
+                "this machine has no GPU device ({} absent); the CPU path",
+                GPU_NODES.join(", ")
+            )),
+        }),
         Device::Auto => match Gpu::shared() {
             Ok(g) if g.is_software() => Ok(Resolved::Cpu {
                 reason: Some(format!(
@@ -576,6 +582,26 @@ pub fn resolve(device: Device) -> Result<Resolved> {
             }),
         },
     }
+}
+
+/// Device nodes through which a Linux process reaches a hardware GPU: Mesa's DRM render
+/// nodes, NVIDIA's driver, WSL's GPU paravirtualisation, and the Arm/Qualcomm drivers.
+#[cfg(all(target_os = "linux", not(target_arch = "wasm32")))]
+const GPU_NODES: &[&str] = &[
+    "/dev/dri",
+    "/dev/nvidia0",
+    "/dev/dxg",
+    "/dev/mali0",
+    "/dev/kgsl-3d0",
+];
+#[cfg(not(all(target_os = "linux", not(target_arch = "wasm32"))))]
+const GPU_NODES: &[&str] = &[];
+
+/// Whether a hardware GPU adapter can exist here. On Linux without any GPU device node only a
+/// software adapter could answer, so `auto` takes the CPU without loading the Vulkan drivers
+/// (a probe that costs ~0.1 s, more than a small search). Elsewhere: always true (probe).
+pub fn hardware_possible() -> bool {
+    GPU_NODES.is_empty() || GPU_NODES.iter().any(|p| std::path::Path::new(p).exists())
 }
 
 /// Runs a future to completion on this thread (native callers of the async GPU API).

@@ -180,8 +180,10 @@ pub struct TunerConfig {
     pub verbose: bool,
     /// Where models train (`--device`); models built with the default CPU setting take it.
     pub device: Device,
-    /// Trials trained at once on the GPU (one dispatch covers all their models); `None`:
-    /// 8 on a GPU, 1 on the CPU (where training together brings nothing).
+    /// Trials trained at once: on the GPU one dispatch covers all their models; on the CPU
+    /// (natively, hypermodels with the default fit) each trains on a thread of its own, with
+    /// the same results as one after the other. `None`: 8 on a GPU, 1 on the CPU (so the live
+    /// display reads as KerasTuner's, one trial after the other).
     pub parallel_trials: Option<usize>,
 }
 
@@ -847,7 +849,23 @@ impl Tuner {
                 .iter()
                 .map(|&j| BestEpoch::new(objective.clone(), jobs[j].prior.as_ref()))
                 .collect();
-            let mut savers: Vec<EpochSaver> = g
+            #[cfg(not(target_arch = "wasm32"))]
+            if device == Device::Cpu
+                && grouped
+                && g.len() > 1
+                && g.iter()
+                    .all(|&j| jobs[j].model.device_setting() == Device::Cpu)
+            {
+                let done =
+                    threads::fit_jobs(&mut jobs, g, x, y, &objective, &storage, &hooks, batch);
+                for (&j, (r, e, b)) in g.iter().zip(done) {
+                    fitted[j] = Some(r);
+                    saver_errors[j] = e;
+                    bests[j] = b;
+                }
+                continue;
+            }
+            let mut savers: Vec<EpochSaver<&RefCell<Box<dyn Storage>>>> = g
                 .iter()
                 .map(|&j| EpochSaver {
                     storage: &storage,
@@ -1404,15 +1422,28 @@ impl Callback for BestEpoch {
     }
 }
 
+/// Where [`EpochSaver`] puts a resume point: the tuner's storage, or (training on a thread)
+/// a channel to the thread that owns the storage.
+trait SaveSink {
+    /// Stores `bytes` at `path`; `Err` when storing failed (training then stops).
+    fn save(&self, path: &str, bytes: Vec<u8>) -> Result<()>;
+}
+
+impl SaveSink for &RefCell<Box<dyn Storage>> {
+    fn save(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        self.borrow_mut().write(path, &bytes)
+    }
+}
+
 /// Writes a resume point after every epoch: weights, optimizer state and history so far.
-struct EpochSaver<'a> {
-    storage: &'a RefCell<Box<dyn Storage>>,
+struct EpochSaver<S: SaveSink> {
+    storage: S,
     path: String,
     history: History,
     error: Option<Error>,
 }
 
-impl Callback for EpochSaver<'_> {
+impl<S: SaveSink> Callback for EpochSaver<S> {
     fn on_epoch_end(
         &mut self,
         epoch: usize,
@@ -1436,7 +1467,7 @@ impl Callback for EpochSaver<'_> {
             meta["u_product"] = json!(state.u_product);
         }
         let r = checkpoint::encode(&arrays, &meta)
-            .and_then(|bytes| self.storage.borrow_mut().write(&self.path, &bytes));
+            .and_then(|bytes| self.storage.save(&self.path, bytes));
         if let Err(e) = r {
             // A full disk must stop the search with a clear error, not lose data silently.
             model.stop_training();
@@ -1486,6 +1517,177 @@ impl Callback for HookAdapter<'_> {
             h.on_batch_end(self.trial, batch, logs);
         }
         Ok(())
+    }
+}
+
+/// Trials trained side by side on the CPU's cores (native): each execution of a group trains on
+/// its own thread with its own callbacks; its resume points and hook events come back over a
+/// channel to this thread, which owns the storage and the hooks and handles them as they come.
+/// The results equal training the executions one after the other (each keeps its own seed).
+#[cfg(not(target_arch = "wasm32"))]
+mod threads {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::{channel, Sender};
+
+    enum Event {
+        Save(usize, String, Vec<u8>),
+        EpochBegin(usize, usize),
+        EpochEnd(usize, usize, Logs),
+        BatchBegin(usize, usize),
+        BatchEnd(usize, usize, Logs),
+    }
+
+    struct ChannelSink<'a> {
+        job: usize,
+        tx: Sender<Event>,
+        stop: &'a AtomicBool,
+    }
+
+    impl SaveSink for ChannelSink<'_> {
+        fn save(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+            if self.stop.load(Ordering::SeqCst) {
+                return Err(Error::state("storing the previous resume point failed"));
+            }
+            self.tx
+                .send(Event::Save(self.job, path.to_string(), bytes))
+                .map_err(|_| Error::state("the tuner stopped listening"))
+        }
+    }
+
+    /// The hooks' events of one job, sent to the tuner's thread.
+    struct ChannelHooks {
+        job: usize,
+        tx: Sender<Event>,
+    }
+
+    impl Callback for ChannelHooks {
+        fn on_epoch_begin(&mut self, epoch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
+            let _ = self.tx.send(Event::EpochBegin(self.job, epoch));
+            Ok(())
+        }
+        fn on_epoch_end(
+            &mut self,
+            epoch: usize,
+            logs: &mut Logs,
+            _m: &mut dyn ModelAccess,
+        ) -> Result<()> {
+            let _ = self.tx.send(Event::EpochEnd(self.job, epoch, logs.clone()));
+            Ok(())
+        }
+        fn on_train_batch_begin(&mut self, batch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
+            let _ = self.tx.send(Event::BatchBegin(self.job, batch));
+            Ok(())
+        }
+        fn on_train_batch_end(
+            &mut self,
+            batch: usize,
+            logs: &Logs,
+            _m: &mut dyn ModelAccess,
+        ) -> Result<()> {
+            let _ = self.tx.send(Event::BatchEnd(self.job, batch, logs.clone()));
+            Ok(())
+        }
+    }
+
+    type Done = (Result<FitResult>, Option<Error>, Option<(f64, Vec<Tensor>)>);
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fit_jobs(
+        jobs: &mut [Job],
+        group: &[usize],
+        x: &Tensor,
+        y: &Tensor,
+        objective: &ObjectiveSpec,
+        storage: &RefCell<Box<dyn Storage>>,
+        hooks: &RefCell<Vec<Box<dyn TunerHooks>>>,
+        batch: &[Trial],
+    ) -> Vec<Done> {
+        let with_hooks = !hooks.borrow().is_empty();
+        let stops: Vec<AtomicBool> = group.iter().map(|_| AtomicBool::new(false)).collect();
+        let mut write_errors: Vec<Option<Error>> = group.iter().map(|_| None).collect();
+        let trials: Vec<usize> = group.iter().map(|&j| jobs[j].trial).collect();
+        let (tx, rx) = channel::<Event>();
+        let mut out: Vec<Option<Done>> = group.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            let mine = jobs
+                .iter_mut()
+                .enumerate()
+                .filter(|(j, _)| group.contains(j))
+                .map(|(_, job)| job);
+            for (k, job) in mine.enumerate() {
+                let tx = tx.clone();
+                let stop = &stops[k];
+                let objective = objective.clone();
+                handles.push(scope.spawn(move || {
+                    let mut best = BestEpoch::new(objective, job.prior.as_ref());
+                    let mut saver = EpochSaver {
+                        storage: ChannelSink {
+                            job: k,
+                            tx: tx.clone(),
+                            stop,
+                        },
+                        path: job.resume_path.clone(),
+                        history: job.prior.clone().unwrap_or_default(),
+                        error: None,
+                    };
+                    let mut relay = ChannelHooks { job: k, tx };
+                    let r = if with_hooks {
+                        job.model
+                            .fit(x, y, &job.args, &mut [&mut best, &mut saver, &mut relay])
+                    } else {
+                        job.model.fit(x, y, &job.args, &mut [&mut best, &mut saver])
+                    };
+                    (
+                        r.map(FitResult::History),
+                        saver.error.take(),
+                        best.best.take(),
+                    )
+                }));
+            }
+            drop(tx);
+            // Every job's sender is gone once its thread ends: the loop ends with the last one.
+            for event in rx {
+                match event {
+                    Event::Save(k, path, bytes) => {
+                        if let Err(e) = storage.borrow_mut().write(&path, &bytes) {
+                            stops[k].store(true, Ordering::SeqCst);
+                            write_errors[k].get_or_insert(e);
+                        }
+                    }
+                    Event::EpochBegin(k, e) => {
+                        for h in hooks.borrow_mut().iter_mut() {
+                            h.on_epoch_begin(&batch[trials[k]], e);
+                        }
+                    }
+                    Event::EpochEnd(k, e, logs) => {
+                        for h in hooks.borrow_mut().iter_mut() {
+                            h.on_epoch_end(&batch[trials[k]], e, &logs);
+                        }
+                    }
+                    Event::BatchBegin(k, b) => {
+                        for h in hooks.borrow_mut().iter_mut() {
+                            h.on_batch_begin(&batch[trials[k]], b);
+                        }
+                    }
+                    Event::BatchEnd(k, b, logs) => {
+                        for h in hooks.borrow_mut().iter_mut() {
+                            h.on_batch_end(&batch[trials[k]], b, &logs);
+                        }
+                    }
+                }
+            }
+            for (k, h) in handles.into_iter().enumerate() {
+                out[k] = Some(match h.join() {
+                    Ok((r, e, b)) => (r, write_errors[k].take().or(e), b),
+                    Err(_) => (Err(Error::state("a training thread panicked")), None, None),
+                });
+            }
+        });
+        out.into_iter()
+            .map(|d| d.unwrap_or_else(|| (Err(Error::state("execution not run")), None, None)))
+            .collect()
     }
 }
 
