@@ -905,14 +905,22 @@ fn cpu_trials_on_threads_equal_one_after_the_other() {
         let mut space = HyperParameters::new();
         space.int("num_layers", 1, 3).get().unwrap();
         for i in 0..3 {
-            space.int(&format!("units_{i}"), 32, 512).step(32).get().unwrap();
+            space
+                .int(&format!("units_{i}"), 32, 512)
+                .step(32)
+                .get()
+                .unwrap();
         }
         space
             .choice("activation", vec!["relu".into(), "tanh".into()])
             .get()
             .unwrap();
         space.boolean("dropout").get().unwrap();
-        space.float("lr", 1e-4, 1e-2).sampling(Sampling::Log).get().unwrap();
+        space
+            .float("lr", 1e-4, 1e-2)
+            .sampling(Sampling::Log)
+            .get()
+            .unwrap();
         let mut tuner = Tuner::new(
             Box::new(RandomSearch),
             Box::new(FnHyperModel(build_model)),
@@ -930,7 +938,7 @@ fn cpu_trials_on_threads_equal_one_after_the_other() {
             .map(|t| {
                 (
                     t.trial_id.clone(),
-                    t.status.clone(),
+                    t.status,
                     t.hyperparameters.values().to_json().to_string(),
                     t.score,
                     t.best_step,
