@@ -894,7 +894,7 @@ fn cpu_trials_on_threads_equal_one_after_the_other() {
         }
     }
     let (x, y, xv, yv) = digits();
-    let run = |parallel: usize| {
+    let run = |parallel: usize, hyperband: bool| {
         let dir =
             std::env::temp_dir().join(format!("tunelab-threads-{parallel}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -921,8 +921,13 @@ fn cpu_trials_on_threads_equal_one_after_the_other() {
             .sampling(Sampling::Log)
             .get()
             .unwrap();
+        let algorithm: Box<dyn Algorithm> = if hyperband {
+            Box::new(Hyperband::new(3, 3, None).unwrap())
+        } else {
+            Box::new(RandomSearch)
+        };
         let mut tuner = Tuner::new(
-            Box::new(RandomSearch),
+            algorithm,
             Box::new(FnHyperModel(build_model)),
             Some(space),
             cfg,
@@ -964,8 +969,25 @@ fn cpu_trials_on_threads_equal_one_after_the_other() {
         let _ = std::fs::remove_dir_all(&dir);
         (trials, ev, files)
     };
-    let (t1, e1, f1) = run(1);
-    let (t3, e3, f3) = run(3);
+    // Hyperband (max_epochs 3, factor 3; max_trials stops it at 5) on threads: as in
+    // KerasTuner, a slot that frees while a round is unfinished starts the next bracket, so
+    // which trial comes when depends on timing; every trial completes and a promoted trial
+    // continues from a completed parent of the round before.
+    let (h3, he3, _) = run(3, true);
+    assert_eq!(h3.len(), 5);
+    assert!(h3.iter().all(|t| t.1 == TrialStatus::Completed));
+    for t in &h3 {
+        let v: serde_json::Value = serde_json::from_str(&t.2).unwrap();
+        if let Some(parent) = v.get("tuner/trial_id").and_then(|p| p.as_str()) {
+            let p = h3.iter().find(|x| x.0 == parent).expect("the parent trial");
+            let pv: serde_json::Value = serde_json::from_str(&p.2).unwrap();
+            assert_eq!(pv["tuner/round"], v["tuner/round"].as_i64().unwrap() - 1);
+            assert_eq!(pv["lr"], v["lr"]);
+        }
+    }
+    assert!(!he3.is_empty());
+    let (t1, e1, f1) = run(1, false);
+    let (t3, e3, f3) = run(3, false);
     assert_eq!(t1.len(), 5);
     assert!(t1.iter().all(|t| t.1 == TrialStatus::Completed));
     assert_eq!(t1, t3);

@@ -492,6 +492,13 @@ impl Tuner {
         if let Some(note) = self.device_note.clone() {
             self.say(&format!("Training on the CPU: {note}"));
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        if device == Device::Cpu
+            && parallel > 1
+            && matches!(&self.runner, Runner::Model(hm) if hm.default_fit())
+        {
+            return self.search_threads(x, y, args, parallel);
+        }
         loop {
             let mut batch: Vec<Trial> = Vec::new();
             while batch.len() < parallel && !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -515,44 +522,11 @@ impl Tuner {
             let results = self.run_trials(&mut batch, x, y, args, &mut device).await;
             let secs = t0.elapsed().as_secs_f64() / batch.len() as f64;
             let mut fatal = None;
-            for (mut trial, result) in batch.into_iter().zip(results) {
-                trial.seconds += secs;
-                trial.device = Some(self.device_label.clone());
-                match result {
-                    Ok(results) => {
-                        if let Err(e) = self.record_results(&mut trial, &results) {
-                            trial.status = TrialStatus::Invalid;
-                            trial.message = Some(e.to_string());
-                        }
-                    }
-                    Err(Error::Fatal(m)) => {
-                        trial.status = TrialStatus::Failed;
-                        trial.message = Some(m.clone());
-                        fatal = Some(m);
-                    }
-                    Err(Error::FailedTrial(m)) => {
-                        trial.status = TrialStatus::Failed;
-                        trial.message = Some(m);
-                    }
-                    Err(e) => {
-                        trial.status = TrialStatus::Invalid;
-                        trial.message = Some(e.to_string());
-                    }
+            for (trial, result) in batch.into_iter().zip(results) {
+                let quiet = fatal.is_some();
+                if let Some(m) = self.end_trial_with(trial, result, secs, quiet)? {
+                    fatal = Some(m);
                 }
-                let id = trial.trial_id.clone();
-                let ended = self.oracle.end_trial(trial);
-                self.oracle.save(self.storage.as_mut(), Some(&id))?;
-                if fatal.is_some() {
-                    continue;
-                }
-                let Some(done) = self.oracle.get_trial(&id).cloned() else {
-                    continue;
-                };
-                for h in &mut self.hooks {
-                    h.on_trial_end(&done);
-                }
-                self.display_trial_end(&done);
-                ended?;
             }
             if let Some(m) = fatal {
                 self.oracle.save(self.storage.as_mut(), None)?;
@@ -563,6 +537,56 @@ impl Tuner {
             }
         }
         Ok(())
+    }
+
+    /// Ends a trial with its outcome (metrics, or the error that failed it): the oracle,
+    /// storage, hooks and the live display. `Some(message)` when the error is fatal (the search
+    /// stops); `quiet` skips the hooks and the display (a fatal error came before).
+    fn end_trial_with(
+        &mut self,
+        mut trial: Trial,
+        result: Result<Vec<FitResult>>,
+        secs: f64,
+        quiet: bool,
+    ) -> Result<Option<String>> {
+        trial.seconds += secs;
+        trial.device = Some(self.device_label.clone());
+        let mut fatal = None;
+        match result {
+            Ok(results) => {
+                if let Err(e) = self.record_results(&mut trial, &results) {
+                    trial.status = TrialStatus::Invalid;
+                    trial.message = Some(e.to_string());
+                }
+            }
+            Err(Error::Fatal(m)) => {
+                trial.status = TrialStatus::Failed;
+                trial.message = Some(m.clone());
+                fatal = Some(m);
+            }
+            Err(Error::FailedTrial(m)) => {
+                trial.status = TrialStatus::Failed;
+                trial.message = Some(m);
+            }
+            Err(e) => {
+                trial.status = TrialStatus::Invalid;
+                trial.message = Some(e.to_string());
+            }
+        }
+        let id = trial.trial_id.clone();
+        let ended = self.oracle.end_trial(trial);
+        self.oracle.save(self.storage.as_mut(), Some(&id))?;
+        if fatal.is_some() || quiet {
+            return Ok(fatal);
+        }
+        if let Some(done) = self.oracle.get_trial(&id).cloned() {
+            for h in &mut self.hooks {
+                h.on_trial_end(&done);
+            }
+            self.display_trial_end(&done);
+        }
+        ended?;
+        Ok(None)
     }
 
     /// Reduces the executions' results to the trial's metrics and best step.
@@ -947,71 +971,96 @@ impl Tuner {
             if errors[ti].is_some() {
                 continue;
             }
-            let r = (|| -> Result<()> {
-                if let Some(e) = saver_errors[j].take() {
-                    return Err(e);
-                }
-                let mut result = fitted[j]
-                    .take()
-                    .unwrap_or_else(|| Err(Error::state("execution not run")))?;
-                if let (FitResult::History(h), Some(p)) = (&mut result, &job.prior) {
-                    *h = merge_histories(p, h);
-                }
-                let acc = &mut accs[ti];
-                if let FitResult::History(h) = &result {
-                    acc.curves.push(curves_of(h));
-                    // Mark the execution done so a resume reuses it instead of retraining.
-                    let meta = json!({"done": true, "history": history_to_json(h)});
-                    self.storage
-                        .write(&job.resume_path, &checkpoint::encode(&[], &meta)?)?;
-                }
-                let (value, weights) = match bests[j].take() {
-                    Some((v, w)) => (v, w),
-                    None => (f64::NAN, job.model.get_weights()?),
-                };
-                self.storage.write(
-                    &format!("trial_{}/best_{}.bin", batch[ti].trial_id, job.exec),
-                    &checkpoint::encode(&weights, &json!({"value": value}))?,
-                )?;
-                if acc
-                    .best_checkpoint
-                    .as_ref()
-                    .is_none_or(|(b, _)| objective.better(value, *b) || b.is_nan())
-                {
-                    acc.best_checkpoint = Some((value, weights));
-                }
-                for name in job.hp.accessed() {
-                    if !acc.used.contains(name) {
-                        acc.used.push(name.clone());
-                    }
-                }
-                batch[ti].used = Some(acc.used.clone());
-                // Hyperparameters first seen in this build join the search space.
-                batch[ti].hyperparameters.merge(&job.hp, false);
-                self.oracle.hyperparameters.merge(&job.hp, false);
-                acc.results.push(result);
-                Ok(())
-            })();
+            let r = self.collect_execution(
+                &mut batch[ti],
+                job,
+                &mut accs[ti],
+                fitted[j].take(),
+                saver_errors[j].take(),
+                bests[j].take(),
+                &objective,
+            );
             if let Err(e) = r {
                 errors[ti] = Some(e);
             }
         }
         let mut out = Vec::with_capacity(batch.len());
         for (ti, (acc, err)) in accs.into_iter().zip(errors).enumerate() {
-            if let Some(e) = err {
-                out.push(Err(e));
-                continue;
-            }
-            if let Some((v, w)) = acc.best_checkpoint {
-                self.storage.write(
-                    &format!("trial_{}/checkpoint.bin", batch[ti].trial_id),
-                    &checkpoint::encode(&w, &json!({"value": v}))?,
-                )?;
-            }
-            batch[ti].curves = acc.curves;
-            out.push(Ok(acc.results));
+            out.push(match err {
+                Some(e) => Err(e),
+                None => self.finish_executions(&mut batch[ti], acc),
+            });
         }
         Ok(out)
+    }
+
+    /// Folds one trained execution into its trial: its history (after the one it resumed),
+    /// its "done" resume point, its best epoch's weights, the hps its build used (which join
+    /// the search space).
+    #[allow(clippy::too_many_arguments)]
+    fn collect_execution(
+        &mut self,
+        trial: &mut Trial,
+        job: &mut Job,
+        acc: &mut TrialAcc,
+        fitted: Option<Result<FitResult>>,
+        saver_error: Option<Error>,
+        best: Option<(f64, Vec<Tensor>)>,
+        objective: &ObjectiveSpec,
+    ) -> Result<()> {
+        if let Some(e) = saver_error {
+            return Err(e);
+        }
+        let mut result = fitted.unwrap_or_else(|| Err(Error::state("execution not run")))?;
+        if let (FitResult::History(h), Some(p)) = (&mut result, &job.prior) {
+            *h = merge_histories(p, h);
+        }
+        if let FitResult::History(h) = &result {
+            acc.curves.push(curves_of(h));
+            // Mark the execution done so a resume reuses it instead of retraining.
+            let meta = json!({"done": true, "history": history_to_json(h)});
+            self.storage
+                .write(&job.resume_path, &checkpoint::encode(&[], &meta)?)?;
+        }
+        let (value, weights) = match best {
+            Some((v, w)) => (v, w),
+            None => (f64::NAN, job.model.get_weights()?),
+        };
+        self.storage.write(
+            &format!("trial_{}/best_{}.bin", trial.trial_id, job.exec),
+            &checkpoint::encode(&weights, &json!({"value": value}))?,
+        )?;
+        if acc
+            .best_checkpoint
+            .as_ref()
+            .is_none_or(|(b, _)| objective.better(value, *b) || b.is_nan())
+        {
+            acc.best_checkpoint = Some((value, weights));
+        }
+        for name in job.hp.accessed() {
+            if !acc.used.contains(name) {
+                acc.used.push(name.clone());
+            }
+        }
+        trial.used = Some(acc.used.clone());
+        // Hyperparameters first seen in this build join the search space.
+        trial.hyperparameters.merge(&job.hp, false);
+        self.oracle.hyperparameters.merge(&job.hp, false);
+        acc.results.push(result);
+        Ok(())
+    }
+
+    /// A trial's results once all its executions are in: its best weights become its
+    /// checkpoint (Hyperband's next round continues from it), its curves are kept.
+    fn finish_executions(&mut self, trial: &mut Trial, acc: TrialAcc) -> Result<Vec<FitResult>> {
+        if let Some((v, w)) = acc.best_checkpoint {
+            self.storage.write(
+                &format!("trial_{}/checkpoint.bin", trial.trial_id),
+                &checkpoint::encode(&w, &json!({"value": v}))?,
+            )?;
+        }
+        trial.curves = acc.curves;
+        Ok(acc.results)
     }
 
     fn display_trial_begin(&mut self, trial: &Trial) {
@@ -1530,8 +1579,18 @@ mod threads {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc::{channel, Sender};
 
+    /// An execution trained on a thread, back with its fit's outcome, its resume-point error
+    /// and its best epoch.
+    type JobOut = (
+        Job,
+        Option<Result<FitResult>>,
+        Option<Error>,
+        Option<(f64, Vec<Tensor>)>,
+    );
+
     enum Event {
         Save(usize, String, Vec<u8>),
+        Done(usize, Vec<JobOut>),
         EpochBegin(usize, usize),
         EpochEnd(usize, usize, Logs),
         BatchBegin(usize, usize),
@@ -1676,6 +1735,8 @@ mod threads {
                             h.on_batch_end(&batch[trials[k]], b, &logs);
                         }
                     }
+                    // fit_jobs' threads return their results through join.
+                    Event::Done(..) => {}
                 }
             }
             for (k, h) in handles.into_iter().enumerate() {
@@ -1688,6 +1749,219 @@ mod threads {
         out.into_iter()
             .map(|d| d.unwrap_or_else(|| (Err(Error::state("execution not run")), None, None)))
             .collect()
+    }
+
+    /// A trial in training on its thread.
+    struct Running {
+        slot: usize,
+        trial: Trial,
+        acc: TrialAcc,
+        stop: std::sync::Arc<AtomicBool>,
+        write_error: Option<Error>,
+        started: Instant,
+    }
+
+    /// Trains one trial's executions, one after the other, on this thread.
+    #[allow(clippy::too_many_arguments)]
+    fn train_trial(
+        slot: usize,
+        jobs: Vec<Job>,
+        x: &Tensor,
+        y: &Tensor,
+        objective: &ObjectiveSpec,
+        tx: &Sender<Event>,
+        stop: &AtomicBool,
+        with_hooks: bool,
+    ) -> Vec<JobOut> {
+        let mut outs = Vec::with_capacity(jobs.len());
+        for mut job in jobs {
+            if job.args.initial_epoch >= job.args.epochs && job.prior.is_some() {
+                // Finished before an interruption: nothing left to train.
+                outs.push((
+                    job,
+                    Some(Ok(FitResult::History(History::default()))),
+                    None,
+                    None,
+                ));
+                continue;
+            }
+            let mut best = BestEpoch::new(objective.clone(), job.prior.as_ref());
+            let mut saver = EpochSaver {
+                storage: ChannelSink {
+                    job: slot,
+                    tx: tx.clone(),
+                    stop,
+                },
+                path: job.resume_path.clone(),
+                history: job.prior.clone().unwrap_or_default(),
+                error: None,
+            };
+            let mut relay = ChannelHooks {
+                job: slot,
+                tx: tx.clone(),
+            };
+            let args = job.args.clone();
+            let r = if with_hooks {
+                job.model
+                    .fit(x, y, &args, &mut [&mut best, &mut saver, &mut relay])
+            } else {
+                job.model.fit(x, y, &args, &mut [&mut best, &mut saver])
+            };
+            let (error, b) = (saver.error.take(), best.best.take());
+            outs.push((job, Some(r.map(FitResult::History)), error, b));
+        }
+        outs
+    }
+
+    impl Tuner {
+        /// The search with up to `parallel` trials training at once on the CPU, each on a thread
+        /// of its own: as soon as one ends, the oracle is asked for the next (no trial waits
+        /// for the slowest of a batch). Resume points and hook events come back over a channel;
+        /// this thread keeps the oracle, the storage, the hooks and the display.
+        pub(super) fn search_threads(
+            &mut self,
+            x: &Tensor,
+            y: &Tensor,
+            args: &FitArgs,
+            parallel: usize,
+        ) -> Result<()> {
+            let objective = self.oracle.config.objective.clone();
+            let with_hooks = !self.hooks.is_empty();
+            let (tx, rx) = channel::<Event>();
+            std::thread::scope(|scope| -> Result<()> {
+                let mut running: Vec<Running> = Vec::new();
+                let mut next_slot = 0;
+                let mut fatal: Option<String> = None;
+                loop {
+                    while running.len() < parallel
+                        && fatal.is_none()
+                        && !self.stop.load(Ordering::SeqCst)
+                    {
+                        let trial = self.oracle.create_trial()?;
+                        // Stopped: the search is over. Idle: nothing to start until running
+                        // trials end (a Hyperband round).
+                        if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
+                            break;
+                        }
+                        self.oracle
+                            .save(self.storage.as_mut(), Some(&trial.trial_id))?;
+                        self.display_trial_begin(&trial);
+                        for h in &mut self.hooks {
+                            h.on_trial_begin(&trial);
+                        }
+                        let mut acc = TrialAcc::default();
+                        let jobs = match self.prepare_jobs(&trial, x, args, Device::Cpu, &mut acc) {
+                            Ok(jobs) => jobs,
+                            Err(e) => {
+                                if let Some(m) = self.end_trial_with(trial, Err(e), 0.0, false)? {
+                                    fatal = Some(m);
+                                }
+                                continue;
+                            }
+                        };
+                        let slot = next_slot;
+                        next_slot += 1;
+                        let stop = std::sync::Arc::new(AtomicBool::new(false));
+                        let (tx, flag, objective) = (tx.clone(), stop.clone(), objective.clone());
+                        scope.spawn(move || {
+                            let outs =
+                                train_trial(slot, jobs, x, y, &objective, &tx, &flag, with_hooks);
+                            let _ = tx.send(Event::Done(slot, outs));
+                        });
+                        running.push(Running {
+                            slot,
+                            trial,
+                            acc,
+                            stop,
+                            write_error: None,
+                            started: Instant::now(),
+                        });
+                    }
+                    if running.is_empty() {
+                        break;
+                    }
+                    // Serve the running trials until one of them is done.
+                    let (slot, outs) = loop {
+                        let event = rx
+                            .recv()
+                            .map_err(|_| Error::state("the training threads ended early"))?;
+                        let at = |k: usize, running: &mut Vec<Running>| {
+                            running.iter().position(|r| r.slot == k)
+                        };
+                        match event {
+                            Event::Done(k, outs) => break (k, outs),
+                            Event::Save(k, path, bytes) => {
+                                if let Err(e) = self.storage.write(&path, &bytes) {
+                                    if let Some(i) = at(k, &mut running) {
+                                        running[i].stop.store(true, Ordering::SeqCst);
+                                        running[i].write_error.get_or_insert(e);
+                                    }
+                                }
+                            }
+                            Event::EpochBegin(k, e) => {
+                                if let Some(i) = at(k, &mut running) {
+                                    for h in &mut self.hooks {
+                                        h.on_epoch_begin(&running[i].trial, e);
+                                    }
+                                }
+                            }
+                            Event::EpochEnd(k, e, logs) => {
+                                if let Some(i) = at(k, &mut running) {
+                                    for h in &mut self.hooks {
+                                        h.on_epoch_end(&running[i].trial, e, &logs);
+                                    }
+                                }
+                            }
+                            Event::BatchBegin(k, b) => {
+                                if let Some(i) = at(k, &mut running) {
+                                    for h in &mut self.hooks {
+                                        h.on_batch_begin(&running[i].trial, b);
+                                    }
+                                }
+                            }
+                            Event::BatchEnd(k, b, logs) => {
+                                if let Some(i) = at(k, &mut running) {
+                                    for h in &mut self.hooks {
+                                        h.on_batch_end(&running[i].trial, b, &logs);
+                                    }
+                                }
+                            }
+                        }
+                    };
+                    let Some(i) = running.iter().position(|r| r.slot == slot) else {
+                        continue;
+                    };
+                    let mut r = running.remove(i);
+                    let mut result = Ok(());
+                    let mut write_error = r.write_error.take();
+                    for (mut job, fitted, saver_error, best) in outs {
+                        result = self.collect_execution(
+                            &mut r.trial,
+                            &mut job,
+                            &mut r.acc,
+                            fitted,
+                            write_error.take().or(saver_error),
+                            best,
+                            &objective,
+                        );
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    let results = result.and_then(|()| self.finish_executions(&mut r.trial, r.acc));
+                    let secs = r.started.elapsed().as_secs_f64();
+                    let quiet = fatal.is_some();
+                    if let Some(m) = self.end_trial_with(r.trial, results, secs, quiet)? {
+                        fatal = Some(m);
+                    }
+                }
+                if let Some(m) = fatal {
+                    self.oracle.save(self.storage.as_mut(), None)?;
+                    return Err(Error::Fatal(m));
+                }
+                Ok(())
+            })
+        }
     }
 }
 
