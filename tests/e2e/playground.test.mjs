@@ -249,6 +249,24 @@ test("grid search runs every combination; Bayesian optimization pauses and resum
   await page.context().close();
 });
 
+test("Stop ends the search after the running trial; Resume carries on to max trials", { timeout: TIMEOUT }, async () => {
+  const model = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 16, max: 32, step: 16 }, activation: { value: "relu" } }], batchSize: { value: 64 }, epochs: { value: 2 } });
+  const page = await open(stateWith({ data: { source: "mnist", trainPct: 80 }, model, tuner: { kind: "random", maxTrials: 4, workers: 1, device: "cpu", objective: "val_accuracy" } }));
+  await page.click("#btn-start");
+  await page.waitForFunction(() => window.tunelabPage.trials.some((t) => t.status === "RUNNING"), null, { timeout: 60000, polling: 50 });
+  await page.click("#btn-stop");
+  await page.waitForFunction(() => !window.tunelabPage.running, null, { timeout: TIMEOUT });
+  let list = await trialsOf(page);
+  assert.ok(list.length >= 1 && list.length < 4, `${list.length} trials after Stop`);
+  assert.ok(list.every((t) => t.status === "COMPLETED"), "the running trial finished; none was cut");
+  assert.match(await page.textContent("#search-progress-text"), /of 4 trials · stopped/);
+  await page.click("#btn-resume");
+  await waitDone(page, 4);
+  list = await trialsOf(page);
+  checkTrials(list, 4);
+  await page.context().close();
+});
+
 test("CSV upload: good file trains, malformed files are refused with line and column", { timeout: TIMEOUT }, async () => {
   const page = await open(stateWith({ data: { source: "csv" }, model: small({ epochs: { value: 3 } }), tuner: { maxTrials: 2, device: "cpu" } }));
   let rows = "name,<b>a</b>,b,label\n";

@@ -146,10 +146,10 @@ function onMessage(m) {
       break;
     case "search-end":
       running = false;
+      stoppedEarly = m.stopped;
       summaryText = m.summary;
       for (const t of m.trials) trials.set(t.id, { ...trials.get(t.id), ...t });
-      if (!m.stopped) localStorage.removeItem("tunelab.running");
-      else localStorage.removeItem("tunelab.running");
+      localStorage.removeItem("tunelab.running");
       setRunning(false);
       requestBest();
       render();
@@ -194,6 +194,7 @@ function onMessage(m) {
 }
 
 let retrained = false;
+let stoppedEarly = false; // the last search ended by Stop, before the oracle was done
 
 function isRunning(id) {
   return trials.get(id)?.status === "RUNNING";
@@ -221,6 +222,7 @@ function start(fresh) {
     summaryText = "";
   }
   running = true;
+  stoppedEarly = false;
   setRunning(true);
   send({ type: "start", state, fresh });
   render();
@@ -556,9 +558,13 @@ function renderProgress(list) {
   const bar = $("search-progress");
   bar.max = total;
   bar.value = done;
-  const state = running ? "running" : list.length ? (list.some((t) => t.status === "RUNNING" || t.status === "PAUSED") ? "paused" : "finished") : "not started";
+  let phase = "not started";
+  if (running) phase = "running";
+  else if (list.some((t) => t.status === "RUNNING" || t.status === "PAUSED")) phase = "paused";
+  else if (stoppedEarly) phase = "stopped (Resume carries on)";
+  else if (list.length) phase = "finished";
   const text = $("search-progress-text");
-  if (!text.textContent.includes("stopping") || !running) text.textContent = `${done} of ${state === "finished" && done < total ? done : total} trials · ${state}`;
+  if (!text.textContent.includes("stopping") || !running) text.textContent = `${done} of ${total} trials · ${phase}`;
   const runningTrials = list.filter((t) => t.status === "RUNNING");
   $("running").replaceChildren(
     ...runningTrials.map((t) => {
