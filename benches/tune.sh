@@ -4,7 +4,7 @@
 # 3 trials x 2 executions x 2 epochs and 10 trials x 1 execution x 20 epochs, with `tunelab
 # tune` and with KerasTuner + Keras (JAX CPU) when keras-tuner is installed (pip install
 # keras-tuner keras jax), side by side for each seed in SEEDS (default "1 2 3"), then the means
-# and ratios. tunelab trains PARALLEL trials at once on threads (default: one per core).
+# and ratios. tunelab takes PARALLEL trials per batch, each on a thread (default: two per core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet

@@ -969,11 +969,16 @@ fn cpu_trials_on_threads_equal_one_after_the_other() {
         let _ = std::fs::remove_dir_all(&dir);
         (trials, ev, files)
     };
-    // Hyperband (max_epochs 3, factor 3; max_trials stops it at 5) on threads: as in
-    // KerasTuner, a slot that frees while a round is unfinished starts the next bracket, so
-    // which trial comes when depends on timing; every trial completes and a promoted trial
-    // continues from a completed parent of the round before.
-    let (h3, he3, _) = run(3, true);
+    // Hyperband (max_epochs 3, factor 3; max_trials stops it at 5) in batches of 3 on threads:
+    // as with KerasTuner's parallel workers, a batch asks for trials while a round is
+    // unfinished, which starts the next bracket, so it is not the sequential search; every trial
+    // completes, a promoted trial continues from a completed parent of the round before, and the
+    // same batches give the same search.
+    let (h3, he3, hf3) = run(3, true);
+    let (h3b, he3b, hf3b) = run(3, true);
+    assert_eq!(h3, h3b);
+    assert_eq!(he3, he3b);
+    assert!(hf3 == hf3b, "Hyperband in batches is not deterministic");
     assert_eq!(h3.len(), 5);
     assert!(h3.iter().all(|t| t.1 == TrialStatus::Completed));
     for t in &h3 {

@@ -19,7 +19,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.abspath(os.path.join(here, "..", ".."))
 sys.path.insert(0, here)
 seeds = [int(s) for s in os.environ.get("SEEDS", "1 2 3").split()]
-parallel = os.environ.get("PARALLEL", str(os.cpu_count() or 1))
+# Trials per batch: two per core, so that a batch's slowest trial leaves fewer cores idle.
+parallel = os.environ.get("PARALLEL", str(2 * (os.cpu_count() or 1)))
 SEARCHES = [(3, 2, 2), (10, 1, 20)]
 
 

@@ -492,27 +492,12 @@ impl Tuner {
         if let Some(note) = self.device_note.clone() {
             self.say(&format!("Training on the CPU: {note}"));
         }
-        #[cfg(not(target_arch = "wasm32"))]
-        if device == Device::Cpu
-            && parallel > 1
-            && matches!(&self.runner, Runner::Model(hm) if hm.default_fit())
-        {
-            return self.search_threads(x, y, args, parallel);
-        }
         loop {
             let mut batch: Vec<Trial> = Vec::new();
-            while batch.len() < parallel && !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let trial = self.oracle.create_trial()?;
-                // Stopped: the search is over. Idle: nothing to start until running trials end.
-                if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
+            while batch.len() < parallel {
+                let Some(trial) = self.begin_next_trial()? else {
                     break;
-                }
-                self.oracle
-                    .save(self.storage.as_mut(), Some(&trial.trial_id))?;
-                self.display_trial_begin(&trial);
-                for h in &mut self.hooks {
-                    h.on_trial_begin(&trial);
-                }
+                };
                 batch.push(trial);
             }
             if batch.is_empty() {
@@ -537,6 +522,25 @@ impl Tuner {
             }
         }
         Ok(())
+    }
+
+    /// The oracle's next trial, stored and announced (display, hooks); `None` when the search
+    /// is over (or stopped) or nothing can start until running trials end (a Hyperband round).
+    fn begin_next_trial(&mut self) -> Result<Option<Trial>> {
+        if self.stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(None);
+        }
+        let trial = self.oracle.create_trial()?;
+        if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
+            return Ok(None);
+        }
+        self.oracle
+            .save(self.storage.as_mut(), Some(&trial.trial_id))?;
+        self.display_trial_begin(&trial);
+        for h in &mut self.hooks {
+            h.on_trial_begin(&trial);
+        }
+        Ok(Some(trial))
     }
 
     /// Ends a trial with its outcome (metrics, or the error that failed it): the oracle,
@@ -1569,28 +1573,19 @@ impl Callback for HookAdapter<'_> {
     }
 }
 
-/// Trials trained side by side on the CPU's cores (native): each execution of a group trains on
-/// its own thread with its own callbacks; its resume points and hook events come back over a
-/// channel to this thread, which owns the storage and the hooks and handles them as they come.
-/// The results equal training the executions one after the other (each keeps its own seed).
+/// Trials trained side by side on the CPU's cores (native): each execution of a batch's group
+/// trains on its own thread with its own callbacks; its resume points and hook events come back
+/// over a channel to this thread, which owns the storage and the hooks and handles them as they
+/// come. The results equal training the executions one after the other (each keeps its own
+/// seed), and the oracle sees the same batches as on the GPU.
 #[cfg(not(target_arch = "wasm32"))]
 mod threads {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc::{channel, Sender};
 
-    /// An execution trained on a thread, back with its fit's outcome, its resume-point error
-    /// and its best epoch.
-    type JobOut = (
-        Job,
-        Option<Result<FitResult>>,
-        Option<Error>,
-        Option<(f64, Vec<Tensor>)>,
-    );
-
     enum Event {
         Save(usize, String, Vec<u8>),
-        Done(usize, Vec<JobOut>),
         EpochBegin(usize, usize),
         EpochEnd(usize, usize, Logs),
         BatchBegin(usize, usize),
@@ -1646,6 +1641,31 @@ mod threads {
         ) -> Result<()> {
             let _ = self.tx.send(Event::BatchEnd(self.job, batch, logs.clone()));
             Ok(())
+        }
+    }
+
+    /// Calls the hooks for a relayed epoch or batch event of job `k` (its trial by `trial_of`).
+    fn relay<'t>(
+        hooks: &mut [Box<dyn TunerHooks>],
+        trial_of: impl Fn(usize) -> Option<&'t Trial>,
+        event: Event,
+    ) {
+        let k = match &event {
+            Event::EpochBegin(k, _)
+            | Event::EpochEnd(k, ..)
+            | Event::BatchBegin(k, _)
+            | Event::BatchEnd(k, ..) => *k,
+            Event::Save(..) => return,
+        };
+        let Some(t) = trial_of(k) else { return };
+        for h in hooks.iter_mut() {
+            match &event {
+                Event::EpochBegin(_, e) => h.on_epoch_begin(t, *e),
+                Event::EpochEnd(_, e, logs) => h.on_epoch_end(t, *e, logs),
+                Event::BatchBegin(_, b) => h.on_batch_begin(t, *b),
+                Event::BatchEnd(_, b, logs) => h.on_batch_end(t, *b, logs),
+                Event::Save(..) => {}
+            }
         }
     }
 
@@ -1715,28 +1735,7 @@ mod threads {
                             write_errors[k].get_or_insert(e);
                         }
                     }
-                    Event::EpochBegin(k, e) => {
-                        for h in hooks.borrow_mut().iter_mut() {
-                            h.on_epoch_begin(&batch[trials[k]], e);
-                        }
-                    }
-                    Event::EpochEnd(k, e, logs) => {
-                        for h in hooks.borrow_mut().iter_mut() {
-                            h.on_epoch_end(&batch[trials[k]], e, &logs);
-                        }
-                    }
-                    Event::BatchBegin(k, b) => {
-                        for h in hooks.borrow_mut().iter_mut() {
-                            h.on_batch_begin(&batch[trials[k]], b);
-                        }
-                    }
-                    Event::BatchEnd(k, b, logs) => {
-                        for h in hooks.borrow_mut().iter_mut() {
-                            h.on_batch_end(&batch[trials[k]], b, &logs);
-                        }
-                    }
-                    // fit_jobs' threads return their results through join.
-                    Event::Done(..) => {}
+                    hook => relay(&mut hooks.borrow_mut(), |k| Some(&batch[trials[k]]), hook),
                 }
             }
             for (k, h) in handles.into_iter().enumerate() {
@@ -1749,219 +1748,6 @@ mod threads {
         out.into_iter()
             .map(|d| d.unwrap_or_else(|| (Err(Error::state("execution not run")), None, None)))
             .collect()
-    }
-
-    /// A trial in training on its thread.
-    struct Running {
-        slot: usize,
-        trial: Trial,
-        acc: TrialAcc,
-        stop: std::sync::Arc<AtomicBool>,
-        write_error: Option<Error>,
-        started: Instant,
-    }
-
-    /// Trains one trial's executions, one after the other, on this thread.
-    #[allow(clippy::too_many_arguments)]
-    fn train_trial(
-        slot: usize,
-        jobs: Vec<Job>,
-        x: &Tensor,
-        y: &Tensor,
-        objective: &ObjectiveSpec,
-        tx: &Sender<Event>,
-        stop: &AtomicBool,
-        with_hooks: bool,
-    ) -> Vec<JobOut> {
-        let mut outs = Vec::with_capacity(jobs.len());
-        for mut job in jobs {
-            if job.args.initial_epoch >= job.args.epochs && job.prior.is_some() {
-                // Finished before an interruption: nothing left to train.
-                outs.push((
-                    job,
-                    Some(Ok(FitResult::History(History::default()))),
-                    None,
-                    None,
-                ));
-                continue;
-            }
-            let mut best = BestEpoch::new(objective.clone(), job.prior.as_ref());
-            let mut saver = EpochSaver {
-                storage: ChannelSink {
-                    job: slot,
-                    tx: tx.clone(),
-                    stop,
-                },
-                path: job.resume_path.clone(),
-                history: job.prior.clone().unwrap_or_default(),
-                error: None,
-            };
-            let mut relay = ChannelHooks {
-                job: slot,
-                tx: tx.clone(),
-            };
-            let args = job.args.clone();
-            let r = if with_hooks {
-                job.model
-                    .fit(x, y, &args, &mut [&mut best, &mut saver, &mut relay])
-            } else {
-                job.model.fit(x, y, &args, &mut [&mut best, &mut saver])
-            };
-            let (error, b) = (saver.error.take(), best.best.take());
-            outs.push((job, Some(r.map(FitResult::History)), error, b));
-        }
-        outs
-    }
-
-    impl Tuner {
-        /// The search with up to `parallel` trials training at once on the CPU, each on a thread
-        /// of its own: as soon as one ends, the oracle is asked for the next (no trial waits
-        /// for the slowest of a batch). Resume points and hook events come back over a channel;
-        /// this thread keeps the oracle, the storage, the hooks and the display.
-        pub(super) fn search_threads(
-            &mut self,
-            x: &Tensor,
-            y: &Tensor,
-            args: &FitArgs,
-            parallel: usize,
-        ) -> Result<()> {
-            let objective = self.oracle.config.objective.clone();
-            let with_hooks = !self.hooks.is_empty();
-            let (tx, rx) = channel::<Event>();
-            std::thread::scope(|scope| -> Result<()> {
-                let mut running: Vec<Running> = Vec::new();
-                let mut next_slot = 0;
-                let mut fatal: Option<String> = None;
-                loop {
-                    while running.len() < parallel
-                        && fatal.is_none()
-                        && !self.stop.load(Ordering::SeqCst)
-                    {
-                        let trial = self.oracle.create_trial()?;
-                        // Stopped: the search is over. Idle: nothing to start until running
-                        // trials end (a Hyperband round).
-                        if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
-                            break;
-                        }
-                        self.oracle
-                            .save(self.storage.as_mut(), Some(&trial.trial_id))?;
-                        self.display_trial_begin(&trial);
-                        for h in &mut self.hooks {
-                            h.on_trial_begin(&trial);
-                        }
-                        let mut acc = TrialAcc::default();
-                        let jobs = match self.prepare_jobs(&trial, x, args, Device::Cpu, &mut acc) {
-                            Ok(jobs) => jobs,
-                            Err(e) => {
-                                if let Some(m) = self.end_trial_with(trial, Err(e), 0.0, false)? {
-                                    fatal = Some(m);
-                                }
-                                continue;
-                            }
-                        };
-                        let slot = next_slot;
-                        next_slot += 1;
-                        let stop = std::sync::Arc::new(AtomicBool::new(false));
-                        let (tx, flag, objective) = (tx.clone(), stop.clone(), objective.clone());
-                        scope.spawn(move || {
-                            let outs =
-                                train_trial(slot, jobs, x, y, &objective, &tx, &flag, with_hooks);
-                            let _ = tx.send(Event::Done(slot, outs));
-                        });
-                        running.push(Running {
-                            slot,
-                            trial,
-                            acc,
-                            stop,
-                            write_error: None,
-                            started: Instant::now(),
-                        });
-                    }
-                    if running.is_empty() {
-                        break;
-                    }
-                    // Serve the running trials until one of them is done.
-                    let (slot, outs) = loop {
-                        let event = rx
-                            .recv()
-                            .map_err(|_| Error::state("the training threads ended early"))?;
-                        let at = |k: usize, running: &mut Vec<Running>| {
-                            running.iter().position(|r| r.slot == k)
-                        };
-                        match event {
-                            Event::Done(k, outs) => break (k, outs),
-                            Event::Save(k, path, bytes) => {
-                                if let Err(e) = self.storage.write(&path, &bytes) {
-                                    if let Some(i) = at(k, &mut running) {
-                                        running[i].stop.store(true, Ordering::SeqCst);
-                                        running[i].write_error.get_or_insert(e);
-                                    }
-                                }
-                            }
-                            Event::EpochBegin(k, e) => {
-                                if let Some(i) = at(k, &mut running) {
-                                    for h in &mut self.hooks {
-                                        h.on_epoch_begin(&running[i].trial, e);
-                                    }
-                                }
-                            }
-                            Event::EpochEnd(k, e, logs) => {
-                                if let Some(i) = at(k, &mut running) {
-                                    for h in &mut self.hooks {
-                                        h.on_epoch_end(&running[i].trial, e, &logs);
-                                    }
-                                }
-                            }
-                            Event::BatchBegin(k, b) => {
-                                if let Some(i) = at(k, &mut running) {
-                                    for h in &mut self.hooks {
-                                        h.on_batch_begin(&running[i].trial, b);
-                                    }
-                                }
-                            }
-                            Event::BatchEnd(k, b, logs) => {
-                                if let Some(i) = at(k, &mut running) {
-                                    for h in &mut self.hooks {
-                                        h.on_batch_end(&running[i].trial, b, &logs);
-                                    }
-                                }
-                            }
-                        }
-                    };
-                    let Some(i) = running.iter().position(|r| r.slot == slot) else {
-                        continue;
-                    };
-                    let mut r = running.remove(i);
-                    let mut result = Ok(());
-                    let mut write_error = r.write_error.take();
-                    for (mut job, fitted, saver_error, best) in outs {
-                        result = self.collect_execution(
-                            &mut r.trial,
-                            &mut job,
-                            &mut r.acc,
-                            fitted,
-                            write_error.take().or(saver_error),
-                            best,
-                            &objective,
-                        );
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    let results = result.and_then(|()| self.finish_executions(&mut r.trial, r.acc));
-                    let secs = r.started.elapsed().as_secs_f64();
-                    let quiet = fatal.is_some();
-                    if let Some(m) = self.end_trial_with(r.trial, results, secs, quiet)? {
-                        fatal = Some(m);
-                    }
-                }
-                if let Some(m) = fatal {
-                    self.oracle.save(self.storage.as_mut(), None)?;
-                    return Err(Error::Fatal(m));
-                }
-                Ok(())
-            })
-        }
     }
 }
 

@@ -355,8 +355,10 @@ test("a shared URL opens the same state; classroom flags hide sections", { timeo
   await other.reload();
   await other.waitForFunction(() => window.tunelabPage && window.tunelabPage.info);
   assert.equal(await other.isVisible("#sec-editor"), false);
-  assert.equal(await other.isVisible("#sec-tuner"), false);
+  assert.equal(await other.isVisible("#tuner-settings"), false);
   assert.equal(await other.isVisible("#sec-data"), true);
+  // The learner still runs the search the teacher set up.
+  assert.equal(await other.isVisible("#btn-start"), true);
   await shot(other, "09-classroom");
   // A broken or hostile link falls back to the defaults with a message, never a half state.
   await other.goto(`${site.origin}/#s=not-base64!!`);

@@ -712,7 +712,8 @@ function drawBoundary() {
   charts.setBoundary({
     n: info.grid,
     extent: info.extent,
-    values: shownBoundary ? shownBoundary.values : null,
+    // Before any model: the data alone, on a neutral background.
+    values: shownBoundary ? shownBoundary.values : new Float32Array(info.grid * info.grid).fill(info.task.kind === "regression" ? NaN : 0.5),
     task: info.task.kind === "regression" ? "regression" : "binary",
     points: info.points,
     title: shownBoundary ? `trial ${shownBoundary.trialId}` : "the data (no model yet)",
