@@ -166,6 +166,9 @@ export class Sequential {
   getWeights(): Tensor[];
   setWeights(weights: TensorLike[]): void;
   countParams(): number;
+  /** The optimizer's state, or null before the first step. */
+  getTrainingState(): TrainingState | null;
+  setTrainingState(state: TrainingState): void;
 }
 export function sequential(args?: { layers?: LayerConfig[]; name?: string; inputShape?: number[] }): Sequential;
 
@@ -310,3 +313,11 @@ export interface Store {
   flush(): Promise<void>;
 }
 export declare function store(kind: "indexeddb" | "memory" | "auto", location: string): Store;
+
+/** The optimizer's state of a model (Sequential.getTrainingState / setTrainingState). */
+export interface TrainingState {
+  iterations: number;
+  learningRate: number;
+  uProduct: number;
+  slots: Float32Array[][];
+}

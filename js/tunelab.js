@@ -437,6 +437,19 @@ export class Sequential {
     guard(() => this._engine().setWeights(weights.map((w, i) => toEngine(w, `weights[${i}]`))));
   }
 
+  /**
+   * The optimizer's state (`{iterations, learningRate, uProduct, slots}`, or null before the
+   * first step): with `getWeights`, what resuming training exactly elsewhere needs.
+   */
+  getTrainingState() {
+    return guard(() => this._engine().getTrainingState());
+  }
+
+  /** Restores `getTrainingState`'s object (the model built and compiled, same shape). */
+  setTrainingState(state) {
+    guard(() => this._engine().setTrainingState(state));
+  }
+
   countParams() {
     return guard(() => this._engine().countParams());
   }

@@ -341,6 +341,88 @@ impl WasmModel {
         self.with(|m| m.summary())
     }
 
+    /// The optimizer's state, to resume training exactly elsewhere (another worker, after a
+    /// reload): `{iterations, learningRate, uProduct, slots: [[Float32Array...] per weight]}`,
+    /// or `null` before the first training step.
+    #[wasm_bindgen(js_name = getTrainingState)]
+    pub fn get_training_state(&self) -> Result<JsValue, JsError> {
+        let Some(st) = self.with(|m| Ok(m.training_state()))? else {
+            return Ok(JsValue::NULL);
+        };
+        let o = js_sys::Object::new();
+        super::set(&o, "iterations", &JsValue::from(st.iterations as f64))?;
+        super::set(&o, "learningRate", &JsValue::from(st.learning_rate))?;
+        super::set(&o, "uProduct", &JsValue::from(st.u_product))?;
+        let slots: Array = st
+            .slots
+            .iter()
+            .map(|per| -> JsValue {
+                per.iter()
+                    .map(|v| JsValue::from(Float32Array::from(v.as_slice())))
+                    .collect::<Array>()
+                    .into()
+            })
+            .collect();
+        super::set(&o, "slots", &slots)?;
+        Ok(o.into())
+    }
+
+    /// Restores `getTrainingState`'s object into this model (built and compiled, same shape).
+    #[wasm_bindgen(js_name = setTrainingState)]
+    pub fn set_training_state(&self, state: JsValue) -> Result<(), JsError> {
+        let num = |k: &str| -> Result<f64, JsError> {
+            prop(&state, k)
+                .and_then(|v| v.as_f64())
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    err(Error::invalid(
+                        format!("trainingState.{k}"),
+                        super::show(&prop(&state, k).unwrap_or(JsValue::UNDEFINED)),
+                        "a finite number",
+                    ))
+                })
+        };
+        let iterations = num("iterations")?;
+        if iterations < 0.0 || iterations.fract() != 0.0 {
+            return Err(err(Error::invalid(
+                "trainingState.iterations",
+                iterations,
+                "an integer >= 0",
+            )));
+        }
+        let bad_slots = || {
+            err(Error::invalid(
+                "trainingState.slots",
+                "not a list of lists of number arrays",
+                "one list of Float32Arrays (or number arrays) per weight",
+            ))
+        };
+        let slots_js = prop(&state, "slots")
+            .filter(Array::is_array)
+            .ok_or_else(bad_slots)?;
+        let mut slots = Vec::new();
+        for per in Array::from(&slots_js).iter() {
+            if !Array::is_array(&per) {
+                return Err(bad_slots());
+            }
+            let mut vs = Vec::new();
+            for v in Array::from(&per).iter() {
+                if !(v.is_instance_of::<Float32Array>() || Array::is_array(&v)) {
+                    return Err(bad_slots());
+                }
+                vs.push(Float32Array::new(&v).to_vec());
+            }
+            slots.push(vs);
+        }
+        let st = crate::nn::callbacks::TrainingState {
+            iterations: iterations as u64,
+            learning_rate: num("learningRate")? as f32,
+            u_product: num("uProduct")? as f32,
+            slots,
+        };
+        self.with(|m| m.set_training_state(&st))
+    }
+
     /// The weights in Keras's order, as `{data, shape}` objects.
     #[wasm_bindgen(js_name = getWeights)]
     pub fn get_weights(&self) -> Result<Array, JsError> {

@@ -364,8 +364,10 @@ async function runTrial(ctx, trial) {
       results.push(resume.result);
       continue;
     }
+    let optimizerState = null;
     if (resume) {
       weights = resume.weights;
+      optimizerState = resume.state ?? null;
       start = resume.epoch + 1;
       prior = resume.history;
     }
@@ -377,6 +379,7 @@ async function runTrial(ctx, trial) {
       epochs,
       initialEpoch: start,
       weights,
+      state: optimizerState,
       objective,
     };
     const history = prior;
@@ -386,7 +389,7 @@ async function runTrial(ctx, trial) {
         if (exec === 0) (record.curves[k] ??= []).push([m.epoch, v]);
       }
       history.epoch.push(m.epoch);
-      writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { epoch: m.epoch, weights: m.weights, history });
+      writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { epoch: m.epoch, weights: m.weights, state: m.state, history });
       record.epoch = m.epoch + 1;
       if (exec === 0) {
         post({ type: "epoch", trialId: id, epoch: m.epoch, epochs, logs: m.logs, exec });

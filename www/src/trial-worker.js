@@ -4,8 +4,8 @@
 //
 // Messages in:  {type: "data", x, y, vx, vy, grid, inputDim}   (once per search)
 //               {type: "train", job, spec, seed, device, batchSize, epochs, initialEpoch,
-//                weights, objective: {name, direction}}
-// Messages out: {type: "epoch", job, epoch, logs, weights, grid}
+//                weights, state, objective: {name, direction}}
+// Messages out: {type: "epoch", job, epoch, logs, weights, state, grid}
 //               {type: "done", job, history: {history, epoch}, best: {weights, epoch, value}, device}
 //               {type: "failed", job, message}
 
@@ -28,6 +28,9 @@ async function train(m) {
   model.setDevice(m.device);
   model.build([data.inputDim]);
   if (m.weights) model.setWeights(tensors(m.weights));
+  // Resuming an interrupted execution: the optimizer carries on where it was (Adam's moments,
+  // the step count behind bias corrections and dropout masks).
+  if (m.state) model.setTrainingState(m.state);
   const history = {};
   const epochs = [];
   let best = null;
@@ -56,7 +59,8 @@ async function train(m) {
     if (!best || better(value, best.value, m.objective.direction)) best = { weights, epoch, value };
     let grid = null;
     if (data.grid) grid = (await model.predict(data.grid, { batchSize: 1024 })).data;
-    self.postMessage({ type: "epoch", job: m.job, epoch, logs, weights, grid });
+    const state = model.getTrainingState();
+    self.postMessage({ type: "epoch", job: m.job, epoch, logs, weights, state, grid });
   }
   return { history: { history, epoch: epochs }, best, device };
 }
