@@ -397,7 +397,7 @@ async function runTrial(ctx, trial) {
       }
     });
     if (r.device) {
-      ctx.device = Array.isArray(r.device) ? r.device.filter(Boolean).join(" — ") : String(r.device);
+      ctx.device = r.device;
       record.device = ctx.device;
     }
     const best = readJSON(store, `trial_${id}/page_best.json`);
