@@ -8,18 +8,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hpImportance, hyperbandPlan, bestSoFar } from "../../www/src/importance.js";
+import { mulberry32 } from "../../www/src/rng.js";
 
-// A small seeded generator (mulberry32) so the noisy cases are the same on every run.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const trial = (id, hps, score, status = "COMPLETED") => ({ id: String(id).padStart(2, "0"), status, hps, score });
 

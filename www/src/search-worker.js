@@ -17,6 +17,7 @@
 import init, * as tl from "./lib/tunelab.js";
 import { buildSpec } from "./spec.js";
 import { taskOf } from "./state.js";
+import { mulberry32 } from "./rng.js";
 
 const PLAYGROUND = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
 const GRID = 50;
@@ -33,17 +34,6 @@ const errorText = (e) => (e && e.message ? e.message : String(e));
 
 // ------------------------------------------------------------------------------------------
 // Data
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rows(t, idx) {
   const d = t.shape[1] ?? 1;
