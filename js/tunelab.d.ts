@@ -292,6 +292,8 @@ export const datasets: { load: typeof dataset; names(): string[] };
 export function oneHot(y: TensorLike, numClasses?: number): Tensor;
 /** Opens WebGPU; resolves to the adapter's label ("webgpu (adapter, backend)"). */
 export function initGpu(): Promise<string>;
+/** How many GPU buffers the engine holds now in this realm (page or worker); 0 on the CPU path. */
+export function gpuBufferCount(): number;
 export function version(): string;
 
 /** CSV text with a header line. */

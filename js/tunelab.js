@@ -988,6 +988,11 @@ export async function initGpu() {
   return guardAsync(() => wasm.initGpu());
 }
 
+/** How many GPU buffers the engine holds now in this realm (page or worker); 0 on the CPU path. */
+export function gpuBufferCount() {
+  return guard(() => wasm.gpuBufferCount());
+}
+
 export function version() {
   return guard(() => wasm.version());
 }
@@ -1025,5 +1030,6 @@ const api = {
   store,
   oneHot,
   initGpu,
+  gpuBufferCount,
   version,
 };

@@ -12,6 +12,20 @@ use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::path::Path;
 
+/// The largest CSV text read (256 MiB): files beyond it are refused before they are read.
+pub const MAX_CSV_BYTES: usize = 256 << 20;
+
+fn check_size(bytes: usize, what: &str) -> Result<()> {
+    if bytes > MAX_CSV_BYTES {
+        return Err(Error::invalid(
+            what,
+            format!("{bytes} bytes"),
+            format!("CSV data of at most {MAX_CSV_BYTES} bytes (256 MiB)"),
+        ));
+    }
+    Ok(())
+}
+
 /// A table read from CSV: the feature matrix, the optional label column and their names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvData {
@@ -42,6 +56,7 @@ pub struct CsvData {
 /// assert!(e.to_string().contains(r#"line 3, column "age": "abc" is not a number"#));
 /// ```
 pub fn parse_csv(text: &str, label: Option<&str>, columns: Option<&[&str]>) -> Result<CsvData> {
+    check_size(text.len(), "CSV text")?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .split('\n')
@@ -154,6 +169,7 @@ pub fn parse_csv(text: &str, label: Option<&str>, columns: Option<&[&str]>) -> R
 /// assert_eq!(rows, 2);
 /// ```
 pub fn csv_header(text: &str) -> Result<(Vec<String>, usize)> {
+    check_size(text.len(), "CSV text")?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let header = match lines.next() {
@@ -170,6 +186,13 @@ pub fn csv_header(text: &str) -> Result<(Vec<String>, usize)> {
 
 /// Reads the file at `path` and parses it with [`parse_csv`].
 pub fn load_csv(path: &Path, label: Option<&str>, columns: Option<&[&str]>) -> Result<CsvData> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?
+        .len();
+    check_size(
+        usize::try_from(size).unwrap_or(usize::MAX),
+        &format!("CSV file {}", path.display()),
+    )?;
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
     parse_csv(&text, label, columns)

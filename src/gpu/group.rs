@@ -11,7 +11,7 @@
 //! the CPU path sees) and the regularization penalties.
 
 use super::kernels::{self, Dim, Drop, Epilogue, Launch, Matmul, Operand, Table};
-use super::{Gpu, Kernel, ALIGN};
+use super::{Buffer, Gpu, Kernel, ALIGN};
 use crate::error::{Error, Result};
 use crate::nn::activations::Activation;
 use crate::nn::losses::Loss;
@@ -316,10 +316,10 @@ pub struct Group {
     pub nets: Vec<Net>,
     pub layouts: Vec<Layout>,
     pub sizes: Sizes,
-    arena: wgpu::Buffer,
-    data: wgpu::Buffer,
-    index: wgpu::Buffer,
-    steps: wgpu::Buffer,
+    arena: Buffer,
+    data: Buffer,
+    index: Buffer,
+    steps: Buffer,
     step_stride: u64,
     max_steps: usize,
     train: Vec<Bound>,

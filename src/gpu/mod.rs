@@ -155,6 +155,38 @@ struct Inner {
 /// Bytes between consecutive launch tables and step records (WebGPU's storage offset alignment).
 pub const ALIGN: u64 = 256;
 
+/// GPU buffers the engine holds now, in this process (or this browser worker).
+static LIVE_BUFFERS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many GPU buffers the engine holds right now: flat across a long search when every
+/// trial gives its buffers back (the reliability benchmark watches it).
+pub fn live_buffers() -> usize {
+    LIVE_BUFFERS.load(Ordering::SeqCst)
+}
+
+/// A wgpu buffer the engine counts while it lives (see [`live_buffers`]).
+pub struct Buffer(wgpu::Buffer);
+
+impl Buffer {
+    fn new(device: &wgpu::Device, desc: &wgpu::BufferDescriptor<'_>) -> Buffer {
+        LIVE_BUFFERS.fetch_add(1, Ordering::SeqCst);
+        Buffer(device.create_buffer(desc))
+    }
+}
+
+impl std::ops::Deref for Buffer {
+    type Target = wgpu::Buffer;
+    fn deref(&self) -> &wgpu::Buffer {
+        &self.0
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        LIVE_BUFFERS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Gpu {
     /// Opens the first adapter wgpu offers (high performance preferred).
     // In the browser wgpu's handles are neither Send nor Sync, and there is one thread.
@@ -391,15 +423,18 @@ impl Gpu {
     }
 
     /// A storage buffer of `bytes` (at least 4), copyable both ways.
-    pub(crate) fn buffer(&self, label: &str, bytes: u64) -> wgpu::Buffer {
-        self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: bytes.max(16).div_ceil(4) * 4,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_DST
-                | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        })
+    pub(crate) fn buffer(&self, label: &str, bytes: u64) -> Buffer {
+        Buffer::new(
+            &self.inner.device,
+            &wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.max(16).div_ceil(4) * 4,
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_DST
+                    | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            },
+        )
     }
 
     /// Reads `regions` (offset, length in f32s) of `buf`, in one copy and one map.
@@ -409,12 +444,15 @@ impl Gpu {
         if total == 0 {
             return Ok(regions.iter().map(|_| Vec::new()).collect());
         }
-        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: total * 4,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = Buffer::new(
+            &self.inner.device,
+            &wgpu::BufferDescriptor {
+                label: Some("readback"),
+                size: total * 4,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            },
+        );
         let mut enc = self
             .inner
             .device

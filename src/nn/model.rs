@@ -117,6 +117,19 @@ impl Evaluation {
 /// typo in `units` would exhaust memory instead of giving an error.
 pub const MAX_LAYER_PARAMS: usize = 1 << 28;
 
+/// The most weights a whole model may have, checked before any is allocated: 256 Mi natively;
+/// 32 Mi in wasm32, whose 4 GiB memory must also hold the gradients and the optimizer's slots
+/// (running out there aborts the page's engine instead of returning an error).
+pub const MAX_MODEL_PARAMS: usize = if cfg!(target_arch = "wasm32") {
+    1 << 25
+} else {
+    1 << 28
+};
+
+/// The most activation values one batch may need (rows x the widths of every layer), checked
+/// before the training buffers are allocated; the same budget as [`MAX_MODEL_PARAMS`].
+pub const MAX_BATCH_VALUES: usize = MAX_MODEL_PARAMS;
+
 /// Weights and shapes once the input width is known.
 struct Built<B: Backend> {
     /// Per-sample input shape.
@@ -519,6 +532,31 @@ impl<B: Backend> Sequential<B> {
                 "a non-empty per-sample shape of positive sizes",
             ));
         }
+        let mut w: usize = input_shape.iter().fold(1usize, |a, &d| a.saturating_mul(d));
+        if w > MAX_BATCH_VALUES {
+            return Err(Error::invalid(
+                "input_shape",
+                format!("{input_shape:?}"),
+                format!("at most {MAX_BATCH_VALUES} values per sample"),
+            ));
+        }
+        // Every weight the layers ask for, counted before anything is allocated.
+        let mut total: usize = 0;
+        for layer in &self.layers {
+            if let Layer::Dense(d) = layer {
+                total = total
+                    .saturating_add(w.saturating_mul(d.units))
+                    .saturating_add(d.units);
+                w = d.units;
+            }
+        }
+        if total > MAX_MODEL_PARAMS {
+            return Err(Error::invalid(
+                "model",
+                format!("{} layers with {total} weights", self.layers.len()),
+                format!("at most {MAX_MODEL_PARAMS} weights in all (fewer or narrower layers)"),
+            ));
+        }
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut rank = input_shape.len();
         let mut width: usize = input_shape.iter().product();
@@ -684,6 +722,17 @@ impl<B: Backend> Sequential<B> {
         }
         let b = self.built()?;
         let in_w: usize = b.input_shape.iter().product();
+        let per_row = b.widths.iter().fold(in_w, |a, &w| a.saturating_add(w));
+        if rows.saturating_mul(per_row) > MAX_BATCH_VALUES {
+            return Err(Error::invalid(
+                "batch_size",
+                rows,
+                format!(
+                    "at most {} rows per batch for this model ({per_row} activations a row; {MAX_BATCH_VALUES} in all)",
+                    MAX_BATCH_VALUES / per_row.max(1)
+                ),
+            ));
+        }
         let mut acts = vec![self.backend.zeros(rows * in_w)];
         let mut pre = Vec::new();
         let mut masks = Vec::new();

@@ -61,7 +61,15 @@ fn from_json(v: &Value, path: &str) -> Result<HpValue> {
 struct Scope {
     conditions: Vec<Condition>,
     index: Option<usize>,
+    /// Layers and repetitions expanded so far in this spec (shared by every copy of the scope),
+    /// so that nested repeat blocks cannot make an endless expansion.
+    expanded: std::rc::Rc<std::cell::Cell<usize>>,
 }
+
+/// The most layers a spec may expand to (as [`crate::spec::ModelSpec`] accepts).
+const MAX_LAYERS: usize = 1000;
+/// The most items and repetitions the expansion of one spec may visit.
+const MAX_EXPANSION: usize = 100_000;
 
 impl Scope {
     fn name(&self, raw: &str) -> String {
@@ -330,6 +338,14 @@ fn layers(v: &Value, path: &str, hp: &mut HyperParameters, scope: &Scope) -> Res
     let mut out = Vec::new();
     for (i, item) in list.iter().enumerate() {
         let p = format!("{path}[{i}]");
+        scope.expanded.set(scope.expanded.get() + 1);
+        if scope.expanded.get() > MAX_EXPANSION {
+            return Err(Error::invalid(
+                &p,
+                "a spec whose blocks repeat too often",
+                format!("repeat blocks that expand to at most {MAX_LAYERS} layers"),
+            ));
+        }
         let Some(m) = item.as_object() else {
             return Err(Error::invalid(
                 &p,
@@ -363,7 +379,16 @@ fn layers(v: &Value, path: &str, hp: &mut HyperParameters, scope: &Scope) -> Res
                             min_value,
                             max_value,
                             ..
-                        } => Some((def.name.clone(), min_value, max_value)),
+                        } => {
+                            if min_value < 0 || max_value > MAX_LAYERS as i64 {
+                                return Err(Error::invalid(
+                                    format!("{p}.repeat"),
+                                    format!("an Int from {min_value} to {max_value}"),
+                                    format!("a count in [0, {MAX_LAYERS}]"),
+                                ));
+                            }
+                            Some((def.name.clone(), min_value, max_value))
+                        }
                         _ => None,
                     };
                     (n, max)
@@ -400,6 +425,13 @@ fn layers(v: &Value, path: &str, hp: &mut HyperParameters, scope: &Scope) -> Res
                     }
                 }
                 out.extend(layers(inner, &format!("{p}.layers"), hp, &s)?);
+                if out.len() > MAX_LAYERS {
+                    return Err(Error::invalid(
+                        format!("{p}.repeat"),
+                        n,
+                        format!("a count that keeps the model within {MAX_LAYERS} layers"),
+                    ));
+                }
             }
         } else if let Some(cond) = m.get("when") {
             for k in m.keys() {

@@ -114,6 +114,60 @@ impl DirStorage {
     }
 }
 
+/// Simulated failures of the disk, for the reliability tests of the command line (they need a
+/// real process to kill). Off unless an environment variable asks for one:
+/// - `TUNELAB_FAULT_CRASH_AT_WRITE=N`: the N-th write (1-based) stops the process half-way
+///   through writing its temporary file, as a kill -9 or a power cut would;
+/// - `TUNELAB_FAULT_DISK_FULL_AFTER=BYTES`: writes fail with "no space left on device" (ENOSPC)
+///   once this many bytes have been written, half-way through the write that crosses it.
+mod faults {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+
+    struct Plan {
+        crash_at_write: Option<u64>,
+        disk_full_after: Option<u64>,
+    }
+
+    fn plan() -> &'static Plan {
+        static PLAN: OnceLock<Plan> = OnceLock::new();
+        PLAN.get_or_init(|| {
+            let num = |k: &str| std::env::var(k).ok().and_then(|v| v.trim().parse().ok());
+            Plan {
+                crash_at_write: num("TUNELAB_FAULT_CRASH_AT_WRITE"),
+                disk_full_after: num("TUNELAB_FAULT_DISK_FULL_AFTER"),
+            }
+        })
+    }
+
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    static BYTES: AtomicU64 = AtomicU64::new(0);
+
+    /// Called with the temporary file open and nothing written yet.
+    pub(super) fn before_write(f: &mut std::fs::File, data: &[u8]) -> std::io::Result<()> {
+        let p = plan();
+        if p.crash_at_write.is_none() && p.disk_full_after.is_none() {
+            return Ok(());
+        }
+        let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
+        let half = &data[..data.len() / 2];
+        if p.crash_at_write == Some(n) {
+            f.write_all(half)?;
+            f.sync_all()?;
+            std::process::abort();
+        }
+        if let Some(limit) = p.disk_full_after {
+            let before = BYTES.fetch_add(data.len() as u64, Ordering::SeqCst);
+            if before + data.len() as u64 > limit {
+                f.write_all(half)?;
+                return Err(std::io::Error::from_raw_os_error(28));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn io(what: &str, p: &Path, e: std::io::Error) -> Error {
     Error::Io(format!("cannot {what} {}: {e}", p.display()))
 }
@@ -141,6 +195,7 @@ impl Storage for DirStorage {
         let result = (|| -> std::io::Result<()> {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp)?;
+            faults::before_write(&mut f, data)?;
             f.write_all(data)?;
             f.sync_all()?;
             std::fs::rename(&tmp, &p)

@@ -151,7 +151,8 @@ impl Trial {
         })
     }
 
-    /// Reads a stored trial.
+    /// Reads a stored trial (NaN and infinite values were written as null and read back as
+    /// NaN, so a curve keeps one value per epoch).
     pub fn from_json(v: &Value) -> Result<Self> {
         let field = |k: &str| -> Result<&Value> {
             v.get(k)
@@ -165,7 +166,7 @@ impl Trial {
         let metrics = match v.get("metrics") {
             Some(Value::Object(m)) => m
                 .iter()
-                .filter_map(|(k, x)| x.as_f64().map(|f| (k.clone(), f)))
+                .filter_map(|(k, x)| number(x).map(|f| (k.clone(), f)))
                 .collect(),
             _ => Vec::new(),
         };
@@ -180,7 +181,7 @@ impl Trial {
                         .map(|(k, vals)| {
                             let vs = vals
                                 .as_array()
-                                .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+                                .map(|a| a.iter().filter_map(number).collect())
                                 .unwrap_or_default();
                             (k.clone(), vs)
                         })
@@ -215,5 +216,13 @@ impl Trial {
                 .and_then(|d| d.as_str())
                 .map(|d| d.to_string()),
         })
+    }
+}
+
+/// A stored number: null stands for NaN (JSON has no NaN); other types are not numbers.
+fn number(x: &Value) -> Option<f64> {
+    match x {
+        Value::Null => Some(f64::NAN),
+        _ => x.as_f64(),
     }
 }

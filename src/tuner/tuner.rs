@@ -765,7 +765,12 @@ impl Tuner {
                 model.set_weights(&w)?;
             }
             // Resume an interrupted execution from its last completed epoch.
-            let resume_path = format!("trial_{}/resume_{exec}.bin", trial.trial_id);
+            // A retry (of an invalid trial) trains again rather than reusing the attempt
+            // that failed, so each attempt keeps resume points of its own.
+            let resume_path = match trial.attempts {
+                0 => format!("trial_{}/resume_{exec}.bin", trial.trial_id),
+                n => format!("trial_{}/resume_{exec}_retry{n}.bin", trial.trial_id),
+            };
             let mut prior: Option<History> = None;
             if let Some((w, meta)) = load_checkpoint(self.storage.as_ref(), &resume_path)? {
                 if meta.get("done").and_then(|d| d.as_bool()) == Some(true) {
@@ -1313,6 +1318,11 @@ fn reduce_result(r: &FitResult, objective: &ObjectiveSpec) -> Result<Reduced> {
                     .collect();
                 if let Some(v) = objective.value(&at) {
                     if v.is_nan() {
+                        // Every epoch NaN (weights that exploded): the last epoch's metrics,
+                        // whose NaN score makes the trial invalid, as in KerasTuner.
+                        if best.is_none() && i + 1 == n {
+                            return Ok((at, h.epoch.get(i).copied()));
+                        }
                         continue;
                     }
                     if best.is_none_or(|(_, b)| objective.better(v, b)) {
@@ -1365,9 +1375,10 @@ pub(crate) fn history_from_json(v: &Value) -> History {
             let vs: Vec<f32> = vals
                 .as_array()
                 .map(|a| {
+                    // NaN and infinities are stored as null: they read back as NaN, so
+                    // every epoch keeps its place.
                     a.iter()
-                        .filter_map(|x| x.as_f64())
-                        .map(|x| x as f32)
+                        .map(|x| x.as_f64().map_or(f32::NAN, |x| x as f32))
                         .collect()
                 })
                 .unwrap_or_default();

@@ -63,6 +63,12 @@ pub fn init_gpu() -> js_sys::Promise {
     })
 }
 
+/// How many GPU buffers the engine holds now in this worker (flat over a long search).
+#[wasm_bindgen(js_name = gpuBufferCount)]
+pub fn gpu_buffer_count() -> u32 {
+    crate::gpu::live_buffers() as u32
+}
+
 /// A built-in data set: `{x: {data, shape}, y: {data, shape}}`.
 #[wasm_bindgen]
 pub fn dataset(name: &str, noise: f64, seed: f64) -> Result<JsValue, JsError> {
