@@ -151,8 +151,20 @@ export function showValue(v) {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** A path for messages: one made of keys from a hand-written spec can be long; keep its ends. */
+function showPath(path) {
+  return path.length > 200 ? `${path.slice(0, 80)}...${path.slice(-100)}` : path;
+}
+
 function fail(path, value, problem) {
-  throw new Error(`${path}: ${showValue(value)} ${problem}`);
+  throw new Error(`${showPath(path)}: ${showValue(value)} ${problem}`);
+}
+
+/** A path step for a key typed by a user: `.units`, or `["any text"]` (shortened). */
+function keyStep(k) {
+  if (/^[A-Za-z_$][\w$]{0,39}$/.test(k)) return `.${k}`;
+  const quoted = JSON.stringify(k);
+  return quoted.length > 42 ? `[${quoted.slice(0, 40)}..."]` : `[${quoted}]`;
 }
 
 function isPlainObject(v) {
@@ -372,7 +384,8 @@ export function checkCustomSpec(spec, path = "spec") {
     if (typeof x === "number") return x;
     if (!isPlainObject(x)) return 0;
     if (typeof x.max_value === "number") return x.max_value;
-    if (Array.isArray(x.values)) return Math.max(0, ...x.values.filter((y) => typeof y === "number"));
+    // A loop, not Math.max(...values): a spread of 50,000 values overflows a small stack.
+    if (Array.isArray(x.values)) return x.values.reduce((m, y) => (typeof y === "number" && y > m ? y : m), 0);
     return typeof x.value === "number" ? x.value : 0;
   };
   // Walks every value for `units`; returns how many layers a list expands to at most.
@@ -384,7 +397,7 @@ export function checkCustomSpec(spec, path = "spec") {
     }
     if (!isPlainObject(v)) return 0;
     for (const [k, x] of Object.entries(v)) {
-      const q = `${p}.${k}`;
+      const q = `${p}${keyStep(k)}`;
       if (k === "units" && maxOf(x) > P_FIELDS.units.max) {
         fail(q, x, `asks for too many units (at most ${P_FIELDS.units.max} in the page)`);
       }
