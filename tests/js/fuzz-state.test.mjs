@@ -289,7 +289,7 @@ const validStateArb = fc
     tuner: fc.record({
       kind: fc.constantFrom(...TUNERS),
       objectiveIndex: fc.nat(),
-      maxTrials: fc.integer({ min: 1, max: 500 }),
+      maxTrials: fc.integer({ min: 1, max: LIMITS.maxTrials }),
       executionsPerTrial: fc.integer({ min: 1, max: 5 }),
       seed: fc.integer({ min: 0, max: LIMITS.seedMax }),
       maxEpochs: fc.integer({ min: 1, max: 500 }),

@@ -176,7 +176,7 @@ test("validateState enforces the page's limits", () => {
   bad({ model: { optimizer: { value: "lion" } } }, /model\.optimizer\.value: "lion" is not an allowed optimizer/);
   bad({ model: { repeat: { min: 1, max: 20 } } }, /model\.repeat\.max: 20 repeats 2 layers into 40 \(at most 32 hidden layers\)/);
   bad({ model: { regularizer: "l3" } }, /model\.regularizer: "l3" is not a regularizer/);
-  bad({ tuner: { maxTrials: 501 } }, /tuner\.maxTrials: 501 is too large \(1\.\.500\)/);
+  bad({ tuner: { maxTrials: 1001 } }, /tuner\.maxTrials: 1001 is too large \(1\.\.1000\)/);
   bad({ tuner: { executionsPerTrial: 6 } }, /tuner\.executionsPerTrial/);
   bad({ tuner: { workers: 9 } }, /tuner\.workers: 9 is too large \(1\.\.8\)/);
   bad({ tuner: { factor: 1 } }, /tuner\.factor: 1 is too small \(2\.\.10\)/);

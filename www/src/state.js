@@ -35,6 +35,7 @@ export const LIMITS = {
   hashChars: 200 * 1024,
   nameChars: 200,
   csvColumns: 1000,
+  maxTrials: 1000,
 };
 
 /**
@@ -353,7 +354,7 @@ function validateTuner(v, task) {
   return {
     kind: oneOf(t.kind, "tuner.kind", TUNERS, "a tuner"),
     objective: oneOf(t.objective, "tuner.objective", objectives, `an objective for a ${task.kind} task`),
-    maxTrials: integer(t.maxTrials, "tuner.maxTrials", 1, 500),
+    maxTrials: integer(t.maxTrials, "tuner.maxTrials", 1, LIMITS.maxTrials),
     executionsPerTrial: integer(t.executionsPerTrial, "tuner.executionsPerTrial", 1, 5),
     seed: integer(t.seed, "tuner.seed", 0, LIMITS.seedMax),
     maxEpochs: integer(t.maxEpochs, "tuner.maxEpochs", 1, 500),
