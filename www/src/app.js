@@ -37,6 +37,7 @@ let maxRunning = 0; // the most trials seen training at once (the worker pool at
 // State <-> URL
 
 function readHash() {
+  loadError = null;
   if (!location.hash || location.hash === "#") return defaultState();
   try {
     return decodeState(location.hash);
@@ -63,9 +64,15 @@ function setState(next, { data = false } = {}) {
 // The worker
 
 function startWorker() {
-  worker = new Worker(new URL("./search-worker.js", import.meta.url), { type: "module" });
-  worker.onmessage = (e) => onMessage(e.data);
-  worker.onerror = (e) => showError("search-error", `the engine worker failed: ${e.message ?? "unknown error"}`);
+  const w = new Worker(new URL("./search-worker.js", import.meta.url), { type: "module" });
+  worker = w;
+  // A worker ended by Pause (or a failed save) may still have messages on the way: dropped.
+  w.onmessage = (e) => {
+    if (w === worker) onMessage(e.data);
+  };
+  w.onerror = (e) => {
+    if (w === worker) showError("search-error", `the engine worker failed: ${e.message ?? "unknown error"}`);
+  };
 }
 
 function send(m) {
@@ -107,6 +114,9 @@ function onMessage(m) {
       if (localStorage.getItem("tunelab.running") === project && m.trials.length && !searchFinished()) {
         // The page was reloaded (or closed) mid-search: carry on where it stopped.
         start(false);
+      } else if (!running) {
+        // Stored as running, but nothing runs: paused (Resume carries on).
+        for (const t of trials.values()) if (t.status === "RUNNING") t.status = "PAUSED";
       }
       render();
       break;
@@ -179,14 +189,26 @@ function onMessage(m) {
         info = null;
         showError("data-error", m.message);
         $("data-info").textContent = "";
+      } else if (m.where === "storage") {
+        // Nothing more can be saved: the search stops here, as Pause stops it. Every trial the
+        // table shows as finished is stored (the worker reports one only once it is saved).
+        pause();
+        const saved = [...trials.values()].filter((t) => ["COMPLETED", "FAILED", "INVALID"].includes(t.status)).length;
+        const kept = saved ? `The ${saved} finished trial${saved === 1 ? " is" : "s are"} saved and kept.` : "No trial had finished yet; the epochs shown are saved.";
+        showError("search-error", `${m.message} ${kept} Free some space (for example, clear other sites' data in the browser's settings), then press Resume to carry on.`);
       } else if (m.where === "retrain") {
         $("retrain-status").textContent = m.message;
         $("btn-retrain").disabled = false;
       } else {
         showError("search-error", m.message);
         if (m.where === "start") {
+          // The search ended with an error (e.g. too many failed trials in a row): it is not
+          // resumed by a reload; trials it left unfinished wait for Resume.
           running = false;
+          localStorage.removeItem("tunelab.running");
+          for (const t of trials.values()) if (t.status === "RUNNING") t.status = "PAUSED";
           setRunning(false);
+          render();
         }
       }
       break;
@@ -201,7 +223,7 @@ function isRunning(id) {
 }
 
 function searchFinished() {
-  const done = [...trials.values()].filter((t) => t.status !== "RUNNING").length;
+  const done = [...trials.values()].filter((t) => ["COMPLETED", "FAILED", "INVALID"].includes(t.status)).length;
   return state.tuner.kind !== "hyperband" && done >= state.tuner.maxTrials;
 }
 

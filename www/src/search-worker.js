@@ -306,6 +306,121 @@ class Pool {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/**
+ * The search's storage in IndexedDB (the same database and keys as tunelab.js's "indexeddb"
+ * store, so a project saved by either opens in the other), with what the page needs on top:
+ *
+ * - Everything written in one turn of the event loop is committed in one transaction (the
+ *   oracle saves a trial.json and oracle.json together: both or neither reach the disk).
+ * - A failed commit is reported once, through `onFail(error)`, and every later write is
+ *   dropped, so what is stored stays exactly what the search had at some earlier moment.
+ *   Chromium reports a full quota by aborting the transaction (an `abort` event, no `error`
+ *   event), which is why `abort` is what ends a commit here.
+ * - `afterSave(fn)` runs `fn` once everything written so far is committed (never after a
+ *   failure): the page is told about an epoch or a finished trial only once a reload keeps it.
+ */
+class PageStore {
+  constructor(location, onFail = () => {}) {
+    this.where = location;
+    this.files = new Map();
+    this.onFail = onFail;
+    this.db = null;
+    this.batch = null; // {clear, puts: Map} not yet committed
+    this.pending = Promise.resolve();
+    this.failed = null;
+  }
+  read(path) {
+    return this.files.get(path);
+  }
+  list(prefix) {
+    return [...this.files.keys()].filter((k) => k.startsWith(prefix));
+  }
+  location() {
+    return this.where;
+  }
+  write(path, bytes) {
+    const copy = new Uint8Array(bytes);
+    this.files.set(path, copy);
+    this._batch().puts.set(path, copy);
+  }
+  clear() {
+    this.files.clear();
+    const b = this._batch();
+    b.clear = true;
+    b.puts.clear();
+  }
+  _range() {
+    return IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`);
+  }
+  async _db() {
+    if (!this.db) {
+      const req = indexedDB.open("tunelab", 1);
+      req.onupgradeneeded = () => req.result.createObjectStore("files");
+      this.db = await new Promise((resolve, reject) => {
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+    }
+    return this.db;
+  }
+  _batch() {
+    if (this.batch) return this.batch;
+    const batch = { clear: false, puts: new Map() };
+    this.batch = batch;
+    this.pending = this.pending.then(async () => {
+      if (this.batch === batch) this.batch = null;
+      if (this.failed) return;
+      try {
+        const db = await this._db();
+        const tx = db.transaction("files", "readwrite");
+        const files = tx.objectStore("files");
+        if (batch.clear) files.delete(this._range());
+        for (const [path, bytes] of batch.puts) files.put(bytes, `${this.where}/${path}`);
+        await new Promise((resolve, reject) => {
+          tx.oncomplete = resolve;
+          tx.onabort = () => reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
+        });
+      } catch (e) {
+        this.failed = e;
+        this.onFail(e);
+      }
+    });
+    return batch;
+  }
+  /** Loads what is stored (after the writes queued so far). */
+  async open() {
+    await this.pending;
+    const db = await this._db();
+    const tx = db.transaction("files", "readonly");
+    const files = tx.objectStore("files");
+    const req = (r) =>
+      new Promise((resolve, reject) => {
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+    const [keys, values] = await Promise.all([req(files.getAllKeys(this._range())), req(files.getAll(this._range()))]);
+    for (let i = 0; i < keys.length; i++) this.files.set(keys[i].slice(this.where.length + 1), new Uint8Array(values[i]));
+  }
+  /** Waits for the writes queued so far (a failure went to onFail, and stops the search). */
+  async flush() {
+    await this.pending;
+  }
+  afterSave(fn) {
+    this.pending.then(() => {
+      if (!this.failed) fn();
+    });
+  }
+}
+
+/** The page's words for a failed save: a full quota says so plainly. */
+function storageMessage(e) {
+  const name = e && e.name ? e.name : "Error";
+  if (name === "QuotaExceededError" || /quota/i.test(String(e && e.message))) {
+    return "Storage is full: the browser's storage quota for this page is exceeded (QuotaExceededError), so the search cannot be saved and was paused.";
+  }
+  return `Saving the search in the browser's storage (IndexedDB) failed (${name}${e && e.message ? `: ${e.message}` : ""}), so the search was paused.`;
+}
 function writeJSON(store, path, value) {
   store.write(path, enc.encode(JSON.stringify(value, (_, v) => (v instanceof Float32Array ? Array.from(v) : v))));
 }
@@ -319,13 +434,36 @@ function readJSON(store, path) {
 
 async function makeTuner(state, parallel, fresh) {
   const project = projectOf(state);
-  const store = tl.store("indexeddb", `playground/${project}`);
+  const ctx = { project, state, parallel, trials: new Map(), objective: objectiveOf(state) };
+  const store = new PageStore(`playground/${project}`, (e) => storageFailed(ctx, e));
+  ctx.store = store;
   const Kind = tl[TUNERS[state.tuner.kind]];
-  const ctx = { project, store, state, parallel, trials: new Map(), objective: objectiveOf(state) };
   const options = tunerOptions(state, store, parallel);
   options.overwrite = !!fresh;
   ctx.tuner = new Kind({ ...options, storage: store, runTrial: (trial) => runTrial(ctx, trial) });
   return ctx;
+}
+
+/**
+ * Posts `m` (as it is now) once everything written so far is stored: what the page shows as
+ * done is what a reload finds.
+ */
+function postSaved(ctx, m) {
+  const copy = structuredClone(m);
+  ctx.store.afterSave(() => post(copy));
+}
+
+/** A write failed (a full quota, most often): the search stops and the page is told why. */
+function storageFailed(ctx, e) {
+  if (ctx.storageError) return;
+  ctx.storageError = storageMessage(e);
+  ctx.stopped = true;
+  try {
+    ctx.tuner?.stop();
+  } catch {
+    // the tuner is not made yet, or is busy: the page ends this worker anyway
+  }
+  post({ type: "error", where: "storage", message: ctx.storageError });
 }
 
 async function runTrial(ctx, trial) {
@@ -342,7 +480,7 @@ async function runTrial(ctx, trial) {
   const record = ctx.trials.get(id) ?? pageTrial(trial);
   Object.assign(record, pageTrial(trial), { status: "RUNNING", epoch: initialEpoch, epochs, curves: record.curves ?? {}, device: ctx.device });
   ctx.trials.set(id, record);
-  post({ type: "trial", trial: record });
+  postSaved(ctx, { type: "trial", trial: record });
   const results = [];
   for (let exec = 0; exec < state.tuner.executionsPerTrial; exec++) {
     let weights = parent ? readJSON(store, `trial_${parent}/page_best.json`)?.weights ?? null : null;
@@ -379,11 +517,11 @@ async function runTrial(ctx, trial) {
         if (exec === 0) (record.curves[k] ??= []).push([m.epoch, v]);
       }
       history.epoch.push(m.epoch);
-      writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { epoch: m.epoch, weights: m.weights, state: m.state, history });
+      writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { epoch: m.epoch, weights: m.weights, state: m.state, history, hps: record.hps });
       record.epoch = m.epoch + 1;
       if (exec === 0) {
-        post({ type: "epoch", trialId: id, epoch: m.epoch, epochs, logs: m.logs, exec });
-        if (m.grid) post({ type: "boundary", trialId: id, values: m.grid });
+        postSaved(ctx, { type: "epoch", trialId: id, epoch: m.epoch, epochs, logs: m.logs, exec });
+        if (m.grid) postSaved(ctx, { type: "boundary", trialId: id, values: m.grid });
       }
     });
     if (r.device) {
@@ -395,7 +533,7 @@ async function runTrial(ctx, trial) {
       writeJSON(store, `trial_${id}/page_best.json`, r.best);
     }
     const result = { history };
-    writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { done: true, result });
+    writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { done: true, result, hps: record.hps });
     results.push(result);
   }
   if (results.length === 1) return new tl.History(results[0].history);
@@ -438,7 +576,7 @@ async function start(state, fresh) {
   try {
     if (fresh) ctx.store.clear();
     await ctx.tuner.reload();
-    for (const t of fresh ? [] : ctx.tuner.trials) ctx.trials.set(t.trialId, pageTrial(t, restoreCurves(ctx, t.trialId)));
+    for (const t of fresh ? [] : ctx.tuner.trials) ctx.trials.set(t.trialId, restoredTrial(ctx, t));
     ctx.pool = new Pool(parallel, {
       inputDim: d.info.inputDim,
       x: d.x,
@@ -454,7 +592,7 @@ async function start(state, fresh) {
           const rec = ctx.trials.get(t.trialId) ?? {};
           const next = pageTrial(t, { curves: rec.curves ?? {}, epoch: rec.epoch, epochs: rec.epochs, device: rec.device ?? ctx.device });
           ctx.trials.set(t.trialId, next);
-          post({ type: "trial", trial: next });
+          postSaved(ctx, { type: "trial", trial: next });
         },
       },
     });
@@ -465,8 +603,20 @@ async function start(state, fresh) {
   }
 }
 
-function restoreCurves(ctx, id) {
-  const r = readJSON(ctx.store, `trial_${id}/page_resume_0.json`);
+/**
+ * A stored trial as the page keeps it, with the curves of its stored epochs. A trial that was
+ * running when the page went away may have no hyperparameter values stored yet (the first
+ * trials of a search register the space as they run): the values its epochs ran with are
+ * taken from its resume point, so the table shows them (the engine draws the same again).
+ */
+function restoredTrial(ctx, t) {
+  const r = readJSON(ctx.store, `trial_${t.trialId}/page_resume_0.json`);
+  const rec = pageTrial(t, restoreCurves(r));
+  if (!Object.keys(rec.hps).length && r && r.hps) rec.hps = r.hps;
+  return rec;
+}
+
+function restoreCurves(r) {
   const h = r ? (r.done ? r.result.history : r.history) : null;
   if (!h) return { curves: {} };
   const curves = {};
@@ -480,7 +630,7 @@ async function status(state) {
   await loadData(state);
   const ctx = await makeTuner(state, workersFor(state), false);
   await ctx.tuner.reload();
-  const trials = ctx.tuner.trials.map((t) => pageTrial(t, restoreCurves(ctx, t.trialId)));
+  const trials = ctx.tuner.trials.map((t) => restoredTrial(ctx, t));
   last = ctx;
   ctx.specText = specOf(state, data.info.task);
   for (const t of trials) ctx.trials.set(t.id, t);
