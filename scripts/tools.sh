@@ -31,3 +31,8 @@ ensure_npm() {
   fi
   export PATH="$PWD/node_modules/.bin:$PATH"
 }
+
+# cargo-fuzz (scripts/fuzz.sh), from crates.io.
+ensure_cargo_fuzz() {
+  cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+}

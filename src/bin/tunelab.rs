@@ -730,6 +730,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            if matches!(e, Error::Io(_)) && args.first().map(String::as_str) == Some("tune") {
+                eprintln!(
+                    "what the search stored before this is intact: once the problem is fixed, \
+                     run the same command again (without --overwrite) to continue it"
+                );
+            }
             ExitCode::from(2)
         }
     }

@@ -697,6 +697,7 @@ impl Tuner {
         acc: &mut TrialAcc,
     ) -> Result<Vec<Job>> {
         let mut jobs = Vec::new();
+        let mut resumed = Vec::new();
         let Runner::Model(hm) = &mut self.runner else {
             return Err(Error::state("no hypermodel"));
         };
@@ -803,6 +804,14 @@ impl Tuner {
                     }
                     let epoch = meta.get("epoch").and_then(|e| e.as_u64()).unwrap_or(0) as usize;
                     exec_args.initial_epoch = epoch + 1;
+                    resumed.push(format!(
+                        "Resuming trial {}, execution {} of {}, after epoch {} of {} (its last completed epoch)",
+                        trial.trial_id,
+                        exec + 1,
+                        self.config.executions_per_trial,
+                        epoch + 1,
+                        exec_args.epochs
+                    ));
                     prior = Some(history_from_json(
                         meta.get("history").unwrap_or(&Value::Null),
                     ));
@@ -817,6 +826,9 @@ impl Tuner {
                 prior,
                 resume_path,
             });
+        }
+        for line in resumed {
+            self.say(&line);
         }
         Ok(jobs)
     }
