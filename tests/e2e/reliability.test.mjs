@@ -318,6 +318,283 @@ test("storage full: a real QuotaExceededError mid-search is shown plainly, nothi
   await page.context().close();
 });
 
+// ---------------------------------------------------------------------------------------------
+// 3. Failures inside trials
+
+/** A hand-written model spec (the "Spec JSON" box), as the state's text. */
+const specText = (layers, compile, fit = { batch_size: 16, epochs: 3 }) => JSON.stringify({ layers, compile, fit });
+
+test("trials whose loss turns NaN fail in the table with KerasTuner's reason, and the search goes on", { timeout: TIMEOUT }, async () => {
+  // Plain SGD with a learning rate of a million diverges in the first batches: the validation
+  // loss is NaN, the score is NaN, the trial is INVALID and (the page allows no retries, as
+  // KerasTuner's default max_retries_per_trial = 0) FAILED. Grid search: the four combinations
+  // in order, the diverging ones every other trial.
+  const spec = specText(
+    [{ class_name: "Dense", config: { units: { hp: "Choice", name: "units", values: [8, 16] }, activation: "relu" } }, { class_name: "Dense", config: { units: 1 } }],
+    { optimizer: { class_name: "sgd", config: { learning_rate: { hp: "Choice", name: "learning_rate", values: [0.01, 1000000.5] } } }, loss: "mse", metrics: ["mae"] },
+  );
+  const page = await open(stateWith({ data: { source: "reg-plane", noise: 5, seed: 2 }, spec, tuner: { kind: "grid", maxTrials: 4, workers: 1, device: "cpu", objective: "val_loss" } }));
+  await page.click("#btn-start");
+  await waitDone(page, 4, 60000);
+  const list = await trialsOf(page);
+  assert.deepEqual(list.map((t) => [t.id, t.status, t.hps.learning_rate]), [
+    ["0", "COMPLETED", 0.01],
+    ["1", "FAILED", 1000000.5],
+    ["2", "COMPLETED", 0.01],
+    ["3", "FAILED", 1000000.5],
+  ]);
+  const rows = await tableRows(page);
+  for (const id of ["1", "3"]) {
+    assert.equal(rows[id].status, "FAILED");
+    assert.match(rows[id].note, /^the objective val_loss is (NaN|inf|-inf) \(not a finite number\)$/, `trial ${id}'s note`);
+    assert.equal(rows[id]["score (val_loss)"], "");
+  }
+  for (const id of ["0", "2"]) assert.ok(Number.isFinite(Number(rows[id]["score (val_loss)"])) && rows[id].note === "", `trial ${id}: ${JSON.stringify(rows[id])}`);
+  assert.equal(await page.isHidden("#search-error"), true, "two failures apart are no search error");
+  assert.match(await page.textContent("#search-progress-text"), /^4 of 4 trials · finished$/);
+  // The best trial is a completed one.
+  assert.match(await page.textContent("#best-score"), /^Trial (0|2):/);
+  await shot(page, "03-nan-trials");
+  await page.context().close();
+});
+
+test("a hypermodel that cannot be built for some values fails those trials with the engine's message; the others complete", { timeout: TIMEOUT }, async () => {
+  const spec = specText(
+    [{ class_name: "Dense", config: { units: { hp: "Choice", name: "units", values: [8, 16] }, activation: { hp: "Choice", name: "act", values: ["relu", "no_such_activation"] } } }, { class_name: "Dense", config: { units: 1, activation: "sigmoid" } }],
+    { optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"] },
+  );
+  const page = await open(stateWith({ data: { source: "spiral", seed: 2 }, spec, tuner: { kind: "grid", maxTrials: 4, workers: 2, device: "cpu", objective: "val_accuracy" } }));
+  await page.click("#btn-start");
+  await waitDone(page, 4, 60000);
+  const list = await trialsOf(page);
+  assert.equal(list.length, 4);
+  for (const t of list) {
+    if (t.hps.act === "relu") {
+      assert.equal(t.status, "COMPLETED", `trial ${t.id}: ${t.message}`);
+      assert.ok(Number.isFinite(t.score));
+    } else {
+      assert.equal(t.status, "FAILED", `trial ${t.id}`);
+      assert.match(t.message, /^unknown activation `no_such_activation`; valid activation names are: linear, relu/);
+    }
+  }
+  assert.equal(list.filter((t) => t.status === "FAILED").length, 2);
+  const rows = await tableRows(page);
+  for (const t of list.filter((x) => x.status === "FAILED")) {
+    assert.equal(rows[t.id].status, "FAILED");
+    assert.equal(rows[t.id].act, "no_such_activation");
+    assert.equal(rows[t.id].note, t.message);
+  }
+  assert.equal(await page.isHidden("#search-error"), true);
+  await shot(page, "04-build-failures");
+  await page.context().close();
+});
+
+test("when every trial fails the search stops with KerasTuner's message after 3 in a row, and the page stays usable", { timeout: TIMEOUT }, async () => {
+  const spec = specText(
+    [{ class_name: "Dense", config: { units: { hp: "Int", name: "units", min_value: 4, max_value: 64, step: 4 }, activation: "no_such_activation" } }, { class_name: "Dense", config: { units: 1, activation: "sigmoid" } }],
+    { optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"] },
+  );
+  const page = await open(stateWith({ data: { source: "circle", seed: 2 }, spec, tuner: { kind: "random", maxTrials: 10, workers: 1, device: "cpu", objective: "val_accuracy" } }));
+  await page.click("#btn-start");
+  await page.waitForFunction(() => !window.tunelabPage.running && !document.querySelector("#search-error").hidden, null, { timeout: 60000, polling: 50 });
+  const error = await page.textContent("#search-error");
+  assert.match(error, /^Number of consecutive failures exceeded the limit of 3\./);
+  assert.match(error, /unknown activation `no_such_activation`/, "the last failure's reason comes with it");
+  const list = await trialsOf(page);
+  // (KerasTuner pads trial ids to the digits of max_trials: 10 trials number 00..09.)
+  assert.deepEqual(list.map((t) => [t.id, t.status]), [["00", "FAILED"], ["01", "FAILED"], ["02", "FAILED"]]);
+  const rows = await tableRows(page);
+  for (const id of ["00", "01", "02"]) {
+    assert.equal(rows[id].status, "FAILED");
+    assert.match(rows[id].note, /^unknown activation `no_such_activation`/);
+  }
+  assert.match(await page.textContent("#search-progress-text"), /^3 of 10 trials · stopped by an error/);
+  // Not a hang: the controls are back, the page answers, and a reload does not start it again.
+  assert.equal(await page.isDisabled("#btn-start"), false);
+  await responsive(page);
+  await shot(page, "05-all-failed");
+  await page.reload();
+  await ready(page, null);
+  await page.waitForFunction(() => window.tunelabPage.trials.length === 3);
+  assert.equal(await page.evaluate(() => window.tunelabPage.running), false);
+  await page.context().close();
+});
+
+// ---------------------------------------------------------------------------------------------
+// 4. Untrusted input
+
+/** The JS heap the page uses, in bytes (Chromium's performance.memory). */
+const heap = (page) => page.evaluate(() => performance.memory.usedJSHeapSize);
+
+test("a 1 GiB CSV file is refused with its size and the limit before anything reads it", { timeout: TIMEOUT }, async () => {
+  // A sparse file: 1 GiB long, no disk used. Playwright hands the browser its path.
+  const dir = mkdtempSync(join(tmpdir(), "tunelab-big-"));
+  const big = join(dir, "huge.csv");
+  writeFileSync(big, "");
+  truncateSync(big, 2 ** 30);
+  try {
+    const page = await open(stateWith({ data: { source: "csv" } }));
+    const heap0 = await heap(page);
+    const t0 = Date.now();
+    await page.setInputFiles("#csv-file", big);
+    await page.waitForFunction(() => !document.querySelector("#data-error").hidden, null, { timeout: 30000 });
+    const ms = Date.now() - t0;
+    const message = await page.textContent("#data-error");
+    assert.match(message, /huge\.csv is 1024 MB/, "names the file and its size");
+    assert.match(message, /up to 50 MB/, "names the limit");
+    // Nothing was read: no gigabyte in the heap, no header from the worker, and the answer
+    // came at once (reading 1 GiB takes seconds).
+    const grown = (await heap(page)) - heap0;
+    assert.ok(grown < 32 * 2 ** 20, `the heap grew by ${grown} bytes`);
+    assert.ok(ms < 5000, `the refusal took ${ms} ms`);
+    assert.equal(await page.isHidden("#csv-columns"), true);
+    await responsive(page);
+    // And the page is still usable: a small file is taken.
+    await page.setInputFiles("#csv-file", { name: "small.csv", mimeType: "text/csv", buffer: Buffer.from("a,b,label\n0,1,0\n1,0,1\n1,1,0\n0,0,1\n") });
+    await page.waitForFunction(() => !document.querySelector("#csv-columns").hidden);
+    assert.equal(await page.isHidden("#data-error"), true, "the old message is gone");
+    await page.waitForFunction(() => window.tunelabPage.info && window.tunelabPage.info.rows === 4);
+    await page.context().close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a shared link asking for 10,000 layers or a billion units is refused, naming the field, before anything is built", { timeout: TIMEOUT }, async () => {
+  const base = defaultState();
+  const dense = { type: "dense", units: { value: 8 }, activation: { value: "relu" } };
+  const spec = (layers) => JSON.stringify({ layers, compile: { optimizer: "adam", loss: "binary_crossentropy" } });
+  const out = { class_name: "Dense", config: { units: 1, activation: "sigmoid" } };
+  const cases = [
+    // 10,000 hidden layers: the count is checked before any layer is looked at.
+    [{ ...base, model: { ...base.model, hidden: Array.from({ length: 10000 }, () => ({})) } }, /model\.hidden: 10000 entries is too many \(at most 32\)/],
+    // ... and written out in full, the link itself is over the length limit.
+    [{ ...base, model: { ...base.model, hidden: Array.from({ length: 10000 }, () => dense) } }, new RegExp(`the link is too long \\(\\d+ characters; at most ${LIMITS.hashChars}\\)`)],
+    // One block repeated 10,000 times.
+    [{ ...base, model: { ...base.model, hidden: [dense], repeat: { min: 1, max: 10000 } } }, /model\.repeat\.max: 10000 is too large \(1\.\.32\)/],
+    [{ ...base, spec: spec([{ repeat: 10000, layers: [{ class_name: "Dense", config: { units: 8 } }] }, out]) }, /spec\.layers\[0\]\.repeat: 10000 repeats too often/],
+    // A billion units, fixed or as the top of a range, in the form or in a hand-written spec.
+    [{ ...base, model: { ...base.model, hidden: [{ ...dense, units: { value: 1e9 } }] } }, new RegExp(`model\\.hidden\\[0\\]\\.units\\.value: 1000000000 is too large \\(1\\.\\.${P_FIELDS.units.max}\\)`)],
+    [{ ...base, model: { ...base.model, hidden: [{ ...dense, units: { hp: "Int", min: 1, max: 1e9, step: 1 } }] } }, /model\.hidden\[0\]\.units\.max: 1000000000 is too large/],
+    [{ ...base, spec: spec([{ class_name: "Dense", config: { units: 1e9 } }, out]) }, /spec\.layers\[0\]\.config\.units: 1000000000 asks for too many units/],
+    [{ ...base, spec: spec([{ class_name: "Dense", config: { units: { hp: "Int", name: "u", min_value: 1, max_value: 1e9 } } }, out]) }, /spec\.layers\[0\]\.config\.units: .* asks for too many units/],
+  ];
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  for (const [i, [state, field]] of cases.entries()) {
+    const page = await newPage(ctx);
+    await page.goto(`${site.origin}/#${rawHash(state)}`);
+    await page.waitForFunction(() => window.tunelabPage && window.tunelabPage.info && document.querySelector("#banner"), null, { timeout: 60000 });
+    const banner = await page.textContent("#banner");
+    assert.match(banner, /^The link's settings could not be used \(/, `case ${i}`);
+    assert.match(banner, field, `case ${i}: ${banner}`);
+    assert.match(banner, /the defaults are shown instead/);
+    // The page runs the defaults: nothing of the link's model reached the engine.
+    const shown = await page.evaluate(() => window.tunelabPage.state);
+    assert.deepEqual(shown.model, base.model, `case ${i}: the model is the default one`);
+    assert.equal(shown.spec, null);
+    assert.equal(await page.evaluate(() => window.tunelabPage.trials.length), 0);
+    assert.ok((await heap(page)) < 256 * 2 ** 20, `case ${i}: the heap is ${await heap(page)} bytes`);
+    await responsive(page);
+    if (i === 0) await shot(page, "06-hostile-link");
+    await page.close();
+  }
+  await ctx.close();
+});
+
+test("names carrying HTML or script in a link or a CSV file show as text and never run", { timeout: TIMEOUT }, async () => {
+  const IMG = `<img src=x onerror="window.__pwned=1">`;
+  const SCRIPT = `<script>window.__pwned=2</script>`;
+  const SVG = `<svg onload="window.__pwned=3"></svg>`;
+  const FILE = `<img src=y onerror="window.__pwned=4">.csv`;
+  // The link: a CSV state naming the label and the input columns with markup, and a
+  // hand-written spec whose hp names (the table's columns) and a Choice's name are markup too.
+  const spec = JSON.stringify({
+    layers: [
+      { class_name: "Dense", config: { units: { hp: "Choice", name: IMG, values: [4, 8] }, activation: { hp: "Choice", name: SCRIPT, values: ["relu", "tanh"] } } },
+      { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
+    ],
+    compile: { optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"] },
+    fit: { batch_size: 16, epochs: 2 },
+  });
+  const state = stateWith({ data: { source: "csv", csv: { name: FILE, label: SCRIPT, columns: [IMG, SVG], task: "classification" } }, spec, tuner: { kind: "random", maxTrials: 2, workers: 1, device: "cpu", objective: "val_accuracy" } });
+  const page = await open(state);
+  const markup = () =>
+    page.evaluate(() => ({
+      pwned: window.__pwned,
+      img: document.querySelectorAll("img").length,
+      script: document.querySelectorAll("script").length,
+      svg: document.querySelectorAll("svg").length,
+      handlers: document.querySelectorAll("[onerror], [onload]").length,
+    }));
+  const clean = await markup();
+  assert.equal(clean.pwned, undefined);
+  assert.equal(clean.handlers, 0);
+  // The CSV: its file name and column names are markup; the label column is the link's.
+  const q = (x) => `"${x.replace(/"/g, '""')}"`;
+  let rows = `${q(IMG)},${q(SVG)},${q(SCRIPT)}\n`;
+  for (let i = 0; i < 80; i++) {
+    const a = (i % 9) / 4 - 1;
+    const b = Math.floor(i / 9) / 4 - 1;
+    rows += `${a},${b},${a * b > 0 ? 1 : 0}\n`;
+  }
+  await page.setInputFiles("#csv-file", { name: FILE, mimeType: "text/csv", buffer: Buffer.from(rows) });
+  await page.waitForFunction(() => window.tunelabPage.info && window.tunelabPage.info.inputDim === 2, null, { timeout: 30000 });
+  assert.equal(await page.inputValue("#csv-label"), SCRIPT, "the link's label was picked by its name");
+  assert.ok((await page.textContent("#csv-inputs")).includes(IMG));
+  assert.ok((await page.textContent("#csv-inputs")).includes(SVG));
+  assert.ok((await page.textContent("#data-info")).includes(FILE), "the file name shows as text");
+  await page.click("#btn-start");
+  await waitDone(page, 2, 60000);
+  const list = await trialsOf(page);
+  assert.ok(list.every((t) => t.status === "COMPLETED"), JSON.stringify(list.map((t) => [t.status, t.message])));
+  // The hp names are the table's column heads and the best trial's rows, as text.
+  const head = await page.textContent("#trials thead");
+  assert.ok(head.includes(IMG) && head.includes(SCRIPT), head);
+  await page.waitForFunction(() => !document.querySelector("#results").hidden);
+  const best = await page.textContent("#best-hps");
+  assert.ok(best.includes(IMG) && best.includes(SCRIPT), best);
+  // The charts' tooltips are HTML with the hp names in: hover a dot of the objective chart
+  // (found by its colour on the canvas).
+  await page.locator("#chart-objective").scrollIntoViewIfNeeded();
+  const dots = await page.evaluate(() => {
+    const c = document.querySelector("#chart-objective canvas");
+    const r = c.getBoundingClientRect();
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let y = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++) {
+        const i = 4 * (y * c.width + x);
+        // The dots' blue (#0877bd, opacity 0.8).
+        if (Math.abs(d[i] - 8) < 12 && Math.abs(d[i + 1] - 119) < 12 && Math.abs(d[i + 2] - 189) < 12 && d[i + 3] > 150) out.push([r.left + ((x + 0.5) * r.width) / c.width, r.top + ((y + 0.5) * r.height) / c.height]);
+      }
+    }
+    return out;
+  });
+  assert.ok(dots.length > 0, "the objective chart shows the trials' dots");
+  let tipped = false;
+  // The middle of the dot pixels found first (one dot's).
+  const [cx, cy] = dots.slice(0, 12).reduce(([a, b], [x, y]) => [a + x / Math.min(12, dots.length), b + y / Math.min(12, dots.length)], [0, 0]);
+  for (const [x, y] of [[cx, cy], ...dots.slice(0, 20)]) {
+    await page.mouse.move(x - 3, y);
+    await page.mouse.move(x, y, { steps: 2 });
+    tipped = await page
+      .waitForFunction((img) => [...document.querySelectorAll("#chart-objective div")].some((d) => d.style.display !== "none" && d.textContent.includes(img)), IMG, { timeout: 500 })
+      .then(() => true, () => false);
+    if (tipped) break;
+  }
+  assert.ok(tipped, "a tooltip showed a trial's hp names as text");
+  // A CSV whose bad cell is markup: the message quotes it as text.
+  await page.setInputFiles("#csv-file", { name: FILE, mimeType: "text/csv", buffer: Buffer.from(`${q(IMG)},${q(SCRIPT)}\n1,0\n${q(SVG)},1\n`) });
+  await page.waitForFunction(() => !document.querySelector("#data-error").hidden);
+  // (the engine quotes the column and the cell, its inner quotes escaped)
+  assert.match(await page.textContent("#data-error"), /line 3, column "<img src=x onerror=\\"window\.__pwned=1\\">": "<svg onload=\\"window\.__pwned=3\\"><\/svg>" is not a number/);
+  await shot(page, "07-markup-as-text");
+  const end = await markup();
+  assert.equal(end.pwned, undefined, "no injected handler or script ran");
+  assert.deepEqual(end, clean, "no element was injected");
+  await page.context().close();
+});
+
 test("no page errors", () => {
   assert.deepEqual(problems, []);
 });

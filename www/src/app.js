@@ -205,6 +205,7 @@ function onMessage(m) {
           // The search ended with an error (e.g. too many failed trials in a row): it is not
           // resumed by a reload; trials it left unfinished wait for Resume.
           running = false;
+          stoppedByError = true;
           localStorage.removeItem("tunelab.running");
           for (const t of trials.values()) if (t.status === "RUNNING") t.status = "PAUSED";
           setRunning(false);
@@ -217,6 +218,7 @@ function onMessage(m) {
 
 let retrained = false;
 let stoppedEarly = false; // the last search ended by Stop, before the oracle was done
+let stoppedByError = false; // the last search ended with an error (shown under the controls)
 
 function isRunning(id) {
   return trials.get(id)?.status === "RUNNING";
@@ -245,6 +247,7 @@ function start(fresh) {
   }
   running = true;
   stoppedEarly = false;
+  stoppedByError = false;
   setRunning(true);
   send({ type: "start", state, fresh });
   render();
@@ -282,6 +285,8 @@ function onData() {
   const i = info;
   const task = i.task;
   const parts = [`${i.rows.toLocaleString()} rows, ${i.inputDim} input${i.inputDim === 1 ? "" : "s"}`, `${i.train.toLocaleString()} to train on, ${i.test.toLocaleString()} to test (validation)`];
+  // Which file is loaded (its name is text, like every name from a file or a link).
+  if (i.source === "csv" && state.data.csv?.name) parts[0] = `${state.data.csv.name}: ${parts[0]}`;
   parts.push(task.kind === "regression" ? "regression" : `${task.classes ?? 2} classes`);
   $("data-info").textContent = parts.join(" · ");
   // The objective list follows the task.
@@ -583,6 +588,7 @@ function renderProgress(list) {
   let phase = "not started";
   if (running) phase = "running";
   else if (list.some((t) => t.status === "RUNNING" || t.status === "PAUSED")) phase = "paused";
+  else if (stoppedByError) phase = "stopped by an error (see above)";
   else if (stoppedEarly) phase = "stopped (Resume carries on)";
   else if (list.length) phase = "finished";
   const text = $("search-progress-text");

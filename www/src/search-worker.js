@@ -30,7 +30,10 @@ let search = null; // the running search: {tuner, store, pool, project, ...}
 let last = null; // the last search's context (results stay available after it ends)
 
 const post = (m) => self.postMessage(m);
-const errorText = (e) => (e && e.message ? e.message : String(e));
+// The engine names the callback a failure came through ("runTrial: ..."): words for the page
+// are the failure itself.
+const plainMessage = (s) => (typeof s === "string" ? s.replace(/(^|\n)runTrial: /g, "$1") : s);
+const errorText = (e) => plainMessage(e && e.message ? e.message : String(e));
 
 // ------------------------------------------------------------------------------------------
 // Data
@@ -231,7 +234,7 @@ function pageTrial(t, extra = {}) {
     score: typeof t.score === "number" ? t.score : null,
     bestEpoch: typeof t.bestStep === "number" ? t.bestStep : null,
     metrics,
-    message: t.message ?? null,
+    message: plainMessage(t.message ?? null),
     device: t.device ?? null,
     ...extra,
   };
