@@ -43,20 +43,31 @@ fn model(hp: &mut HyperParameters) -> Result<Sequential> {
     Ok(m)
 }
 
-/// Samples memory after every trial.
+/// (trials ended, RSS KiB, GPU buffers held after the trial, most held while training)
+type Sample = (usize, u64, usize, usize);
+
+/// Samples memory every `every` trials.
 struct Sampler {
     done: usize,
     every: usize,
-    samples: std::rc::Rc<std::cell::RefCell<Vec<(usize, u64, usize)>>>,
+    busiest: usize,
+    samples: std::rc::Rc<std::cell::RefCell<Vec<Sample>>>,
 }
 
 impl TunerHooks for Sampler {
+    fn on_epoch_end(&mut self, _trial: &Trial, _epoch: usize, _logs: &Logs) {
+        self.busiest = self.busiest.max(tunelab::gpu::live_buffers());
+    }
     fn on_trial_end(&mut self, _trial: &Trial) {
         self.done += 1;
-        if self.done % self.every == 0 {
-            self.samples
-                .borrow_mut()
-                .push((self.done, rss_kib(), tunelab::gpu::live_buffers()));
+        if self.done.is_multiple_of(self.every) {
+            self.samples.borrow_mut().push((
+                self.done,
+                rss_kib(),
+                tunelab::gpu::live_buffers(),
+                self.busiest,
+            ));
+            self.busiest = 0;
         }
     }
 }
@@ -92,6 +103,7 @@ fn main() -> Result<()> {
     t.add_hooks(Box::new(Sampler {
         done: 0,
         every,
+        busiest: 0,
         samples: samples.clone(),
     }));
     let args = FitArgs {
@@ -112,10 +124,16 @@ fn main() -> Result<()> {
         1e3 * secs / t.oracle.trials.len() as f64,
         start_rss as f64 / 1024.0
     );
-    println!("{:>8} {:>10} {:>12}", "trials", "RSS MiB", "GPU buffers");
+    println!(
+        "{:>8} {:>10} {:>20} {:>20}",
+        "trials", "RSS MiB", "GPU buffers after", "GPU buffers training"
+    );
     let s = samples.borrow();
-    for (n, rss, bufs) in s.iter() {
-        println!("{n:>8} {:>10.1} {bufs:>12}", *rss as f64 / 1024.0);
+    for (n, rss, bufs, busy) in s.iter() {
+        println!(
+            "{n:>8} {:>10.1} {bufs:>20} {busy:>20}",
+            *rss as f64 / 1024.0
+        );
     }
     if let (Some(first), Some(last)) = (s.first(), s.last()) {
         let growth = 100.0 * (last.1 as f64 - first.1 as f64) / first.1 as f64;
@@ -125,7 +143,7 @@ fn main() -> Result<()> {
         );
         println!(
             "{}",
-            if growth < 5.0 && last.2 <= first.2 {
+            if growth < 5.0 && last.2 <= first.2 && last.3 <= first.3 {
                 "flat: under 5%"
             } else {
                 "NOT flat"

@@ -3,6 +3,7 @@
 //! again until the search ends. After every interruption the completed trials are all there and
 //! unchanged, the numbering continues, and the next run continues the interrupted trial after
 //! its last completed epoch; the final trials equal an uninterrupted run's with the same seed.
+#![cfg(not(target_arch = "wasm32"))]
 
 use serde_json::Value;
 use std::collections::BTreeMap;

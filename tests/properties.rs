@@ -2,6 +2,7 @@
 //! stored hyperparameters and stored trials. Well-formed input reads back to what was written;
 //! malformed input of any shape is an `Error` whose message names where it is wrong, never a
 //! panic. `scripts/fuzz.sh` runs the same readers under cargo-fuzz for far longer.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use rand::{rngs::StdRng, SeedableRng};

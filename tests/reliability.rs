@@ -290,11 +290,11 @@ fn oversized_inputs_are_refused_before_allocating() {
         e.contains("layers") && e.contains("at most 1000 layers"),
         "{e}"
     );
-    // Wide layers that each pass alone but need 2^40 weights together: refused by the model's
-    // total before any is allocated (this test would abort on allocation otherwise).
-    let wide = r#"{"input_shape": [4], "layers": [
-        {"class_name": "Dense", "config": {"units": 1048576}},
-        {"class_name": "Dense", "config": {"units": 1048576}}]}"#;
+    // Wide layers that each pass alone (2^28 weights) but not together: refused by the model's
+    // total before any is allocated (2 GiB of weights otherwise).
+    let wide = r#"{"input_shape": [16384], "layers": [
+        {"class_name": "Dense", "config": {"units": 16384}},
+        {"class_name": "Dense", "config": {"units": 16384}}]}"#;
     let e = err(ModelSpec::parse(wide).unwrap().build(0));
     assert!(e.contains("`model`") && e.contains("weights in all"), "{e}");
     // An input shape whose product overflows.

@@ -13,8 +13,9 @@ use serde_json::json;
 /// The search space and the current values.
 #[derive(Clone, Debug)]
 pub struct HyperParameters {
-    /// Every hp, in registration order.
-    space: Vec<HyperParameter>,
+    /// Every hp, in registration order. Shared between copies (every trial of a search holds
+    /// the same space) and copied only when one of them changes it.
+    space: std::sync::Arc<Vec<HyperParameter>>,
     /// Current values by name, in assignment order (KerasTuner's `values` dict).
     values: Values,
     /// Open `name_scope`s, outermost first.
@@ -37,7 +38,7 @@ pub struct HyperParameters {
 impl Default for HyperParameters {
     fn default() -> Self {
         HyperParameters {
-            space: Vec::new(),
+            space: std::sync::Arc::new(Vec::new()),
             values: Values::new(),
             name_scopes: Vec::new(),
             conditions: Vec::new(),
@@ -195,7 +196,7 @@ impl HyperParameters {
         let name = hp.name.clone();
         let default = hp.default_value();
         let active = hp.is_active(&self.values);
-        self.space.push(hp);
+        std::sync::Arc::make_mut(&mut self.space).push(hp);
         if !active {
             return (default, false);
         }
@@ -311,7 +312,7 @@ impl HyperParameters {
     /// KerasTuner also keeps in `values`). Values set for inactive hps are left out.
     pub fn values(&self) -> Values {
         let mut out = Values::new();
-        for hp in &self.space {
+        for hp in self.space.iter() {
             if out.contains(&hp.name) || !hp.is_active(&self.values) {
                 continue;
             }
@@ -367,7 +368,7 @@ impl HyperParameters {
     /// new default. KerasTuner appends the replacement as a second copy, so its space holds
     /// the hp twice; tunelab replaces it in place.
     pub fn merge(&mut self, other: &HyperParameters, overwrite: bool) {
-        for hp in &other.space {
+        for hp in other.space.iter() {
             let at = self
                 .space
                 .iter()
@@ -375,7 +376,7 @@ impl HyperParameters {
             match at {
                 Some(_) if !overwrite => {}
                 Some(i) => {
-                    self.space[i] = hp.clone();
+                    std::sync::Arc::make_mut(&mut self.space)[i] = hp.clone();
                     if hp.is_active(&self.values) {
                         self.values.set(hp.name.clone(), hp.default_value());
                     }
@@ -461,7 +462,7 @@ impl HyperParameters {
             "Default search space size: {}\n",
             self.space.len()
         ));
-        for hp in &self.space {
+        for hp in self.space.iter() {
             s.push_str(&format!(
                 "{} ({})\n{}\n",
                 hp.name,
@@ -497,7 +498,7 @@ impl HyperParameters {
             Some(x) => Values::from_json(x, "values")?,
         };
         Ok(HyperParameters {
-            space,
+            space: space.into(),
             values,
             ..HyperParameters::default()
         })

@@ -542,8 +542,18 @@ impl<B: Backend> Sequential<B> {
         }
         // Every weight the layers ask for, counted before anything is allocated.
         let mut total: usize = 0;
-        for layer in &self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
             if let Layer::Dense(d) = layer {
+                if w.saturating_mul(d.units) > MAX_LAYER_PARAMS {
+                    return Err(Error::invalid(
+                        format!("layers[{i}].units"),
+                        d.units,
+                        format!(
+                            "at most {} units for {w} inputs (a kernel of at most {MAX_LAYER_PARAMS} weights)",
+                            MAX_LAYER_PARAMS / w.max(1)
+                        ),
+                    ));
+                }
                 total = total
                     .saturating_add(w.saturating_mul(d.units))
                     .saturating_add(d.units);
@@ -588,16 +598,6 @@ impl<B: Backend> Sequential<B> {
                             format!("layers[{i}] (Dense) input"),
                             format!("per-sample shape {input_shape:?}"),
                             "a flat input: add a Flatten layer before the first Dense layer",
-                        ));
-                    }
-                    if width.saturating_mul(d.units) > MAX_LAYER_PARAMS {
-                        return Err(Error::invalid(
-                            format!("layers[{i}].units"),
-                            d.units,
-                            format!(
-                                "at most {} units for {width} inputs (a kernel of at most {MAX_LAYER_PARAMS} weights)",
-                                MAX_LAYER_PARAMS / width.max(1)
-                            ),
                         ));
                     }
                     let k = d

@@ -398,7 +398,9 @@ impl Tuner {
         self.hooks.clear();
     }
 
-    /// Everything the live display printed (also echoed to stdout when `verbose`).
+    /// What the live display printed (also echoed to stdout when `verbose`): all of it, or
+    /// in a long search at least its last 64 KiB, so that the text does not grow with every
+    /// trial of a search of thousands.
     pub fn output(&self) -> &str {
         &self.output
     }
@@ -409,6 +411,15 @@ impl Tuner {
         }
         self.output.push_str(text);
         self.output.push('\n');
+        const KEEP: usize = 64 << 10;
+        if self.output.len() > 2 * KEEP {
+            let mut cut = self.output.len() - KEEP;
+            while !self.output.is_char_boundary(cut) {
+                cut += 1;
+            }
+            let at = self.output[cut..].find('\n').map_or(cut, |i| cut + i + 1);
+            self.output.drain(..at);
+        }
     }
 
     /// Registers the hypermodel's hps with their defaults (KerasTuner builds once before
