@@ -65,6 +65,9 @@ fn lr_of(t: &Trial) -> f64 {
         .unwrap()
 }
 
+/// Also the regression test of what it found: a retry reused the failed attempt's stored
+/// history, whose NaN epochs had been dropped on the way through JSON, so the retry failed
+/// with a wrong message ("a metric the model logs every epoch") instead of training again.
 #[test]
 fn exploding_weights_make_invalid_trials_that_are_retried_then_failed() {
     let (x, y) = xor();
@@ -297,21 +300,36 @@ fn oversized_inputs_are_refused_before_allocating() {
         {"class_name": "Dense", "config": {"units": 16384}}]}"#;
     let e = err(ModelSpec::parse(wide).unwrap().build(0));
     assert!(e.contains("`model`") && e.contains("weights in all"), "{e}");
-    // An input shape whose product overflows.
+}
+
+/// Found while fuzzing by hand: a shape whose product overflows `usize` reached the
+/// allocation as a wrapped (small) width in release builds and as a panic in debug builds.
+#[test]
+fn an_input_shape_whose_product_overflows_is_refused() {
     let e = ModelSpec::parse(
         r#"{"input_shape": [16777216, 16777216, 16777216], "layers": [{"class_name": "Dropout", "config": {"rate": 0.5}}]}"#,
     )
     .unwrap();
     let e = err(e.build(0));
     assert!(e.contains("input_shape"), "{e}");
-    // Nested repeat blocks that would expand to 10^9 layers.
+}
+
+/// Found while fuzzing by hand: repeat blocks inside repeat blocks (each within the limit of
+/// 1000) expanded to 10^9 layers before any check, hanging the engine.
+#[test]
+fn nested_repeat_blocks_cannot_expand_forever() {
     let nested = serde_json::json!({"layers": [{"repeat": 1000, "layers": [{"repeat": 1000,
         "layers": [{"repeat": 1000, "layers": [{"class_name": "Dense", "config": {"units": 1}}]}]}]}]});
     let e = tunelab::spec::hyper::resolve(&nested, &mut HyperParameters::new())
         .unwrap_err()
         .to_string();
     assert!(e.contains("layers[0]") && e.contains("repeat"), "{e}");
-    // A repeat hp with an enormous range.
+}
+
+/// Found while fuzzing by hand: a repeat count given as an Int hp with max_value 4e18 built a
+/// condition listing every count up to the maximum (an allocation of exabytes).
+#[test]
+fn a_repeat_hp_with_a_huge_range_is_refused() {
     let huge = serde_json::json!({"layers": [{"repeat": {"hp": "Int", "name": "n", "min_value": 1,
         "max_value": 4000000000000000000i64}, "layers": [{"class_name": "Dense", "config": {"units": 1}}]}]});
     let e = tunelab::spec::hyper::resolve(&huge, &mut HyperParameters::new())
@@ -336,7 +354,11 @@ fn oversized_inputs_are_refused_before_allocating() {
     );
     let two = Tensor::zeros(&[2, 1]);
     assert_eq!(m.predict(&two, None).unwrap().shape(), &[2, 1048576]);
-    // A 1 GiB CSV file (sparse: no disk used) is refused before it is read.
+}
+
+#[test]
+fn a_1_gib_csv_file_is_refused_before_it_is_read() {
+    // Sparse: no disk is used.
     let path = std::env::temp_dir().join(format!("tunelab-1gib-{}.csv", std::process::id()));
     std::fs::File::create(&path)
         .unwrap()
