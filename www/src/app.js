@@ -460,7 +460,9 @@ function bindControls() {
   window.addEventListener("hashchange", () => {
     if (location.hash === "#" + encodeState(state)) return;
     const next = readHash();
+    // A good link clears what a bad one said (the classroom banner comes back just below).
     if (loadError) showBanner(loadError);
+    else $("banner")?.remove();
     state = next;
     applyClassroom();
     editor?.setState(state);
