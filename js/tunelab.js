@@ -601,6 +601,15 @@ class MemoryStore {
   async flush() {}
 }
 
+/** Waits for an IndexedDB transaction; a full quota shows only as an abort, so both settle it. */
+function idbDone(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error ?? new Error("the IndexedDB transaction was aborted"));
+  });
+}
+
 function idbRequest(req) {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
@@ -626,10 +635,14 @@ class IndexedDBStore extends MemoryStore {
     }
     return this.db;
   }
+  // After a failed save nothing more is written (what is stored stays consistent) until
+  // flush() has reported the failure.
   _queue(op) {
-    this.pending = this.pending.then(op).catch((e) => {
-      this.failed = e;
-    });
+    this.pending = this.pending
+      .then(() => (this.failed ? undefined : op()))
+      .catch((e) => {
+        this.failed ??= e;
+      });
   }
   write(path, bytes) {
     super.write(path, bytes);
@@ -638,10 +651,7 @@ class IndexedDBStore extends MemoryStore {
       const db = await this._db();
       const tx = db.transaction("files", "readwrite");
       tx.objectStore("files").put(copy, this._key(path));
-      await new Promise((res, rej) => {
-        tx.oncomplete = res;
-        tx.onerror = () => rej(tx.error);
-      });
+      await idbDone(tx);
     });
   }
   clear() {
@@ -650,10 +660,7 @@ class IndexedDBStore extends MemoryStore {
       const db = await this._db();
       const tx = db.transaction("files", "readwrite");
       tx.objectStore("files").delete(IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`));
-      await new Promise((res, rej) => {
-        tx.oncomplete = res;
-        tx.onerror = () => rej(tx.error);
-      });
+      await idbDone(tx);
     });
   }
   async open() {
@@ -670,7 +677,9 @@ class IndexedDBStore extends MemoryStore {
     if (this.failed) {
       const e = this.failed;
       this.failed = null;
-      throw new Error(`saving the search to IndexedDB failed: ${e && e.message ? e.message : e}`);
+      const full = e && (e.name === "QuotaExceededError" || /quota/i.test(String(e.message)));
+      const why = full ? "storage is full (the browser's quota for this page is used up)" : e && e.message ? e.message : String(e);
+      throw new Error(`saving the search to IndexedDB failed: ${why}; what was saved before is kept, and the search can continue once there is room`);
     }
   }
 }

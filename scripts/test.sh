@@ -73,7 +73,7 @@ if [ -z "$gz" ] || [ "$gz" -ge 1048576 ]; then
 fi
 
 step "JS tests in Node (CPU path; the playground's pure modules)"
-node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs
+node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs tests/js/fuzz-state.test.mjs
 
 step "the playground page: trunk build --release (offline) into dist/, size of what the page loads"
 trunk build --release

@@ -157,7 +157,7 @@ async fn join_all<T>(futures: Vec<LocalFuture<'static, T>>) -> Vec<T> {
 
 /// Awaited after every trial, so that a host event loop can run (the browser's IndexedDB
 /// writes complete there).
-pub type YieldFn = Box<dyn Fn() -> LocalFuture<'static, ()>>;
+pub type YieldFn = Box<dyn Fn() -> LocalFuture<'static, Result<()>>>;
 
 enum Runner {
     Model(Box<dyn HyperModel>),
@@ -366,7 +366,8 @@ impl Tuner {
         self.stop.clone()
     }
 
-    /// Sets what the search awaits after every trial.
+    /// Sets what the search awaits after every batch of trials (a browser saving what the
+    /// batch stored, then yielding to its event loop); an error there ends the search with it.
     pub fn set_yield(&mut self, f: YieldFn) {
         self.yielder = Some(f);
     }
@@ -529,7 +530,7 @@ impl Tuner {
                 return Err(Error::Fatal(m));
             }
             if let Some(y) = &self.yielder {
-                y().await;
+                y().await?;
             }
         }
         Ok(())

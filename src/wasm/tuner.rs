@@ -340,7 +340,12 @@ impl WasmTuner {
                 .set_storage(Box::new(JsStorage(storage.clone())))
                 .map_err(err)?;
         }
-        tuner.set_yield(Box::new(|| Box::pin(next_tick())));
+        tuner.set_yield(Box::new(|| {
+            Box::pin(async {
+                next_tick().await;
+                Ok(())
+            })
+        }));
         Ok(WasmTuner {
             stop: tuner.stop_handle(),
             inner: Rc::new(RefCell::new(Some(tuner))),
@@ -430,15 +435,14 @@ impl WasmTuner {
         t.set_yield(Box::new(move || {
             let called = f.call0(&JsValue::NULL);
             Box::pin(async move {
-                if let Ok(v) = called {
-                    if let Err(e) = settle(v).await {
-                        web_console(&format!(
-                            "tunelab: saving the search failed: {}",
-                            super::show(&e)
-                        ));
-                    }
-                }
+                // A save that failed (a full quota) ends the search with its message: what
+                // was stored before stays, and going on would lose what comes next.
+                let v = called.map_err(|e| crate::Error::Io(super::show(&e)))?;
+                settle(v)
+                    .await
+                    .map_err(|e| crate::Error::Io(super::show(&e)))?;
                 next_tick().await;
+                Ok(())
             })
         }));
         Ok(())
