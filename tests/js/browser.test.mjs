@@ -9,9 +9,9 @@
 // `npx playwright install`: playwright-core only drives the browser that is already here.
 //
 // The scenarios themselves (the guide search, a HyperModel with a fit override, a function
-// tuner, a resumable search, bad input, the widget under a fake anywidget model) are in
-// tests/js/browser/fixtures.js and run in the page. The embed (pkg/embed.html, a search from the
-// URL hash) and examples/plain.html are opened as they are.
+// tuner, a resumable search, a search that fills the storage quota, bad input, the widget under
+// a fake anywidget model) are in tests/js/browser/fixtures.js and run in the page. The embed
+// (pkg/embed.html, a search from the URL hash) and examples/plain.html are opened as they are.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -343,6 +343,79 @@ test("(d) a search interrupted by a reload resumes from IndexedDB", { timeout: T
     assert.equal(second.begins.length, 6 - savedIds.length, `trials begun after the reload: ${JSON.stringify(second.begins)}`);
     assert.equal(new Set(second.trials.map((t) => t.trialId)).size, 6, "trial ids are distinct");
     console.log(`# resume: trials ${savedIds} saved before the reload (trial ${first.log.begins.at(-1)} running); begun after it: ${second.begins}`);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test("(d2) a full IndexedDB quota ends search() with a clear error; what was saved stays and the search resumes", { timeout: TIMEOUT }, async () => {
+  const projectName = "quota";
+  // The same search uninterrupted, in a context of its own: the reference result, and the
+  // origin's usage as it goes (Chromium counts it in 4 KiB pages).
+  const ref = await (async () => {
+    const { page, context, problems } = await openPage();
+    try {
+      const r = await inPage(page, "quotaSearch", { projectName, measure: true });
+      assert.equal(r.error, null, "the uninterrupted search");
+      assertNoProblems(problems);
+      return r;
+    } finally {
+      await context.close();
+    }
+  })();
+  assert.equal(ref.trials.length, 6);
+  // usage: [before, at trial 0's fit, ..., at trial 5's fit, after]. The quota is set before
+  // the search (Chromium caches an origin's free space for up to 30 s, so lowering it mid-search
+  // is not seen in time), halfway between two readings that differ, the first no earlier than
+  // trial 2's fit (trials 0 and 1 saved): IndexedDB then aborts a write partway through the
+  // search with a real QuotaExceededError, wherever the sizes of what the package stores go.
+  const u = ref.usage;
+  let k = 3;
+  while (k + 1 < u.length && !(u[k + 1] > u[k])) k++;
+  assert.ok(k + 1 < u.length, `the usage grows after trial 2 starts: ${u}`);
+  const budget = Math.floor((u[k] + u[k + 1]) / 2) - u[0];
+
+  const { page, context, problems } = await openPage();
+  try {
+    const cdp = await context.newCDPSession(page);
+    const { usage } = await page.evaluate(() => navigator.storage.estimate());
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin, quotaSize: usage + budget });
+
+    // The search ends with the store's message instead of hanging (the fixture gives up after 20 s).
+    const t0 = Date.now();
+    const first = await inPage(page, "quotaSearch", { projectName });
+    assert.equal(first.hung, false, "search() settled");
+    assert.ok(first.error, `search() rejected: ${JSON.stringify(first)}`);
+    assert.equal(first.error.isError, true, "with an Error");
+    assert.match(first.error.message, /saving the search to IndexedDB failed: storage is full/);
+    assert.match(first.error.message, /quota/);
+    assert.doesNotMatch(first.error.message, /unreachable|RuntimeError|undefined|\[object /);
+    const saved = first.saved.at(-1) ?? [];
+    assert.ok(saved.length >= 1 && first.ends.length < 6, `quota ran out partway: saved ${JSON.stringify(first.saved)}, ended ${first.ends.length}`);
+    const ended = Object.fromEntries(first.ends.map((e) => [e.trialId, e]));
+
+    // Room again: a new tuner on the same storage finds every saved trial as it was.
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin });
+    const second = await inPage(page, "quotaSearch", { projectName });
+    for (const id of saved) {
+      const t = second.reloaded.find((x) => x.trialId === id);
+      assert.ok(t, `trial ${id} (saved before the quota ran out) was reloaded: ${JSON.stringify(second.reloaded)}`);
+      assert.equal(t.status, "COMPLETED", `trial ${id}`);
+      assert.equal(t.score, ended[id].score, `trial ${id} kept its score`);
+      assert.ok(!second.begins.includes(id), `trial ${id} was not run again`);
+    }
+    for (const t of second.reloaded.filter((x) => x.status === "COMPLETED")) {
+      assert.equal(t.score, ended[t.trialId]?.score, `reloaded trial ${t.trialId} is the one that ran`);
+    }
+    // And the search runs the rest: the interrupted and resumed search is the uninterrupted one.
+    assert.equal(second.hung, false, "the resumed search() settled");
+    assert.equal(second.error, null, "the resumed search");
+    assert.equal(second.trials.length, 6, `trials after resuming: ${JSON.stringify(second.trials)}`);
+    for (const t of second.trials) assert.equal(t.status, "COMPLETED", `trial ${t.trialId}: ${t.message}`);
+    assert.deepEqual(second.trials, ref.trials, "the same trials as the uninterrupted search");
+    const kept = second.reloaded.filter((x) => x.status === "COMPLETED").map((x) => x.trialId);
+    console.log(`# storage full: quota +${budget} B, trials ended ${first.ends.map((e) => e.trialId)}, saved ${saved}, reloaded ${kept}; resumed ${second.begins} (${Date.now() - t0} ms)`);
     assertNoProblems(problems);
   } finally {
     await context.close();

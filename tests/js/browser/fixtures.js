@@ -181,6 +181,78 @@ export async function resumableSearch({ projectName, holdAfterSaved = Infinity }
   return log;
 }
 
+// (d2) A search that runs out of IndexedDB quota. The same small xor search each call (6 trials
+// of 3 epochs, storage: "indexeddb", overwrite: false, at quota_dir/<projectName>): a new tuner
+// first loads what is stored (`reloaded`), then searches. A search that settles neither way
+// within `timeoutMs` comes back as `hung`. With `measure`, `usage` lists the origin's usage
+// (navigator.storage.estimate()) before anything is stored, when each trial's fit starts (all
+// earlier writes done) and at the end, so that the test can pick a quota that fills partway.
+export async function quotaSearch({ projectName, measure = false, timeoutMs = 20_000 }) {
+  await init();
+  const log = { reloaded: null, begins: [], ends: [], saved: [], usage: [], error: null, hung: false };
+  const usage = async () => (await navigator.storage.estimate()).usage;
+  // tl.store("indexeddb", location) is the store that storage: "indexeddb" makes; measuring
+  // needs its flush().
+  if (measure) log.usage.push(await usage());
+  const stored = measure ? tl.store("indexeddb", `quota_dir/${projectName}`) : "indexeddb";
+  const hypermodel = {
+    build(hp) {
+      const m = tl.sequential();
+      m.add(tl.layers.dense({ units: hp.Int("units", { minValue: 4, maxValue: 32, step: 4 }), activation: "tanh" }));
+      m.add(tl.layers.dense({ units: 1, activation: "sigmoid" }));
+      m.compile({
+        optimizer: tl.optimizers.adam({ learningRate: hp.Choice("lr", [0.003, 0.01, 0.03]) }),
+        loss: "binary_crossentropy",
+        metrics: ["accuracy"],
+      });
+      return m;
+    },
+    async fit(hp, model, x, y, options) {
+      if (measure) {
+        await stored.flush();
+        log.usage.push(await usage());
+      }
+      return model.fit(x, y, options);
+    },
+  };
+  const tuner = new tl.RandomSearch({
+    hypermodel,
+    objective: "val_accuracy",
+    maxTrials: 6,
+    seed: 4,
+    overwrite: false,
+    storage: stored,
+    directory: "quota_dir",
+    projectName,
+  });
+  await tuner.reload();
+  log.reloaded = plainTrials(tuner);
+  const d = tl.dataset("xor");
+  const search = tuner.search(d.x, d.y, {
+    epochs: 3,
+    validationSplit: 0.2,
+    callbacks: {
+      onTrialBegin: (t) => log.begins.push(t.trialId),
+      onTrialEnd: (t) => log.ends.push({ trialId: t.trialId, score: t.score, status: t.status }),
+      // Everything so far is in IndexedDB: remember which finished trials that covers.
+      onSaved: () => log.saved.push(log.ends.map((e) => e.trialId)),
+    },
+  });
+  let timer;
+  const hung = new Promise((ok) => (timer = setTimeout(() => ok("hung"), timeoutMs)));
+  try {
+    log.hung = (await Promise.race([search.then(() => "done"), hung])) === "hung";
+  } catch (e) {
+    log.error = { isError: e instanceof Error, message: String(e && e.message !== undefined ? e.message : e) };
+  } finally {
+    clearTimeout(timer);
+  }
+  if (measure) log.usage.push(await usage());
+  // (A hung search still holds the tuner.)
+  log.trials = log.hung ? null : plainTrials(tuner);
+  return log;
+}
+
 // (e) Bad input from JS: each entry is the message of the Error thrown (or "no error").
 export async function badInputs() {
   await init();
