@@ -24,7 +24,7 @@
 // if memory grew: a "flat" figure (trial worker wasm, live GPU buffers, GPU process RSS) by
 // more than 5%, or a "per trial" one, which keeps the search's results by design, by more than
 // its budget per trial (renderer RSS 200 KB: the page's results table is laid out row by row;
-// page JS heap 10 KB; search worker wasm 4 KB). Exit 2: no page built or no Chromium.
+// page JS heap 16 KB; search worker wasm 4 KB). Exit 2: no page built or no Chromium.
 //
 //   node benches/browser/long-search.mjs          # or: npm run bench:long
 //
@@ -42,7 +42,7 @@
 //   LONG_BATCH=1, LONG_GPU_BATCH=32   the batch size on each path
 //   LONG_EVERY=50             trials between samples;  LONG_WARMUP=100: the reference sample
 //   LONG_MAX_GROWTH_PCT=5     the "flat" limit;  the "per trial" budgets: LONG_RSS_KB_PER_TRIAL=200,
-//                             LONG_PAGE_KB_PER_TRIAL=10, LONG_SEARCH_KB_PER_TRIAL=4
+//                             LONG_PAGE_KB_PER_TRIAL=16, LONG_SEARCH_KB_PER_TRIAL=4
 //   LONG_PACE_MS=100          see above;  LONG_WORKERS=2: trial workers on the CPU path
 //   LONG_HIDE=results,charts  a diagnostic: the page's sections to hide (classroom flags)
 //   LONG_FORCE_GC_MS=0        a diagnostic: gc() in every worker this often (tells memory that
@@ -271,6 +271,8 @@ async function sample(run, done, phase) {
     rendererRss: sum((p) => p.type === "renderer"),
     gpuRss: sum((p) => p.type === "gpu-process"),
     allRss: sum(() => true),
+    // Every process's, by its type (browser, renderer, gpu-process, utility:network.mojom...).
+    rssByType: procs.reduce((m, p) => ((m[p.type] = (m[p.type] ?? 0) + p.rss), m), {}),
     pageHeap: metric("JSHeapUsedSize"),
     domNodes: dom.nodes,
     searchWasm: searchWorker?.wasmBytes ?? null,
@@ -412,15 +414,15 @@ async function runOne(chromium, site, device) {
 // trial": grows with the search's results by design and must grow by less than its budget per
 // trial: the page's trial records and charts (page JS heap), the oracle's trials (search worker
 // wasm), and in the renderer's RSS also the results table's DOM and layout, one row per trial
-// (about 60 KB a row: hiding the table and charts with LONG_HIDE=results,charts takes the
-// renderer's growth from about 90 to 24 KB per trial). The rest is reported.
+// (hiding the table and charts with LONG_HIDE=results,charts took the renderer's growth from 88
+// to 24 KB per trial in one run). The rest is reported.
 const FIGURES = [
   // [key, label, unit, rule, budget bytes per trial]
   ["trialWasm", "trial worker wasm memory (largest)", "MB", "flat"],
   ["gpuBuffers", "live GPU buffers (trial workers)", "", "flat"],
   ["gpuRss", "GPU process RSS", "MB", "flat"],
   ["rendererRss", "renderer RSS", "MB", "per trial", Number(process.env.LONG_RSS_KB_PER_TRIAL || 200) * 1024],
-  ["pageHeap", "page JS heap", "MB", "per trial", Number(process.env.LONG_PAGE_KB_PER_TRIAL || 10) * 1024],
+  ["pageHeap", "page JS heap", "MB", "per trial", Number(process.env.LONG_PAGE_KB_PER_TRIAL || 16) * 1024],
   ["searchWasm", "search worker wasm memory", "MB", "per trial", Number(process.env.LONG_SEARCH_KB_PER_TRIAL || 4) * 1024],
   ["allRss", "all Chromium processes RSS", "MB", "reported"],
   ["domNodes", "DOM nodes (results table)", "", "reported"],
@@ -518,6 +520,11 @@ function report(r) {
       out.push(`| ${label}${unit ? ` (${unit})` : ""} | ${show(a, unit)} | ${show(b, unit)} | ${g} | ${pt} | ${ruleText} | ${verdict} |`);
     }
   }
+  const typesAt = (x) => x?.rssByType ?? {};
+  const rb = typesAt(running.find((x) => x.trials >= WARMUP));
+  const re = typesAt(running.at(-1));
+  const types = [...new Set([...Object.keys(rb), ...Object.keys(re)])].sort();
+  if (types.length) out.push(`\nRSS by process type, trial ${running.find((x) => x.trials >= WARMUP)?.trials} -> ${running.at(-1)?.trials}: ${types.map((t) => `${t} ${MB(rb[t] ?? 0)} -> ${MB(re[t] ?? 0)} MB`).join("; ")}`);
   if (r.gpuNote) out.push(`\nGPU buffers: ${r.gpuNote}`);
   if (r.problems.length) out.push(`\npage problems (${r.problems.length}):\n  ${[...new Set(r.problems)].slice(0, 10).join("\n  ")}`);
   console.log(out.join("\n"));
