@@ -148,6 +148,8 @@ export class Sequential {
   constructor(args?: { layers?: LayerConfig[]; name?: string; inputShape?: number[] });
   name: string;
   add(layer: LayerConfig): void;
+  /** Frees the engine memory behind the model now; the model cannot be used afterwards. */
+  dispose(): void;
   compile(args: CompileArgs): void;
   /** The model as a JSON spec (layers and compile settings). */
   toJSON(): { input_shape?: number[]; layers: LayerConfig[]; compile?: Record<string, unknown> };
@@ -183,6 +185,8 @@ export type Sampling = "linear" | "log" | "reverse_log";
 /** KerasTuner's HyperParameters. */
 export class HyperParameters {
   constructor();
+  /** Frees the engine memory behind these hyperparameters now; they cannot be used afterwards. */
+  dispose(): void;
   /** Inside an inactive conditional scope, the hp's default is returned (KerasTuner returns None). */
   Int(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
   Int(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;

@@ -351,8 +351,19 @@ export class Sequential {
     };
   }
 
+  /**
+   * Frees the engine memory behind the model (weights, optimizer state) now, rather than when
+   * the garbage collector gets to this object; the model cannot be used afterwards.
+   */
+  dispose() {
+    this._model?.free();
+    this._model = null;
+    this._disposed = true;
+  }
+
   _engine() {
     checkReady();
+    if (this._disposed) throw new Error("this model was disposed (dispose()): make a new one");
     if (!this._model) {
       this._model = guard(() => wasm.WasmModel.fromSpec(JSON.stringify(this.toJSON()), this._seed));
       guard(() => this._model.setDevice(this._device));
@@ -486,7 +497,18 @@ export function specHypermodel(spec) {
 /** KerasTuner's HyperParameters: `hp.Int`, `hp.Float`, `hp.Choice`, `hp.Boolean`, `hp.Fixed`. */
 export class HyperParameters {
   constructor(inner) {
-    this._hp = inner ?? guard(() => new wasm.WasmHp());
+    this._inner = inner ?? guard(() => new wasm.WasmHp());
+  }
+
+  get _hp() {
+    if (!this._inner) throw new Error("these hyperparameters were disposed (dispose())");
+    return this._inner;
+  }
+
+  /** Frees the engine memory behind these hyperparameters now; they cannot be used afterwards. */
+  dispose() {
+    this._inner?.free();
+    this._inner = null;
   }
 
   static _range(name, args, kind) {

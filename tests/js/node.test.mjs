@@ -103,6 +103,21 @@ test("init(bytes) in a fresh process; the API refuses to run before init", () =>
 // ---------------------------------------------------------------------------------------------
 // Tensors
 
+test("dispose() frees a model and hyperparameters now; using them afterwards is a clear error", async () => {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 2, inputShape: [3] }));
+  m.compile({ optimizer: "sgd", loss: "mse" });
+  const x = tl.tensor(new Float32Array(6), [2, 3]);
+  assert.deepEqual((await m.predict(x)).shape, [2, 2]);
+  m.dispose();
+  m.dispose(); // twice is harmless
+  await assert.rejects(async () => m.predict(x), /disposed/);
+  const hp = new tl.HyperParameters();
+  assert.equal(hp.Int("units", { minValue: 1, maxValue: 4 }), 1);
+  hp.dispose();
+  assert.throws(() => hp.get("units"), /disposed/);
+});
+
 test("tl.tensor from a Float32Array and a shape, and from nested arrays", () => {
   const a = tl.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
   assert.deepEqual(a.shape, [2, 3]);

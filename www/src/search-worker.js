@@ -475,16 +475,10 @@ function storageFailed(ctx, e) {
  * Frees the engine memory (wasm) behind a model or a hyperparameters object now. The collector
  * frees it only once it gets to the small JS wrapper, which in a fast search is hundreds of
  * trials later: this worker's wasm memory reached 22 MB over 1,000 trials, 3 MB with each freed
- * when done (benches/browser/long-search.mjs). The JS API has no dispose() yet: the engine
- * handle is freed directly.
+ * when done (benches/browser/long-search.mjs).
  */
 function dispose(o) {
-  if (!o) return;
-  if (typeof o.dispose === "function") o.dispose();
-  else if (o instanceof tl.Sequential) {
-    o._model?.free();
-    o._model = null;
-  } else o._hp?.free();
+  o?.dispose();
 }
 
 async function runTrial(ctx, trial) {

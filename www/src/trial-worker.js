@@ -22,26 +22,14 @@ function better(a, b, direction) {
   return direction === "max" ? a > b : a < b;
 }
 
-/**
- * Frees a model's engine memory (wasm, and its GPU buffers) now: the collector would free it
- * only once it gets to the small JS wrapper, many trials later in a fast search
- * (benches/browser/long-search.mjs). The JS API has no dispose() yet: the engine handle is
- * freed directly.
- */
-function dispose(model) {
-  if (typeof model.dispose === "function") model.dispose();
-  else {
-    model._model?.free();
-    model._model = null;
-  }
-}
-
 async function train(m) {
   const model = tl.modelFromJSON(m.spec);
   try {
     return await fitTrial(model, m);
   } finally {
-    dispose(model);
+    // Frees the engine memory (wasm, GPU buffers) now: the collector would free it only once it
+    // gets to the small JS wrapper, many trials later in a fast search.
+    model.dispose();
   }
 }
 
