@@ -246,6 +246,7 @@ function start(fresh) {
     summaryText = "";
   }
   running = true;
+  bestAsked = null;
   stoppedEarly = false;
   stoppedByError = false;
   setRunning(true);
@@ -615,9 +616,21 @@ function renderProgress(list) {
 let sortKey = "id";
 let sortDir = 1;
 
-function renderTable(list) {
+// The table is updated in place: one <tr> per shown trial, kept by trial id, and a row is redrawn
+// only when one of its cells or its marks (selected, best) changed. The rows are re-sorted only
+// when the sort column or some row's sort value changed, and at most TABLE_ROWS rows are in the
+// DOM (the first ones in sort order; a line under them says how many more there are). During a
+// fast search this keeps the main thread's work per frame to the rows that changed.
+const TABLE_ROWS = 200;
+const tableRows = new Map(); // trial id -> {tr, sig}: the rows in the DOM
+let tableHead = ""; // the head's signature (labels, sort) as last drawn
+let sortedIds = []; // every trial id, in the table's order
+const sortValues = new Map(); // trial id -> its sort value when last sorted
+let sortedBy = ""; // the sort column and direction sortedIds follow
+
+function tableColumns(list) {
   const hpNames = [...new Set(list.flatMap((t) => Object.keys(t.hps ?? {})))];
-  const cols = [
+  return [
     { key: "id", label: "trial", get: (t) => t.id, text: true },
     { key: "status", label: "status", get: (t) => t.status, text: true },
     ...hpNames.map((h) => ({ key: `hp:${h}`, label: h, get: (t) => t.hps?.[h], text: false })),
@@ -626,6 +639,12 @@ function renderTable(list) {
     { key: "epochs", label: "epochs", get: (t) => (t.tuner ? `${t.tuner.initialEpoch ?? 0}→${t.tuner.epochs}` : t.epochs ?? null), text: true },
     { key: "message", label: "note", get: (t) => t.message ?? "", text: true },
   ];
+}
+
+function renderTableHead(cols) {
+  const sig = JSON.stringify([sortKey, sortDir, cols.map((c) => c.label)]);
+  if (sig === tableHead) return;
+  tableHead = sig;
   const head = document.createElement("tr");
   for (const c of cols) {
     const th = document.createElement("th");
@@ -644,46 +663,128 @@ function renderTable(list) {
     head.append(th);
   }
   $("trials").tHead.replaceChildren(head);
-  const col = cols.find((c) => c.key === sortKey) ?? cols[0];
-  const rows = [...list].sort((a, b) => {
-    const x = col.get(a);
-    const y = col.get(b);
-    if (x == null && y == null) return 0;
-    if (x == null) return 1;
-    if (y == null) return -1;
-    const cmp = col.key === "id" ? Number(x) - Number(y) : typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
-    return cmp * sortDir;
-  });
-  const best = bestTrial();
-  const body = document.createElement("tbody");
-  for (const t of rows) {
-    const tr = document.createElement("tr");
-    tr.dataset.trial = t.id;
-    tr.tabIndex = 0;
-    if (t.id === selectedId) tr.classList.add("selected");
-    if (best && t.id === best.id) tr.classList.add("best");
-    for (const c of cols) {
-      const td = document.createElement("td");
-      const v = c.get(t);
-      td.textContent = v == null ? "" : typeof v === "number" ? fmt(v) : String(v);
-      if (c.text) td.className = "text";
-      if (c.key === "status") td.classList.add(`status-${t.status}`);
-      tr.append(td);
-    }
-    tr.addEventListener("click", () => select(t.id));
-    tr.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" || e.key === " ") {
-        e.preventDefault();
-        select(t.id);
-      }
-    });
-    body.append(tr);
+}
+
+/** Every trial id in the table's order; sorts again only when something the order hangs on changed. */
+function tableOrder(list, col) {
+  const by = `${col.key}\u0000${sortDir}`;
+  let stale = by !== sortedBy || list.length !== sortedIds.length;
+  for (const t of list) {
+    const v = col.get(t);
+    if (!sortValues.has(t.id) || !Object.is(sortValues.get(t.id), v)) stale = true;
+    sortValues.set(t.id, v);
   }
-  $("trials").tBodies[0].replaceWith(body);
+  if (!stale) return sortedIds;
+  if (sortValues.size > list.length) {
+    const ids = new Set(list.map((t) => t.id));
+    for (const id of sortValues.keys()) if (!ids.has(id)) sortValues.delete(id);
+  }
+  sortedBy = by;
+  // `list` is in id order: a stable sort keeps ties in it, as before.
+  sortedIds = list
+    .map((t) => t.id)
+    .sort((a, b) => {
+      const x = sortValues.get(a);
+      const y = sortValues.get(b);
+      if (x == null && y == null) return 0;
+      if (x == null) return 1;
+      if (y == null) return -1;
+      const cmp = col.key === "id" ? Number(x) - Number(y) : typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+      return cmp * sortDir;
+    });
+  return sortedIds;
+}
+
+function tableRow(id) {
+  const tr = document.createElement("tr");
+  tr.dataset.trial = id;
+  tr.tabIndex = 0;
+  tr.addEventListener("click", () => select(id));
+  tr.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      select(id);
+    }
+  });
+  return tr;
+}
+
+/** Draws row `tr` for trial `t` (text cells only: trial data is never parsed as HTML). */
+function fillRow(tr, t, cols, cells, best) {
+  tr.classList.toggle("selected", t.id === selectedId);
+  tr.classList.toggle("best", !!best && t.id === best.id);
+  const tds = tr.children;
+  if (tds.length !== cols.length) {
+    tr.replaceChildren(...cols.map(() => document.createElement("td")));
+  }
+  cols.forEach((c, i) => {
+    const td = tds[i];
+    if (td.textContent !== cells[i]) td.textContent = cells[i];
+    const cls = `${c.text ? "text" : ""}${c.key === "status" ? ` status-${t.status}` : ""}`.trim();
+    if (td.className !== cls) td.className = cls;
+  });
+}
+
+function renderTable(list) {
+  const cols = tableColumns(list);
+  renderTableHead(cols);
+  const col = cols.find((c) => c.key === sortKey) ?? cols[0];
+  const order = tableOrder(list, col);
+  const shown = order.slice(0, TABLE_ROWS);
+  const best = bestTrial();
+  const body = $("trials").tBodies[0];
+  const keep = new Set(shown);
+  for (const [id, row] of tableRows) {
+    if (!keep.has(id)) {
+      row.tr.remove();
+      tableRows.delete(id);
+    }
+  }
+  shown.forEach((id, i) => {
+    const t = trials.get(id);
+    const cells = cols.map((c) => {
+      const v = c.get(t);
+      return v == null ? "" : typeof v === "number" ? fmt(v) : String(v);
+    });
+    const sig = `${cols.map((c) => c.key).join("\u0001")}\u0002${cells.join("\u0001")}\u0002${t.status}\u0002${t.id === selectedId}\u0002${!!best && t.id === best.id}`;
+    let row = tableRows.get(id);
+    if (!row) {
+      row = { tr: tableRow(id), sig: null };
+      tableRows.set(id, row);
+    }
+    if (row.sig !== sig) {
+      fillRow(row.tr, t, cols, cells, best);
+      row.sig = sig;
+    }
+    // Moves only rows out of place (a moved row loses the keyboard focus).
+    const at = body.children[i];
+    if (at !== row.tr) body.insertBefore(row.tr, at ?? null);
+  });
+  const more = order.length - shown.length;
+  const table = $("trials");
+  let foot = table.tFoot;
+  if (more > 0) {
+    foot ??= table.createTFoot();
+    const text = `${more} more trial${more === 1 ? "" : "s"} not shown (the table shows the first ${TABLE_ROWS} in this order: sort by a column to see others; the CSV and JSON exports have every trial)`;
+    const td = foot.rows[0]?.cells[0];
+    if (!td || td.textContent !== text || td.colSpan !== cols.length) {
+      const cell = document.createElement("td");
+      cell.className = "text more";
+      cell.style.whiteSpace = "normal";
+      cell.colSpan = cols.length;
+      cell.textContent = text;
+      const tr = document.createElement("tr");
+      tr.append(cell);
+      foot.replaceChildren(tr);
+    }
+  } else if (foot) {
+    foot.remove();
+  }
 }
 
 function select(id) {
   selectedId = selectedId === id ? null : id;
+  bestAsked = null; // another trial's boundary may be shown now
   const t = trials.get(id);
   if (selectedId && t && t.status !== "RUNNING") send({ type: "show", trialId: id });
   if (selectedId && t && t.status === "COMPLETED") send({ type: "summary", trialId: id });
@@ -693,6 +794,7 @@ function select(id) {
 }
 
 let bestShown = null;
+let bestAsked = null; // the best trial (id and stored epoch) whose boundary was last asked for
 function requestBest() {
   const best = bestTrial();
   if (!best || selectedId) return;
@@ -700,7 +802,15 @@ function requestBest() {
     bestShown = best.id;
     send({ type: "summary", trialId: best.id });
   }
-  if (!running || !shownBoundary || !isRunning(shownBoundary.trialId)) send({ type: "show", trialId: best.id });
+  // The worker predicts the whole boundary grid for it: ask again only when the best trial or
+  // its stored epoch changed (while a search runs, the trials training show theirs meanwhile),
+  // or, with no search running, when another trial's boundary is shown.
+  const key = `${best.id}\u0000${best.bestEpoch}`;
+  if (key === bestAsked && (running || shownBoundary?.trialId === best.id)) return;
+  if (!running || !shownBoundary || !isRunning(shownBoundary.trialId)) {
+    bestAsked = key;
+    send({ type: "show", trialId: best.id });
+  }
 }
 
 function renderResults() {
