@@ -1028,6 +1028,11 @@ export function version() {
   return guard(() => wasm.version());
 }
 
+/** Testing aid: the open WebGPU device reports itself lost at its next check (as when a driver resets); returns whether one was open. */
+export function _testGpuLoss() {
+  return guard(() => wasm.__simulateGpuLoss());
+}
+
 /** Testing aid: makes the engine panic, to check that it surfaces as an Error (the engine is unusable afterwards). */
 export function _testPanic() {
   return guard(() => wasm.__testPanic());

@@ -46,6 +46,20 @@ pub fn test_panic() {
     panic!("deliberate panic for testing the error path");
 }
 
+/// Testing aid: the page's GPU reports itself lost at its next check, as when a driver resets
+/// mid-trial (the reliability tests check the trial fails with that message and the search goes
+/// on). Returns whether a GPU was open.
+#[wasm_bindgen(js_name = __simulateGpuLoss)]
+pub fn simulate_gpu_loss() -> bool {
+    match crate::gpu::Gpu::shared() {
+        Ok(g) => {
+            g.simulate_loss();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {

@@ -141,7 +141,7 @@ async function responsive(page, ms = 500) {
 // ---------------------------------------------------------------------------------------------
 // 1. Kill and resume
 
-// Spiral, 7 trials of 300 epochs. An epoch takes a few milliseconds, so a trial lasts seconds;
+// Spiral, 7 trials of 500 epochs. An epoch takes a few milliseconds, so a trial lasts seconds;
 // a reload costs the search about a second (the old page trains on until the new one commits,
 // and the shown progress trails the stored one a little), so the search must last well over
 // 10 seconds for 10 reloads to land inside it.
@@ -153,7 +153,7 @@ const RESUME_MODEL = {
   optimizer: { value: "adam" },
   learningRate: { hp: "Float", min: 0.003, max: 0.1, sampling: "log" },
   batchSize: { value: 16 },
-  epochs: { value: 300 },
+  epochs: { value: 500 },
 };
 
 test("kill and resume: 10 reloads at seeded random moments give exactly the trials of an uninterrupted run", { timeout: 2 * TIMEOUT }, async () => {
@@ -162,7 +162,7 @@ test("kill and resume: 10 reloads at seeded random moments give exactly the tria
   // pairs with a new one): the results must not depend on that, nor on which worker trains what.
   const s = stateWith({ data: { source: "spiral", noise: 10, seed: 4 }, model: RESUME_MODEL, tuner: { kind: "random", maxTrials: 7, seed: 13, workers: 2, device: "cpu", objective: "val_accuracy" } });
   const N = 7;
-  const EPOCHS = 300;
+  const EPOCHS = 500;
 
   // The reference: the same state, uninterrupted, in a fresh browser context (its own IndexedDB).
   let page = await open(s);
@@ -181,8 +181,9 @@ test("kill and resume: 10 reloads at seeded random moments give exactly the tria
   await page.click("#btn-start");
   // The moments: after each start or resume, a seeded random 1..25 more epochs of progress
   // (epochs shown, all trials together), then a seeded random 0..30 ms so the reload falls
-  // anywhere inside an epoch. Each reload costs about 100 epochs of progress (measured: 60 to
-  // 270): 7 x 300 epochs leave room for all 10.
+  // anywhere inside an epoch. Each reload costs about 100-300 epochs of progress (the old page
+  // trains on until the new one commits; more since the page's table updates in place): 7 x 500
+  // epochs leave room for all 10.
   const rnd = mulberry32(20240609);
   const progress = () => page.evaluate(() => window.tunelabPage.trials.reduce((n, t) => n + (t.curves?.val_loss?.length ?? 0), 0));
   let midTrial = 0; // reloads that cut a trial after some of its epochs and before its last
@@ -246,7 +247,7 @@ test("kill and resume: 10 reloads at seeded random moments give exactly the tria
   await shot(page, "01-resumed-after-10-reloads");
   await waitDone(page, N);
   const resumed = (await trialsOf(page)).map(essence);
-  // Epochs continue where they stopped: each curve is epochs 0..299 once each (a restart from 0
+  // Epochs continue where they stopped: each curve is epochs 0..499 once each (a restart from 0
   // would repeat epochs; a lost epoch would leave a gap).
   for (const t of resumed) {
     assert.deepEqual(t.curves.val_loss.map((p) => p[0]), [...Array(EPOCHS).keys()], `trial ${t.id}'s epochs`);
@@ -416,6 +417,48 @@ test("when every trial fails the search stops with KerasTuner's message after 3 
   await page.waitForFunction(() => window.tunelabPage.trials.length === 3);
   assert.equal(await page.evaluate(() => window.tunelabPage.running), false);
   await page.context().close();
+});
+
+test("a GPU device lost in the middle of a trial fails that trial with its message, and the search goes on", { timeout: TIMEOUT }, async () => {
+  // WebGPU on Chromium's software adapter, one trial worker. While trial 0 trains, the engine
+  // in the trial worker is told its device was lost (tl._testGpuLoss(): the next check reports
+  // it, as after a driver reset); that trial fails with the engine's message, and the trials
+  // after it train on WebGPU again.
+  const gpuBrowser = await (await import("playwright-core")).chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...ARGS, "--enable-unsafe-webgpu", "--enable-features=Vulkan"],
+  });
+  try {
+    const context = await gpuBrowser.newContext({ viewport: { width: 1360, height: 1000 } });
+    const workers = [];
+    context.on("page", (p) => p.on("worker", (w) => workers.push(w)));
+    const model = { ...RESUME_MODEL, hidden: [{ type: "dense", units: { value: 8 }, activation: { value: "tanh" } }], learningRate: { hp: "Float", min: 0.003, max: 0.1, sampling: "log" }, epochs: { value: 40 } };
+    const state = stateWith({ data: { source: "spiral", noise: 0, seed: 3 }, model, tuner: { kind: "random", maxTrials: 3, workers: 1, device: "webgpu", seed: 5, objective: "val_loss" } });
+    const page = await open(state, { context });
+    await page.click("#btn-start");
+    // Trial 0 has trained a few epochs on the GPU.
+    await page.waitForFunction(() => {
+      const t = window.tunelabPage.trials.find((x) => x.id === "0");
+      return t && t.status === "RUNNING" && (t.epoch ?? 0) >= 2;
+    }, null, { timeout: 120000, polling: 50 });
+    const trialWorker = workers.find((w) => /trial-worker/.test(w.url()));
+    assert.ok(trialWorker, `a trial worker runs (${workers.map((w) => w.url()).join(", ")})`);
+    const lost = await trialWorker.evaluate(async () => (await import(new URL("./lib/tunelab.js", self.location.href).href))._testGpuLoss());
+    assert.equal(lost, true, "the trial worker had a GPU open");
+    await waitDone(page, 3, 180000);
+    const list = await trialsOf(page);
+    assert.deepEqual(list.map((t) => [t.id, t.status]), [["0", "FAILED"], ["1", "COMPLETED"], ["2", "COMPLETED"]]);
+    assert.match(list[0].message, /GPU device was lost/);
+    const rows = await tableRows(page);
+    assert.equal(rows["0"].status, "FAILED");
+    assert.match(rows["0"].note, /GPU device was lost/);
+    assert.match(await page.textContent("#device-status"), /webgpu/i, "the trials after the loss trained on WebGPU");
+    assert.ok(list.slice(1).every((t) => /webgpu/i.test(String(t.device))), JSON.stringify(list.map((t) => t.device)));
+    await shot(page, "06-gpu-lost");
+    await context.close();
+  } finally {
+    await gpuBrowser.close();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
