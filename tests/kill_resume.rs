@@ -129,6 +129,23 @@ fn check_against(
     }
 }
 
+/// After an interruption: checks what is stored against the reference and the trials completed
+/// before; returns the completed trials now and the running trial's id with its stored epoch
+/// (where the next run must say it continues).
+fn after_interruption(
+    reference: &BTreeMap<String, Value>,
+    dir: &Path,
+    was: &[String],
+) -> (Vec<String>, Option<(String, u64)>) {
+    let now = trials(dir);
+    check_against(reference, &now, was);
+    let running = now
+        .iter()
+        .find(|(_, t)| t["status"] == "RUNNING")
+        .and_then(|(id, _)| resume_epoch(dir, id).map(|e| (id.clone(), e)));
+    (completed(&now), running)
+}
+
 #[test]
 fn a_search_killed_20_times_ends_as_an_uninterrupted_one() {
     let base: PathBuf = std::env::temp_dir().join(format!("tunelab-kill-{}", std::process::id()));
@@ -182,13 +199,7 @@ fn a_search_killed_20_times_ends_as_an_uninterrupted_one() {
         child.wait().unwrap();
         kills += 1;
         check_run(&log, &expect_resume, &mut resumes);
-        let now = trials(&dir);
-        check_against(&reference, &now, &done);
-        done = completed(&now);
-        expect_resume = now
-            .iter()
-            .find(|(_, t)| t["status"] == "RUNNING")
-            .and_then(|(id, _)| resume_epoch(&dir, id).map(|e| (id.clone(), e)));
+        (done, expect_resume) = after_interruption(&reference, &dir, &done);
     }
 
     // Stopped half-way through writing a file: the n-th write of the run aborts the process
@@ -207,13 +218,7 @@ fn a_search_killed_20_times_ends_as_an_uninterrupted_one() {
         }
         torn += 1;
         check_run(&log, &expect_resume, &mut resumes);
-        let now = trials(&dir);
-        check_against(&reference, &now, &done);
-        done = completed(&now);
-        expect_resume = now
-            .iter()
-            .find(|(_, t)| t["status"] == "RUNNING")
-            .and_then(|(id, _)| resume_epoch(&dir, id).map(|e| (id.clone(), e)));
+        (done, expect_resume) = after_interruption(&reference, &dir, &done);
     }
     assert!(torn >= 3, "only {torn} runs stopped in a write");
 

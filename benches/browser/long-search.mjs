@@ -57,12 +57,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serve } from "../../tests/js/serve.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../../tests/js/serve.mjs";
 import { defaultState, encodeState } from "../../www/src/state.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const DIST = resolve(ROOT, process.env.LONG_DIST || "dist");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const DEVICES = (process.env.LONG_DEVICES || "cpu,webgpu").split(",").map((d) => d.trim()).filter(Boolean);
 const TRIALS = {
   cpu: Number(process.env.LONG_TRIALS || 1000),
@@ -80,17 +79,10 @@ const FORCE_GC_MS = Number(process.env.LONG_FORCE_GC_MS || 0);
 const PACE_MS = Number(process.env.LONG_PACE_MS ?? 100);
 const TIMEOUT_MS = Number(process.env.LONG_TIMEOUT_S || 3600) * 1000;
 const ARGS = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  "--disable-dev-shm-usage",
+  ...CHROMIUM_ARGS,
   // gc() in the page and in every worker, so a sample measures what is kept, not garbage.
   "--js-flags=--expose-gc",
 ];
-const GPU_ARGS = ["--enable-unsafe-webgpu", "--enable-features=Vulkan"];
 
 const log = (...a) => console.error(...a);
 const MB = (b) => (b == null ? "-" : (b / 2 ** 20).toFixed(1));
@@ -328,7 +320,7 @@ async function runOne(chromium, site, device) {
   const profile = mkdtempSync(join(tmpdir(), "tunelab-long-search-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: [...ARGS, ...(device === "webgpu" ? GPU_ARGS : []), marker],
+    args: [...ARGS, ...(device === "webgpu" ? WEBGPU_ARGS : []), marker],
     viewport: { width: 1360, height: 1000 },
   });
   const problems = [];

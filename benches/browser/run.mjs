@@ -16,11 +16,10 @@ import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serve } from "../../tests/js/serve.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../../tests/js/serve.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const PAGE = "/benches/browser/index.html";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const CELL_TIMEOUT_MS = Number(process.env.BENCH_CELL_TIMEOUT_S || 150) * 1000;
 const TFJS_YIELD = process.env.BENCH_TFJS_YIELD || "never";
 const MIN_MS = Number(process.env.BENCH_MIN_MS || 200);
@@ -137,17 +136,7 @@ async function main() {
   const site = await serve(ROOT);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--enable-unsafe-webgpu",
-      "--enable-features=Vulkan",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-      "--disable-dev-shm-usage",
-    ],
+    args: [...CHROMIUM_ARGS, ...WEBGPU_ARGS],
   });
   const url = site.origin + PAGE;
   const results = {};

@@ -13,23 +13,14 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serve } from "../js/serve.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../js/serve.mjs";
 import { defaultState, encodeState } from "../../www/src/state.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const DIST = join(ROOT, "dist");
 const SHOTS = join(ROOT, "test-results", "playground");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT = 240_000;
-const ARGS = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  "--disable-dev-shm-usage",
-];
+const ARGS = CHROMIUM_ARGS;
 
 let browser;
 let gpuBrowser;
@@ -43,7 +34,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, "--enable-unsafe-webgpu", "--enable-features=Vulkan"] });
+  gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...WEBGPU_ARGS] });
   site = await serve(DIST);
 });
 

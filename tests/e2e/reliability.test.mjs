@@ -16,24 +16,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serve } from "../js/serve.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../js/serve.mjs";
 import { defaultState, encodeState, LIMITS, P_FIELDS } from "../../www/src/state.js";
 import { mulberry32 } from "../../www/src/rng.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const DIST = join(ROOT, "dist");
 const SHOTS = join(ROOT, "test-results", "reliability");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT = 240_000;
-const ARGS = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  "--disable-dev-shm-usage",
-];
+const ARGS = CHROMIUM_ARGS;
 const DONE = ["COMPLETED", "FAILED", "INVALID"];
 
 let browser;
@@ -426,7 +417,7 @@ test("a GPU device lost in the middle of a trial fails that trial with its messa
   // after it train on WebGPU again.
   const gpuBrowser = await (await import("playwright-core")).chromium.launch({
     executablePath: CHROMIUM,
-    args: [...ARGS, "--enable-unsafe-webgpu", "--enable-features=Vulkan"],
+    args: [...ARGS, ...WEBGPU_ARGS],
   });
   try {
     const context = await gpuBrowser.newContext({ viewport: { width: 1360, height: 1000 } });

@@ -48,3 +48,23 @@ export async function serve(root) {
   const origin = `http://127.0.0.1:${server.address().port}`;
   return { origin, close: () => new Promise((ok) => server.close(ok)) };
 }
+
+/** The browser the tests and benchmarks drive: Debian's Chromium unless CHROMIUM names another. */
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+/**
+ * Chromium's flags for these runs: no sandbox (root in CI), and nothing that reaches for the
+ * network (the machine's closed network refuses it, many times a start) or /dev/shm.
+ */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+  "--disable-dev-shm-usage",
+];
+
+/** Added for WebGPU: Chromium's software adapter (SwiftShader) where there is no GPU. */
+export const WEBGPU_ARGS = ["--enable-unsafe-webgpu", "--enable-features=Vulkan"];
