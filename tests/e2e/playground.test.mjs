@@ -10,14 +10,12 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../js/serve.mjs";
-import { defaultState, encodeState } from "../../www/src/state.js";
+import { encodeState } from "../../www/src/state.js";
+import { DIST, ROOT, requireBuiltPage, stateWith } from "./common.mjs";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
-const DIST = join(ROOT, "dist");
 const SHOTS = join(ROOT, "test-results", "playground");
 const TIMEOUT = 240_000;
 const ARGS = CHROMIUM_ARGS;
@@ -28,9 +26,7 @@ let site;
 const problems = [];
 
 before(async () => {
-  if (!existsSync(join(DIST, "index.html")) || !existsSync(join(DIST, "lib", "wasm", "tunelab_bg.wasm"))) {
-    throw new Error("dist/ has no page: run `trunk build --release` first (scripts/test.sh does)");
-  }
+  requireBuiltPage();
   mkdirSync(SHOTS, { recursive: true });
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -43,13 +39,6 @@ after(async () => {
   await gpuBrowser?.close();
   await site?.close();
 });
-
-/** A state for the URL: the defaults with `patch` applied section by section. */
-function stateWith(patch = {}) {
-  const s = defaultState();
-  for (const k of Object.keys(patch)) s[k] = Array.isArray(patch[k]) || typeof patch[k] !== "object" || patch[k] === null ? patch[k] : { ...s[k], ...patch[k] };
-  return s;
-}
 
 async function open(state, { gpu = false, context = null, width = 1360, height = 1000 } = {}) {
   const ctx = context ?? (await (gpu ? gpuBrowser : browser).newContext({ viewport: { width, height }, acceptDownloads: true }));

@@ -12,16 +12,14 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../js/serve.mjs";
 import { defaultState, encodeState, LIMITS, P_FIELDS } from "../../www/src/state.js";
+import { DIST, ROOT, requireBuiltPage, stateWith } from "./common.mjs";
 import { mulberry32 } from "../../www/src/rng.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
-const DIST = join(ROOT, "dist");
 const SHOTS = join(ROOT, "test-results", "reliability");
 const TIMEOUT = 240_000;
 const ARGS = CHROMIUM_ARGS;
@@ -32,9 +30,7 @@ let site;
 const problems = [];
 
 before(async () => {
-  if (!existsSync(join(DIST, "index.html")) || !existsSync(join(DIST, "lib", "wasm", "tunelab_bg.wasm"))) {
-    throw new Error("dist/ has no page: run `trunk build --release` first (scripts/test.sh does)");
-  }
+  requireBuiltPage();
   mkdirSync(SHOTS, { recursive: true });
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -45,13 +41,6 @@ after(async () => {
   await browser?.close();
   await site?.close();
 });
-
-/** A state for the URL: the defaults with `patch` applied section by section. */
-function stateWith(patch = {}) {
-  const s = defaultState();
-  for (const k of Object.keys(patch)) s[k] = Array.isArray(patch[k]) || typeof patch[k] !== "object" || patch[k] === null ? patch[k] : { ...s[k], ...patch[k] };
-  return s;
-}
 
 /** The URL hash of any object, valid or not: what a hand-made (hostile) link holds. */
 function rawHash(obj) {
