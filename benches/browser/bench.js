@@ -13,11 +13,15 @@
 // no metrics, no validation.
 //
 // TensorFlow.js comes from the UMD bundles that index.html loads with <script> (global `tf`,
-// `tf.wasm`); tunelab from /pkg/tunelab.js.
+// `tf.wasm`); tunelab from /pkg/tunelab.js. Paths are relative to this file, so that the same
+// module also runs from disk outside a page (benches/deno/, where the runner sets `tf` itself).
 
-import init, * as tl from "/pkg/tunelab.js";
+import init, * as tl from "../../pkg/tunelab.js";
 
-const TFJS_WASM_DIR = "/benches/browser/node_modules/@tensorflow/tfjs-backend-wasm/dist/";
+const TFJS_WASM_DIR = new URL("./node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url).href;
+// Loaded from disk (Deno): Emscripten's own loader does not fetch file: URLs, so the wasm backend
+// is told to fetch its .wasm through TF.js's platform fetch instead. In a page this is false.
+const TFJS_WASM_PLATFORM_FETCH = new URL(import.meta.url).protocol === "file:";
 
 // ---------------------------------------------------------------------------------------------
 // The models
@@ -232,7 +236,7 @@ async function tfjsBackend(backend) {
     // Single-threaded SIMD: the page is not cross-origin isolated (no SharedArrayBuffer), and
     // the flag says so explicitly.
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-    tf.wasm.setWasmPaths(TFJS_WASM_DIR);
+    tf.wasm.setWasmPaths(TFJS_WASM_DIR, TFJS_WASM_PLATFORM_FETCH);
   }
   if (tf.getBackend() !== backend) {
     const ok = await tf.setBackend(backend);
