@@ -711,12 +711,13 @@ fn a_lost_device_is_an_error_not_a_panic() {
         val_rows: 0,
         steps: 1,
     };
-    let data: Vec<f32> = x.data().iter().chain(y.data()).copied().collect();
     let dl = tunelab::gpu::group::DataLayout {
         y: x.len(),
         ..Default::default()
     };
-    let group = tunelab::gpu::group::Group::new(&g, vec![net], &data, dl, sizes, 0, 2).unwrap();
+    let group =
+        tunelab::gpu::group::Group::new(&g, vec![net], &[x.data(), y.data()], dl, sizes, 0, 2)
+            .unwrap();
     g.simulate_loss();
     let err = group.run(&[]).unwrap_err();
     assert!(matches!(err, tunelab::Error::Device(_)), "{err}");

@@ -21,7 +21,8 @@ sys.path.insert(0, here)
 seeds = [int(s) for s in os.environ.get("SEEDS", "1 2 3").split()]
 # Trials per batch: two per core, so that a batch's slowest trial leaves fewer cores idle.
 parallel = os.environ.get("PARALLEL", str(2 * (os.cpu_count() or 1)))
-SEARCHES = [(3, 2, 2), (10, 1, 20)]
+# SEARCHES="3x2x2 10x1x20" (trials x executions x epochs) picks the searches.
+SEARCHES = [tuple(int(n) for n in s.split("x")) for s in os.environ.get("SEARCHES", "3x2x2 10x1x20").split()]
 
 
 def tunelab(trials, execs, epochs, seed, directory):
@@ -77,6 +78,12 @@ def main():
             ratio = mean["kerastuner"][0] / mean["tunelab"][0]
             diff = 100 * (mean["tunelab"][1] - mean["kerastuner"][1])
             print(f"ratio       {name}  tunelab is {ratio:.1f}x faster; best val_accuracy {diff:+.1f} points")
+            if len(seeds) > 1:
+                # The per-seed differences' spread: how far the mean difference is from noise.
+                d = [100 * (a[1] - b[1]) for a, b in zip(rows["tunelab"], rows["kerastuner"])]
+                m = sum(d) / len(d)
+                se = (sum((v - m) ** 2 for v in d) / (len(d) - 1) / len(d)) ** 0.5
+                print(f"difference  {name}  {m:+.2f} points, standard error {se:.2f} over {len(d)} seeds")
         sys.stdout.flush()
 
 

@@ -335,12 +335,13 @@ fn reg_words(r: &Option<Regularizer>) -> (f32, f32) {
 
 impl Group {
     /// Lays out the arena, uploads the data set and builds every launch.
-    /// `data` is the concatenated data set; `max_steps` bounds the step records of one epoch
-    /// (training + validation + 1).
+    /// `data` is the data set's parts, in the order `dl` lays them out one after another
+    /// (each is uploaded from where it is, not concatenated first); `max_steps` bounds the
+    /// step records of one epoch (training + validation + 1).
     pub fn new(
         gpu: &Gpu,
         nets: Vec<Net>,
-        data: &[f32],
+        data: &[&[f32]],
         dl: DataLayout,
         sizes: Sizes,
         identity_len: usize,
@@ -401,10 +402,11 @@ impl Group {
             layouts.push(l);
         }
         let arena_bytes = (at as u64) * 4;
-        if arena_bytes > gpu.max_binding() || (data.len() as u64) * 4 > gpu.max_binding() {
+        let data_len: usize = data.iter().map(|p| p.len()).sum();
+        if arena_bytes > gpu.max_binding() || (data_len as u64) * 4 > gpu.max_binding() {
             return Err(Error::Device(format!(
                 "the group needs a {} MiB buffer; this GPU allows {} MiB per buffer",
-                arena_bytes.max(data.len() as u64 * 4) >> 20,
+                arena_bytes.max(data_len as u64 * 4) >> 20,
                 gpu.max_binding() >> 20
             )));
         }
@@ -416,8 +418,12 @@ impl Group {
             ));
         }
         let arena = gpu.buffer("arena", arena_bytes);
-        let data_buf = gpu.buffer("data", (data.len() as u64) * 4);
-        gpu.write_f32(&data_buf, 0, data);
+        let data_buf = gpu.buffer("data", (data_len as u64) * 4);
+        let mut off = 0;
+        for part in data {
+            gpu.write_f32(&data_buf, off as u64, part);
+            off += part.len();
+        }
         let index = gpu.buffer("index", (index_at as u64) * 4);
         let ident: Vec<u32> = (0..identity_len as u32).collect();
         gpu.write_u32(&index, 0, &ident);

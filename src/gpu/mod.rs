@@ -505,19 +505,16 @@ impl Gpu {
     /// Uploads `data` at float offset `at` of `buf`.
     pub(crate) fn write_f32(&self, buf: &wgpu::Buffer, at: u64, data: &[f32]) {
         if !data.is_empty() {
-            self.inner.queue.write_buffer(
-                buf,
-                at * 4,
-                &le_bytes(data.iter().map(|v| v.to_le_bytes())),
-            );
+            self.inner.queue.write_buffer(buf, at * 4, &le_bytes(data));
         }
     }
 
     /// Uploads `data` at byte offset `at` of `buf`.
     pub(crate) fn write_u32(&self, buf: &wgpu::Buffer, at_bytes: u64, data: &[u32]) {
         if !data.is_empty() {
-            let bytes = le_bytes(data.iter().map(|v| v.to_le_bytes()));
-            self.inner.queue.write_buffer(buf, at_bytes, &bytes);
+            self.inner
+                .queue
+                .write_buffer(buf, at_bytes, &le_bytes(data));
         }
     }
 }
@@ -527,9 +524,23 @@ thread_local! {
     static SHARED: std::cell::RefCell<Option<Result<Gpu>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// 32-bit words as the little-endian bytes WebGPU buffers hold.
-fn le_bytes(words: impl Iterator<Item = [u8; 4]>) -> Vec<u8> {
-    words.flatten().collect()
+/// 32-bit words as the little-endian bytes WebGPU buffers hold: the words' own memory on a
+/// little-endian machine (every target tunelab builds for; a data set is uploaded without a
+/// copy), a converted copy elsewhere.
+#[cfg(target_endian = "little")]
+fn le_bytes<T: bytemuck::Pod>(words: &[T]) -> std::borrow::Cow<'_, [u8]> {
+    std::borrow::Cow::Borrowed(bytemuck::cast_slice(words))
+}
+
+#[cfg(target_endian = "big")]
+fn le_bytes<T: bytemuck::Pod>(words: &[T]) -> std::borrow::Cow<'_, [u8]> {
+    let bytes: &[u8] = bytemuck::cast_slice(words);
+    std::borrow::Cow::Owned(
+        bytes
+            .chunks_exact(4)
+            .flat_map(|w| [w[3], w[2], w[1], w[0]])
+            .collect(),
+    )
 }
 
 /// Opens the browser's GPU before `resolve` needs it (a no-op natively, where opening blocks).

@@ -212,22 +212,23 @@ pub(super) async fn fit_models<B: Backend>(
         }
         nets.push(net);
     }
-    // The data set, once: x, y, the combined sample weights, the validation inputs.
-    let mut data = Vec::with_capacity(x.len() + y.len() + n + val.map_or(0, |v| v.x.len()));
+    // The data set, once: x, y, the combined sample weights, the validation inputs, one
+    // after another in one GPU buffer (uploaded from where they are).
+    let mut data: Vec<&[f32]> = vec![x.data(), y.data()];
     let mut dl = DataLayout {
         x: 0,
+        y: x.len(),
         ..Default::default()
     };
-    data.extend_from_slice(x.data());
-    dl.y = data.len();
-    data.extend_from_slice(y.data());
+    let mut end = x.len() + y.len();
     if let Some(w) = &inp.weights {
-        dl.w = Some(data.len());
-        data.extend_from_slice(w);
+        dl.w = Some(end);
+        data.push(w);
+        end += w.len();
     }
-    dl.val_x = data.len();
+    dl.val_x = end;
     if let Some(v) = val {
-        data.extend_from_slice(&v.x.data()[..val_rows * v.x.cols()]);
+        data.push(&v.x.data()[..val_rows * v.x.cols()]);
     }
     let sizes = Sizes {
         max_rows: bs.max(if val.is_some() { vbs } else { 0 }),
@@ -270,7 +271,10 @@ pub(super) async fn fit_models<B: Backend>(
         }
     }
 
+    // Whether the last epoch's read brought back every model's final state.
+    let mut state_read = false;
     for epoch in args.initial_epoch..args.epochs {
+        let last = epoch + 1 == args.epochs;
         if runs.iter().all(|r| !r.active) {
             break;
         }
@@ -416,7 +420,10 @@ pub(super) async fn fit_models<B: Backend>(
                 0
             };
             regions.push((l.penalty_log, pen));
-            let sync = active && !callbacks[mi].is_empty();
+            // The weights come back every epoch for models whose callbacks may look at them,
+            // and in the last epoch for every model: the fit's final state, without a read
+            // of its own (a read is a round trip to the GPU, several ms in a browser).
+            let sync = (active && !callbacks[mi].is_empty()) || last;
             let nslots = group.nets[mi].optimizer.kind.slots();
             regions.push((l.params, if sync { l.count } else { 0 }));
             for s in 0..3 {
@@ -424,6 +431,7 @@ pub(super) async fn fit_models<B: Backend>(
             }
         }
         let mut back = group.read(&regions).await?.into_iter();
+        state_read = last;
 
         for (mi, (m, cbs)) in models.iter_mut().zip(callbacks.iter_mut()).enumerate() {
             let (pred, vpred, pen) = (
@@ -435,6 +443,10 @@ pub(super) async fn fit_models<B: Backend>(
             let slots: Vec<Vec<f32>> = (0..3).map(|_| back.next().unwrap_or_default()).collect();
             let run = &mut runs[mi];
             if !run.active {
+                if !params.is_empty() {
+                    let nslots = group.nets[mi].optimizer.kind.slots();
+                    m.set_flat_state(&params, &slots[..nslots])?;
+                }
                 continue;
             }
             let out_w = group.nets[mi].out_w();
@@ -528,21 +540,24 @@ pub(super) async fn fit_models<B: Backend>(
             }
         }
     }
-    // The final weights and optimizer state, back into each model.
-    let mut regions = Vec::new();
-    for (mi, l) in group.layouts.iter().enumerate() {
-        let nslots = group.nets[mi].optimizer.kind.slots();
-        regions.push((l.params, l.count));
-        for s in 0..3 {
-            regions.push((l.slots[s], if s < nslots { l.count } else { 0 }));
+    // The final weights and optimizer state, back into each model (unless the last epoch's
+    // read brought them: the loop ended early, or ran no epoch).
+    if !state_read {
+        let mut regions = Vec::new();
+        for (mi, l) in group.layouts.iter().enumerate() {
+            let nslots = group.nets[mi].optimizer.kind.slots();
+            regions.push((l.params, l.count));
+            for s in 0..3 {
+                regions.push((l.slots[s], if s < nslots { l.count } else { 0 }));
+            }
         }
-    }
-    let mut back = group.read(&regions).await?.into_iter();
-    for (mi, m) in models.iter_mut().enumerate() {
-        let params = back.next().unwrap_or_default();
-        let slots: Vec<Vec<f32>> = (0..3).map(|_| back.next().unwrap_or_default()).collect();
-        let nslots = group.nets[mi].optimizer.kind.slots();
-        m.set_flat_state(&params, &slots[..nslots])?;
+        let mut back = group.read(&regions).await?.into_iter();
+        for (mi, m) in models.iter_mut().enumerate() {
+            let params = back.next().unwrap_or_default();
+            let slots: Vec<Vec<f32>> = (0..3).map(|_| back.next().unwrap_or_default()).collect();
+            let nslots = group.nets[mi].optimizer.kind.slots();
+            m.set_flat_state(&params, &slots[..nslots])?;
+        }
     }
     let mut out = Vec::with_capacity(k);
     for ((m, cbs), run) in models.iter_mut().zip(callbacks.iter_mut()).zip(runs) {
@@ -578,7 +593,7 @@ pub(super) async fn predict_rows<B: Backend>(
     let group = Group::new(
         gpu,
         vec![net],
-        x.data(),
+        &[x.data()],
         DataLayout::default(),
         sizes,
         n,
