@@ -143,3 +143,77 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
         }
     }
 }
+
+// The same product for adapters that run shaders on the CPU (SwiftShader, llvmpipe): no
+// workgroup memory and no barriers, which such drivers emulate at a high price (a barrier
+// switches between the workgroup's invocations); the CPU's caches do the staging instead.
+// Same grid and record as `matmul`; each invocation computes its 4x4 block straight from the
+// arena.
+@compute @workgroup_size(8, 8, 1)
+fn matmul_direct(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let model = wg.z;
+    if (!enabled(model)) {
+        return;
+    }
+    let m = dim(rec(model, 0u));
+    let n = rec(model, 1u);
+    let k = dim(rec(model, 2u));
+    let i0 = wg.y * TILE + lid.y * 4u;
+    let j0 = wg.x * TILE + lid.x * 4u;
+    if (i0 >= m || j0 >= n) {
+        return;
+    }
+    let a_off = rec(model, 3u);
+    let a_rs = rec(model, 4u);
+    let a_cs = rec(model, 5u);
+    let b_off = rec(model, 6u);
+    let b_rs = rec(model, 7u);
+    let b_cs = rec(model, 8u);
+    // Rows and columns past the edge read row/column 0 again (in bounds) and are not written.
+    var ar = vec4<u32>(0u);
+    var bc = vec4<u32>(0u);
+    for (var r = 0u; r < 4u; r = r + 1u) {
+        if (i0 + r < m) {
+            ar[r] = a_off + (i0 + r) * a_rs;
+        } else {
+            ar[r] = a_off + i0 * a_rs;
+        }
+        if (j0 + r < n) {
+            bc[r] = b_off + (j0 + r) * b_cs;
+        } else {
+            bc[r] = b_off + j0 * b_cs;
+        }
+    }
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    for (var p = 0u; p < k; p = p + 1u) {
+        let pa = p * a_cs;
+        let pb = p * b_rs;
+        let b = vec4<f32>(arena[bc.x + pb], arena[bc.y + pb], arena[bc.z + pb], arena[bc.w + pb]);
+        acc0 = acc0 + arena[ar.x + pa] * b;
+        acc1 = acc1 + arena[ar.y + pa] * b;
+        acc2 = acc2 + arena[ar.z + pa] * b;
+        acc3 = acc3 + arena[ar.w + pa] * b;
+    }
+    for (var r = 0u; r < 4u; r = r + 1u) {
+        let i = i0 + r;
+        if (i >= m) {
+            break;
+        }
+        var row: vec4<f32>;
+        switch r {
+            case 0u: { row = acc0; }
+            case 1u: { row = acc1; }
+            case 2u: { row = acc2; }
+            default: { row = acc3; }
+        }
+        for (var c = 0u; c < 4u; c = c + 1u) {
+            let j = j0 + c;
+            if (j < n) {
+                epilogue(model, i, j, n, row[c]);
+            }
+        }
+    }
+}

@@ -9,8 +9,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tunelab::backend::{hash_uniform, Backend, Cpu};
 use tunelab::gpu::group::{run_launches, ModelStep, StepRecord};
-use tunelab::gpu::kernels::{self, Dim, Drop, Epilogue, Matmul, Operand, Table};
-use tunelab::gpu::{block_on, Gpu};
+use tunelab::gpu::kernels::{self, Dim, Drop, Epilogue, Launch, Matmul, Operand, Table};
+use tunelab::gpu::{block_on, Gpu, Kernel};
 use tunelab::nn::activations::Activation;
 use tunelab::nn::losses::{Loss, LossKind};
 use tunelab::nn::optimizers::{Optimizer, OptimizerKind};
@@ -91,57 +91,64 @@ fn matmul_all_transposes_and_odd_shapes() {
         (64, 32, 32),
         (128, 256, 784),
     ];
-    for &(m, n, k) in &shapes {
-        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let a = rand_vec(&mut rng, m * k);
-            let b = rand_vec(&mut rng, k * n);
-            let mut want = vec![0.0; m * n];
-            Cpu.matmul(m, n, k, &a, ta, &b, tb, 0.0, &mut want);
-            let mut ar = Arena::new();
-            let ao = ar.put(&a);
-            let bo = ar.put(&b);
-            let co = ar.zeros(m * n);
-            let op = |off, t: bool, rows: usize, cols: usize| {
-                // stored rows x cols when not transposed, cols x rows when transposed
-                if t {
-                    Operand::transposed(off, rows)
-                } else {
-                    Operand::plain(off, cols)
-                }
-            };
-            let mut t = Table::new(1);
-            let l = kernels::matmul(
-                &mut t,
-                &[Some(Matmul {
-                    m: Dim::Rows { max: m },
-                    n,
-                    k: Dim::Fixed(k),
-                    a: op(ao, ta, m, k),
-                    b: op(bo, tb, k, n),
-                    c_off: co,
-                    epilogue: Epilogue::KernelGrad {
-                        w_off: 0,
-                        l1: 0.0,
-                        l2: 0.0,
-                    },
-                })],
-            );
-            let out = block_on(run_launches(
-                &g,
-                &ar.data,
-                &[0.0],
-                &[0],
-                &t,
-                &[l],
-                &step(m, 1, false, 0),
-            ))
-            .unwrap();
-            assert_close(
-                &out[co..co + m * n],
-                &want,
-                k as f32,
-                &format!("matmul {m}x{n}x{k} ta={ta} tb={tb}"),
-            );
+    // Both variants (the adapter picks one for `Kernel::Matmul`; both are checked here).
+    for variant in [Kernel::MatmulTiled, Kernel::MatmulDirect] {
+        for &(m, n, k) in &shapes {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = rand_vec(&mut rng, m * k);
+                let b = rand_vec(&mut rng, k * n);
+                let mut want = vec![0.0; m * n];
+                Cpu.matmul(m, n, k, &a, ta, &b, tb, 0.0, &mut want);
+                let mut ar = Arena::new();
+                let ao = ar.put(&a);
+                let bo = ar.put(&b);
+                let co = ar.zeros(m * n);
+                let op = |off, t: bool, rows: usize, cols: usize| {
+                    // stored rows x cols when not transposed, cols x rows when transposed
+                    if t {
+                        Operand::transposed(off, rows)
+                    } else {
+                        Operand::plain(off, cols)
+                    }
+                };
+                let mut t = Table::new(1);
+                let l = kernels::matmul(
+                    &mut t,
+                    &[Some(Matmul {
+                        m: Dim::Rows { max: m },
+                        n,
+                        k: Dim::Fixed(k),
+                        a: op(ao, ta, m, k),
+                        b: op(bo, tb, k, n),
+                        c_off: co,
+                        epilogue: Epilogue::KernelGrad {
+                            w_off: 0,
+                            l1: 0.0,
+                            l2: 0.0,
+                        },
+                    })],
+                );
+                let l = Launch {
+                    kernel: variant,
+                    ..l
+                };
+                let out = block_on(run_launches(
+                    &g,
+                    &ar.data,
+                    &[0.0],
+                    &[0],
+                    &t,
+                    &[l],
+                    &step(m, 1, false, 0),
+                ))
+                .unwrap();
+                assert_close(
+                    &out[co..co + m * n],
+                    &want,
+                    k as f32,
+                    &format!("{variant:?} {m}x{n}x{k} ta={ta} tb={tb}"),
+                );
+            }
         }
     }
 }

@@ -75,7 +75,14 @@ impl Resolved {
 /// The kernels, by shader file and entry point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
+    /// A matrix product in the variant that suits the adapter: [`Kernel::MatmulTiled`] on a
+    /// GPU, [`Kernel::MatmulDirect`] on an adapter that runs shaders on the CPU.
     Matmul,
+    /// Tiles staged in workgroup memory (what a GPU wants).
+    MatmulTiled,
+    /// Each invocation reads its operands from the arena, with no workgroup memory and no
+    /// barriers (what SwiftShader and llvmpipe want: they emulate barriers at a high price).
+    MatmulDirect,
     GatherRows,
     LogRows,
     SoftmaxRows,
@@ -107,7 +114,8 @@ impl Kernel {
     fn source(self) -> (&'static str, &'static str, &'static str) {
         use Kernel::*;
         match self {
-            Matmul => ("matmul", MATMUL, "matmul"),
+            Matmul | MatmulTiled => ("matmul", MATMUL, "matmul"),
+            MatmulDirect => ("matmul", MATMUL, "matmul_direct"),
             GatherRows => ("gather", GATHER, "gather_rows"),
             LogRows => ("gather", GATHER, "log_rows"),
             SoftmaxRows => ("activation", ACTIVATION, "softmax_rows"),
@@ -389,6 +397,11 @@ impl Gpu {
             .pipelines
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        let kernel = match kernel {
+            Kernel::Matmul if self.is_software() => Kernel::MatmulDirect,
+            Kernel::Matmul => Kernel::MatmulTiled,
+            k => k,
+        };
         if let Some(p) = pipes.get(&kernel) {
             return p.clone();
         }
