@@ -588,8 +588,10 @@ test("names carrying HTML or script in a link or a CSV file show as text and nev
   // The charts' tooltips are HTML with the hp names in: hover a dot of the objective chart
   // (found by its colour on the canvas).
   await page.locator("#chart-objective").scrollIntoViewIfNeeded();
-  const dots = await page.evaluate(() => {
+  // ECharts draws (and fades the dots in) after the results show: poll until they are there.
+  const findDots = () => {
     const c = document.querySelector("#chart-objective canvas");
+    if (!c) return [];
     const r = c.getBoundingClientRect();
     const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
     const out = [];
@@ -601,7 +603,9 @@ test("names carrying HTML or script in a link or a CSV file show as text and nev
       }
     }
     return out;
-  });
+  };
+  await page.waitForFunction(`(${findDots})().length > 0`, null, { timeout: 10_000 }).catch(() => {});
+  const dots = await page.evaluate(`(${findDots})()`);
   assert.ok(dots.length > 0, "the objective chart shows the trials' dots");
   let tipped = false;
   // The middle of the dot pixels found first (one dot's).
