@@ -7,7 +7,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { hpImportance, hyperbandPlan, bestSoFar } from "../../www/src/importance.js";
+import { hpImportance, hyperbandPlan, bestSoFar, progressLine } from "../../www/src/importance.js";
 import { mulberry32 } from "../../www/src/rng.js";
 
 const rng = mulberry32;
@@ -214,4 +214,14 @@ test("bestSoFar for min and max", () => {
   assert.deepEqual(bestSoFar([0.5, 0.7, 0.3, 0.9, 0.1], "max"), [0.5, 0.7, 0.7, 0.9, 0.9]);
   assert.deepEqual(bestSoFar([null, NaN, 2, undefined, 1], "min"), [null, null, 2, 2, 1]);
   assert.deepEqual(bestSoFar([], "max"), []);
+});
+
+test("progressLine: a search that ran out of configurations says so, and its bar is full", () => {
+  assert.deepEqual(progressLine(3, 10, "running"), { text: "3 of 10 trials · running", max: 10 });
+  assert.deepEqual(progressLine(10, 10, "finished"), { text: "10 of 10 trials · finished", max: 10 });
+  // A grid of 4 configurations with max trials 6.
+  assert.deepEqual(progressLine(4, 6, "finished"), { text: "4 of 6 trials · finished: no new configuration was left to try", max: 4 });
+  // Stopped or paused short of the count: not "ran out".
+  assert.equal(progressLine(4, 6, "stopped (Resume carries on)").text, "4 of 6 trials · stopped (Resume carries on)");
+  assert.equal(progressLine(4, 6, "paused").max, 6);
 });

@@ -7,7 +7,7 @@ import { buildSpec } from "./spec.js";
 import { kerasSnippet } from "./python.js";
 import { mountEditor } from "./editor.js";
 import { createCharts } from "./charts.js";
-import { hyperbandPlan } from "./importance.js";
+import { hyperbandPlan, progressLine } from "./importance.js";
 
 const $ = (id) => document.getElementById(id);
 const PLAYGROUND = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
@@ -586,16 +586,17 @@ function renderProgress(list) {
   const done = list.filter((t) => ["COMPLETED", "FAILED", "INVALID"].includes(t.status)).length;
   const total = Math.max(totalTrials(), done);
   const bar = $("search-progress");
-  bar.max = total;
-  bar.value = done;
   let phase = "not started";
   if (running) phase = "running";
   else if (list.some((t) => t.status === "RUNNING" || t.status === "PAUSED")) phase = "paused";
   else if (stoppedByError) phase = "stopped by an error (see above)";
   else if (stoppedEarly) phase = "stopped (Resume carries on)";
   else if (list.length) phase = "finished";
+  const line = progressLine(done, total, phase);
+  bar.max = line.max;
+  bar.value = done;
   const text = $("search-progress-text");
-  if (!text.textContent.includes("stopping") || !running) text.textContent = `${done} of ${total} trials · ${phase}`;
+  if (!text.textContent.includes("stopping") || !running) text.textContent = line.text;
   const runningTrials = list.filter((t) => t.status === "RUNNING");
   $("running").replaceChildren(
     ...runningTrials.map((t) => {

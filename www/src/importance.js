@@ -209,3 +209,17 @@ export function bestSoFar(scores, direction) {
     return best;
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The search's progress line
+
+// `done` trials ended out of `total` planned, in `phase` ("running", "finished", ...). A
+// search that finished before its planned count (a grid smaller than max trials, a random
+// search that found no new configuration) says so instead of reading "4 of 6 trials ·
+// finished"; the bar then shows full.
+export function progressLine(done, total, phase) {
+  if (phase === "finished" && done < total) {
+    return { text: `${done} of ${total} trials · finished: no new configuration was left to try`, max: done };
+  }
+  return { text: `${done} of ${total} trials · ${phase}`, max: total };
+}
