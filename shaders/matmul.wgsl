@@ -60,6 +60,30 @@ fn epilogue(model: u32, i: u32, j: u32, n: u32, acc: f32) {
     }
 }
 
+// The 4x4 block at (i0, j0) held in acc0..acc3 (one row each), through the epilogue, inside
+// the m x n result.
+fn store_block(model: u32, i0: u32, j0: u32, m: u32, n: u32, acc0: vec4<f32>, acc1: vec4<f32>, acc2: vec4<f32>, acc3: vec4<f32>) {
+    for (var r = 0u; r < 4u; r = r + 1u) {
+        let i = i0 + r;
+        if (i >= m) {
+            break;
+        }
+        var row: vec4<f32>;
+        switch r {
+            case 0u: { row = acc0; }
+            case 1u: { row = acc1; }
+            case 2u: { row = acc2; }
+            default: { row = acc3; }
+        }
+        for (var c = 0u; c < 4u; c = c + 1u) {
+            let j = j0 + c;
+            if (j < n) {
+                epilogue(model, i, j, n, row[c]);
+            }
+        }
+    }
+}
+
 @compute @workgroup_size(8, 8, 1)
 fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let model = wg.z;
@@ -123,25 +147,7 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
     }
     let i0 = row0 + lid.y * 4u;
     let j0 = col0 + lid.x * 4u;
-    for (var r = 0u; r < 4u; r = r + 1u) {
-        let i = i0 + r;
-        if (i >= m) {
-            break;
-        }
-        var row: vec4<f32>;
-        switch r {
-            case 0u: { row = acc0; }
-            case 1u: { row = acc1; }
-            case 2u: { row = acc2; }
-            default: { row = acc3; }
-        }
-        for (var c = 0u; c < 4u; c = c + 1u) {
-            let j = j0 + c;
-            if (j < n) {
-                epilogue(model, i, j, n, row[c]);
-            }
-        }
-    }
+    store_block(model, i0, j0, m, n, acc0, acc1, acc2, acc3);
 }
 
 // The same product for adapters that run shaders on the CPU (SwiftShader, llvmpipe): no
@@ -197,23 +203,5 @@ fn matmul_direct(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
         acc2 = acc2 + arena[ar.z + pa] * b;
         acc3 = acc3 + arena[ar.w + pa] * b;
     }
-    for (var r = 0u; r < 4u; r = r + 1u) {
-        let i = i0 + r;
-        if (i >= m) {
-            break;
-        }
-        var row: vec4<f32>;
-        switch r {
-            case 0u: { row = acc0; }
-            case 1u: { row = acc1; }
-            case 2u: { row = acc2; }
-            default: { row = acc3; }
-        }
-        for (var c = 0u; c < 4u; c = c + 1u) {
-            let j = j0 + c;
-            if (j < n) {
-                epilogue(model, i, j, n, row[c]);
-            }
-        }
-    }
+    store_block(model, i0, j0, m, n, acc0, acc1, acc2, acc3);
 }
