@@ -17,6 +17,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../../tests/js/serve.mjs";
+import { MODEL_ORDER, MODEL_SAMPLES, detailLines, fmtRate, ratioTable } from "./report.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const PAGE = "/benches/browser/index.html";
@@ -31,8 +32,6 @@ const MIN_MS = Number(process.env.BENCH_MIN_MS || 200);
 const TFJS_WEBGPU_CAP = process.env.BENCH_TFJS_WEBGPU_CAP ? Number(process.env.BENCH_TFJS_WEBGPU_CAP) : undefined;
 const CAPS = TFJS_WEBGPU_CAP ? { "tfjs webgpu": TFJS_WEBGPU_CAP } : {};
 
-const MODEL_ORDER = ["64-128-64-10", "784-256-128-10", "2-8-8-1"];
-const MODEL_SAMPLES = { "64-128-64-10": 8192, "784-256-128-10": 8192, "2-8-8-1": 500 };
 const CELLS = [
   ["tunelab", "cpu"],
   ["tfjs", "wasm"],
@@ -104,23 +103,6 @@ async function runInPage(browser, url, fn, arg, timeoutMs) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report
-
-const fmtRate = (r) => (r === undefined ? "-" : Math.round(r).toLocaleString("en-US"));
-
-function pad(s, w, right = false) {
-  s = String(s);
-  return right ? s.padStart(w) : s.padEnd(w);
-}
-
-// A text table; the columns listed in `left` are left-aligned, the others right-aligned.
-function table(rows, header, left = [0]) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => pad(c, widths[i], !left.includes(i))).join(" | ").trimEnd();
-  return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.map(line)].join("\n");
-}
-
-// ---------------------------------------------------------------------------------------------
 
 async function main() {
   preflight();
@@ -177,34 +159,7 @@ async function main() {
   }
   const seconds = (performance.now() - started) / 1000;
 
-  // The table
-  const rows = [];
-  const capped = [];
-  for (const model of models) {
-    const get = (key) => results[`${model}|${key}`];
-    const cell = (key) => {
-      const r = get(key);
-      if (!r) return "failed";
-      if (r.samples < MODEL_SAMPLES[model]) {
-        capped.push(`${model} ${key}: ${r.samples} samples`);
-        return `${fmtRate(r.samplesPerSec)}*`;
-      }
-      return fmtRate(r.samplesPerSec);
-    };
-    const ratio = (a, b) => {
-      const [ra, rb] = [get(a), get(b)];
-      return ra && rb ? `${(ra.samplesPerSec / rb.samplesPerSec).toFixed(2)}x` : "-";
-    };
-    rows.push([
-      model,
-      cell("tunelab cpu"),
-      cell("tfjs wasm"),
-      ratio("tunelab cpu", "tfjs wasm"),
-      cell("tunelab webgpu"),
-      cell("tfjs webgpu"),
-      ratio("tunelab webgpu", "tfjs webgpu"),
-    ]);
-  }
+  const { text: ratios, capped } = ratioTable(models, CELLS, results);
   const any = Object.values(results);
   const tlVersion = any.find((r) => r.library === "tunelab")?.version ?? "?";
   const tfVersion = any.find((r) => r.library === "tfjs")?.version ?? "?";
@@ -215,7 +170,7 @@ async function main() {
   out.push("MLP training throughput in Chromium, samples/s of one epoch after a warm-up epoch (higher is better)");
   out.push(`tunelab ${tlVersion} vs TensorFlow.js ${tfVersion}; Adam(lr 1e-3), categorical crossentropy (binary for 2-8-8-1), shuffle on for both`);
   out.push("");
-  out.push(table(rows, ["model", "tunelab cpu", "tfjs wasm", "ratio", "tunelab webgpu", "tfjs webgpu", "ratio"]));
+  out.push(ratios);
   out.push("");
   out.push("ratio = tunelab samples/s / TF.js samples/s.");
   out.push("models: 64-128-64-10 relu/softmax, batch 32, 8192 samples x 64 features; 784-256-128-10 relu/softmax, batch 128,");
@@ -251,22 +206,7 @@ async function main() {
   }
   for (const n of tlGpuNotes) out.push(`NOTE: tunelab webgpu ${n}`);
   out.push(`host: ${env?.hardwareConcurrency ?? "?"} logical cores; whole run ${seconds.toFixed(0)} s`);
-  out.push("");
-  out.push("per cell (timed fits x samples, time of those fits, warm-up fit, loss of the last timed epoch, where it ran):");
-  const detail = [];
-  for (const model of models) {
-    for (const [library, device] of CELLS) {
-      const r = results[`${model}|${library} ${device}`];
-      if (!r) detail.push([model, `${library} ${device}`, "failed", "", "", "", ""]);
-      else detail.push([model, `${library} ${device}`, `${r.fits} x ${r.samples}`, `${r.ms.toFixed(1)} ms`, `${r.warmupMs.toFixed(0)} ms`, r.loss.toFixed(4), r.ranOn]);
-    }
-  }
-  out.push(table(detail, ["model", "cell", "fits x n", "timed", "warm-up", "loss", "ran on"], [0, 1, 6]));
-  if (failures.length) {
-    out.push("");
-    out.push("problems:");
-    for (const f of failures) out.push(`  ${f}`);
-  }
+  out.push(...detailLines(models, CELLS, results, failures));
   console.log(out.join("\n"));
   process.exitCode = failures.length ? 1 : 0;
 }
