@@ -14,6 +14,27 @@ export function table(rows, header, left = [0]) {
   return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.map(line)].join("\n");
 }
 
+// The report's opening: what was measured where (`where`: "in Chromium", ...), the ratio table,
+// and the models and their data (`dataFrom`: where the seeded data is made).
+export function summaryLines(where, dataFrom, models, cells, results) {
+  const any = Object.values(results);
+  const tlVersion = any.find((r) => r.library === "tunelab")?.version ?? "?";
+  const tfVersion = any.find((r) => r.library === "tfjs")?.version ?? "?";
+  const { text, capped } = ratioTable(models, cells, results);
+  const out = [
+    `MLP training throughput ${where}, samples/s of one epoch after a warm-up epoch (higher is better)`,
+    `tunelab ${tlVersion} vs TensorFlow.js ${tfVersion}; Adam(lr 1e-3), categorical crossentropy (binary for 2-8-8-1), shuffle on for both`,
+    "",
+    text,
+    "",
+    "ratio = tunelab samples/s / TF.js samples/s.",
+    "models: 64-128-64-10 relu/softmax, batch 32, 8192 samples x 64 features; 784-256-128-10 relu/softmax, batch 128,",
+    `        8192 x 784; 2-8-8-1 tanh/sigmoid, batch 10, 500 spiral samples. Data from a fixed-seed PRNG ${dataFrom}.`,
+  ];
+  if (capped.length) out.push(`* capped sample count (the first rows of the same data), so compare per-sample rates: ${capped.join("; ")}`);
+  return out;
+}
+
 // The main table: samples/s per model and cell, and the two ratios. `results` maps
 // "model|library device" to a cell's result; a cell not in `cells` shows "-", one that ran
 // and failed "failed", one trained on fewer samples than the model's set is starred (and

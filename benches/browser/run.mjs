@@ -17,7 +17,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../../tests/js/serve.mjs";
-import { MODEL_ORDER, MODEL_SAMPLES, detailLines, fmtRate, ratioTable } from "./report.js";
+import { MODEL_ORDER, MODEL_SAMPLES, detailLines, fmtRate, summaryLines } from "./report.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const PAGE = "/benches/browser/index.html";
@@ -159,23 +159,12 @@ async function main() {
   }
   const seconds = (performance.now() - started) / 1000;
 
-  const { text: ratios, capped } = ratioTable(models, CELLS, results);
   const any = Object.values(results);
-  const tlVersion = any.find((r) => r.library === "tunelab")?.version ?? "?";
-  const tfVersion = any.find((r) => r.library === "tfjs")?.version ?? "?";
   const gpuLabel = any.find((r) => r.gpuLabel)?.gpuLabel;
   const tlGpuNotes = [...new Set(any.filter((r) => r.library === "tunelab" && r.device === "webgpu" && !String(r.ranOn).startsWith("webgpu")).map((r) => `${r.model}: ran on ${r.ranOn}${r.note ? ` (${r.note})` : ""}`))];
 
   const out = [];
-  out.push("MLP training throughput in Chromium, samples/s of one epoch after a warm-up epoch (higher is better)");
-  out.push(`tunelab ${tlVersion} vs TensorFlow.js ${tfVersion}; Adam(lr 1e-3), categorical crossentropy (binary for 2-8-8-1), shuffle on for both`);
-  out.push("");
-  out.push(ratios);
-  out.push("");
-  out.push("ratio = tunelab samples/s / TF.js samples/s.");
-  out.push("models: 64-128-64-10 relu/softmax, batch 32, 8192 samples x 64 features; 784-256-128-10 relu/softmax, batch 128,");
-  out.push("        8192 x 784; 2-8-8-1 tanh/sigmoid, batch 10, 500 spiral samples. Data from a fixed-seed PRNG in the page.");
-  if (capped.length) out.push(`* capped sample count (the first rows of the same data), so compare per-sample rates: ${capped.join("; ")}`);
+  out.push(...summaryLines("in Chromium", "in the page", models, CELLS, results));
   const tfWasm = any.find((r) => r.library === "tfjs" && r.device === "wasm");
   out.push(
     `tunelab cpu = its wasm engine (one thread); tfjs wasm = tfjs-backend-wasm, SIMD ${fmtFlag(any, "simd")}, threads ${fmtFlag(any, "threads")}` +

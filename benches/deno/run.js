@@ -13,7 +13,7 @@
 // never); and Deno's own DENO_WEBGPU_BACKEND (e.g. vulkan; unset, every backend), which the cells
 // inherit. Progress goes to stderr, the report to stdout; it exits 1 if a cell failed.
 
-import { MODEL_ORDER, MODEL_SAMPLES, detailLines, fmtRate, ratioTable } from "../browser/report.js";
+import { MODEL_ORDER, MODEL_SAMPLES, detailLines, fmtRate, summaryLines } from "../browser/report.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const CELL_SCRIPT = new URL("./cell.js", import.meta.url);
@@ -147,24 +147,13 @@ async function main() {
   }
   const seconds = (performance.now() - started) / 1000;
 
-  const { text: ratios, capped } = ratioTable(models, CELLS, results);
   const any = Object.values(results);
-  const tlVersion = any.find((r) => r.library === "tunelab")?.version ?? "?";
-  const tfVersion = any.find((r) => r.library === "tfjs")?.version ?? "?";
   const gpuLabel = any.find((r) => r.gpuLabel)?.gpuLabel;
   const tfAdapter = any.find((r) => r.library === "tfjs" && r.device === "webgpu")?.backendInfo?.adapter;
   const tfWasm = any.find((r) => r.library === "tfjs" && r.device === "wasm");
 
   const out = [];
-  out.push("MLP training throughput in Deno (no browser), samples/s of one epoch after a warm-up epoch (higher is better)");
-  out.push(`tunelab ${tlVersion} vs TensorFlow.js ${tfVersion}; Adam(lr 1e-3), categorical crossentropy (binary for 2-8-8-1), shuffle on for both`);
-  out.push("");
-  out.push(ratios);
-  out.push("");
-  out.push("ratio = tunelab samples/s / TF.js samples/s.");
-  out.push("models: 64-128-64-10 relu/softmax, batch 32, 8192 samples x 64 features; 784-256-128-10 relu/softmax, batch 128,");
-  out.push("        8192 x 784; 2-8-8-1 tanh/sigmoid, batch 10, 500 spiral samples. Data from a fixed-seed PRNG (benches/browser/bench.js).");
-  if (capped.length) out.push(`* capped sample count (the first rows of the same data), so compare per-sample rates: ${capped.join("; ")}`);
+  out.push(...summaryLines("in Deno (no browser)", "(benches/browser/bench.js)", models, CELLS, results));
   if (tfWasm) {
     out.push(
       `tunelab cpu = its wasm engine (one thread); tfjs wasm = tfjs-backend-wasm, SIMD ${tfWasm.backendInfo?.simd ? "on" : "off"}, threads ${tfWasm.backendInfo?.threads ? "on" : "off"}` +
