@@ -136,8 +136,8 @@ fn search(
             &FitArgs::default(),
         )
         .expect("search");
-    let best = tuner.get_best_trials(1)[0].score.expect("score");
-    (best, tuner.oracle.trials.len())
+    let best = tuner.get_best_trials(1).unwrap()[0].score.expect("score");
+    (best, tuner.oracle.trial_count())
 }
 
 fn env(name: &str, default: usize) -> usize {

@@ -1,18 +1,50 @@
 //! A long search (issue 9): 1,000 trials of small models, stored on disk as the CLI stores
 //! them, sampling the process's resident memory (VmRSS) and the GPU buffers the engine holds
 //! every 100 trials. Memory must be flat after the warm-up: the figure is the growth from trial
-//! 100 to the last, which should stay under 5%.
+//! 100 to the last, which should stay under 5%. The live heap (bytes allocated and not freed,
+//! counted by this bench's allocator) shows what the process keeps, apart from the allocator's
+//! own slack.
 //!
 //! Run: `cargo bench --bench long_search` (CPU), `LONG_DEVICE=webgpu cargo bench --bench
 //! long_search` (wgpu: a GPU, or llvmpipe where there is none), `LONG_TRIALS=N` to change the
 //! count. Linux only (it reads /proc/self/status).
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use tunelab::gpu::Device;
 use tunelab::hp::{HyperParameters, Sampling};
 use tunelab::nn::*;
 use tunelab::tuner::*;
 use tunelab::{data, Result};
+
+/// The system allocator, counting the bytes live.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn heap_kib() -> u64 {
+    (LIVE.load(Ordering::Relaxed) / 1024) as u64
+}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -43,8 +75,9 @@ fn model(hp: &mut HyperParameters) -> Result<Sequential> {
     Ok(m)
 }
 
-/// (trials ended, RSS KiB, GPU buffers held after the trial, most held while training)
-type Sample = (usize, u64, usize, usize);
+/// (trials ended, RSS KiB, live heap KiB, GPU buffers held after the trial, most held while
+/// training)
+type Sample = (usize, u64, u64, usize, usize);
 
 /// Samples memory every `every` trials.
 struct Sampler {
@@ -64,6 +97,7 @@ impl TunerHooks for Sampler {
             self.samples.borrow_mut().push((
                 self.done,
                 rss_kib(),
+                heap_kib(),
                 tunelab::gpu::live_buffers(),
                 self.busiest,
             ));
@@ -120,30 +154,31 @@ fn main() -> Result<()> {
     let (label, _) = t.device();
     println!(
         "long search: {} trials on {label}, {secs:.1} s ({:.1} ms a trial); RSS before the search {:.1} MiB",
-        t.oracle.trials.len(),
-        1e3 * secs / t.oracle.trials.len() as f64,
+        t.oracle.trial_count(),
+        1e3 * secs / t.oracle.trial_count() as f64,
         start_rss as f64 / 1024.0
     );
     println!(
-        "{:>8} {:>10} {:>20} {:>20}",
-        "trials", "RSS MiB", "GPU buffers after", "GPU buffers training"
+        "{:>8} {:>10} {:>10} {:>20} {:>20}",
+        "trials", "RSS MiB", "heap KiB", "GPU buffers after", "GPU buffers training"
     );
     let s = samples.borrow();
-    for (n, rss, bufs, busy) in s.iter() {
+    for (n, rss, heap, bufs, busy) in s.iter() {
         println!(
-            "{n:>8} {:>10.1} {bufs:>20} {busy:>20}",
+            "{n:>8} {:>10.2} {heap:>10} {bufs:>20} {busy:>20}",
             *rss as f64 / 1024.0
         );
     }
     if let (Some(first), Some(last)) = (s.first(), s.last()) {
         let growth = 100.0 * (last.1 as f64 - first.1 as f64) / first.1 as f64;
+        let per_trial = 1024.0 * (last.2 as f64 - first.2 as f64) / (last.0 - first.0) as f64;
         println!(
-            "growth after warm-up (trial {} -> {}): RSS {growth:+.1}%, GPU buffers {} -> {}",
-            first.0, last.0, first.2, last.2
+            "growth after warm-up (trial {} -> {}): RSS {growth:+.1}%, live heap {per_trial:+.0} bytes a trial, GPU buffers {} -> {}",
+            first.0, last.0, first.3, last.3
         );
         println!(
             "{}",
-            if growth < 5.0 && last.2 <= first.2 && last.3 <= first.3 {
+            if growth < 5.0 && last.3 <= first.3 && last.4 <= first.4 {
                 "flat: under 5%"
             } else {
                 "NOT flat"

@@ -77,7 +77,7 @@ fn main() -> Result<()> {
     tuner.search(&train.x, &train.y, &args)?;
     let out = serde_json::json!({
         "search_space_summary": space,
-        "results_summary": tuner.results_summary(10),
+        "results_summary": tuner.results_summary(10).unwrap(),
     });
     println!("{out}");
     let _ = std::fs::remove_dir_all(&dir);

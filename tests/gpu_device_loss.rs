@@ -81,7 +81,7 @@ fn a_lost_gpu_sends_the_search_on_to_the_cpu() {
         ..Default::default()
     };
     t.search(&ds.x, &ds.y, &args).unwrap();
-    let trials = &t.oracle.trials;
+    let trials = &t.oracle.trials().unwrap();
     assert_eq!(trials.len(), 6);
     assert!(
         trials.iter().all(|tr| tr.status == TrialStatus::Completed),

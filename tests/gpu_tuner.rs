@@ -83,8 +83,14 @@ fn search(
 }
 
 fn assert_same_search(cpu: &Tuner, gpu: &Tuner) {
-    assert_eq!(cpu.oracle.trials.len(), gpu.oracle.trials.len());
-    for (a, b) in cpu.oracle.trials.iter().zip(&gpu.oracle.trials) {
+    assert_eq!(cpu.oracle.trial_count(), gpu.oracle.trial_count());
+    for (a, b) in cpu
+        .oracle
+        .trials()
+        .unwrap()
+        .iter()
+        .zip(&gpu.oracle.trials().unwrap())
+    {
         assert_eq!(
             a.hyperparameters.values(),
             b.hyperparameters.values(),
@@ -128,7 +134,11 @@ fn hyperband_brackets_in_batches_match_the_cpu_search() {
     let hb = || Box::new(Hyperband::new(4, 2, Some(1)).unwrap());
     let cpu = search(hb(), Device::Cpu, 1, None);
     let gpu = search(hb(), Device::Webgpu, 1, None);
-    assert!(cpu.oracle.trials.len() >= 6, "{}", cpu.oracle.trials.len());
+    assert!(
+        cpu.oracle.trial_count() >= 6,
+        "{}",
+        cpu.oracle.trial_count()
+    );
     assert_same_search(&cpu, &gpu);
 }
 

@@ -75,7 +75,7 @@ fn run(make: &dyn Fn() -> Box<dyn Algorithm>, seed: u64, max_trials: Option<usiz
 fn every_oracle_keeps_the_contract() {
     for (name, make) in algorithms() {
         let t = run(make.as_ref(), 11, Some(25));
-        let trials = &t.oracle.trials;
+        let trials = &t.oracle.trials().unwrap();
         assert!(
             !trials.is_empty() && trials.len() <= 25,
             "{name}: {} trials",
@@ -149,7 +149,8 @@ fn every_oracle_keeps_the_contract() {
         let again = run(make.as_ref(), 11, Some(25));
         let vals = |t: &Tuner| -> Vec<String> {
             t.oracle
-                .trials
+                .trials()
+                .unwrap()
                 .iter()
                 .map(|x| format!("{}", x.hyperparameters.values()))
                 .collect()
@@ -160,7 +161,11 @@ fn every_oracle_keeps_the_contract() {
         }
         // max_trials is respected
         assert_eq!(
-            run(make.as_ref(), 11, Some(4)).oracle.trials.len(),
+            run(make.as_ref(), 11, Some(4))
+                .oracle
+                .trials()
+                .unwrap()
+                .len(),
             4,
             "{name}"
         );
@@ -198,7 +203,8 @@ fn grid_search_runs_defaults_first_then_the_odometer() {
     .unwrap();
     let seq: Vec<String> = t
         .oracle
-        .trials
+        .trials()
+        .unwrap()
         .iter()
         .map(|x| format!("{}", x.hyperparameters.values()))
         .collect();
@@ -258,7 +264,7 @@ fn hyperband_runs_its_schedule_and_continues_parents() {
         ..Default::default()
     };
     tuner.search(&x, &y, &args).unwrap();
-    let trials = &tuner.oracle.trials;
+    let trials = &tuner.oracle.trials().unwrap();
     assert_eq!(trials.len(), 30, "max_epochs 10, factor 3: 30 trials");
     assert_eq!(trials[0].trial_id, "0000");
     let get = |t: &Trial, k: &str| t.hyperparameters.values().get(k).cloned();
@@ -300,15 +306,15 @@ fn hyperband_runs_its_schedule_and_continues_parents() {
             t.trial_id
         );
         if let Some(Value::Str(parent)) = get(t, "tuner/trial_id") {
-            let p = tuner.oracle.get_trial(&parent).unwrap();
+            let p = tuner.oracle.trial(&parent).unwrap().unwrap();
             for k in ["units", "lr"] {
                 assert_eq!(
-                    get(p, k),
+                    get(&p, k),
                     get(t, k),
                     "a promotion keeps its parent's values"
                 );
             }
-            assert_eq!(get(p, "tuner/epochs").unwrap().as_i64().unwrap(), ie);
+            assert_eq!(get(&p, "tuner/epochs").unwrap().as_i64().unwrap(), ie);
             // The child starts from the parent's best-epoch weights: its first epoch's loss is
             // far below a fresh model's.
             let first = curve.iter().find(|(k, _)| k == "loss").unwrap().1[0];
@@ -412,7 +418,8 @@ fn a_crashed_search_resumes_to_the_same_trials() {
     r.search(&x, &y, &args).unwrap();
     let reference: Vec<(String, String, Option<f64>)> = r
         .oracle
-        .trials
+        .trials()
+        .unwrap()
         .iter()
         .map(|t| {
             (
@@ -437,7 +444,7 @@ fn a_crashed_search_resumes_to_the_same_trials() {
     )
     .unwrap();
     a.search(&x, &y, &args).unwrap();
-    assert_eq!(a.oracle.trials.len(), 2);
+    assert_eq!(a.oracle.trial_count(), 2);
     drop(a);
     let crash = Rc::new(Cell::new(Some((3, 3))));
     let mut b = Tuner::new(
@@ -465,15 +472,16 @@ fn a_crashed_search_resumes_to_the_same_trials() {
     )
     .unwrap();
     assert_eq!(
-        c.oracle.trials.len(),
+        c.oracle.trial_count(),
         3,
         "the interrupted trial is still there"
     );
-    assert_eq!(c.oracle.trials[2].status, TrialStatus::Running);
+    assert_eq!(c.oracle.trials().unwrap()[2].status, TrialStatus::Running);
     c.search(&x, &y, &args).unwrap();
     let resumed: Vec<(String, String, Option<f64>)> = c
         .oracle
-        .trials
+        .trials()
+        .unwrap()
         .iter()
         .map(|t| {
             (
@@ -488,7 +496,7 @@ fn a_crashed_search_resumes_to_the_same_trials() {
         "same trials, same numbering, same scores"
     );
     // The interrupted trial continued: its second execution's curve covers all 6 epochs.
-    let t2 = &c.oracle.trials[2];
+    let t2 = &c.oracle.trials().unwrap()[2];
     assert_eq!(t2.curves.len(), 2);
     assert!(t2
         .curves
@@ -580,10 +588,11 @@ fn bad_input_is_a_clear_error() {
         msg.contains("val_auc") && msg.contains("val_accuracy"),
         "{msg}"
     );
-    assert_eq!(t.oracle.trials.len(), 3);
+    assert_eq!(t.oracle.trial_count(), 3);
     assert!(t
         .oracle
-        .trials
+        .trials()
+        .unwrap()
         .iter()
         .all(|t| t.status == TrialStatus::Failed));
     assert!(matches!(err, Error::State(_)));
@@ -626,7 +635,7 @@ fn oversized_models_and_retries() {
         },
     )
     .unwrap();
-    for tr in &t.oracle.trials {
+    for tr in &t.oracle.trials().unwrap() {
         let units = tr
             .hyperparameters
             .values()

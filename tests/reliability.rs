@@ -79,8 +79,8 @@ fn exploding_weights_make_invalid_trials_that_are_retried_then_failed() {
     )
     .unwrap();
     t.search(&x, &y, &quiet(3)).unwrap();
-    assert_eq!(t.oracle.trials.len(), 4, "the whole grid ran");
-    for tr in &t.oracle.trials {
+    assert_eq!(t.oracle.trial_count(), 4, "the whole grid ran");
+    for tr in &t.oracle.trials().unwrap() {
         if lr_of(tr) > 1.0 {
             assert_eq!(tr.status, TrialStatus::Failed, "{}", tr.trial_id);
             assert_eq!(tr.attempts, 2, "one retry, as max_retries_per_trial says");
@@ -96,7 +96,7 @@ fn exploding_weights_make_invalid_trials_that_are_retried_then_failed() {
         }
     }
     // The best trials are the completed ones only.
-    let best = t.get_best_trials(4);
+    let best = t.get_best_trials(4).unwrap();
     assert_eq!(best.len(), 2);
     assert!(best.iter().all(|b| lr_of(b) < 1.0));
 }
@@ -122,11 +122,12 @@ fn a_hypermodel_that_throws_fails_its_trials_and_the_search_goes_on() {
     )
     .unwrap();
     t.search(&x, &y, &quiet(2)).unwrap();
-    assert_eq!(t.oracle.trials.len(), 2);
+    assert_eq!(t.oracle.trial_count(), 2);
     let failed: Vec<_> = t
         .oracle
-        .trials
-        .iter()
+        .trials()
+        .unwrap()
+        .into_iter()
         .filter(|t| t.status == TrialStatus::Failed)
         .collect();
     assert_eq!(failed.len(), 1);
@@ -138,7 +139,8 @@ fn a_hypermodel_that_throws_fails_its_trials_and_the_search_goes_on() {
         .contains("this build refuses 8 units"));
     assert_eq!(
         t.oracle
-            .trials
+            .trials()
+            .unwrap()
             .iter()
             .filter(|t| t.status == TrialStatus::Completed)
             .count(),
@@ -180,7 +182,8 @@ fn copy_of(s: &dyn Storage) -> MemoryStorage {
 
 fn summary(t: &Tuner) -> Vec<(String, String, String, Option<f64>)> {
     t.oracle
-        .trials
+        .trials()
+        .unwrap()
         .iter()
         .map(|t| {
             (

@@ -113,7 +113,7 @@ fn random_search_with_executions_results_summary_and_retraining() {
     .unwrap();
     tuner.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
 
-    let trials = &tuner.oracle.trials;
+    let trials = &tuner.oracle.trials().unwrap();
     assert_eq!(trials.len(), 3);
     for t in trials {
         assert_eq!(t.status, TrialStatus::Completed, "{:?}", t.message);
@@ -156,11 +156,11 @@ fn random_search_with_executions_results_summary_and_retraining() {
     assert!(out.contains("Trial 3 Complete [00h 00m 0"), "{out}");
     assert!(out.contains("\nBest val_accuracy So Far: "), "{out}");
 
-    let summary = tuner.results_summary(10);
+    let summary = tuner.results_summary(10).unwrap();
     assert!(summary.starts_with(
         "Results summary\nResults in (memory)\nShowing 10 best trials\nObjective(name=\"val_accuracy\", direction=\"max\")\n\nTrial "
     ), "{summary}");
-    let best: Vec<Trial> = tuner.get_best_trials(3).into_iter().cloned().collect();
+    let best: Vec<Trial> = tuner.get_best_trials(3).unwrap();
     assert!(best[0].score >= best[1].score && best[1].score >= best[2].score);
     assert!(summary.contains(&format!(
         "Score: {}\n",
@@ -195,7 +195,7 @@ fn random_search_with_executions_results_summary_and_retraining() {
     );
 
     // Retrain the best configuration on all the data.
-    let mut best_hps = tuner.get_best_hyperparameters(1).remove(0);
+    let mut best_hps = tuner.get_best_hyperparameters(1).unwrap().remove(0);
     let mut model = build_model(&mut best_hps).unwrap();
     let all = data::builtin("digits", 0.0, 0).unwrap();
     let h = model
@@ -282,7 +282,7 @@ fn hypermodel_with_tuned_fit_and_shared_image_size() {
     )
     .unwrap();
     tuner.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
-    for t in &tuner.oracle.trials {
+    for t in &tuner.oracle.trials().unwrap() {
         assert_eq!(t.status, TrialStatus::Completed, "{:?}", t.message);
         let v = t.used_values();
         for k in ["image_size", "units", "normalize", "shuffle"] {
@@ -290,7 +290,7 @@ fn hypermodel_with_tuned_fit_and_shared_image_size() {
         }
     }
     // Retrain with the best hyperparameters through the same hypermodel.
-    let mut best = tuner.get_best_hyperparameters(1).remove(0);
+    let mut best = tuner.get_best_hyperparameters(1).unwrap().remove(0);
     let mut hm = MyHyperModel;
     let mut model = hm.build(&mut best).unwrap();
     let side = best.get("image_size").unwrap().as_i64().unwrap() as usize;
@@ -352,7 +352,7 @@ fn built_in_metric_objective() {
     )
     .unwrap();
     tuner.search(&x, &y, &fit_args(&xv, &yv, 3)).unwrap();
-    let best = tuner.get_best_trials(1)[0];
+    let best = tuner.get_best_trials(1).unwrap().remove(0);
     let curve = &best.curves[0]
         .iter()
         .find(|(k, _)| k == "val_mean_absolute_error")
@@ -362,6 +362,7 @@ fn built_in_metric_objective() {
     assert_eq!(best.score.unwrap(), min, "the best epoch's value");
     assert!(tuner
         .results_summary(10)
+        .unwrap()
         .contains("Objective(name=\"val_mean_absolute_error\", direction=\"min\")"));
     assert!(tuner
         .output()
@@ -391,7 +392,7 @@ fn custom_metric_objective() {
     )
     .unwrap();
     tuner.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
-    let best = tuner.get_best_trials(1)[0];
+    let best = tuner.get_best_trials(1).unwrap().remove(0);
     // custom_metric is the squared error, so it equals val_loss (mse) at every epoch
     assert!(
         (best.metric("val_custom_metric").unwrap() - best.metric("val_loss").unwrap()).abs() < 1e-6
@@ -450,10 +451,12 @@ fn returned_float_and_returned_dict_objectives() {
     t.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
     assert!(t
         .results_summary(10)
+        .unwrap()
         .contains("Objective(name=\"default_objective\", direction=\"min\")"));
     assert!(t.output().contains("\ndefault_objective: "));
     let scores: Vec<f64> = t
         .get_best_trials(3)
+        .unwrap()
         .iter()
         .map(|t| t.score.unwrap())
         .collect();
@@ -468,7 +471,7 @@ fn returned_float_and_returned_dict_objectives() {
     )
     .unwrap();
     t.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
-    let best = t.get_best_trials(1)[0];
+    let best = t.get_best_trials(1).unwrap().remove(0);
     assert_eq!(best.score, best.metric("metric_a"));
     assert_eq!(
         best.metric("metric_a").unwrap(),
@@ -503,13 +506,16 @@ fn tune_any_function() {
             &FitArgs::default(),
         )
         .unwrap();
-    assert_eq!(tuner.oracle.trials.len(), 20);
+    assert_eq!(tuner.oracle.trial_count(), 20);
     // The first trial runs with the default (min_value), before x joins the space.
-    assert_eq!(tuner.oracle.trials[0].score, Some(2.0));
-    let best = tuner.get_best_hyperparameters(1).remove(0);
+    assert_eq!(tuner.oracle.trials().unwrap()[0].score, Some(2.0));
+    let best = tuner.get_best_hyperparameters(1).unwrap().remove(0);
     let x = best.get("x").unwrap().as_f64().unwrap();
     assert!(x.abs() < 0.3, "{x}");
-    assert_eq!(tuner.get_best_trials(1)[0].score.unwrap(), x * x + 1.0);
+    assert_eq!(
+        tuner.get_best_trials(1).unwrap()[0].score.unwrap(),
+        x * x + 1.0
+    );
     assert!(tuner.output().contains("Best default_objective So Far: "));
 }
 
@@ -586,10 +592,10 @@ fn keep_the_model_code_separate() {
             &FitArgs::default(),
         )
         .unwrap();
-    for t in &tuner.oracle.trials {
+    for t in &tuner.oracle.trials().unwrap() {
         assert!(d.join(format!("{}.weights", t.trial_id)).exists());
     }
-    let best = tuner.get_best_hyperparameters(1).remove(0);
+    let best = tuner.get_best_hyperparameters(1).unwrap().remove(0);
     let v = best.values();
     let again = keras_code(
         v.get("units").unwrap().as_i64().unwrap() as usize,
@@ -599,7 +605,7 @@ fn keep_the_model_code_separate() {
     .unwrap();
     assert_eq!(
         again,
-        tuner.get_best_trials(1)[0].score.unwrap(),
+        tuner.get_best_trials(1).unwrap()[0].score.unwrap(),
         "the same code, the same result"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -636,13 +642,13 @@ fn value_types_round_trip_in_trials_json() {
             &FitArgs::default(),
         )
         .unwrap();
-    let j = tuner.trials_json();
+    let j = tuner.trials_json().unwrap();
     assert_eq!(j["trials"].as_array().unwrap().len(), 4, "{j}");
     assert_eq!(
         j["best_hyperparameters"],
         serde_json::json!({"a": "x", "b": false})
     );
-    let csv = tuner.trials_csv();
+    let csv = tuner.trials_csv().unwrap();
     assert!(csv.starts_with("trial_id,status,score,best_step,a,b,default_objective,device\n0000,COMPLETED,1.0,,x,False,1.0,cpu\n"), "{csv}");
 }
 
@@ -767,7 +773,8 @@ fn untunable_hypermodel_keeps_its_own_hps_fixed() {
     .unwrap();
     let units: Vec<i64> = t
         .oracle
-        .trials
+        .trials()
+        .unwrap()
         .iter()
         .map(|t| {
             t.hyperparameters
@@ -785,7 +792,8 @@ fn untunable_hypermodel_keeps_its_own_hps_fixed() {
     );
     let lrs: std::collections::BTreeSet<String> = t
         .oracle
-        .trials
+        .trials()
+        .unwrap()
         .iter()
         .map(|t| format!("{}", t.hyperparameters.values().get("lr").unwrap()))
         .collect();
@@ -866,8 +874,8 @@ fn awaited_trials_of_a_batch_run_side_by_side() {
         )
         .unwrap();
     assert_eq!(most_in_flight.get(), 3);
-    assert_eq!(tuner.oracle.trials.len(), 6);
-    for t in &tuner.oracle.trials {
+    assert_eq!(tuner.oracle.trial_count(), 6);
+    for t in &tuner.oracle.trials().unwrap() {
         assert_eq!(t.status, TrialStatus::Completed, "{:?}", t.message);
         let x = t.hyperparameters.get("x").unwrap().as_f64().unwrap();
         assert_eq!(t.score, Some(x * x));
@@ -938,7 +946,8 @@ fn cpu_trials_on_threads_equal_one_after_the_other() {
         tuner.search(&x, &y, &fit_args(&xv, &yv, 3)).unwrap();
         let trials: Vec<_> = tuner
             .oracle
-            .trials
+            .trials()
+            .unwrap()
             .iter()
             .map(|t| {
                 (

@@ -651,14 +651,14 @@ fn tune(args: &[String]) -> Result<()> {
     };
     let result = tuner.search(&data.x, &data.y, &fit_args);
     if let Some(path) = &o.csv {
-        std::fs::write(path, tuner.trials_csv())
+        std::fs::write(path, tuner.trials_csv()?)
             .map_err(|e| Error::Io(format!("cannot write --csv {path}: {e}")))?;
     }
     result?;
     if o.json {
-        println!("{}", tuner.trials_json());
+        println!("{}", tuner.trials_json()?);
     } else {
-        println!("{}", tuner.results_summary(10));
+        println!("{}", tuner.results_summary(10)?);
         let (device, note) = tuner.device();
         match note {
             Some(why) => eprintln!("device: {device} ({why})"),

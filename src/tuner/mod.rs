@@ -12,7 +12,7 @@ pub mod trial;
 pub mod tuner;
 
 pub use objective::{Direction, Objective, ObjectiveSpec};
-pub use oracle::{Algorithm, Oracle, OracleConfig, Populate};
+pub use oracle::{Algorithm, Oracle, OracleConfig, Populate, TrialEntry};
 pub use oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};
 pub use storage::{DirStorage, MemoryStorage, Storage};
 pub use trial::{Trial, TrialStatus};

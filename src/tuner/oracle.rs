@@ -3,15 +3,22 @@
 //! per algorithm under `oracles/`; everything shared (trial ids, max_trials, the retry queue,
 //! duplicate detection, consecutive-failure limit, scoring, persistence) lives here, as in
 //! KerasTuner's `Oracle` base class.
+//!
+//! Memory stays flat over long searches: the oracle keeps a [`TrialEntry`] per trial (number,
+//! status, score, values as compact JSON; about 100 bytes) and a 64-bit hash per tried
+//! configuration. A trial's full record (metrics, curves, message) stays in memory only until
+//! it has ended and is written to the oracle's storage; [`Oracle::trial`] and
+//! [`Oracle::trials`] read finished trials back from there.
 
 use crate::error::{Error, Result};
 use crate::hp::{HyperParameters, Values};
 use crate::tuner::objective::ObjectiveSpec;
-use crate::tuner::storage::Storage;
+use crate::tuner::storage::{MemoryStorage, Storage};
 use crate::tuner::trial::{Trial, TrialStatus};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 use std::collections::{BTreeSet, VecDeque};
 
 /// What an algorithm answers when asked for the next trial's values.
@@ -28,13 +35,13 @@ pub enum Populate {
 /// What an algorithm sees when it proposes values.
 pub struct Context<'a> {
     pub space: &'a HyperParameters,
-    /// Every trial so far, in creation order.
-    pub trials: &'a [Trial],
+    /// Every trial so far, in creation order (entry `n` is trial number `n`).
+    pub trials: &'a [TrialEntry],
     pub objective: &'a ObjectiveSpec,
     /// A generator seeded from the search seed and the trial's number: runs with the same
     /// seed propose the same values, and a resumed search continues the same sequence.
     pub rng: StdRng,
-    tried: &'a mut BTreeSet<String>,
+    tried: &'a mut BTreeSet<u64>,
     max_collisions: usize,
 }
 
@@ -63,13 +70,101 @@ impl Context<'_> {
 
     /// Records `values` as tried; false when they were tried before.
     pub fn claim(&mut self, values: &Values) -> bool {
-        self.tried.insert(values_hash(values))
+        self.tried.insert(values_key(values))
     }
 
     /// Whether `values` were tried before.
     pub fn was_tried(&self, values: &Values) -> bool {
-        self.tried.contains(&values_hash(values))
+        self.tried.contains(&values_key(values))
     }
+
+    /// The trial with this id.
+    pub fn find(&self, id: &str) -> Option<&TrialEntry> {
+        find_entry(self.trials, id)
+    }
+}
+
+/// What the oracle keeps in memory about every trial: enough for the algorithms (values,
+/// status, score) and the bookkeeping. The rest of the record is in storage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialEntry {
+    pub score: Option<f64>,
+    /// The trial's active values as compact JSON (the order of a `Values` is kept).
+    values: Box<str>,
+    number: u32,
+    /// Digits in the trial's id (ids are the number, zero-padded).
+    width: u8,
+    pub status: TrialStatus,
+}
+
+impl TrialEntry {
+    /// The entry for trial number `number`; its id must be that number, zero-padded.
+    fn of(trial: &Trial, number: usize) -> Result<Self> {
+        let id = &trial.trial_id;
+        let digits = id.bytes().all(|b| b.is_ascii_digit());
+        if !digits || id.parse::<u32>().ok() != Some(number as u32) || id.len() > 255 {
+            return Err(Error::invalid(
+                "trial_id",
+                id,
+                format!("the trial's number ({number}), zero-padded"),
+            ));
+        }
+        Ok(TrialEntry {
+            score: trial.score,
+            values: serde_json::to_string(&trial.hyperparameters.values())?.into(),
+            number: number as u32,
+            width: id.len() as u8,
+            status: trial.status,
+        })
+    }
+
+    /// Updates the entry from the trial's current record.
+    fn update(&mut self, trial: &Trial) -> Result<()> {
+        self.score = trial.score;
+        self.status = trial.status;
+        self.values = serde_json::to_string(&trial.hyperparameters.values())?.into();
+        Ok(())
+    }
+
+    /// The trial's id ("03").
+    pub fn trial_id(&self) -> String {
+        format!("{:0w$}", self.number, w = self.width as usize)
+    }
+
+    /// Whether this is the trial with id `id`.
+    pub fn is(&self, id: &str) -> bool {
+        id.len() == self.width as usize
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && id.parse::<u32>().ok() == Some(self.number)
+    }
+
+    /// The trial's number: its place in creation order, from 0.
+    pub fn number(&self) -> usize {
+        self.number as usize
+    }
+
+    /// The trial's active values (its hyperparameters' `values()`).
+    pub fn values(&self) -> Result<Values> {
+        serde_json::from_str(&self.values)
+            .map_err(|e| Error::parse(format!("trial {}: values: {e}", self.trial_id())))
+    }
+}
+
+/// The entry of the trial with id `id` among entries in creation order.
+pub fn find_entry<'a>(entries: &'a [TrialEntry], id: &str) -> Option<&'a TrialEntry> {
+    let n: usize = id.parse().ok()?;
+    entries.get(n).filter(|e| e.is(id))
+}
+
+/// The 64-bit key under which a set of values counts as tried: FNV-1a of [`values_hash`].
+pub fn values_key(values: &Values) -> u64 {
+    fnv1a(values_hash(values).as_bytes())
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// A stable key for a set of values (sorted names, JSON values), for duplicate detection.
@@ -135,15 +230,21 @@ pub struct Oracle {
     pub algorithm: Box<dyn Algorithm>,
     /// The search space (grows as hypermodels declare hps).
     pub hyperparameters: HyperParameters,
-    /// Trials in creation order.
-    pub trials: Vec<Trial>,
-    pub end_order: Vec<String>,
+    /// Every trial, in creation order.
+    entries: Vec<TrialEntry>,
+    /// Full records of the trials not yet stored as ended: running, waiting for a retry, or
+    /// ended but not saved yet (a failed write keeps them here).
+    live: Vec<Trial>,
+    /// Numbers of the ended trials, in the order they ended.
+    end_order: Vec<u32>,
     retry_queue: VecDeque<String>,
-    tried: BTreeSet<String>,
+    tried: BTreeSet<u64>,
+    storage: Box<dyn Storage>,
 }
 
 impl Oracle {
-    /// An oracle running `algorithm` over `hyperparameters`.
+    /// An oracle running `algorithm` over `hyperparameters`, keeping its documents in memory
+    /// until [`Oracle::set_storage`] gives it a place.
     pub fn new(
         config: OracleConfig,
         algorithm: Box<dyn Algorithm>,
@@ -163,11 +264,29 @@ impl Oracle {
             config,
             algorithm,
             hyperparameters,
-            trials: Vec::new(),
+            entries: Vec::new(),
+            live: Vec::new(),
             end_order: Vec::new(),
             retry_queue: VecDeque::new(),
             tried: BTreeSet::new(),
+            storage: Box::new(MemoryStorage::new()),
         })
+    }
+
+    /// Replaces where the search's documents go, returning the old storage. Nothing is
+    /// loaded or written: see [`Oracle::load`] and [`Oracle::save`].
+    pub fn set_storage(&mut self, storage: Box<dyn Storage>) -> Box<dyn Storage> {
+        std::mem::replace(&mut self.storage, storage)
+    }
+
+    /// Where the search's documents are.
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
+    /// Where the search's documents are, for writing.
+    pub fn storage_mut(&mut self) -> &mut dyn Storage {
+        self.storage.as_mut()
     }
 
     /// The zero-padded id of the n-th trial: as many digits as `max_trials` has (4 without a
@@ -177,35 +296,116 @@ impl Oracle {
         format!("{n:0width$}")
     }
 
-    /// The trial with this id.
-    pub fn get_trial(&self, id: &str) -> Option<&Trial> {
-        self.trials.iter().find(|t| t.trial_id == id)
+    /// Every trial's entry, in creation order.
+    pub fn entries(&self) -> &[TrialEntry] {
+        &self.entries
     }
 
-    fn trial_mut(&mut self, id: &str) -> Result<&mut Trial> {
-        self.trials
+    /// How many trials have been created.
+    pub fn trial_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The ids of the ended trials, in the order they ended.
+    pub fn end_order(&self) -> Vec<String> {
+        self.end_order
+            .iter()
+            .map(|&n| self.entries[n as usize].trial_id())
+            .collect()
+    }
+
+    /// The number (place in creation order) of the trial with this id.
+    pub fn number_of(&self, id: &str) -> Option<usize> {
+        find_entry(&self.entries, id).map(TrialEntry::number)
+    }
+
+    /// The trial with this id, from memory or storage; `None` when there is no such trial.
+    pub fn trial(&self, id: &str) -> Result<Option<Trial>> {
+        if let Some(t) = self.live.iter().find(|t| t.trial_id == id) {
+            return Ok(Some(t.clone()));
+        }
+        if find_entry(&self.entries, id).is_none() {
+            return Ok(None);
+        }
+        self.read_trial(id).map(Some)
+    }
+
+    fn read_trial(&self, id: &str) -> Result<Trial> {
+        let path = format!("trial_{id}/trial.json");
+        let bytes = self.storage.read(&path)?.ok_or_else(|| {
+            Error::state(format!(
+                "trial {id} is recorded but {path} is missing from {}",
+                self.storage.location()
+            ))
+        })?;
+        let v: Value =
+            serde_json::from_slice(&bytes).map_err(|e| Error::parse(format!("{path}: {e}")))?;
+        let t = Trial::from_json(&v).map_err(|e| Error::parse(format!("{path}: {e}")))?;
+        if t.trial_id != id {
+            return Err(Error::parse(format!(
+                "{path}: its trial_id is {:?}, expected {id:?}",
+                t.trial_id
+            )));
+        }
+        Ok(t)
+    }
+
+    /// Every trial, in creation order (finished ones read back from storage).
+    pub fn trials(&self) -> Result<Vec<Trial>> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let id = e.trial_id();
+                match self.live.iter().find(|t| t.trial_id == id) {
+                    Some(t) => Ok(t.clone()),
+                    None => self.read_trial(&id),
+                }
+            })
+            .collect()
+    }
+
+    fn live_mut(&mut self, id: &str) -> Result<&mut Trial> {
+        if !self.live.iter().any(|t| t.trial_id == id) {
+            if find_entry(&self.entries, id).is_none() {
+                return Err(Error::state(format!("no trial with id {id}")));
+            }
+            let t = self.read_trial(id)?;
+            self.live.push(t);
+        }
+        self.live
             .iter_mut()
             .find(|t| t.trial_id == id)
             .ok_or_else(|| Error::state(format!("no trial with id {id}")))
     }
 
+    fn entry_mut(&mut self, id: &str) -> Result<&mut TrialEntry> {
+        let n = self
+            .number_of(id)
+            .ok_or_else(|| Error::state(format!("no trial with id {id}")))?;
+        Ok(&mut self.entries[n])
+    }
+
     /// Puts an interrupted trial back to run next (used when resuming).
-    pub fn requeue(&mut self, id: &str) {
+    pub fn requeue(&mut self, id: &str) -> Result<()> {
+        self.live_mut(id)?;
         if !self.retry_queue.iter().any(|q| q == id) {
             self.retry_queue.push_back(id.to_string());
         }
+        Ok(())
     }
 
     /// KerasTuner's `create_trial`: a retried trial first, else a new one with values from
     /// the algorithm; a trial with status `Stopped` ends the search, `Idle` means wait.
     pub fn create_trial(&mut self) -> Result<Trial> {
         if let Some(id) = self.retry_queue.pop_front() {
-            let t = self.trial_mut(&id)?;
+            let t = self.live_mut(&id)?;
             t.status = TrialStatus::Running;
             t.message = None;
-            return Ok(t.clone());
+            let t = t.clone();
+            self.entry_mut(&id)?.update(&t)?;
+            return Ok(t);
         }
-        let n = self.trials.len();
+        let n = self.entries.len();
         let id = self.trial_id(n);
         if self.config.max_trials.is_some_and(|m| n >= m) {
             let mut t = Trial::new(id, self.hyperparameters.clone());
@@ -219,7 +419,7 @@ impl Oracle {
             .wrapping_add(n as u64);
         let mut ctx = Context {
             space: &self.hyperparameters,
-            trials: &self.trials,
+            trials: &self.entries,
             objective: &self.config.objective,
             rng: StdRng::seed_from_u64(seed),
             tried: &mut self.tried,
@@ -234,8 +434,9 @@ impl Oracle {
                 }
                 let mut t = Trial::new(id, hp);
                 t.status = TrialStatus::Running;
-                self.tried.insert(values_hash(&values));
-                self.trials.push(t.clone());
+                self.tried.insert(values_key(&values));
+                self.entries.push(TrialEntry::of(&t, n)?);
+                self.live.push(t.clone());
                 Ok(t)
             }
             Populate::Stop => {
@@ -282,35 +483,39 @@ impl Oracle {
             }
         }
         trial.attempts += 1;
+        let id = trial.trial_id.clone();
         if trial.status == TrialStatus::Invalid {
             if trial.attempts <= self.config.max_retries_per_trial {
-                let id = trial.trial_id.clone();
-                *self.trial_mut(&id)? = trial;
+                self.entry_mut(&id)?.update(&trial)?;
+                *self.live_mut(&id)? = trial;
                 self.retry_queue.push_back(id);
                 return Ok(());
             }
             trial.status = TrialStatus::Failed;
         }
-        let id = trial.trial_id.clone();
         self.algorithm.on_trial_end(&trial);
-        *self.trial_mut(&id)? = trial;
-        self.end_order.push(id);
+        let entry = self.entry_mut(&id)?;
+        entry.update(&trial)?;
+        let number = entry.number;
+        *self.live_mut(&id)? = trial;
+        self.end_order.push(number);
         self.check_consecutive_failures()
     }
 
     fn check_consecutive_failures(&self) -> Result<()> {
         let limit = self.config.max_consecutive_failed_trials;
         let mut run = 0;
-        for id in &self.end_order {
-            let Some(t) = self.get_trial(id) else {
-                continue;
-            };
-            if t.status == TrialStatus::Failed {
+        for &n in &self.end_order {
+            let e = &self.entries[n as usize];
+            if e.status == TrialStatus::Failed {
                 run += 1;
                 if run == limit {
+                    let message = self
+                        .trial(&e.trial_id())?
+                        .and_then(|t| t.message)
+                        .unwrap_or_default();
                     return Err(Error::state(format!(
-                        "Number of consecutive failures exceeded the limit of {limit}.\n{}",
-                        t.message.clone().unwrap_or_default()
+                        "Number of consecutive failures exceeded the limit of {limit}.\n{message}"
                     )));
                 }
             } else {
@@ -320,11 +525,11 @@ impl Oracle {
         Ok(())
     }
 
-    /// Completed trials, best first.
-    pub fn get_best_trials(&self, n: usize) -> Vec<&Trial> {
+    /// Entries of the completed trials, best first.
+    pub fn best_entries(&self, n: usize) -> Vec<&TrialEntry> {
         let obj = &self.config.objective;
-        let mut done: Vec<&Trial> = self
-            .trials
+        let mut done: Vec<&TrialEntry> = self
+            .entries
             .iter()
             .filter(|t| t.status == TrialStatus::Completed && t.score.is_some())
             .collect();
@@ -342,36 +547,49 @@ impl Oracle {
         done
     }
 
-    /// oracle.json: the shared state and the algorithm's.
-    pub fn state(&self) -> Value {
-        json!({
-            "algorithm": self.algorithm.name(),
-            "hyperparameters": self.hyperparameters.to_json(),
-            "trial_ids": self.trials.iter().map(|t| t.trial_id.clone()).collect::<Vec<_>>(),
-            "end_order": self.end_order,
-            "retry_queue": self.retry_queue,
-            "tried_so_far": self.tried,
-            "seed": self.config.seed,
-            "objective": self.config.objective,
-            "algorithm_state": self.algorithm.state(),
-        })
+    /// Completed trials, best first.
+    pub fn get_best_trials(&self, n: usize) -> Result<Vec<Trial>> {
+        self.best_entries(n)
+            .into_iter()
+            .map(|e| {
+                let id = e.trial_id();
+                self.trial(&id)?
+                    .ok_or_else(|| Error::state(format!("no trial with id {id}")))
+            })
+            .collect()
     }
 
-    /// Saves oracle.json and one trial.json (or all when `trial` is None).
-    pub fn save(&self, storage: &mut dyn Storage, trial: Option<&str>) -> Result<()> {
-        for t in &self.trials {
+    /// oracle.json: the shared state and the algorithm's.
+    pub fn state(&self) -> Result<Value> {
+        Ok(serde_json::to_value(OracleDoc(self))?)
+    }
+
+    /// Saves one trial's trial.json (or those of every trial held in memory when `trial` is
+    /// None), then oracle.json. Trials that have ended are dropped from memory once stored.
+    pub fn save(&mut self, trial: Option<&str>) -> Result<()> {
+        for t in &self.live {
             if trial.is_none_or(|id| id == t.trial_id) {
                 let doc = serde_json::to_vec_pretty(&t.to_json())?;
-                storage.write(&format!("trial_{}/trial.json", t.trial_id), &doc)?;
+                self.storage
+                    .write(&format!("trial_{}/trial.json", t.trial_id), &doc)?;
             }
         }
-        storage.write("oracle.json", &serde_json::to_vec_pretty(&self.state())?)
+        let doc = serde_json::to_vec_pretty(&OracleDoc(self))?;
+        self.storage.write("oracle.json", &doc)?;
+        let queue = &self.retry_queue;
+        self.live.retain(|t| {
+            let stored = trial.is_none_or(|id| id == t.trial_id);
+            let ended = matches!(t.status, TrialStatus::Completed | TrialStatus::Failed)
+                && !queue.iter().any(|q| *q == t.trial_id);
+            !(stored && ended)
+        });
+        Ok(())
     }
 
-    /// Reloads a saved search. Trials that were running when it stopped go back on the
-    /// queue; the caller decides how to continue them.
-    pub fn load(&mut self, storage: &dyn Storage) -> Result<bool> {
-        let Some(bytes) = storage.read("oracle.json")? else {
+    /// Reloads a saved search from the oracle's storage. Trials that were running when it
+    /// stopped go back on the queue; the caller decides how to continue them.
+    pub fn load(&mut self) -> Result<bool> {
+        let Some(bytes) = self.storage.read("oracle.json")? else {
             return Ok(false);
         };
         let v: Value = serde_json::from_slice(&bytes)
@@ -391,43 +609,101 @@ impl Oracle {
             let saved = HyperParameters::from_json(h)?;
             self.hyperparameters.merge(&saved, false);
         }
-        let ids: Vec<String> = v
-            .get("trial_ids")
-            .and_then(|a| serde_json::from_value(a.clone()).ok())
-            .unwrap_or_default();
-        self.trials.clear();
-        for id in &ids {
-            let Some(b) = storage.read(&format!("trial_{id}/trial.json"))? else {
-                continue;
-            };
-            let tv: Value = serde_json::from_slice(&b)
-                .map_err(|e| Error::parse(format!("trial_{id}/trial.json: {e}")))?;
-            self.trials.push(Trial::from_json(&tv)?);
+        let list = |key: &str| -> Result<Vec<String>> {
+            match v.get(key) {
+                None => Ok(Vec::new()),
+                Some(a) => serde_json::from_value(a.clone()).map_err(|e| {
+                    Error::parse(format!("oracle.json `{key}`: {e} (a list of strings)"))
+                }),
+            }
+        };
+        let ids = list("trial_ids")?;
+        self.entries.clear();
+        self.live.clear();
+        for (n, id) in ids.iter().enumerate() {
+            let t = self.read_trial(id)?;
+            self.entries.push(
+                TrialEntry::of(&t, n).map_err(|e| Error::parse(format!("oracle.json: {e}")))?,
+            );
+            if t.status == TrialStatus::Running || t.status == TrialStatus::Invalid {
+                self.live.push(t);
+            }
         }
-        self.end_order = v
-            .get("end_order")
-            .and_then(|a| serde_json::from_value(a.clone()).ok())
-            .unwrap_or_default();
-        self.retry_queue = v
-            .get("retry_queue")
-            .and_then(|a| serde_json::from_value(a.clone()).ok())
-            .unwrap_or_default();
-        self.tried = v
-            .get("tried_so_far")
-            .and_then(|a| serde_json::from_value(a.clone()).ok())
-            .unwrap_or_default();
+        self.end_order = list("end_order")?
+            .iter()
+            .map(|id| {
+                self.number_of(id).map(|n| n as u32).ok_or_else(|| {
+                    Error::parse(format!(
+                        "oracle.json `end_order` names trial {id:?}, which is not in `trial_ids`"
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?;
+        self.retry_queue = list("retry_queue")?.into();
+        // Hex keys; a project saved before the keys were hashes holds the values' strings.
+        self.tried = list("tried_so_far")?
+            .iter()
+            .map(|s| match s.len() {
+                16 => u64::from_str_radix(s, 16).unwrap_or_else(|_| fnv1a(s.as_bytes())),
+                _ => fnv1a(s.as_bytes()),
+            })
+            .collect();
         if let Some(s) = v.get("algorithm_state") {
             self.algorithm.set_state(s)?;
         }
-        let running: Vec<String> = self
-            .trials
+        let waiting: Vec<String> = self
+            .live
             .iter()
             .filter(|t| t.status == TrialStatus::Running)
             .map(|t| t.trial_id.clone())
             .collect();
-        for id in running {
-            self.requeue(&id);
+        for id in waiting {
+            self.requeue(&id)?;
         }
         Ok(true)
+    }
+}
+
+/// oracle.json, written straight from the oracle (no intermediate JSON tree).
+struct OracleDoc<'a>(&'a Oracle);
+
+impl Serialize for OracleDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let o = self.0;
+        let entries = &o.entries;
+        let mut m = s.serialize_map(Some(9))?;
+        m.serialize_entry("algorithm", o.algorithm.name())?;
+        m.serialize_entry("hyperparameters", &o.hyperparameters.to_json())?;
+        m.serialize_entry(
+            "trial_ids",
+            &Seq(|| entries.iter().map(TrialEntry::trial_id)),
+        )?;
+        m.serialize_entry(
+            "end_order",
+            &Seq(|| o.end_order.iter().map(|&n| entries[n as usize].trial_id())),
+        )?;
+        m.serialize_entry("retry_queue", &o.retry_queue)?;
+        m.serialize_entry(
+            "tried_so_far",
+            &Seq(|| o.tried.iter().map(|k| format!("{k:016x}"))),
+        )?;
+        m.serialize_entry("seed", &o.config.seed)?;
+        m.serialize_entry("objective", &o.config.objective)?;
+        m.serialize_entry("algorithm_state", &o.algorithm.state())?;
+        m.end()
+    }
+}
+
+/// A sequence serialized from an iterator made on demand.
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
     }
 }

@@ -206,7 +206,6 @@ impl Default for TunerConfig {
 /// A search: an oracle, a hypermodel (or a function to tune), storage and hooks.
 pub struct Tuner {
     pub oracle: Oracle,
-    storage: Box<dyn Storage>,
     runner: Runner,
     pub config: TunerConfig,
     hooks: Vec<Box<dyn TunerHooks>>,
@@ -289,10 +288,10 @@ impl Tuner {
             Some(d) => Box::new(DirStorage::new(d, &config.project_name)?),
             None => Box::new(MemoryStorage::new()),
         };
-        let oracle = Oracle::new(config.oracle.clone(), algorithm, hyperparameters)?;
+        let mut oracle = Oracle::new(config.oracle.clone(), algorithm, hyperparameters)?;
+        oracle.set_storage(storage);
         let mut t = Tuner {
             oracle,
-            storage,
             runner,
             config,
             hooks: Vec::new(),
@@ -304,9 +303,9 @@ impl Tuner {
             stop: Default::default(),
         };
         if t.config.overwrite {
-            t.storage.clear()?;
+            t.oracle.storage_mut().clear()?;
         } else {
-            t.oracle.load(t.storage.as_ref())?;
+            t.oracle.load()?;
         }
         t.populate_initial_space()?;
         Ok(t)
@@ -375,18 +374,18 @@ impl Tuner {
     /// Replaces the storage (e.g. a `MemoryStorage` with a write limit, or IndexedDB later)
     /// and reloads the search from it.
     pub fn set_storage(&mut self, storage: Box<dyn Storage>) -> Result<()> {
-        self.storage = storage;
+        self.oracle.set_storage(storage);
         if self.config.overwrite {
-            self.storage.clear()?;
+            self.oracle.storage_mut().clear()?;
         } else {
-            self.oracle.load(self.storage.as_ref())?;
+            self.oracle.load()?;
         }
         Ok(())
     }
 
     /// The storage, for inspection.
     pub fn storage(&self) -> &dyn Storage {
-        self.storage.as_ref()
+        self.oracle.storage()
     }
 
     /// Adds hooks.
@@ -400,7 +399,7 @@ impl Tuner {
     }
 
     /// What the live display printed (also echoed to stdout when `verbose`): all of it, or
-    /// in a long search at least its last 64 KiB, so that the text does not grow with every
+    /// in a long search at least its last 16 KiB, so that the text does not grow with every
     /// trial of a search of thousands.
     pub fn output(&self) -> &str {
         &self.output
@@ -412,7 +411,7 @@ impl Tuner {
         }
         self.output.push_str(text);
         self.output.push('\n');
-        const KEEP: usize = 64 << 10;
+        const KEEP: usize = 16 << 10;
         if self.output.len() > 2 * KEEP {
             let mut cut = self.output.len() - KEEP;
             while !self.output.is_char_boundary(cut) {
@@ -448,7 +447,7 @@ impl Tuner {
 
     /// The project's location as shown in results_summary.
     pub fn project_dir(&self) -> String {
-        self.storage.location()
+        self.oracle.storage().location()
     }
 
     /// Where trials train, as resolved at the start of the last search, and why not on the
@@ -497,7 +496,7 @@ impl Tuner {
     /// The search as a future (see [`Tuner::search`]).
     pub async fn search_async(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
         self.started = Some(Instant::now());
-        self.oracle.save(self.storage.as_mut(), None)?;
+        self.oracle.save(None)?;
         gpu::prepare(self.config.device).await;
         self.stop.store(false, std::sync::atomic::Ordering::SeqCst);
         let (mut device, parallel) = self.resolve_device()?;
@@ -526,7 +525,7 @@ impl Tuner {
                 }
             }
             if let Some(m) = fatal {
-                self.oracle.save(self.storage.as_mut(), None)?;
+                self.oracle.save(None)?;
                 return Err(Error::Fatal(m));
             }
             if let Some(y) = &self.yielder {
@@ -546,9 +545,8 @@ impl Tuner {
         if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
             return Ok(None);
         }
-        self.oracle
-            .save(self.storage.as_mut(), Some(&trial.trial_id))?;
-        self.display_trial_begin(&trial);
+        self.oracle.save(Some(&trial.trial_id))?;
+        self.display_trial_begin(&trial)?;
         for h in &mut self.hooks {
             h.on_trial_begin(&trial);
         }
@@ -591,11 +589,13 @@ impl Tuner {
         }
         let id = trial.trial_id.clone();
         let ended = self.oracle.end_trial(trial);
-        self.oracle.save(self.storage.as_mut(), Some(&id))?;
+        // The record as the oracle left it (scored, maybe failed), before saving drops it.
+        let done = self.oracle.trial(&id)?;
+        self.oracle.save(Some(&id))?;
         if fatal.is_some() || quiet {
             return Ok(fatal);
         }
-        if let Some(done) = self.oracle.get_trial(&id).cloned() {
+        if let Some(done) = done {
             for h in &mut self.hooks {
                 h.on_trial_end(&done);
             }
@@ -727,12 +727,7 @@ impl Tuner {
         let parent = values
             .get("tuner/trial_id")
             .and_then(|v| v.as_str().map(|s| s.to_string()));
-        let trial_no = self
-            .oracle
-            .trials
-            .iter()
-            .position(|t| t.trial_id == trial.trial_id)
-            .unwrap_or(0) as u64;
+        let trial_no = self.oracle.number_of(&trial.trial_id).unwrap_or(0) as u64;
         for exec in 0..self.config.executions_per_trial {
             let mut hp = trial.hyperparameters.clone();
             if !hm.tunable() {
@@ -771,7 +766,7 @@ impl Tuner {
             exec_args.seed = Some(self.config.oracle.seed ^ (trial_no << 16) ^ exec as u64);
             if let Some(p) = &parent {
                 let (w, _) =
-                    load_checkpoint(self.storage.as_ref(), &format!("trial_{p}/checkpoint.bin"))?
+                    load_checkpoint(self.oracle.storage(), &format!("trial_{p}/checkpoint.bin"))?
                         .ok_or_else(|| {
                         Error::state(format!("trial {p} has no checkpoint to continue from"))
                     })?;
@@ -785,13 +780,13 @@ impl Tuner {
                 n => format!("trial_{}/resume_{exec}_retry{n}.bin", trial.trial_id),
             };
             let mut prior: Option<History> = None;
-            if let Some((w, meta)) = load_checkpoint(self.storage.as_ref(), &resume_path)? {
+            if let Some((w, meta)) = load_checkpoint(self.oracle.storage(), &resume_path)? {
                 if meta.get("done").and_then(|d| d.as_bool()) == Some(true) {
                     // This execution finished before the interruption: reuse its result.
                     let h = history_from_json(meta.get("history").unwrap_or(&Value::Null));
                     acc.curves.push(curves_of(&h));
                     if let Some((wb, mb)) = load_checkpoint(
-                        self.storage.as_ref(),
+                        self.oracle.storage(),
                         &format!("trial_{}/best_{exec}.bin", trial.trial_id),
                     )? {
                         let v = mb.get("value").and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
@@ -894,10 +889,7 @@ impl Tuner {
         let mut saver_errors: Vec<Option<Error>> = jobs.iter().map(|_| None).collect();
         let mut bests: Vec<Option<(f64, Vec<Tensor>)>> = jobs.iter().map(|_| None).collect();
         // Storage and hooks are shared by the callbacks of every job in a group.
-        let storage = RefCell::new(std::mem::replace(
-            &mut self.storage,
-            Box::new(MemoryStorage::new()),
-        ));
+        let storage = RefCell::new(self.oracle.set_storage(Box::new(MemoryStorage::new())));
         let hooks = RefCell::new(std::mem::take(&mut self.hooks));
         let data = SearchData { x, y };
         let mut device_error = None;
@@ -993,7 +985,7 @@ impl Tuner {
                 break;
             }
         }
-        self.storage = storage.into_inner();
+        self.oracle.set_storage(storage.into_inner());
         self.hooks = hooks.into_inner();
         if let Some(m) = device_error {
             return Err(Error::Device(m));
@@ -1052,14 +1044,15 @@ impl Tuner {
             acc.curves.push(curves_of(h));
             // Mark the execution done so a resume reuses it instead of retraining.
             let meta = json!({"done": true, "history": history_to_json(h)});
-            self.storage
+            self.oracle
+                .storage_mut()
                 .write(&job.resume_path, &checkpoint::encode(&[], &meta)?)?;
         }
         let (value, weights) = match best {
             Some((v, w)) => (v, w),
             None => (f64::NAN, job.model.get_weights()?),
         };
-        self.storage.write(
+        self.oracle.storage_mut().write(
             &format!("trial_{}/best_{}.bin", trial.trial_id, job.exec),
             &checkpoint::encode(&weights, &json!({"value": value}))?,
         )?;
@@ -1087,7 +1080,7 @@ impl Tuner {
     /// checkpoint (Hyperband's next round continues from it), its curves are kept.
     fn finish_executions(&mut self, trial: &mut Trial, acc: TrialAcc) -> Result<Vec<FitResult>> {
         if let Some((v, w)) = acc.best_checkpoint {
-            self.storage.write(
+            self.oracle.storage_mut().write(
                 &format!("trial_{}/checkpoint.bin", trial.trial_id),
                 &checkpoint::encode(&w, &json!({"value": v}))?,
             )?;
@@ -1096,18 +1089,15 @@ impl Tuner {
         Ok(acc.results)
     }
 
-    fn display_trial_begin(&mut self, trial: &Trial) {
+    fn display_trial_begin(&mut self, trial: &Trial) -> Result<()> {
         let n = self
             .oracle
-            .trials
-            .iter()
-            .position(|t| t.trial_id == trial.trial_id)
-            .map_or(self.oracle.trials.len(), |p| p + 1);
-        let best = self
-            .oracle
-            .get_best_trials(1)
-            .first()
-            .map(|t| t.hyperparameters.values());
+            .number_of(&trial.trial_id)
+            .map_or(self.oracle.trial_count(), |p| p + 1);
+        let best = match self.oracle.best_entries(1).first() {
+            Some(e) => Some(e.values()?),
+            None => None,
+        };
         let mut s = format!("\nSearch: Running Trial #{n}\n\n");
         let values = trial.hyperparameters.values();
         if values.is_empty() {
@@ -1126,15 +1116,11 @@ impl Tuner {
             }
         }
         self.say(&s);
+        Ok(())
     }
 
     fn display_trial_end(&mut self, trial: &Trial) {
-        let n = self
-            .oracle
-            .trials
-            .iter()
-            .position(|t| t.trial_id == trial.trial_id)
-            .map_or(0, |p| p + 1);
+        let n = self.oracle.number_of(&trial.trial_id).map_or(0, |p| p + 1);
         let name = self.oracle.config.objective.name().to_string();
         let mut s = format!("Trial {n} Complete [{}]\n", format_duration(trial.seconds));
         if let Some(score) = trial.score {
@@ -1148,7 +1134,7 @@ impl Tuner {
                 trial.message.clone().unwrap_or_default()
             );
         }
-        let best = self.oracle.get_best_trials(1).first().and_then(|t| t.score);
+        let best = self.oracle.best_entries(1).first().and_then(|t| t.score);
         s += &format!(
             "\nBest {name} So Far: {}\nTotal elapsed time: {}",
             best.map_or("None".to_string(), py_float),
@@ -1158,41 +1144,37 @@ impl Tuner {
     }
 
     /// KerasTuner's `results_summary(num_trials)` text.
-    pub fn results_summary(&self, num_trials: usize) -> String {
+    pub fn results_summary(&self, num_trials: usize) -> Result<String> {
         let mut s = format!(
             "Results summary\nResults in {}\nShowing {num_trials} best trials\n{}\n",
             self.project_dir(),
             self.oracle.config.objective
         );
-        for t in self.oracle.get_best_trials(num_trials) {
+        for t in self.oracle.get_best_trials(num_trials)? {
             s.push('\n');
             s += &t.summary();
         }
-        s
+        Ok(s)
     }
 
     /// The best completed trials, best first.
-    pub fn get_best_trials(&self, n: usize) -> Vec<&Trial> {
+    pub fn get_best_trials(&self, n: usize) -> Result<Vec<Trial>> {
         self.oracle.get_best_trials(n)
     }
 
     /// Hyperparameters of the best trials, best first.
-    pub fn get_best_hyperparameters(&self, n: usize) -> Vec<HyperParameters> {
-        self.oracle
-            .get_best_trials(n)
-            .iter()
-            .map(|t| t.hyperparameters.clone())
-            .collect()
+    pub fn get_best_hyperparameters(&self, n: usize) -> Result<Vec<HyperParameters>> {
+        Ok(self
+            .oracle
+            .get_best_trials(n)?
+            .into_iter()
+            .map(|t| t.hyperparameters)
+            .collect())
     }
 
     /// The best trials' models, rebuilt and loaded with their best-epoch weights.
     pub fn get_best_models(&mut self, n: usize, input_shape: &[usize]) -> Result<Vec<Sequential>> {
-        let trials: Vec<Trial> = self
-            .oracle
-            .get_best_trials(n)
-            .into_iter()
-            .cloned()
-            .collect();
+        let trials = self.oracle.get_best_trials(n)?;
         let Runner::Model(hm) = &mut self.runner else {
             return Err(Error::state(
                 "get_best_models needs a hypermodel; this tuner tunes a function",
@@ -1209,7 +1191,7 @@ impl Tuner {
                 model.build(&shape)?;
             }
             let (w, _) = load_checkpoint(
-                self.storage.as_ref(),
+                self.oracle.storage(),
                 &format!("trial_{}/checkpoint.bin", t.trial_id),
             )?
             .ok_or_else(|| Error::state(format!("trial {} has no checkpoint", t.trial_id)))?;
@@ -1221,10 +1203,10 @@ impl Tuner {
 
     /// All trials as JSON (`{"trials": [...], "best_hyperparameters": {...}}`), hyperparameters
     /// being the values each trial actually used.
-    pub fn trials_json(&self) -> Value {
+    pub fn trials_json(&self) -> Result<Value> {
         let trials: Vec<Value> = self
             .oracle
-            .trials
+            .trials()?
             .iter()
             .map(|t| {
                 json!({
@@ -1242,19 +1224,20 @@ impl Tuner {
             .collect();
         let best = self
             .oracle
-            .get_best_trials(1)
+            .get_best_trials(1)?
             .first()
             .map(|t| json!(t.used_values()))
             .unwrap_or(Value::Null);
-        json!({"trials": trials, "best_hyperparameters": best})
+        Ok(json!({"trials": trials, "best_hyperparameters": best}))
     }
 
     /// All trials as CSV: id, status, score, best_step, then every hyperparameter and metric
     /// seen in any trial (empty where a trial did not use it).
-    pub fn trials_csv(&self) -> String {
+    pub fn trials_csv(&self) -> Result<String> {
+        let all = self.oracle.trials()?;
         let mut hp_names: Vec<String> = Vec::new();
         let mut metric_names: Vec<String> = Vec::new();
-        for t in &self.oracle.trials {
+        for t in &all {
             for (k, _) in t.used_values().iter() {
                 if !hp_names.iter().any(|n| n == k) {
                     hp_names.push(k.to_string());
@@ -1283,7 +1266,7 @@ impl Tuner {
         header.extend(metric_names.iter().map(|m| quote(m)));
         header.push("device".into());
         let mut out = header.join(",") + "\n";
-        for t in &self.oracle.trials {
+        for t in &all {
             let values = t.used_values();
             let mut row = vec![
                 t.trial_id.clone(),
@@ -1306,7 +1289,7 @@ impl Tuner {
             out += &row.join(",");
             out.push('\n');
         }
-        out
+        Ok(out)
     }
 }
 

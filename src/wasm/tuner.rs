@@ -384,23 +384,28 @@ impl WasmTuner {
     #[wasm_bindgen(js_name = resultsSummary)]
     pub fn results_summary(&self, num_trials: u32) -> Result<String, JsError> {
         let g = self.inner.borrow();
-        Ok(g.as_ref()
+        g.as_ref()
             .ok_or_else(busy)?
-            .results_summary(num_trials as usize))
+            .results_summary(num_trials as usize)
+            .map_err(err)
     }
 
     /// Every trial as JSON (`{"trials": [...], "best_hyperparameters": {...}}`).
     #[wasm_bindgen(js_name = trialsJSON)]
     pub fn trials_json(&self) -> Result<String, JsError> {
         let g = self.inner.borrow();
-        Ok(g.as_ref().ok_or_else(busy)?.trials_json().to_string())
+        Ok(g.as_ref()
+            .ok_or_else(busy)?
+            .trials_json()
+            .map_err(err)?
+            .to_string())
     }
 
     /// Every trial as CSV.
     #[wasm_bindgen(js_name = trialsCSV)]
     pub fn trials_csv(&self) -> Result<String, JsError> {
         let g = self.inner.borrow();
-        Ok(g.as_ref().ok_or_else(busy)?.trials_csv())
+        g.as_ref().ok_or_else(busy)?.trials_csv().map_err(err)
     }
 
     /// Where trials trained: `[device, note]`.
@@ -421,7 +426,8 @@ impl WasmTuner {
         Ok(g.as_ref()
             .ok_or_else(busy)?
             .oracle
-            .trials
+            .trials()
+            .map_err(err)?
             .iter()
             .map(|t| JsValue::from(trial_json(t)))
             .collect())
@@ -499,6 +505,7 @@ impl WasmTuner {
         let g = self.inner.borrow();
         let t = g.as_ref().ok_or_else(busy)?;
         Ok(t.get_best_hyperparameters(num_trials as usize)
+            .map_err(err)?
             .into_iter()
             .map(|hp| JsValue::from(WasmHp::new(hp)))
             .collect())

@@ -704,15 +704,15 @@ impl BayesianOptimization {
             match t.status {
                 TrialStatus::Completed => {
                     if let Some(s) = t.score.filter(|s| s.is_finite()) {
-                        x.extend(enc.encode(ctx.space, &t.hyperparameters.values()));
+                        x.extend(enc.encode(ctx.space, &t.values()?));
                         y.push(if maximize { -s } else { s });
                     }
                 }
                 TrialStatus::Running => {
-                    pending.push(enc.encode(ctx.space, &t.hyperparameters.values()));
+                    pending.push(enc.encode(ctx.space, &t.values()?));
                 }
                 TrialStatus::Failed | TrialStatus::Invalid => {
-                    failed.push(enc.encode(ctx.space, &t.hyperparameters.values()));
+                    failed.push(enc.encode(ctx.space, &t.values()?));
                 }
                 _ => {}
             }
@@ -949,7 +949,8 @@ mod tests {
     }
 
     fn best_score(o: &Oracle) -> f64 {
-        o.trials
+        o.trials()
+            .unwrap()
             .iter()
             .filter_map(|t| t.score)
             .fold(f64::INFINITY, f64::min)
@@ -1079,7 +1080,8 @@ mod tests {
                 15,
             );
             let o = drive(o, branin);
-            o.trials
+            o.trials()
+                .unwrap()
                 .iter()
                 .map(|t| values_hash(&t.hyperparameters.values()))
                 .collect::<Vec<_>>()
@@ -1113,11 +1115,12 @@ mod tests {
             });
             // Every one of the 30 combinations once, then the search stops.
             let seen: BTreeSet<String> = o
-                .trials
+                .trials()
+                .unwrap()
                 .iter()
                 .map(|t| values_hash(&t.hyperparameters.values()))
                 .collect();
-            assert_eq!(o.trials.len(), 30, "ordered: {ordered}");
+            assert_eq!(o.trial_count(), 30, "ordered: {ordered}");
             assert_eq!(seen.len(), 30, "ordered: {ordered}");
         }
     }
@@ -1131,8 +1134,8 @@ mod tests {
             oracle(Box::new(BayesianOptimization::default()), hp, 0, 10),
             |_| 1.0,
         );
-        assert_eq!(o.trials.len(), 1);
-        let v = o.trials[0].hyperparameters.values();
+        assert_eq!(o.trial_count(), 1);
+        let v = o.trials().unwrap()[0].hyperparameters.values();
         assert_eq!(v.get("units"), Some(&HpValue::Int(32)));
         let o = drive(
             oracle(
@@ -1143,7 +1146,7 @@ mod tests {
             ),
             |_| 1.0,
         );
-        assert_eq!(o.trials.len(), 1);
+        assert_eq!(o.trial_count(), 1);
         // Fixed hps beside tuned ones are carried along, not encoded.
         let mut hp = branin_space();
         hp.fixed("batch", 64).get().unwrap();
@@ -1152,7 +1155,8 @@ mod tests {
             branin,
         );
         assert!(o
-            .trials
+            .trials()
+            .unwrap()
             .iter()
             .all(|t| t.hyperparameters.values().get("batch") == Some(&HpValue::Int(64))));
     }
@@ -1184,9 +1188,9 @@ mod tests {
             oracle(Box::new(BayesianOptimization::default()), hp, 3, 30),
             f,
         );
-        assert_eq!(o.trials.len(), 30);
+        assert_eq!(o.trial_count(), 30);
         let mut seen = BTreeSet::new();
-        for t in &o.trials {
+        for t in &o.trials().unwrap() {
             let v = t.hyperparameters.values();
             assert!(seen.insert(values_hash(&v)), "repeated {v:?}");
             // Exactly the hps of the chosen model are set.
@@ -1221,7 +1225,7 @@ mod tests {
             oracle(Box::new(BayesianOptimization::default()), hp, 2, 25),
             f,
         );
-        let best = &o.get_best_trials(1)[0];
+        let best = &o.get_best_trials(1).unwrap()[0];
         let v = best.hyperparameters.values();
         assert_eq!(v.get("opt").and_then(|m| m.as_str()), Some("c"));
         assert!(best.score.unwrap() < 0.01, "{:?}", best.score);
@@ -1241,7 +1245,7 @@ mod tests {
             );
             o.config.objective = ObjectiveSpec::Single(Objective::new("acc", Direction::Max));
             let o = drive(o, |v| 1.0 - (float(v, "x") - 0.7).powi(2));
-            let best = o.get_best_trials(1)[0].score.unwrap();
+            let best = o.get_best_trials(1).unwrap()[0].score.unwrap();
             assert!(best > 1.0 - 1e-4, "seed {seed}: {best}");
         }
     }
@@ -1262,8 +1266,12 @@ mod tests {
                 }
             },
         );
-        assert_eq!(o.trials.len(), 25);
-        assert!(o.trials.iter().any(|t| t.status == TrialStatus::Failed));
+        assert_eq!(o.trial_count(), 25);
+        assert!(o
+            .trials()
+            .unwrap()
+            .iter()
+            .any(|t| t.status == TrialStatus::Failed));
         assert!(best_score(&o) < 1e-3, "{}", best_score(&o));
     }
 
@@ -1346,7 +1354,7 @@ mod tests {
                 .with_options(opts.clone())
                 .unwrap();
             let o = drive(oracle(Box::new(bo), branin_space(), 8, 25), branin);
-            assert_eq!(o.trials.len(), 25);
+            assert_eq!(o.trial_count(), 25);
             let regret = best_score(&o) - 0.397_887;
             assert!(regret < 0.5, "{opts:?}: {regret}");
         }

@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::hp::{HyperParameters, Value as HpValue, Values};
-use crate::tuner::oracle::{Algorithm, Context, Populate};
+use crate::tuner::oracle::{Algorithm, Context, Populate, TrialEntry};
 use crate::tuner::trial::Trial;
 use serde_json::{json, Value};
 use std::cmp::Ordering;
@@ -83,11 +83,8 @@ impl GridSearch {
         bumped.then(|| hps.values())
     }
 
-    fn values_of(trials: &[Trial], id: &str) -> Option<Values> {
-        trials
-            .iter()
-            .find(|t| t.trial_id == id)
-            .map(|t| t.hyperparameters.values())
+    fn values_of(ctx: &Context<'_>, id: &str) -> Result<Option<Values>> {
+        ctx.find(id).map(TrialEntry::values).transpose()
     }
 }
 
@@ -111,7 +108,7 @@ impl Algorithm for GridSearch {
         }
         while values.is_none() && !self.populate_next.is_empty() {
             let old = self.populate_next.remove(0);
-            let Some(old_values) = Self::values_of(ctx.trials, &old) else {
+            let Some(old_values) = Self::values_of(ctx, &old)? else {
                 continue;
             };
             let Some(new_values) = Self::next_combination(ctx.space, &old_values) else {
@@ -120,7 +117,7 @@ impl Algorithm for GridSearch {
             let pos = self.ordered_ids.iter().position(|i| *i == old);
             let next_id = pos.and_then(|p| self.ordered_ids.get(p + 1)).cloned();
             if let Some(n) = &next_id {
-                if let Some(next_values) = Self::values_of(ctx.trials, n) {
+                if let Some(next_values) = Self::values_of(ctx, n)? {
                     if Self::compare(ctx.space, &new_values, &next_values) != Ordering::Less {
                         continue;
                     }

@@ -7,8 +7,8 @@
 use crate::error::{Error, Result};
 use crate::hp::Value as HpValue;
 use crate::tuner::objective::Direction;
-use crate::tuner::oracle::{Algorithm, Context, Populate};
-use crate::tuner::trial::{Trial, TrialStatus};
+use crate::tuner::oracle::{Algorithm, Context, Populate, TrialEntry};
+use crate::tuner::trial::TrialStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -174,10 +174,6 @@ impl Hyperband {
     }
 }
 
-fn find<'a>(trials: &'a [Trial], id: &str) -> Option<&'a Trial> {
-    trials.iter().find(|t| t.trial_id == id)
-}
-
 impl Algorithm for Hyperband {
     fn name(&self) -> &'static str {
         "Hyperband"
@@ -201,10 +197,10 @@ impl Algorithm for Hyperband {
                 }
                 let selected: Vec<&str> =
                     round.iter().filter_map(|e| e.past_id.as_deref()).collect();
-                let mut candidates: Vec<&Trial> = past
+                let mut candidates: Vec<&TrialEntry> = past
                     .iter()
                     .filter(|e| !selected.contains(&e.id.as_str()))
-                    .filter_map(|e| find(ctx.trials, &e.id))
+                    .filter_map(|e| ctx.find(&e.id))
                     .filter(|t| t.status == TrialStatus::Completed && t.score.is_some())
                     .collect();
                 // More of the previous round has finished than will be thrown out, so the
@@ -219,8 +215,9 @@ impl Algorithm for Hyperband {
                         }
                     });
                     let best = candidates[0];
-                    let mut values = best.hyperparameters.values();
-                    values.set("tuner/trial_id", HpValue::Str(best.trial_id.clone()));
+                    let best_id = best.trial_id();
+                    let mut values = best.values()?;
+                    values.set("tuner/trial_id", HpValue::Str(best_id.clone()));
                     values.set("tuner/epochs", HpValue::Int(self.epochs(b, r) as i64));
                     values.set(
                         "tuner/initial_epoch",
@@ -228,9 +225,8 @@ impl Algorithm for Hyperband {
                     );
                     values.set("tuner/bracket", HpValue::Int(self.current_bracket as i64));
                     values.set("tuner/round", HpValue::Int(r as i64));
-                    let past_id = best.trial_id.clone();
                     self.brackets[bi].rounds[r].push(RoundEntry {
-                        past_id: Some(past_id),
+                        past_id: Some(best_id),
                         id: trial_id.to_string(),
                     });
                     return Ok(Populate::Values(values));
