@@ -59,9 +59,15 @@ cd fuzz
 for t in "${TARGETS[@]}"; do
   echo "== fuzz target $t: $RUNS executions"
   # -rss_limit_mb: a model the limits allow may take a few hundred MB; more is a bug.
+  # The status is taken from cargo-fuzz itself (with pipefail, a `| grep ... || true` would
+  # hide a crash).
+  log=$(mktemp)
+  status=0
   cargo "${TOOLCHAIN[@]}" fuzz run --release "$t" "corpus/$t" -- \
-    -runs="$RUNS" -max_len=65536 -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 2>&1 |
-    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|Done)|panicked|ERROR' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz target $t failed: see fuzz/artifacts/$t/"; exit 1; }
+    -runs="$RUNS" -max_len=65536 -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 \
+    >"$log" 2>&1 || status=$?
+  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|Done)|panicked|ERROR' "$log" || true
+  rm -f "$log"
+  [ "$status" -eq 0 ] || { echo "fuzz target $t failed (status $status): see fuzz/artifacts/$t/"; exit 1; }
 done
 echo "every target ran $RUNS executions without a crash"

@@ -1,7 +1,8 @@
 //! A stored search (oracle.json and trial_*/trial.json, as a crash or a hand edit may leave
 //! them): loading it into each of the four oracles, then asking for the next trial, gives
 //! trials or an explained error. The input is oracle.json, then a NUL byte, then one
-//! trial.json that every listed trial id reads.
+//! trial.json that every listed trial id reads (with its `trial_id` set to that id when the
+//! document is a JSON object).
 #![no_main]
 
 #[path = "common.rs"]
@@ -42,7 +43,14 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_default();
     storage.write("oracle.json", oracle_doc).expect("memory");
     for id in ids.iter().take(50) {
-        if let Err(e) = storage.write(&format!("trial_{id}/trial.json"), trial_doc) {
+        let doc = match common::json(trial_doc) {
+            Some(serde_json::Value::Object(mut m)) => {
+                m.insert("trial_id".into(), id.clone().into());
+                serde_json::to_vec(&m).expect("a JSON object")
+            }
+            _ => trial_doc.to_vec(),
+        };
+        if let Err(e) = storage.write(&format!("trial_{id}/trial.json"), &doc) {
             return common::explained(&e);
         }
     }
@@ -52,11 +60,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut oracle =
         Oracle::new(config, algorithm, HyperParameters::new()).expect("valid settings");
-    match oracle.load(&storage) {
+    oracle.set_storage(Box::new(storage));
+    match oracle.load() {
         Ok(_) => {
             for i in 0..3 {
                 match oracle.create_trial() {
                     Ok(mut t) => {
+                        // Stopped (max_trials) or Idle (a Hyperband round waiting): nothing
+                        // to run.
+                        if t.status != TrialStatus::Running {
+                            break;
+                        }
                         if i % 2 == 0 {
                             t.status = TrialStatus::Completed;
                             t.metrics = vec![("default_objective".into(), i as f64)];
@@ -68,7 +82,13 @@ fuzz_target!(|data: &[u8]| {
                         if let Err(e) = oracle.end_trial(t) {
                             common::explained(&e);
                         }
-                        let _ = oracle.get_trial(&id);
+                        if let Err(e) = oracle.save(Some(&id)) {
+                            common::explained(&e);
+                        }
+                        match oracle.trial(&id) {
+                            Ok(t) => assert!(t.is_some(), "trial {id} was created"),
+                            Err(e) => common::explained(&e),
+                        }
                     }
                     Err(e) => {
                         common::explained(&e);
@@ -76,7 +96,9 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
             }
-            let _ = oracle.get_best_trials(3);
+            if let Err(e) = oracle.get_best_trials(3) {
+                common::explained(&e);
+            }
         }
         Err(e) => common::explained(&e),
     }

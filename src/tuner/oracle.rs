@@ -707,3 +707,174 @@ where
         s.collect_seq((self.0)())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tuner::oracles::RandomSearch;
+
+    fn space() -> HyperParameters {
+        let mut hp = HyperParameters::new();
+        hp.int("units", 1, 64).get().unwrap();
+        hp.choice("act", vec!["relu".into(), "tanh".into()])
+            .get()
+            .unwrap();
+        hp.float("lr", 1e-4, 1e-1).get().unwrap();
+        hp
+    }
+
+    fn oracle(max_trials: usize) -> Oracle {
+        let config = OracleConfig {
+            max_trials: Some(max_trials),
+            seed: 7,
+            ..Default::default()
+        };
+        Oracle::new(config, Box::new(RandomSearch), space()).unwrap()
+    }
+
+    /// Creates, scores (by units) and saves one trial; returns its id.
+    fn run_one(o: &mut Oracle) -> String {
+        let mut t = o.create_trial().unwrap();
+        o.save(Some(&t.trial_id)).unwrap();
+        let units = t.hyperparameters.get("units").unwrap().as_f64().unwrap();
+        t.metrics = vec![("default_objective".into(), units)];
+        t.curves = vec![vec![("loss".into(), vec![3.0, 2.0, units])]];
+        t.status = TrialStatus::Completed;
+        let id = t.trial_id.clone();
+        o.end_trial(t).unwrap();
+        o.save(Some(&id)).unwrap();
+        id
+    }
+
+    #[test]
+    fn ended_trials_leave_memory_once_stored_and_read_back_whole() {
+        let mut o = oracle(20);
+        let ids: Vec<String> = (0..20).map(|_| run_one(&mut o)).collect();
+        assert!(o.live.is_empty(), "{} trials still held", o.live.len());
+        assert_eq!(o.trial_count(), 20);
+        assert_eq!(o.end_order(), ids);
+        for id in &ids {
+            let t = o.trial(id).unwrap().unwrap();
+            let units = t.hyperparameters.get("units").unwrap().as_f64().unwrap();
+            assert_eq!(t.metrics, vec![("default_objective".to_string(), units)]);
+            assert_eq!(t.curves[0][0].1, vec![3.0, 2.0, units]);
+            assert_eq!(t.score, Some(units));
+            let e = find_entry(o.entries(), id).unwrap();
+            assert_eq!(e.values().unwrap(), t.hyperparameters.values());
+            assert_eq!(e.score, Some(units));
+        }
+        // Best first, read back from storage: the smallest units.
+        let best = o.get_best_trials(3).unwrap();
+        let scores: Vec<f64> = best.iter().map(|t| t.score.unwrap()).collect();
+        let mut all: Vec<f64> = o.entries().iter().filter_map(|e| e.score).collect();
+        all.sort_by(f64::total_cmp);
+        assert_eq!(scores, all[..3]);
+        assert_eq!(o.trials().unwrap().len(), 20);
+        assert!(o.trial("99").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_trial_whose_save_failed_stays_in_memory() {
+        let mut o = oracle(5);
+        run_one(&mut o);
+        let mut full = MemoryStorage::new();
+        full.fail_after_writes = Some(0);
+        let kept = o.set_storage(Box::new(full));
+        let mut t = o.create_trial().unwrap();
+        t.metrics = vec![("default_objective".into(), 1.5)];
+        t.status = TrialStatus::Completed;
+        let id = t.trial_id.clone();
+        o.end_trial(t).unwrap();
+        let e = o.save(Some(&id)).unwrap_err().to_string();
+        assert!(e.contains("storage is full"), "{e}");
+        assert_eq!(o.trial(&id).unwrap().unwrap().score, Some(1.5));
+        // Once there is room again, saving everything stores it and lets it go.
+        o.set_storage(kept);
+        o.save(None).unwrap();
+        assert!(o.live.is_empty());
+        assert_eq!(o.trial(&id).unwrap().unwrap().score, Some(1.5));
+    }
+
+    #[test]
+    fn a_saved_search_loads_and_continues_without_repeats() {
+        let mut o = oracle(30);
+        for _ in 0..10 {
+            run_one(&mut o);
+        }
+        let running = o.create_trial().unwrap();
+        o.save(Some(&running.trial_id)).unwrap();
+        let stored = o.set_storage(Box::new(MemoryStorage::new()));
+        let mut back = oracle(30);
+        back.set_storage(stored);
+        assert!(back.load().unwrap());
+        assert_eq!(back.entries(), o.entries());
+        assert_eq!(back.end_order(), o.end_order());
+        assert_eq!(back.tried, o.tried);
+        // The interrupted trial comes first, then new values never tried before.
+        assert_eq!(back.create_trial().unwrap().trial_id, running.trial_id);
+        let next = back.create_trial().unwrap();
+        assert_eq!(next.trial_id, "11");
+        let key = values_key(&next.hyperparameters.values());
+        assert!(!o.tried.contains(&key));
+    }
+
+    #[test]
+    fn a_project_saved_with_value_strings_as_tried_keys_loads() {
+        let mut o = oracle(5);
+        run_one(&mut o);
+        let values = o.entries()[0].values().unwrap();
+        let mut doc = o.state().unwrap();
+        doc["tried_so_far"] = serde_json::json!([values_hash(&values)]);
+        o.storage_mut()
+            .write("oracle.json", &serde_json::to_vec(&doc).unwrap())
+            .unwrap();
+        let mut back = oracle(5);
+        back.set_storage(o.set_storage(Box::new(MemoryStorage::new())));
+        back.load().unwrap();
+        assert_eq!(back.tried.len(), 1);
+        assert!(back.tried.contains(&values_key(&values)));
+    }
+
+    #[test]
+    fn damaged_trial_lists_are_clear_errors() {
+        let mut o = oracle(5);
+        run_one(&mut o);
+        let doc = o.state().unwrap();
+        let load = |patch: &dyn Fn(&mut Value)| -> String {
+            let mut d = doc.clone();
+            patch(&mut d);
+            let mut s = MemoryStorage::new();
+            s.write("oracle.json", &serde_json::to_vec(&d).unwrap())
+                .unwrap();
+            let t = o.storage().read("trial_0/trial.json").unwrap().unwrap();
+            s.write("trial_0/trial.json", &t).unwrap();
+            let mut back = oracle(5);
+            back.set_storage(Box::new(s));
+            back.load().unwrap_err().to_string()
+        };
+        let e = load(&|d| d["trial_ids"] = serde_json::json!(["0", "1"]));
+        assert!(e.contains("trial_1/trial.json is missing"), "{e}");
+        let e = load(&|d| d["end_order"] = serde_json::json!(["7"]));
+        assert!(e.contains("`end_order` names trial \"7\""), "{e}");
+        let e = load(&|d| d["trial_ids"] = serde_json::json!("0"));
+        assert!(
+            e.contains("`trial_ids`") && e.contains("a list of strings"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ids_are_found_only_by_their_exact_spelling() {
+        let mut o = oracle(50);
+        for _ in 0..3 {
+            run_one(&mut o);
+        }
+        assert_eq!(o.number_of("02"), Some(2));
+        for wrong in ["2", "002", "+2", " 2", "-0", "x", ""] {
+            assert_eq!(o.number_of(wrong), None, "{wrong:?}");
+        }
+        assert_eq!(o.entries()[2].trial_id(), "02");
+        // A compact record: number, width, status, score and a pointer to the values.
+        assert!(std::mem::size_of::<TrialEntry>() <= 40);
+    }
+}
