@@ -121,10 +121,11 @@ async function responsive(page, ms = 500) {
 // ---------------------------------------------------------------------------------------------
 // 1. Kill and resume
 
-// Spiral, 7 trials of 500 epochs. An epoch takes a few milliseconds, so a trial lasts seconds;
-// a reload costs the search about a second (the old page trains on until the new one commits,
-// and the shown progress trails the stored one a little), so the search must last well over
-// 10 seconds for 10 reloads to land inside it.
+// Spiral, 10 trials of 500 epochs (the page's most). An epoch takes a few milliseconds, so a
+// trial lasts seconds; a reload costs the search about a second (the old page trains on until
+// the new one commits, and the shown progress trails the stored one a little), so the search
+// must last well over 10 seconds for 10 reloads to land inside it. (With 7 trials a fresh-clone
+// CI run once saw the search end before the 9th reload.)
 const RESUME_MODEL = {
   hidden: [{ type: "dense", units: { hp: "Int", min: 32, max: 96, step: 32 }, activation: { hp: "Choice", values: ["tanh", "relu"] } }],
   repeat: null,
@@ -140,8 +141,8 @@ test("kill and resume: 10 reloads at seeded random moments give exactly the tria
   // Two trial workers: the engine runs trials in batches of two side by side, so a reload cuts
   // two trials at once, and after it the batches are made up differently (a requeued trial
   // pairs with a new one): the results must not depend on that, nor on which worker trains what.
-  const s = stateWith({ data: { source: "spiral", noise: 10, seed: 4 }, model: RESUME_MODEL, tuner: { kind: "random", maxTrials: 7, seed: 13, workers: 2, device: "cpu", objective: "val_accuracy" } });
-  const N = 7;
+  const s = stateWith({ data: { source: "spiral", noise: 10, seed: 4 }, model: RESUME_MODEL, tuner: { kind: "random", maxTrials: 10, seed: 13, workers: 2, device: "cpu", objective: "val_accuracy" } });
+  const N = 10;
   const EPOCHS = 500;
 
   // The reference: the same state, uninterrupted, in a fresh browser context (its own IndexedDB).
@@ -162,8 +163,8 @@ test("kill and resume: 10 reloads at seeded random moments give exactly the tria
   // The moments: after each start or resume, a seeded random 1..25 more epochs of progress
   // (epochs shown, all trials together), then a seeded random 0..30 ms so the reload falls
   // anywhere inside an epoch. Each reload costs about 100-300 epochs of progress (the old page
-  // trains on until the new one commits; more since the page's table updates in place): 7 x 500
-  // epochs leave room for all 10.
+  // trains on until the new one commits; more since the page's table updates in place), at
+  // times more: 10 x 500 epochs leave room for all 10.
   const rnd = mulberry32(20240609);
   const progress = () => page.evaluate(() => window.tunelabPage.trials.reduce((n, t) => n + (t.curves?.val_loss?.length ?? 0), 0));
   let midTrial = 0; // reloads that cut a trial after some of its epochs and before its last
