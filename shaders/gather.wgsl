@@ -1,9 +1,12 @@
 // gather.wgsl: the shuffled batch gather, and copies of a batch's outputs into an epoch log.
 //
 // gather_rows record: 0 cols, 1 src_off (in data), 2 dst_off (in arena), 3 idx_off (in index),
-//   14 dropout rate (f32), 15-16 dropout seed, 31 enabled.
-//   One invocation copies element (r, c) of the batch: dst[r, c] = data[src + index[idx_off +
-//   cursor + r] * cols + c], times the input dropout mask while training.
+//   4-6 and 7-9: two more segments of the same rows (cols, src_off, dst_off; cols 0: none), the
+//   targets and the sample weights, so that one dispatch gathers a whole batch;
+//   14 dropout rate (f32, the first segment only), 15-16 dropout seed, 31 enabled.
+//   One invocation copies element (r, c) of the batch, c counting through the segments in turn:
+//   dst[r, c] = data[src + index[idx_off + cursor + r] * cols + c], times the input dropout mask
+//   while training.
 // log_rows record: 0 cols, 1 src_off, 2 dst_off (both in arena), 31 enabled.
 //   One invocation copies element (r, c): dst[(cursor + r) * cols + c] = src[r * cols + c].
 
@@ -13,19 +16,29 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!enabled(model)) {
         return;
     }
-    let cols = rec(model, 0u);
     let c = gid.x;
     let r = gid.y;
-    if (c >= cols || r >= step_rows()) {
+    let cols = rec(model, 0u);
+    let cols_b = rec(model, 4u);
+    let cols_c = rec(model, 7u);
+    if (c >= cols + cols_b + cols_c || r >= step_rows()) {
         return;
     }
     let row = index[rec(model, 3u) + step[S_CURSOR] + r];
-    var v = data[rec(model, 1u) + row * cols + c];
-    let rate = recf(model, 14u);
-    if (rate > 0.0 && step[S_TRAINING] != 0u) {
-        v = v * dropout_factor(rate, vec2<u32>(rec(model, 15u), rec(model, 16u)), model, r * cols + c);
+    if (c < cols) {
+        var v = data[rec(model, 1u) + row * cols + c];
+        let rate = recf(model, 14u);
+        if (rate > 0.0 && step[S_TRAINING] != 0u) {
+            v = v * dropout_factor(rate, vec2<u32>(rec(model, 15u), rec(model, 16u)), model, r * cols + c);
+        }
+        arena[rec(model, 2u) + r * cols + c] = v;
+    } else if (c < cols + cols_b) {
+        let j = c - cols;
+        arena[rec(model, 6u) + r * cols_b + j] = data[rec(model, 5u) + row * cols_b + j];
+    } else {
+        let j = c - cols - cols_b;
+        arena[rec(model, 9u) + r * cols_c + j] = data[rec(model, 8u) + row * cols_c + j];
     }
-    arena[rec(model, 2u) + r * cols + c] = v;
 }
 
 @compute @workgroup_size(64, 1, 1)

@@ -3,10 +3,11 @@
 // Record: 0 cols (output width), 1 yp_off (predictions), 2 z_off (output pre-activations),
 //   3 yt_off (targets), 4 target cols, 5 w_off (sample weights or NONE), 6 dz_off (result),
 //   7 loss code (nn::LossKind order), 8 from_logits, 9 label_smoothing (f32), 10 delta (f32),
-//   11 output activation, 31 enabled.
+//   11 output activation, 12 log_off (NONE: none), 31 enabled.
 // One invocation per row: g = d(sum_over_batch_size loss)/d y_pred, with Keras's clipping
 // (the same formulas as nn::losses), scaled by the sample weight / rows, then
-// dz = g * act'(z) (softmax: y * (g - sum(g * y))).
+// dz = g * act'(z) (softmax: y * (g - sum(g * y))). With a log, the row's predictions are also
+// copied to log_off + (cursor + r) * cols (what log_rows does, without a dispatch of its own).
 
 const L_MSE: u32 = 0u;
 const L_MAE: u32 = 1u;
@@ -83,6 +84,13 @@ fn loss_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cols = rec(model, 0u);
     let yp = rec(model, 1u) + r * cols;
     let zo = rec(model, 2u) + r * cols;
+    let log = rec(model, 12u);
+    if (log != NONE) {
+        let at = log + (step[S_CURSOR] + r) * cols;
+        for (var j = 0u; j < cols; j = j + 1u) {
+            arena[at + j] = arena[yp + j];
+        }
+    }
     let tcols = rec(model, 4u);
     let yt = rec(model, 3u) + r * tcols;
     let g = rec(model, 6u) + r * cols;

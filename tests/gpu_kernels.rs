@@ -342,6 +342,15 @@ fn gather_softmax_and_logs() {
     let go = ar.put(&dy);
     let yo2 = ar.put(&y);
     let log = ar.zeros((cursor + rows) * cols);
+    // The same rows of targets (3 columns) and sample weights, gathered in the same dispatch.
+    let targets = rand_vec(&mut rng, n * 3);
+    let weights = rand_vec(&mut rng, n);
+    let mut want_t = vec![0.0; rows * 3];
+    Cpu.gather_rows(&targets, 3, &idx[cursor..cursor + rows], &mut want_t);
+    let mut want_w = vec![0.0; rows];
+    Cpu.gather_rows(&weights, 1, &idx[cursor..cursor + rows], &mut want_w);
+    let data: Vec<f32> = [&data[..], &targets, &weights].concat();
+    let (to, wo) = (ar.zeros(rows * 3), ar.zeros(rows));
     let mut t = Table::new(2);
     // two models: the second one has no part in the gather
     let l1 = kernels::gather_rows(
@@ -353,6 +362,18 @@ fn gather_softmax_and_logs() {
                 dst_off: dst,
                 idx_off: 0,
                 dropout: None,
+                also: [
+                    Some(kernels::Segment {
+                        cols: 3,
+                        src_off: n * cols,
+                        dst_off: to,
+                    }),
+                    Some(kernels::Segment {
+                        cols: 1,
+                        src_off: n * cols + n * 3,
+                        dst_off: wo,
+                    }),
+                ],
             }),
             None,
         ],
@@ -375,6 +396,8 @@ fn gather_softmax_and_logs() {
     ))
     .unwrap();
     assert_close(&out[dst..dst + rows * cols], &want, 1.0, "gather");
+    assert_close(&out[to..to + rows * 3], &want_t, 1.0, "gathered targets");
+    assert_close(&out[wo..wo + rows], &want_w, 1.0, "gathered weights");
     assert_close(&out[yo..yo + rows * cols], &y, 1.0, "softmax");
     assert_close(&out[go..go + rows * cols], &dz, 1.0, "softmax backward");
     assert_close(
@@ -408,6 +431,7 @@ fn dropout_masks_are_the_cpu_masks() {
                 dst_off: dst,
                 idx_off: 0,
                 dropout: Some(drop),
+                also: [None, None],
             })],
             rows,
         );
@@ -508,6 +532,8 @@ fn loss_gradients_match_for_every_loss() {
         let mut ar = Arena::new();
         let (yo, zo, to, wo) = (ar.put(&y), ar.put(&z), ar.put(&yt), ar.put(&w));
         let dzo = ar.zeros(rows * cols);
+        // The predictions are logged at the step's cursor (row 2 of the epoch log).
+        let logo = ar.zeros((2 + rows) * cols);
         let mut t = Table::new(1);
         let l = kernels::loss_grad(
             &mut t,
@@ -521,10 +547,12 @@ fn loss_gradients_match_for_every_loss() {
                 dz_off: dzo,
                 loss: loss.clone(),
                 act,
+                log_off: Some(logo),
             })],
             rows,
         );
         let mut st = step(rows, 1, true, 0);
+        st.cursor = 2;
         st.models[0].hinge_binary = loss.kind == LossKind::Hinge;
         let out = block_on(run_launches(&g, &ar.data, &[0.0], &[0], &t, &[l], &st)).unwrap();
         assert_close(
@@ -532,6 +560,12 @@ fn loss_gradients_match_for_every_loss() {
             &want,
             1.0,
             &format!("{} (logits {}) gradient", loss.name(), loss.from_logits),
+        );
+        assert!(out[logo..logo + 2 * cols].iter().all(|v| *v == 0.0));
+        assert_eq!(
+            &out[logo + 2 * cols..logo + (2 + rows) * cols],
+            &y[..],
+            "logged predictions"
         );
     }
 }

@@ -520,51 +520,32 @@ impl Group {
         train: bool,
         out: &mut Vec<Launch>,
     ) {
-        let xs: Vec<_> = nets
+        // x, and while training the targets and sample weights, in one dispatch.
+        let parts: Vec<_> = nets
             .iter()
             .zip(ls)
             .map(|(n, l)| {
+                let targets = train.then_some(kernels::Segment {
+                    cols: n.target_cols,
+                    src_off: dl.y,
+                    dst_off: l.yt,
+                });
+                let weights = dl.w.filter(|_| train).map(|w| kernels::Segment {
+                    cols: 1,
+                    src_off: w,
+                    dst_off: l.wt.unwrap_or(0),
+                });
                 Some(kernels::Gather {
                     cols: n.in_w,
                     src_off: if train { dl.x } else { dl.val_x },
                     dst_off: l.x,
                     idx_off: if train { l.index } else { 0 },
                     dropout: if train { n.input_dropout } else { None },
+                    also: [targets, weights],
                 })
             })
             .collect();
-        out.push(kernels::gather_rows(t, &xs, b));
-        if train {
-            let ys: Vec<_> = nets
-                .iter()
-                .zip(ls)
-                .map(|(n, l)| {
-                    Some(kernels::Gather {
-                        cols: n.target_cols,
-                        src_off: dl.y,
-                        dst_off: l.yt,
-                        idx_off: l.index,
-                        dropout: None,
-                    })
-                })
-                .collect();
-            out.push(kernels::gather_rows(t, &ys, b));
-            if let Some(w) = dl.w {
-                let ws: Vec<_> = ls
-                    .iter()
-                    .map(|l| {
-                        Some(kernels::Gather {
-                            cols: 1,
-                            src_off: w,
-                            dst_off: l.wt.unwrap_or(0),
-                            idx_off: l.index,
-                            dropout: None,
-                        })
-                    })
-                    .collect();
-                out.push(kernels::gather_rows(t, &ws, b));
-            }
-        }
+        out.push(kernels::gather_rows(t, &parts, b));
     }
 
     fn layer_tensors(
@@ -633,12 +614,6 @@ impl Group {
         let rows = Dim::Rows { max: b };
         Self::gathers(t, nets, ls, dl, b, true, &mut out);
         Self::forward(t, nets, ls, b, &mut out);
-        let logs: Vec<_> = nets
-            .iter()
-            .zip(ls)
-            .map(|(n, l)| Some((n.out_w(), *l.y.last()?, l.train_log)))
-            .collect();
-        out.push(kernels::log_rows(t, &logs, b));
         Self::penalty_launches(t, nets, ls, &mut out);
         let lg: Vec<_> = nets
             .iter()
@@ -655,6 +630,9 @@ impl Group {
                     dz_off: l.dz[last],
                     loss: n.loss.clone(),
                     act: n.dense[last].act,
+                    // The step's predictions go to the epoch log here, not in a dispatch of
+                    // their own.
+                    log_off: Some(l.train_log),
                 })
             })
             .collect();

@@ -290,7 +290,9 @@ pub fn matmul(t: &mut Table, parts: &[Option<Matmul>]) -> Launch {
 }
 
 /// gather.wgsl `gather_rows`: `rows` (the step's) rows of `cols` from the data buffer at
-/// `src_off`, picked by the index buffer at `idx_off` + the step's cursor, into `dst_off`.
+/// `src_off`, picked by the index buffer at `idx_off` + the step's cursor, into `dst_off`; the
+/// same rows of up to two more arrays (`also`: the targets, the sample weights) in the same
+/// dispatch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gather {
     pub cols: usize,
@@ -298,6 +300,15 @@ pub struct Gather {
     pub dst_off: usize,
     pub idx_off: usize,
     pub dropout: Option<Drop>,
+    pub also: [Option<Segment>; 2],
+}
+
+/// Another array gathered with the same rows: `cols` from `src_off` (data) to `dst_off` (arena).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub cols: usize,
+    pub src_off: usize,
+    pub dst_off: usize,
 }
 
 pub fn gather_rows(t: &mut Table, parts: &[Option<Gather>], max_rows: usize) -> Launch {
@@ -306,15 +317,23 @@ pub fn gather_rows(t: &mut Table, parts: &[Option<Gather>], max_rows: usize) -> 
         .iter()
         .map(|p| {
             p.map(|p| {
-                cmax = cmax.max(p.cols);
-                drop_words(
-                    Record::new()
-                        .u(0, p.cols as u32)
-                        .u(1, p.src_off as u32)
-                        .u(2, p.dst_off as u32)
-                        .u(3, p.idx_off as u32),
-                    p.dropout,
-                )
+                let mut r = Record::new()
+                    .u(0, p.cols as u32)
+                    .u(1, p.src_off as u32)
+                    .u(2, p.dst_off as u32)
+                    .u(3, p.idx_off as u32);
+                let mut cols = p.cols;
+                for (seg, word) in p.also.iter().zip([4, 7]) {
+                    if let Some(s) = seg {
+                        r = r
+                            .u(word, s.cols as u32)
+                            .u(word + 1, s.src_off as u32)
+                            .u(word + 2, s.dst_off as u32);
+                        cols += s.cols;
+                    }
+                }
+                cmax = cmax.max(cols);
+                drop_words(r, p.dropout)
             })
         })
         .collect();
@@ -386,6 +405,8 @@ pub struct LossGrad {
     pub dz_off: usize,
     pub loss: Loss,
     pub act: Activation,
+    /// Where the row's predictions are also logged (the epoch log, at the step's cursor).
+    pub log_off: Option<usize>,
 }
 
 pub fn loss_grad(t: &mut Table, parts: &[Option<LossGrad>], max_rows: usize) -> Launch {
@@ -406,6 +427,7 @@ pub fn loss_grad(t: &mut Table, parts: &[Option<LossGrad>], max_rows: usize) -> 
                     .f(9, p.loss.label_smoothing)
                     .f(10, p.loss.delta)
                     .u(11, activation_code(p.act))
+                    .u(12, p.log_off.map_or(NONE, |o| o as u32))
             })
         })
         .collect();
