@@ -321,13 +321,18 @@ impl Oracle {
 
     /// The trial with this id, from memory or storage; `None` when there is no such trial.
     pub fn trial(&self, id: &str) -> Result<Option<Trial>> {
-        if let Some(t) = self.live.iter().find(|t| t.trial_id == id) {
-            return Ok(Some(t.clone()));
+        find_entry(&self.entries, id)
+            .map(|e| self.record(e))
+            .transpose()
+    }
+
+    /// The full record of an entry's trial: the one in memory, else the stored one.
+    fn record(&self, e: &TrialEntry) -> Result<Trial> {
+        let id = e.trial_id();
+        match self.live.iter().find(|t| t.trial_id == id) {
+            Some(t) => Ok(t.clone()),
+            None => self.read_trial(&id),
         }
-        if find_entry(&self.entries, id).is_none() {
-            return Ok(None);
-        }
-        self.read_trial(id).map(Some)
     }
 
     fn read_trial(&self, id: &str) -> Result<Trial> {
@@ -352,16 +357,7 @@ impl Oracle {
 
     /// Every trial, in creation order (finished ones read back from storage).
     pub fn trials(&self) -> Result<Vec<Trial>> {
-        self.entries
-            .iter()
-            .map(|e| {
-                let id = e.trial_id();
-                match self.live.iter().find(|t| t.trial_id == id) {
-                    Some(t) => Ok(t.clone()),
-                    None => self.read_trial(&id),
-                }
-            })
-            .collect()
+        self.entries.iter().map(|e| self.record(e)).collect()
     }
 
     fn live_mut(&mut self, id: &str) -> Result<&mut Trial> {
@@ -551,11 +547,7 @@ impl Oracle {
     pub fn get_best_trials(&self, n: usize) -> Result<Vec<Trial>> {
         self.best_entries(n)
             .into_iter()
-            .map(|e| {
-                let id = e.trial_id();
-                self.trial(&id)?
-                    .ok_or_else(|| Error::state(format!("no trial with id {id}")))
-            })
+            .map(|e| self.record(e))
             .collect()
     }
 
