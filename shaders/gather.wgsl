@@ -32,12 +32,16 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
             v = v * dropout_factor(rate, vec2<u32>(rec(model, 15u), rec(model, 16u)), model, r * cols + c);
         }
         arena[rec(model, 2u) + r * cols + c] = v;
-    } else if (c < cols + cols_b) {
-        let j = c - cols;
-        arena[rec(model, 6u) + r * cols_b + j] = data[rec(model, 5u) + row * cols_b + j];
     } else {
-        let j = c - cols - cols_b;
-        arena[rec(model, 9u) + r * cols_c + j] = data[rec(model, 8u) + row * cols_c + j];
+        // The other segments: words 4-6, then 7-9.
+        var j = c - cols;
+        var w = 4u;
+        if (j >= cols_b) {
+            j = j - cols_b;
+            w = 7u;
+        }
+        let n = rec(model, w);
+        arena[rec(model, w + 2u) + r * n + j] = data[rec(model, w + 1u) + row * n + j];
     }
 }
 

@@ -360,18 +360,19 @@ impl Oracle {
         self.entries.iter().map(|e| self.record(e)).collect()
     }
 
+    /// The trial's full record in memory, read back from storage first when it is not there.
     fn live_mut(&mut self, id: &str) -> Result<&mut Trial> {
-        if !self.live.iter().any(|t| t.trial_id == id) {
-            if find_entry(&self.entries, id).is_none() {
-                return Err(Error::state(format!("no trial with id {id}")));
+        let i = match self.live.iter().position(|t| t.trial_id == id) {
+            Some(i) => i,
+            None => {
+                let e = find_entry(&self.entries, id)
+                    .ok_or_else(|| Error::state(format!("no trial with id {id}")))?;
+                let t = self.record(e)?;
+                self.live.push(t);
+                self.live.len() - 1
             }
-            let t = self.read_trial(id)?;
-            self.live.push(t);
-        }
-        self.live
-            .iter_mut()
-            .find(|t| t.trial_id == id)
-            .ok_or_else(|| Error::state(format!("no trial with id {id}")))
+        };
+        Ok(&mut self.live[i])
     }
 
     fn entry_mut(&mut self, id: &str) -> Result<&mut TrialEntry> {
