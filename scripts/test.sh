@@ -14,25 +14,20 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 have_component() { rustup component list --installed 2>/dev/null | grep -q "^$1"; }
-have_component rustfmt || rustup component add rustfmt
-have_component clippy || rustup component add clippy
+have_component rustfmt || { echo "tunelab: adding the rustfmt component (rustup, under a minute)"; rustup component add rustfmt; }
+have_component clippy || { echo "tunelab: adding the clippy component (rustup, under a minute)"; rustup component add clippy; }
 ensure_wasm_target
 cargo --version
+
+step "the install helpers of scripts/tools.sh: a locked install that fails is retried unlocked, a failed one says what to try"
+bash tests/scripts/install-tool.test.sh
 
 step "system packages: Vulkan (Mesa's lavapipe runs the GPU kernels on the CPU), Chromium"
 need=()
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || [ -e /usr/share/vulkan/icd.d/lvp_icd.aarch64.json ] || need+=(mesa-vulkan-drivers libvulkan1)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
-if [ ${#need[@]} -gt 0 ]; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  else
-    echo "missing ${need[*]}: install them (Debian: apt-get install ${need[*]})" >&2
-    exit 1
-  fi
-fi
+ensure_apt "Mesa's Vulkan driver and Chromium for the GPU and browser tests" "${need[@]}"
 # The Vulkan loader wants a runtime directory (it only warns without one).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 # With the driver installed, the GPU tests must run, not skip.
