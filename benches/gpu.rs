@@ -16,9 +16,10 @@ mod native {
     use std::time::Instant;
     use tunelab::gpu::group::{run_launches, ModelStep, StepRecord};
     use tunelab::gpu::kernels::{self, Dim, Epilogue, Matmul, Operand, Table};
-    use tunelab::gpu::{block_on, Device, Gpu};
-    use tunelab::nn::optimizers::{Optimizer as Opt, OptimizerKind};
+    use tunelab::gpu::{Device, Gpu};
     use tunelab::nn::{Activation, Callback, Dense, FitArgs, Loss, Optimizer, Sequential};
+    use tunelab::ops::optimizers::{Optimizer as Opt, OptimizerKind};
+    use tunelab::runtime::block_on;
     use tunelab::{data, Tensor};
 
     fn step(rows: usize) -> StepRecord {

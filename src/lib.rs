@@ -11,6 +11,8 @@ pub mod error;
 pub mod gpu;
 pub mod hp;
 pub mod nn;
+pub mod ops;
+pub mod runtime;
 pub mod spec;
 pub mod tensor;
 pub mod tuner;

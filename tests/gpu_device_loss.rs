@@ -3,6 +3,8 @@
 //! test binary: the simulated loss is process-wide.)
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use tunelab::data;
 use tunelab::gpu::{Device, Gpu};
 use tunelab::hp::HyperParameters;
@@ -42,12 +44,7 @@ fn build(hp: &mut HyperParameters) -> Result<Sequential> {
 
 #[test]
 fn a_lost_gpu_sends_the_search_on_to_the_cpu() {
-    if let Err(e) = Gpu::shared() {
-        assert!(
-            std::env::var_os("TUNELAB_REQUIRE_GPU").is_none(),
-            "no adapter: {e}"
-        );
-        eprintln!("\n*** SKIPPED: no WebGPU adapter here ({e}) ***\n");
+    if common::gpu().is_none() {
         return;
     }
     let ds = data::builtin("xor", 0.1, 2).unwrap();

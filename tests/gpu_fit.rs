@@ -11,17 +11,8 @@ use tunelab::gpu::{Device, Gpu};
 use tunelab::nn::*;
 use tunelab::Tensor;
 
-fn gpu() -> Option<Gpu> {
-    match Gpu::shared() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            eprintln!(
-                "\n*** SKIPPED: no WebGPU adapter here ({e}); install mesa-vulkan-drivers ***\n"
-            );
-            None
-        }
-    }
-}
+mod common;
+use common::gpu;
 
 fn close(a: f32, b: f32, rel: f32) -> bool {
     if a.is_nan() && b.is_nan() {
@@ -360,7 +351,7 @@ fn every_loss_matches() {
             m.compile_full(
                 Optimizer::from_name("adam").unwrap().learning_rate(0.01),
                 loss.clone(),
-                if loss.kind == tunelab::nn::losses::LossKind::SparseCategoricalCrossentropy {
+                if loss.kind == tunelab::ops::losses::LossKind::SparseCategoricalCrossentropy {
                     &["accuracy"]
                 } else {
                     &["mae"]
@@ -383,7 +374,7 @@ fn every_activation_matches() {
         return;
     }
     let (x, y) = xor();
-    for &act in tunelab::nn::activations::ACTIVATION_NAMES {
+    for &act in tunelab::ops::activations::ACTIVATION_NAMES {
         let a = Activation::parse(act).unwrap();
         let mk = || {
             model(
@@ -687,7 +678,9 @@ fn device_choice_is_explained() {
 #[test]
 fn a_lost_device_is_an_error_not_a_panic() {
     // A private GPU, so the simulated loss does not reach other tests.
-    let Ok(g) = Gpu::new() else { return };
+    let Some(g) = common::adapter_or_skip(Gpu::new(), common::required()) else {
+        return;
+    };
     let (x, y) = xor();
     let mut net = tunelab::gpu::group::Net {
         in_w: 2,

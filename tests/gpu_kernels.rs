@@ -10,23 +10,15 @@ use rand::{Rng, SeedableRng};
 use tunelab::backend::{hash_uniform, Backend, Cpu};
 use tunelab::gpu::group::{run_launches, ModelStep, StepRecord};
 use tunelab::gpu::kernels::{self, Dim, Drop, Epilogue, Launch, Matmul, Operand, Table};
-use tunelab::gpu::{block_on, Gpu, Kernel};
-use tunelab::nn::activations::Activation;
-use tunelab::nn::losses::{Loss, LossKind};
-use tunelab::nn::optimizers::{Optimizer, OptimizerKind};
-use tunelab::nn::regularizers::Regularizer;
+use tunelab::gpu::Kernel;
+use tunelab::ops::activations::Activation;
+use tunelab::ops::losses::{Loss, LossKind};
+use tunelab::ops::optimizers::{Optimizer, OptimizerKind};
+use tunelab::ops::regularizers::Regularizer;
+use tunelab::runtime::block_on;
 
-fn gpu() -> Option<Gpu> {
-    match Gpu::shared() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            eprintln!(
-                "\n*** SKIPPED: no WebGPU adapter here ({e}); install mesa-vulkan-drivers ***\n"
-            );
-            None
-        }
-    }
-}
+mod common;
+use common::gpu;
 
 fn rand_vec(rng: &mut StdRng, n: usize) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
@@ -158,7 +150,7 @@ fn matmul_epilogues_match_the_layer_ops() {
     let Some(g) = gpu() else { return };
     let mut rng = StdRng::seed_from_u64(2);
     let (m, n, k) = (37, 45, 29);
-    for act in tunelab::nn::activations::ACTIVATION_NAMES
+    for act in tunelab::ops::activations::ACTIVATION_NAMES
         .iter()
         .map(|a| Activation::parse(a).unwrap())
     {
@@ -760,4 +752,56 @@ fn one_update_step_of_every_optimizer() {
             assert_close(&out[so[i]..so[i] + n], s, 1.0, &format!("{name} slot {i}"));
         }
     }
+}
+
+/// The helper's own test: with no adapter (the Vulkan loader pointed at a driver list that does
+/// not exist) a GPU test of this file fails when `TUNELAB_REQUIRE_GPU` is set, and skips
+/// (passes, saying SKIPPED) when it is not. Linux only: elsewhere Metal or DX12 would answer.
+#[cfg(target_os = "linux")]
+#[test]
+fn require_gpu_turns_a_missing_adapter_into_a_failure() {
+    let run = |require: bool| {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "matmul_all_transposes_and_odd_shapes",
+            "--nocapture",
+        ])
+        .env("VK_ICD_FILENAMES", "/nonexistent/tunelab-no-driver.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/tunelab-no-driver.json")
+        .env_remove("VK_ADD_DRIVER_FILES");
+        if require {
+            cmd.env("TUNELAB_REQUIRE_GPU", "1");
+        } else {
+            cmd.env_remove("TUNELAB_REQUIRE_GPU");
+        }
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, text) = run(true);
+    assert!(!ok, "required GPU, no adapter: the test passed\n{text}");
+    assert!(
+        text.contains("TUNELAB_REQUIRE_GPU is set but there is no WebGPU adapter"),
+        "{text}"
+    );
+    let (ok, text) = run(false);
+    assert!(ok, "no adapter, not required: the test should skip\n{text}");
+    assert!(text.contains("SKIPPED: no WebGPU adapter"), "{text}");
+}
+
+#[test]
+fn the_gpu_helper_fails_only_when_required() {
+    assert_eq!(common::adapter_or_skip::<u8, &str>(Ok(1), true), Some(1));
+    assert_eq!(
+        common::adapter_or_skip::<u8, &str>(Err("none"), false),
+        None
+    );
+    let required =
+        std::panic::catch_unwind(|| common::adapter_or_skip::<u8, &str>(Err("none"), true));
+    assert!(required.is_err());
 }

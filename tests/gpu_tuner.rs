@@ -10,17 +10,8 @@ use tunelab::nn::*;
 use tunelab::tuner::*;
 use tunelab::{Result, Tensor};
 
-fn gpu() -> Option<Gpu> {
-    match Gpu::shared() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            eprintln!(
-                "\n*** SKIPPED: no WebGPU adapter here ({e}); install mesa-vulkan-drivers ***\n"
-            );
-            None
-        }
-    }
-}
+mod common;
+use common::gpu;
 
 fn digits() -> (Tensor, Tensor) {
     let ds = data::builtin("digits", 0.0, 0).unwrap();

@@ -3,10 +3,10 @@
 
 use super::{gemm, hash_uniform, Backend};
 use crate::error::Result;
-use crate::nn::activations::Activation;
-use crate::nn::losses::Loss;
-use crate::nn::optimizers::{Optimizer, StepInfo};
-use crate::nn::regularizers::Regularizer;
+use crate::ops::activations::Activation;
+use crate::ops::losses::Loss;
+use crate::ops::optimizers::{Optimizer, StepInfo};
+use crate::ops::regularizers::Regularizer;
 
 /// The CPU backend (single-threaded; the browser runs one per Web Worker).
 #[derive(Debug, Clone, Copy, Default)]

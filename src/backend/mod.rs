@@ -8,10 +8,10 @@ pub mod gemm;
 pub use cpu::Cpu;
 
 use crate::error::Result;
-use crate::nn::activations::Activation;
-use crate::nn::losses::Loss;
-use crate::nn::optimizers::{Optimizer, StepInfo};
-use crate::nn::regularizers::Regularizer;
+use crate::ops::activations::Activation;
+use crate::ops::losses::Loss;
+use crate::ops::optimizers::{Optimizer, StepInfo};
+use crate::ops::regularizers::Regularizer;
 
 /// The operations of dense-network training. All matrices are row-major.
 pub trait Backend: Clone + Send + 'static {

@@ -13,10 +13,10 @@
 use super::kernels::{self, Dim, Drop, Epilogue, Launch, Matmul, Operand, Table};
 use super::{Buffer, Gpu, Kernel, ALIGN};
 use crate::error::{Error, Result};
-use crate::nn::activations::Activation;
-use crate::nn::losses::Loss;
-use crate::nn::optimizers::{Optimizer, StepInfo};
-use crate::nn::regularizers::Regularizer;
+use crate::ops::activations::Activation;
+use crate::ops::losses::Loss;
+use crate::ops::optimizers::{Optimizer, StepInfo};
+use crate::ops::regularizers::Regularizer;
 
 /// A Dense layer as the GPU runs it (with the Dropout that follows it folded in).
 #[derive(Debug, Clone, PartialEq)]

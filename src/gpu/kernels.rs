@@ -6,9 +6,9 @@
 //! follow them.
 
 use super::{Kernel, ALIGN};
-use crate::nn::activations::Activation;
-use crate::nn::losses::{Loss, LossKind};
-use crate::nn::optimizers::{Optimizer, OptimizerKind};
+use crate::ops::activations::Activation;
+use crate::ops::losses::{Loss, LossKind};
+use crate::ops::optimizers::{Optimizer, OptimizerKind};
 
 /// Words per model record (REC in common.wgsl).
 pub const REC: usize = 32;

@@ -8,18 +8,17 @@
 //! command buffer, and only the epoch's predictions and penalties read back, asynchronously.
 //! A single model is a group of one.
 //!
-//! Everything that waits for the GPU is `async`; native callers block with [`block_on`].
+//! Everything that waits for the GPU is `async`; native callers block with
+//! [`crate::runtime::block_on`].
 
 pub mod group;
 pub mod kernels;
 
 use crate::error::{Error, Result};
+use crate::runtime::oneshot;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 
 /// Where training runs: `--device cpu|webgpu|auto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -295,7 +294,7 @@ impl Gpu {
     /// [`Gpu::new_async`], blocking (native only).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Result<Gpu> {
-        block_on(Self::new_async())
+        crate::runtime::block_on(Self::new_async())
     }
 
     /// The process-wide GPU, opened on first use (native). Errors say why there is none.
@@ -566,59 +565,6 @@ pub async fn prepare(device: Device) {
     let _ = device;
 }
 
-/// Lets the host's event loop run once (a task in the browser, so pages repaint and IndexedDB
-/// writes complete); nothing natively. A MessageChannel message rather than `setTimeout(0)`:
-/// browsers clamp nested timers to 4 ms, which would cost 4 ms per epoch.
-pub async fn yield_now() {
-    #[cfg(target_arch = "wasm32")]
-    {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::JsValue;
-        let p = js_sys::Promise::new(&mut |resolve, _| {
-            let global = js_sys::global();
-            let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
-            // new MessageChannel(); port1.onmessage = resolve; port2.postMessage(0)
-            let channel = get(&global, "MessageChannel")
-                .and_then(|c| c.dyn_into::<js_sys::Function>().ok())
-                .and_then(|c| js_sys::Reflect::construct(&c, &js_sys::Array::new()).ok());
-            if let Some(ch) = channel {
-                if let (Some(p1), Some(p2)) = (get(&ch, "port1"), get(&ch, "port2")) {
-                    // close the port once the message is in: an open port keeps Node alive
-                    let (port, done) = (p1.clone(), resolve.clone());
-                    let on_message = wasm_bindgen::closure::Closure::once_into_js(move || {
-                        if let Some(close) = js_sys::Reflect::get(&port, &"close".into())
-                            .ok()
-                            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-                        {
-                            let _ = close.call0(&port);
-                        }
-                        let _ = done.call0(&JsValue::NULL);
-                    });
-                    let _ = js_sys::Reflect::set(&p1, &"onmessage".into(), &on_message);
-                    if let Some(post) =
-                        get(&p2, "postMessage").and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-                    {
-                        if post.call1(&p2, &JsValue::from(0)).is_ok() {
-                            return;
-                        }
-                    }
-                }
-            }
-            let timer =
-                get(&global, "setTimeout").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-            match timer {
-                Some(f) => {
-                    let _ = f.call2(&global, &resolve, &JsValue::from(0));
-                }
-                None => {
-                    let _ = resolve.call0(&JsValue::NULL);
-                }
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
-    }
-}
-
 /// Resolves a device choice. `Auto` prefers a hardware GPU; a software adapter (llvmpipe,
 /// SwiftShader) is slower than the CPU path, so `Auto` takes the CPU then and says so.
 pub fn resolve(device: Device) -> Result<Resolved> {
@@ -664,74 +610,4 @@ const GPU_NODES: &[&str] = &[];
 /// (a probe that costs ~0.1 s, more than a small search). Elsewhere: always true (probe).
 pub fn hardware_possible() -> bool {
     GPU_NODES.is_empty() || GPU_NODES.iter().any(|p| std::path::Path::new(p).exists())
-}
-
-/// Runs a future to completion on this thread (native callers of the async GPU API).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn block_on<F: Future>(f: F) -> F::Output {
-    pollster::block_on(f)
-}
-
-/// Polls a future once: its output when it is ready at once (nothing awaited a host event),
-/// else `None`. The browser's blocking APIs use it for work that only the CPU touches.
-pub fn run_ready<F: Future>(f: F) -> Option<F::Output> {
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
-    }
-}
-
-type Slot<T> = Arc<Mutex<(Option<T>, Option<Waker>, bool)>>;
-
-struct Sender<T>(Slot<T>);
-struct Receiver<T>(Slot<T>);
-
-fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
-    let s: Slot<T> = Arc::new(Mutex::new((None, None, false)));
-    (Sender(s.clone()), Receiver(s))
-}
-
-impl<T> Sender<T> {
-    fn send(self, v: T) {
-        let waker = {
-            let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            g.0 = Some(v);
-            g.2 = true;
-            g.1.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        let waker = {
-            let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            g.2 = true;
-            g.1.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl<T> Future for Receiver<T> {
-    /// `None` when the sender went away without sending.
-    type Output = Option<T>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(v) = g.0.take() {
-            return Poll::Ready(Some(v));
-        }
-        if g.2 {
-            return Poll::Ready(None);
-        }
-        g.1 = Some(cx.waker().clone());
-        Poll::Pending
-    }
 }

@@ -10,11 +10,11 @@ use crate::error::{Error, Result};
 use crate::gpu::group::{DataLayout, DenseSpec, Group, ModelStep, Net, Phase, Sizes, StepRecord};
 use crate::gpu::kernels::Drop;
 use crate::gpu::Gpu;
-use crate::nn::activations::Activation;
 use crate::nn::callbacks::Callback;
 use crate::nn::history::{History, Logs};
 use crate::nn::layers::Layer;
-use crate::nn::losses::LossKind;
+use crate::ops::activations::Activation;
+use crate::ops::losses::LossKind;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -358,7 +358,7 @@ pub(super) async fn fit_models<B: Backend>(
                     hinge_binary: false,
                     info: c
                         .map(|c| c.optimizer.step_info(0, c.learning_rate, 1.0))
-                        .unwrap_or(crate::nn::optimizers::StepInfo {
+                        .unwrap_or(crate::ops::optimizers::StepInfo {
                             lr: 0.0,
                             t: 1.0,
                             beta_1_power: 0.0,

@@ -3,7 +3,7 @@
 //! the distributions and their scales are Keras's).
 
 use crate::error::{Error, Result};
-use crate::nn::losses::normalize;
+use crate::ops::losses::normalize;
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};

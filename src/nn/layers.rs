@@ -2,9 +2,9 @@
 //! A layer here is plain data; [`crate::nn::Sequential`] turns the list into weights and runs it.
 
 use crate::error::{Error, Result};
-use crate::nn::activations::Activation;
 use crate::nn::initializers::Initializer;
-use crate::nn::regularizers::Regularizer;
+use crate::ops::activations::Activation;
+use crate::ops::regularizers::Regularizer;
 
 /// A fully connected layer: `activation(x @ kernel + bias)`.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@
 //! `model.compile(metrics=[...])` accepts, including the shape-dependent `"accuracy"`.
 
 use crate::error::{Error, Result};
-use crate::nn::losses::{Loss, LossKind, EPSILON};
+use crate::ops::losses::{Loss, LossKind, EPSILON};
 use std::fmt;
 use std::sync::Arc;
 

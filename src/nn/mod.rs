@@ -2,16 +2,15 @@
 //! regularizers, losses, metrics, optimizers, callbacks and the `Sequential` model with
 //! compile / fit / evaluate / predict.
 
-pub mod activations;
 pub mod callbacks;
 pub mod history;
 pub mod initializers;
 pub mod layers;
-pub mod losses;
 pub mod metrics;
 pub mod model;
-pub mod optimizers;
-pub mod regularizers;
+
+// The op vocabulary lives below nn (crate::ops); nn's paths to it stay for users.
+pub use crate::ops::{activations, losses, optimizers, regularizers};
 
 pub use activations::Activation;
 pub use callbacks::{

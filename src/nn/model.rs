@@ -6,13 +6,13 @@ use crate::backend::{Backend, Cpu};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::gpu::{Device, Gpu, Resolved};
-use crate::nn::activations::Activation;
 use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
 use crate::nn::history::{History, Logs};
 use crate::nn::layers::Layer;
-use crate::nn::losses::Loss;
 use crate::nn::metrics::{get_metric, Metric};
-use crate::nn::optimizers::Optimizer;
+use crate::ops::activations::Activation;
+use crate::ops::losses::Loss;
+use crate::ops::optimizers::Optimizer;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -1134,7 +1134,7 @@ impl<B: Backend> Sequential<B> {
         args: &FitArgs,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<History> {
-        crate::gpu::block_on(self.fit_async(x, y, args, callbacks))
+        crate::runtime::block_on(self.fit_async(x, y, args, callbacks))
     }
 
     /// [`Sequential::fit`] in the browser: the CPU path (a GPU device needs [`Sequential::fit_async`]).
@@ -1156,7 +1156,7 @@ impl<B: Backend> Sequential<B> {
         let mut split = None;
         let inp = self.fit_inputs(x, y, args, &mut split)?;
         self.resolved = "cpu".into();
-        crate::gpu::run_ready(self.fit_cpu(&inp, args, callbacks, false))
+        crate::runtime::run_ready(self.fit_cpu(&inp, args, callbacks, false))
             .unwrap_or_else(|| Err(Error::state("the CPU fit awaited something")))
     }
 
@@ -1236,7 +1236,7 @@ impl<B: Backend> Sequential<B> {
         args: &FitArgs,
         callbacks: &mut [&mut [&mut dyn Callback]],
     ) -> Result<Vec<History>> {
-        crate::gpu::block_on(Self::fit_group_async(models, x, y, args, callbacks))
+        crate::runtime::block_on(Self::fit_group_async(models, x, y, args, callbacks))
     }
 
     /// [`Sequential::fit_group_async`] in the browser's blocking form: one model after the
@@ -1461,7 +1461,7 @@ impl<B: Backend> Sequential<B> {
                 break;
             }
             if yielding {
-                crate::gpu::yield_now().await;
+                crate::runtime::yield_now().await;
             }
         }
         for cb in callbacks.iter_mut() {
@@ -1530,7 +1530,7 @@ impl<B: Backend> Sequential<B> {
         sample_weight: Option<&[f32]>,
         return_dict: bool,
     ) -> Result<Evaluation> {
-        crate::gpu::block_on(self.evaluate_async(x, y, batch_size, sample_weight, return_dict))
+        crate::runtime::block_on(self.evaluate_async(x, y, batch_size, sample_weight, return_dict))
     }
 
     /// Keras's `evaluate` in the browser's blocking form: on the CPU.
@@ -1599,7 +1599,7 @@ impl<B: Backend> Sequential<B> {
     /// Keras's `predict`: outputs for `x`, computed in batches on the model's device.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
-        crate::gpu::block_on(self.predict_async(x, batch_size))
+        crate::runtime::block_on(self.predict_async(x, batch_size))
     }
 
     /// Keras's `predict` in the browser's blocking form: on the CPU.
@@ -1884,7 +1884,7 @@ fn step_time(s: f64) -> String {
 mod tests {
     use super::*;
     use crate::nn::layers::{activation, flatten, Dense, Dropout};
-    use crate::nn::regularizers::Regularizer;
+    use crate::ops::regularizers::Regularizer;
 
     /// Loss (with penalties) of the model on one batch in training mode at a fixed step, so
     /// dropout draws the same mask every time.

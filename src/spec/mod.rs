@@ -6,13 +6,13 @@ pub mod hyper;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::nn::activations::Activation;
 use crate::nn::initializers::Initializer;
 use crate::nn::layers::{Dense, Dropout, Layer};
-use crate::nn::losses::{Loss, LossKind};
-use crate::nn::optimizers::{Optimizer, OptimizerKind};
-use crate::nn::regularizers::Regularizer;
 use crate::nn::Sequential;
+use crate::ops::activations::Activation;
+use crate::ops::losses::{Loss, LossKind};
+use crate::ops::optimizers::{Optimizer, OptimizerKind};
+use crate::ops::regularizers::Regularizer;
 use serde_json::{json, Map, Value};
 
 /// Layer class names the spec accepts.
@@ -251,7 +251,7 @@ fn parse_layer(
     fn with(common: &[&'static str], extra: &[&'static str]) -> Vec<&'static str> {
         common.iter().chain(extra).copied().collect()
     }
-    let layer = match crate::nn::losses::normalize(class).as_str() {
+    let layer = match crate::ops::losses::normalize(class).as_str() {
         "dense" => {
             check_keys(
                 cfg,

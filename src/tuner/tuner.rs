@@ -125,35 +125,12 @@ pub trait TunerHooks {
 
 type RunFn = Box<dyn FnMut(&mut Trial) -> Result<FitResult>>;
 
-/// A boxed future that need not be `Send` (JavaScript promises are not).
-pub type LocalFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+pub use crate::runtime::LocalFuture;
 
 /// An awaited function to tune: given the trial, a future of its result and of the
 /// hyperparameters as the function left them (the values it read are recorded as used).
 pub type AsyncRunFn =
     Box<dyn FnMut(&Trial) -> LocalFuture<'static, (Result<FitResult>, Option<HyperParameters>)>>;
-
-/// Awaits every future, polling each until it is ready; the outputs in the futures' order.
-async fn join_all<T>(futures: Vec<LocalFuture<'static, T>>) -> Vec<T> {
-    let mut slots: Vec<(LocalFuture<'static, T>, Option<T>)> =
-        futures.into_iter().map(|f| (f, None)).collect();
-    std::future::poll_fn(move |cx| {
-        let mut pending = false;
-        for (f, out) in slots.iter_mut() {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *out = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            return std::task::Poll::Pending;
-        }
-        std::task::Poll::Ready(slots.iter_mut().filter_map(|(_, o)| o.take()).collect())
-    })
-    .await
-}
 
 /// Awaited after every trial, so that a host event loop can run (the browser's IndexedDB
 /// writes complete there).
@@ -479,14 +456,14 @@ impl Tuner {
     /// last completed epoch.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn search(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
-        gpu::block_on(self.search_async(x, y, args))
+        crate::runtime::block_on(self.search_async(x, y, args))
     }
 
     /// The search in the browser's blocking form: runs while nothing needs awaiting (the CPU
     /// path); a search that awaits JavaScript or the GPU needs [`Tuner::search_async`].
     #[cfg(target_arch = "wasm32")]
     pub fn search(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
-        gpu::run_ready(self.search_async(x, y, args)).unwrap_or_else(|| {
+        crate::runtime::run_ready(self.search_async(x, y, args)).unwrap_or_else(|| {
             Err(Error::state(
                 "this search awaits JavaScript or the GPU: use search_async",
             ))
@@ -667,7 +644,10 @@ impl Tuner {
                     })
                     .collect();
                 let mut out = Vec::with_capacity(batch.len());
-                for (trial, (r, hp)) in batch.iter_mut().zip(join_all(futures).await) {
+                for (trial, (r, hp)) in batch
+                    .iter_mut()
+                    .zip(crate::runtime::join_all(futures).await)
+                {
                     if let Some(hp) = hp {
                         trial.hyperparameters = hp;
                     }

@@ -366,5 +366,5 @@ pub(crate) fn call(o: &JsValue, k: &str, args: &[JsValue]) -> Option<Result<JsVa
 
 /// Lets the event loop run (IndexedDB writes, rendering).
 pub(crate) async fn next_tick() {
-    crate::gpu::yield_now().await;
+    crate::runtime::yield_now().await;
 }

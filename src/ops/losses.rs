@@ -102,7 +102,7 @@ pub(crate) fn normalize(name: &str) -> String {
 /// A configured loss: a family plus Keras's arguments.
 ///
 /// ```
-/// use tunelab::nn::losses::Loss;
+/// use tunelab::ops::losses::Loss;
 /// let l = Loss::from_name("mse").unwrap();
 /// let v = l.per_sample(&[1.0, 2.0], &[0.0, 0.0], 1).unwrap();
 /// assert_eq!(v, vec![2.5]);

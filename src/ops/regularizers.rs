@@ -2,7 +2,7 @@
 //! weight's gradient.
 
 use crate::error::{Error, Result};
-use crate::nn::losses::normalize;
+use crate::ops::losses::normalize;
 use serde::{Deserialize, Serialize};
 
 /// `l1 * sum(|w|) + l2 * sum(w^2)`; Keras's L1, L2 and L1L2 are the cases of this one form.

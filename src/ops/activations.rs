@@ -2,7 +2,7 @@
 //! row-major blocks so a backend can run them in one pass; softmax is taken over each row.
 
 use crate::error::{Error, Result};
-use crate::nn::losses::{normalize, sigmoid, softplus};
+use crate::ops::losses::{normalize, sigmoid, softplus};
 use serde::{Deserialize, Serialize};
 
 /// An activation, by its Keras name.

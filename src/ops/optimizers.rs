@@ -2,7 +2,7 @@
 //! decay and each algorithm's update rule, written to match Keras 3 step for step.
 
 use crate::error::{Error, Result};
-use crate::nn::losses::normalize;
+use crate::ops::losses::normalize;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
