@@ -386,6 +386,11 @@ impl<B: Backend> Sequential<B> {
         self.device = device;
     }
 
+    /// The input shape the model was built for, if it is built.
+    pub fn built_input_shape(&self) -> Option<Vec<usize>> {
+        self.built.as_ref().map(|b| b.input_shape.clone())
+    }
+
     /// The device setting.
     pub fn device_setting(&self) -> Device {
         self.device

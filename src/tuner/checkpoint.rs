@@ -5,6 +5,7 @@
 //! (`{"shapes": [[...], ...], "meta": {...}}`), then every array's f32 values little-endian.
 
 use crate::error::{Error, Result};
+use crate::nn::callbacks::TrainingState;
 use crate::tensor::Tensor;
 use serde_json::{json, Value};
 
@@ -70,6 +71,64 @@ pub fn decode(bytes: &[u8]) -> Result<(Vec<Tensor>, Value)> {
         pos = end;
     }
     Ok((arrays, header.get("meta").cloned().unwrap_or(Value::Null)))
+}
+
+/// Encodes weights and the optimizer's state (a resume point, an execution job, an epoch
+/// report): the arrays are the weights, then every variable's slots; `meta` gains `n_weights`,
+/// `slots_per_weight` and the state's scalars.
+pub fn encode_state(
+    weights: &[Tensor],
+    state: Option<&TrainingState>,
+    mut meta: Value,
+) -> Result<Vec<u8>> {
+    let mut arrays = weights.to_vec();
+    meta["n_weights"] = json!(weights.len());
+    meta["slots_per_weight"] = json!(0);
+    if let Some(state) = state {
+        let per = state.slots.first().map_or(0, |s| s.len());
+        for s in &state.slots {
+            for v in s {
+                arrays.push(Tensor::vector(v.clone()));
+            }
+        }
+        meta["slots_per_weight"] = json!(per);
+        meta["iterations"] = json!(state.iterations);
+        meta["learning_rate"] = json!(state.learning_rate);
+        meta["u_product"] = json!(state.u_product);
+    }
+    encode(&arrays, &meta)
+}
+
+/// Decodes what [`encode_state`] wrote: the weights, the optimizer state (if one was stored)
+/// and the header's meta.
+pub fn decode_state(bytes: &[u8]) -> Result<(Vec<Tensor>, Option<TrainingState>, Value)> {
+    let (mut arrays, meta) = decode(bytes)?;
+    let n = meta.get("n_weights").and_then(|n| n.as_u64()).unwrap_or(0) as usize;
+    if n > arrays.len() {
+        return Err(Error::parse(format!(
+            "checkpoint: {n} weights announced, {} arrays stored",
+            arrays.len()
+        )));
+    }
+    let slots = arrays.split_off(n);
+    let state = training_state_from(&meta, &slots);
+    Ok((arrays, state, meta))
+}
+
+fn training_state_from(meta: &Value, slots: &[Tensor]) -> Option<TrainingState> {
+    let per = meta.get("slots_per_weight")?.as_u64()? as usize;
+    if per == 0 {
+        return None;
+    }
+    Some(TrainingState {
+        iterations: meta.get("iterations")?.as_u64()?,
+        learning_rate: meta.get("learning_rate")?.as_f64()? as f32,
+        u_product: meta.get("u_product")?.as_f64()? as f32,
+        slots: slots
+            .chunks(per)
+            .map(|c| c.iter().map(|t| t.data().to_vec()).collect())
+            .collect(),
+    })
 }
 
 #[cfg(test)]

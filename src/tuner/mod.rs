@@ -2,6 +2,7 @@
 //! (random, grid, Hyperband), the tuner's search loop with storage and resume, and reports.
 
 pub mod checkpoint;
+pub mod executor;
 pub mod objective;
 pub mod options;
 pub mod oracle;
@@ -11,6 +12,9 @@ pub mod trial;
 #[allow(clippy::module_inception)]
 pub mod tuner;
 
+pub use executor::{
+    EpochReport, ExecutionData, ExecutionJob, Executor, InProcessExecutor, Reports,
+};
 pub use objective::{Direction, Objective, ObjectiveSpec};
 pub use oracle::{Algorithm, Oracle, OracleConfig, Populate, TrialEntry};
 pub use oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};

@@ -291,6 +291,13 @@ pub fn fit_args_to_json(a: &FitArgs) -> Value {
         "validation_batch_size": a.validation_batch_size,
         "validation_freq": a.validation_freq,
         "seed": a.seed,
+        "class_weight": a.class_weight.as_ref().map(|cw| {
+            let mut ids: Vec<_> = cw.iter().collect();
+            ids.sort_by_key(|(id, _)| **id);
+            ids.into_iter()
+                .map(|(id, w)| (id.to_string(), serde_json::json!(w)))
+                .collect::<Map<String, Value>>()
+        }),
     })
 }
 

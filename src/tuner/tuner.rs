@@ -11,11 +11,12 @@
 use crate::error::{Error, Result};
 use crate::gpu::{self, Device, Resolved};
 use crate::hp::{py_float, HyperParameters, Value as HpValue};
-use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
+use crate::nn::callbacks::{Callback, ModelAccess};
 use crate::nn::history::{History, Logs};
 use crate::nn::model::{FitArgs, Sequential};
 use crate::tensor::Tensor;
 use crate::tuner::checkpoint;
+use crate::tuner::executor::{ExecutionJob, Executor, Reports};
 use crate::tuner::objective::ObjectiveSpec;
 use crate::tuner::oracle::{Algorithm, Oracle, OracleConfig};
 use crate::tuner::storage::{DirStorage, MemoryStorage, Storage};
@@ -193,6 +194,8 @@ pub struct Tuner {
     device_note: Option<String>,
     yielder: Option<YieldFn>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Where a hypermodel's executions train when not in this process (see [`Executor`]).
+    executor: Option<Box<dyn Executor>>,
 }
 
 /// Seconds as KerasTuner's "00h 01m 51s".
@@ -278,6 +281,7 @@ impl Tuner {
             device_note: None,
             yielder: None,
             stop: Default::default(),
+            executor: None,
         };
         if t.config.overwrite {
             t.oracle.storage_mut().clear()?;
@@ -340,6 +344,14 @@ impl Tuner {
     /// JavaScript handler while the search awaits.
     pub fn stop_handle(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
         self.stop.clone()
+    }
+
+    /// Trains a hypermodel's executions in `executor` (the page's worker pool) instead of in
+    /// this process; the tuner keeps every rule of the trial (seeds, resume points, best-epoch
+    /// weights, Hyperband's warm start, averaging). Hypermodels with their own `fit` keep
+    /// training in process.
+    pub fn set_executor(&mut self, executor: Box<dyn Executor>) {
+        self.executor = Some(executor);
     }
 
     /// Sets what the search awaits after every batch of trials (a browser saving what the
@@ -760,7 +772,11 @@ impl Tuner {
                 n => format!("trial_{}/resume_{exec}_retry{n}.bin", trial.trial_id),
             };
             let mut prior: Option<History> = None;
-            if let Some((w, meta)) = load_checkpoint(self.oracle.storage(), &resume_path)? {
+            let stored = match self.oracle.storage().read(&resume_path)? {
+                Some(bytes) => Some(checkpoint::decode_state(&bytes)?),
+                None => None,
+            };
+            if let Some((w, state, meta)) = stored {
                 if meta.get("done").and_then(|d| d.as_bool()) == Some(true) {
                     // This execution finished before the interruption: reuse its result.
                     let h = history_from_json(meta.get("history").unwrap_or(&Value::Null));
@@ -781,13 +797,10 @@ impl Tuner {
                     acc.results.push(FitResult::History(h));
                     continue;
                 }
-                let n_weights =
-                    meta.get("n_weights").and_then(|n| n.as_u64()).unwrap_or(0) as usize;
-                if n_weights <= w.len() {
-                    let (weights, slots) = w.split_at(n_weights);
-                    model.set_weights(weights)?;
-                    if let Some(state) = training_state_from(&meta, slots) {
-                        model.set_training_state(&state)?;
+                {
+                    model.set_weights(&w)?;
+                    if let Some(state) = &state {
+                        model.set_training_state(state)?;
                     }
                     let epoch = meta.get("epoch").and_then(|e| e.as_u64()).unwrap_or(0) as usize;
                     exec_args.initial_epoch = epoch + 1;
@@ -873,7 +886,23 @@ impl Tuner {
         let hooks = RefCell::new(std::mem::take(&mut self.hooks));
         let data = SearchData { x, y };
         let mut device_error = None;
-        for g in &groups {
+        if grouped && self.executor.is_some() {
+            let done = self
+                .run_in_executor(&mut jobs, &groups, &objective, &storage, &hooks, batch)
+                .await;
+            for (j, r, e, b) in done {
+                if let Err(Error::Device(m)) = &r {
+                    device_error = Some(m.clone());
+                }
+                fitted[j] = Some(r);
+                saver_errors[j] = e;
+                bests[j] = b;
+            }
+        }
+        for g in groups
+            .iter()
+            .filter(|_| !(grouped && self.executor.is_some()))
+        {
             let mut best: Vec<BestEpoch> = g
                 .iter()
                 .map(|&j| BestEpoch::new(objective.clone(), jobs[j].prior.as_ref()))
@@ -997,6 +1026,142 @@ impl Tuner {
             });
         }
         Ok(out)
+    }
+
+    /// Trains every job of `groups` in the executor, side by side, and runs the tuner's
+    /// callbacks (best epoch, resume point, hooks) on each epoch report as it arrives, on the
+    /// job's own model (which ends with the last epoch's weights). Per job: its result, an
+    /// error storing its resume points, its best epoch.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    async fn run_in_executor(
+        &mut self,
+        jobs: &mut [Job],
+        groups: &[Vec<usize>],
+        objective: &ObjectiveSpec,
+        storage: &RefCell<Box<dyn Storage>>,
+        hooks: &RefCell<Vec<Box<dyn TunerHooks>>>,
+        batch: &[Trial],
+    ) -> Vec<(
+        usize,
+        Result<FitResult>,
+        Option<Error>,
+        Option<(f64, Vec<Tensor>)>,
+    )> {
+        struct Running<'a> {
+            j: usize,
+            future: Option<LocalFuture<'static, Result<()>>>,
+            outcome: Option<Result<()>>,
+            reports: Reports,
+            history: History,
+            best: BestEpoch,
+            saver: EpochSaver<&'a RefCell<Box<dyn Storage>>>,
+            adapter: HookAdapter<'a>,
+        }
+        let Some(executor) = self.executor.as_mut() else {
+            return Vec::new();
+        };
+        let mut running: Vec<Running> = Vec::new();
+        let mut out = Vec::new();
+        for &j in groups.iter().flatten() {
+            let job = &jobs[j];
+            let reports = Reports::default();
+            let seed = job.args.seed.unwrap_or(0);
+            let future = match ExecutionJob::new(
+                &batch[job.trial].trial_id,
+                job.exec,
+                &job.model,
+                seed,
+                &job.args,
+            ) {
+                Ok(ej) => executor.run(ej, reports.clone()),
+                Err(e) => {
+                    out.push((j, Err(e), None, None));
+                    continue;
+                }
+            };
+            running.push(Running {
+                j,
+                future: Some(future),
+                outcome: None,
+                reports,
+                history: History::default(),
+                best: BestEpoch::new(objective.clone(), job.prior.as_ref()),
+                saver: EpochSaver {
+                    storage,
+                    path: job.resume_path.clone(),
+                    history: job.prior.clone().unwrap_or_default(),
+                    error: None,
+                },
+                adapter: HookAdapter {
+                    hooks,
+                    trial: &batch[job.trial],
+                },
+            });
+        }
+        std::future::poll_fn(|cx| {
+            let mut pending = false;
+            for r in running.iter_mut() {
+                r.reports.wait_with(cx.waker());
+                if let Some(f) = r.future.as_mut() {
+                    if let std::task::Poll::Ready(o) = f.as_mut().poll(cx) {
+                        r.outcome = Some(o);
+                        r.future = None;
+                    }
+                }
+                while let Some(report) = r.reports.take() {
+                    let model = &mut jobs[r.j].model;
+                    let mut logs = report.logs;
+                    let applied =
+                        model
+                            .set_weights(&report.weights)
+                            .and_then(|_| match &report.state {
+                                Some(s) => model.set_training_state(s),
+                                None => Ok(()),
+                            });
+                    if let Err(e) = applied {
+                        r.saver.error.get_or_insert(e);
+                        r.reports.stop();
+                        continue;
+                    }
+                    r.history.record(report.epoch, &logs);
+                    let _ = r.adapter.on_epoch_begin(report.epoch, model);
+                    let mut failed = None;
+                    for cb in [
+                        &mut r.best as &mut dyn Callback,
+                        &mut r.saver,
+                        &mut r.adapter,
+                    ] {
+                        if let Err(e) = cb.on_epoch_end(report.epoch, &mut logs, model) {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                    if let Some(e) = failed.take() {
+                        r.saver.error.get_or_insert(e);
+                    }
+                    if r.saver.error.is_some()
+                        || self.stop.load(std::sync::atomic::Ordering::SeqCst)
+                    {
+                        r.reports.stop();
+                    }
+                }
+                pending |= r.future.is_some();
+            }
+            if pending {
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        })
+        .await;
+        for r in running {
+            let result = match r.outcome {
+                Some(Ok(())) => Ok(FitResult::History(r.history)),
+                Some(Err(e)) => Err(e),
+                None => Err(Error::state("execution not run")),
+            };
+            out.push((r.j, result, r.saver.error, r.best.best));
+        }
+        out
     }
 
     /// Folds one trained execution into its trial: its history (after the one it resumed),
@@ -1387,22 +1552,6 @@ fn merge_histories(a: &History, b: &History) -> History {
     out
 }
 
-fn training_state_from(meta: &Value, slots: &[Tensor]) -> Option<TrainingState> {
-    let per = meta.get("slots_per_weight")?.as_u64()? as usize;
-    if per == 0 {
-        return None;
-    }
-    Some(TrainingState {
-        iterations: meta.get("iterations")?.as_u64()?,
-        learning_rate: meta.get("learning_rate")?.as_f64()? as f32,
-        u_product: meta.get("u_product")?.as_f64()? as f32,
-        slots: slots
-            .chunks(per)
-            .map(|c| c.iter().map(|t| t.data().to_vec()).collect())
-            .collect(),
-    })
-}
-
 fn load_checkpoint(storage: &dyn Storage, path: &str) -> Result<Option<(Vec<Tensor>, Value)>> {
     match storage.read(path)? {
         Some(b) => Ok(Some(checkpoint::decode(&b)?)),
@@ -1502,23 +1651,10 @@ impl<S: SaveSink> Callback for EpochSaver<S> {
         model: &mut dyn ModelAccess,
     ) -> Result<()> {
         self.history.record(epoch, logs);
-        let mut arrays = model.get_weights();
-        let n_weights = arrays.len();
-        let mut meta = json!({"epoch": epoch, "n_weights": n_weights, "history": history_to_json(&self.history), "slots_per_weight": 0});
-        if let Some(state) = model.training_state() {
-            let per = state.slots.first().map_or(0, |s| s.len());
-            for s in &state.slots {
-                for v in s {
-                    arrays.push(Tensor::vector(v.clone()));
-                }
-            }
-            meta["slots_per_weight"] = json!(per);
-            meta["iterations"] = json!(state.iterations);
-            meta["learning_rate"] = json!(state.learning_rate);
-            meta["u_product"] = json!(state.u_product);
-        }
-        let r = checkpoint::encode(&arrays, &meta)
-            .and_then(|bytes| self.storage.save(&self.path, bytes));
+        let meta = json!({"epoch": epoch, "history": history_to_json(&self.history)});
+        let r =
+            checkpoint::encode_state(&model.get_weights(), model.training_state().as_ref(), meta)
+                .and_then(|bytes| self.storage.save(&self.path, bytes));
         if let Err(e) = r {
             // A full disk must stop the search with a clear error, not lose data silently.
             model.stop_training();
