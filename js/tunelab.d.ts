@@ -226,6 +226,8 @@ export interface TrialInfo {
   message: string | null;
   seconds: number;
   device: string | null;
+  /** Learning curves, one object per execution: metric name -> one value per epoch trained. */
+  curves: Record<string, number[]>[];
 }
 
 export interface TunerOptions {
@@ -270,6 +272,12 @@ export class Tuner {
   /** Ends a running search after the trials in progress (no new trials start). */
   stop(): void;
   search(...args: unknown[]): Promise<void>;
+  /** Trains the hypermodel's executions elsewhere (a pool of workers running `runExecution`). */
+  setExecutor(executor: (jobBytes: Uint8Array, info: ExecutionInfo, onEpoch: (reportBytes: Uint8Array) => boolean) => Promise<void>): void;
+  /** A trial interrupted while it trained: its values and its first execution's history, or null. */
+  interrupted(trialId: string): { values: Record<string, HpValue>; history: { history: Record<string, number[]>; epoch: number[] } } | null;
+  /** A trial's stored best-epoch weights, or null before it has ended. */
+  trialWeights(trialId: string): Tensor[] | null;
   resultsSummary(numTrials?: number): string;
   getBestHyperparameters(numTrials?: number): HyperParameters[];
   getBestModels(options?: { numModels?: number; inputShape?: number[] } | number): Promise<Sequential[]>;
@@ -290,6 +298,27 @@ export class Hyperband extends Tuner {
 export class BayesianOptimization extends Tuner {
   constructor(options: TunerOptions & { numInitialPoints?: number; alpha?: number; beta?: number });
 }
+
+/** One execution of one trial, as a tuner's executor receives it. */
+export interface ExecutionInfo {
+  trialId: string;
+  execution: number;
+  /** The hyperparameter values the job's model was built with. */
+  values: Record<string, HpValue>;
+  epochs: number;
+  initialEpoch: number;
+}
+/** A worker's copy of the search's data (engine memory). */
+export interface ExecutionData {
+  free(): void;
+}
+export function executionData(data: { x: TensorLike; y: TensorLike; xVal?: TensorLike; yVal?: TensorLike; probe?: TensorLike }): ExecutionData;
+/** Trains one job of a tuner's executor; `onEpoch` after every epoch (return false to stop). */
+export function runExecution(
+  jobBytes: Uint8Array,
+  data: ExecutionData,
+  onEpoch: (reportBytes: Uint8Array, epoch: number, logs: Logs, probe: Float32Array | null) => boolean | void,
+): Promise<void>;
 
 export function dataset(name: string, options?: { noise?: number; seed?: number }): { x: Tensor; y: Tensor };
 export const datasets: { load: typeof dataset; names(): string[] };

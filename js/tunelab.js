@@ -488,7 +488,11 @@ export function modelFromJSON(spec) {
  */
 export function specHypermodel(spec) {
   const text = typeof spec === "string" ? spec : JSON.stringify(spec);
-  return (hp) => modelFromJSON(guard(() => hp._hp.resolveSpec(text)));
+  const build = (hp) => modelFromJSON(guard(() => hp._hp.resolveSpec(text)));
+  // A tuner given this hypermodel hands the spec to the engine's own spec hypermodel (the one
+  // `tunelab tune` uses), which also applies the spec's `fit` (batch_size, epochs) per trial.
+  build.spec = text;
+  return build;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,6 +748,7 @@ function trialFromJSON(s) {
     message: t.message,
     seconds: t.seconds,
     device: t.device,
+    curves: t.curves ?? [],
   };
 }
 
@@ -781,7 +786,9 @@ export class Tuner {
     this._store = makeStore(storage, `${dir}/${project}`);
     this._search = null;
     let hm = null;
-    if (!run) {
+    if (!run && typeof hypermodel === "function" && typeof hypermodel.spec === "string") {
+      hm = hypermodel.spec;
+    } else if (!run) {
       const build = typeof hypermodel === "function" ? hypermodel : hypermodel.build?.bind(hypermodel);
       if (typeof build !== "function") throw new TypeError("hypermodel must be a function (hp) => model or an object with build(hp)");
       const fit = typeof hypermodel === "object" && typeof hypermodel.fit === "function" ? hypermodel.fit.bind(hypermodel) : null;
@@ -917,6 +924,30 @@ export class Tuner {
     return !(this.runTrial !== Tuner.prototype.runTrial || this._runTrialOption);
   }
 
+  /**
+   * Trains the hypermodel's executions elsewhere (a pool of Web Workers): `executor(jobBytes,
+   * info, onEpoch)` takes each job (`info`: `{trialId, execution, epochs, initialEpoch}`) to a
+   * worker that calls `runExecution(jobBytes, data, ...)` and hands every epoch's report bytes
+   * back through `onEpoch(reportBytes)`; it returns a Promise that settles when the job ends.
+   * The tuner keeps every rule of the trial: seeds, resume points, best epochs, averaging.
+   */
+  setExecutor(executor) {
+    if (typeof executor !== "function") throw new TypeError("setExecutor: expected a function (jobBytes, info, onEpoch) => Promise");
+    guard(() => this._t.setExecutor((bytes, info, onEpoch) => executor(bytes, JSON.parse(info), onEpoch)));
+  }
+
+  /** A trial interrupted while it trained: `{values, history: {history, epoch}}` of its first execution, or null. */
+  interrupted(trialId) {
+    const s = guard(() => this._t.interrupted(String(trialId)));
+    return s === undefined ? null : JSON.parse(s);
+  }
+
+  /** A trial's stored best-epoch weights (tensors), or null before it has ended. */
+  trialWeights(trialId) {
+    const w = guard(() => this._t.trialWeights(String(trialId)));
+    return w === undefined ? null : w.map(fromEngine);
+  }
+
   /** Ends a running search after the trials in progress (no new trials start). */
   stop() {
     guard(() => this._t.stop());
@@ -968,6 +999,27 @@ function tunerClass(kind) {
 }
 
 export const RandomSearch = tunerClass("RandomSearch");
+
+/**
+ * A worker's copy of the search's data for `runExecution`: `x`, `y`, the validation data
+ * (`xVal`, `yVal`, optional) and `probe`, points whose predictions each epoch report carries.
+ */
+export function executionData({ x, y, xVal, yVal, probe } = {}) {
+  checkReady();
+  const opt = (t, what) => (t === undefined || t === null ? undefined : toEngine(t, what));
+  return guard(() => new wasm.WasmExecutionData(toEngine(x, "x"), toEngine(y, "y"), opt(xVal, "xVal"), opt(yVal, "yVal"), opt(probe, "probe")));
+}
+
+/**
+ * Trains one job of a tuner's executor (see `Tuner.setExecutor`) with the engine's fit:
+ * `onEpoch(reportBytes, epoch, logs, probePredictions)` after every epoch (return false to
+ * stop). Resolves when the job has ended.
+ */
+export async function runExecution(jobBytes, data, onEpoch) {
+  checkReady();
+  if (!(jobBytes instanceof Uint8Array)) throw new TypeError("runExecution: jobBytes must be a Uint8Array");
+  await guardAsync(() => wasm.runExecution(jobBytes, data, onEpoch));
+}
 export const GridSearch = tunerClass("GridSearch");
 export const Hyperband = tunerClass("Hyperband");
 export const BayesianOptimization = tunerClass("BayesianOptimization");

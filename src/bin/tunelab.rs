@@ -14,8 +14,8 @@ use tunelab::hp::HyperParameters;
 use tunelab::nn::{FitArgs, LossKind, ValidationData};
 use tunelab::spec::{hyper, ModelSpec};
 use tunelab::tuner::{
-    Algorithm, BayesianOptimization, FnHyperModel, GridSearch, Hyperband, Objective, ObjectiveSpec,
-    OracleConfig, RandomSearch, Tuner, TunerConfig,
+    Algorithm, BayesianOptimization, GridSearch, Hyperband, Objective, ObjectiveSpec, OracleConfig,
+    RandomSearch, SpecHyperModel, Tuner, TunerConfig,
 };
 use tunelab::{Error, Result, Tensor};
 
@@ -564,7 +564,10 @@ fn tune(args: &[String]) -> Result<()> {
         .map_err(|e| Error::parse(format!("model spec is not valid JSON: {e}")))?;
     // The spec with every hp at its default: checks it and shapes the targets.
     let mut defaults = HyperParameters::new();
-    let plain = hyper::resolve(&raw, &mut defaults)?;
+    let mut plain = hyper::resolve(&raw, &mut defaults)?;
+    if let Some(m) = plain.as_object_mut() {
+        m.remove("fit"); // the hypermodel applies it per trial
+    }
     let spec = ModelSpec::from_value(&plain)?;
     let compile = spec.compile.clone().ok_or_else(|| {
         Error::invalid(
@@ -630,11 +633,7 @@ fn tune(args: &[String]) -> Result<()> {
         device: o.device,
         parallel_trials: o.parallel_trials,
     };
-    let seed = o.seed;
-    let hypermodel = FnHyperModel(move |hp: &mut HyperParameters| {
-        let plain = hyper::resolve(&raw, hp)?;
-        ModelSpec::from_value(&plain)?.build(seed)
-    });
+    let hypermodel = SpecHyperModel::new(raw)?;
     let mut tuner = Tuner::new(algorithm, Box::new(hypermodel), None, config)?;
     if !o.json {
         println!("{}", tuner.search_space_summary());

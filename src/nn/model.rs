@@ -673,6 +673,17 @@ impl<B: Backend> Sequential<B> {
 
     /// Replaces the weights; count and shapes must match `get_weights`.
     pub fn set_weights(&mut self, weights: &[Tensor]) -> Result<()> {
+        self.replace_weights(weights, true)
+    }
+
+    /// Sets weights that training produced (a resume point, an executor's epoch report): as
+    /// [`Sequential::set_weights`] but a diverged model's non-finite values are kept, as they
+    /// would be in the model that trained them (its trial then fails on its NaN objective).
+    pub fn restore_weights(&mut self, weights: &[Tensor]) -> Result<()> {
+        self.replace_weights(weights, false)
+    }
+
+    fn replace_weights(&mut self, weights: &[Tensor], check_finite: bool) -> Result<()> {
         let backend = self.backend.clone();
         let b = self.built.as_mut().ok_or_else(|| {
             Error::state("the model is not built yet: call build(input_shape) before set_weights")
@@ -691,7 +702,9 @@ impl<B: Backend> Sequential<B> {
             if w.shape() != s.as_slice() {
                 return Err(Error::shape(format!("weights[{i}]"), s, w.shape()));
             }
-            w.check_finite(&format!("weights[{i}]"))?;
+            if check_finite {
+                w.check_finite(&format!("weights[{i}]"))?;
+            }
         }
         for (p, w) in b.params.iter_mut().zip(weights) {
             *p = backend.upload(w.data());

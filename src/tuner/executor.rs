@@ -40,6 +40,9 @@ pub struct ExecutionJob {
     pub trial_id: String,
     /// 0-based execution of the trial.
     pub execution: usize,
+    /// The hyperparameter values the model was built with (for the surface to show; training
+    /// does not read them).
+    pub values: Value,
     /// The model's spec (layers and compile), as [`ModelSpec::to_value`] writes it.
     pub model: Value,
     /// The per-sample input shape the model is built for.
@@ -62,6 +65,7 @@ impl ExecutionJob {
     pub fn new(
         trial_id: &str,
         execution: usize,
+        values: Value,
         model: &Sequential,
         seed: u64,
         args: &FitArgs,
@@ -84,6 +88,7 @@ impl ExecutionJob {
         Ok(ExecutionJob {
             trial_id: trial_id.to_string(),
             execution,
+            values,
             model: ModelSpec::of(model).to_value(),
             input_shape,
             seed,
@@ -100,6 +105,7 @@ impl ExecutionJob {
             "kind": JOB_KIND,
             "trial_id": self.trial_id,
             "execution": self.execution,
+            "values": self.values,
             "model": self.model,
             "input_shape": self.input_shape,
             "seed": self.seed,
@@ -130,6 +136,7 @@ impl ExecutionJob {
                 .ok_or_else(|| Error::parse("execution job: trial_id is not a string"))?
                 .to_string(),
             execution: uint("execution")? as usize,
+            values: meta.get("values").cloned().unwrap_or(Value::Null),
             model: field("model")?.clone(),
             input_shape: serde_json::from_value(field("input_shape")?.clone())
                 .map_err(|e| Error::parse(format!("execution job: input_shape: {e}")))?,
@@ -149,7 +156,7 @@ impl ExecutionJob {
         if !model.is_built() {
             model.build(&self.input_shape)?;
         }
-        model.set_weights(&self.weights)?;
+        model.restore_weights(&self.weights)?;
         if let Some(s) = &self.state {
             model.set_training_state(s)?;
         }
@@ -254,7 +261,7 @@ impl Callback for ReportEpochs<'_> {
         let weights = model.get_weights();
         let probe = match (&mut self.probe_model, self.probe) {
             (Some(m), Some(p)) => {
-                m.set_weights(&weights)?;
+                m.restore_weights(&weights)?;
                 Some(m.predict(p, Some(1024))?)
             }
             _ => None,

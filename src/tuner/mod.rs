@@ -7,6 +7,7 @@ pub mod objective;
 pub mod options;
 pub mod oracle;
 pub mod oracles;
+pub mod spec_model;
 pub mod storage;
 pub mod trial;
 #[allow(clippy::module_inception)]
@@ -18,6 +19,7 @@ pub use executor::{
 pub use objective::{Direction, Objective, ObjectiveSpec};
 pub use oracle::{Algorithm, Oracle, OracleConfig, Populate, TrialEntry};
 pub use oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};
+pub use spec_model::SpecHyperModel;
 pub use storage::{DirStorage, MemoryStorage, Storage};
 pub use trial::{Trial, TrialStatus};
 pub use tuner::{

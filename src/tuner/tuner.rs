@@ -84,9 +84,23 @@ pub trait HyperModel {
         Box::pin(async move { self.fit(hp, model, data, args, callbacks) })
     }
 
+    /// Sets this trial's fit arguments from its hyperparameters (after `build`): a tuned
+    /// batch size or epoch count. Hyperband's epochs still win. The default changes nothing.
+    fn fit_args(&mut self, _hp: &mut HyperParameters, _args: &mut FitArgs) -> Result<()> {
+        Ok(())
+    }
+
     /// Declares hyperparameters up front (before any build).
     fn declare_hyperparameters(&mut self, _hp: &mut HyperParameters) -> Result<()> {
         Ok(())
+    }
+
+    /// Whether the tuner builds a model with the default values before the search to find
+    /// the search space (KerasTuner's `_populate_initial_space`). A hypermodel whose
+    /// `declare_hyperparameters` already registers every hp may say no: a model that cannot be
+    /// built then fails each trial with the reason instead of the tuner's construction.
+    fn populate_builds(&self) -> bool {
+        true
     }
 
     /// When false, the hypermodel's own hps take their defaults and are not searched.
@@ -422,7 +436,9 @@ impl Tuner {
                 // tunable=False); declared ones stay searchable.
                 hp.tune_new_entries = false;
             }
-            hm.build(&mut hp)?;
+            if hm.populate_builds() {
+                hm.build(&mut hp)?;
+            }
             hp.tune_new_entries = self.oracle.hyperparameters.tune_new_entries;
             self.oracle.hyperparameters.merge(&hp, false);
         }
@@ -710,12 +726,16 @@ impl Tuner {
         let int_of = |k: &str| values.get(k).and_then(|v| v.as_i64());
         let mut fit_args = args.clone();
         fit_args.verbose = 0;
-        if let Some(e) = int_of("tuner/epochs") {
-            fit_args.epochs = e.max(0) as usize;
-        }
-        if let Some(e) = int_of("tuner/initial_epoch") {
-            fit_args.initial_epoch = e.max(0) as usize;
-        }
+        // Hyperband's schedule wins over the hypermodel's own epochs.
+        let schedule = |a: &mut FitArgs| {
+            if let Some(e) = int_of("tuner/epochs") {
+                a.epochs = e.max(0) as usize;
+            }
+            if let Some(e) = int_of("tuner/initial_epoch") {
+                a.initial_epoch = e.max(0) as usize;
+            }
+        };
+        schedule(&mut fit_args);
         let parent = values
             .get("tuner/trial_id")
             .and_then(|v| v.as_str().map(|s| s.to_string()));
@@ -755,6 +775,8 @@ impl Tuner {
                 }
             }
             let mut exec_args = fit_args.clone();
+            hm.fit_args(&mut hp, &mut exec_args)?;
+            schedule(&mut exec_args);
             exec_args.seed = Some(self.config.oracle.seed ^ (trial_no << 16) ^ exec as u64);
             if let Some(p) = &parent {
                 let (w, _) =
@@ -762,7 +784,7 @@ impl Tuner {
                         .ok_or_else(|| {
                         Error::state(format!("trial {p} has no checkpoint to continue from"))
                     })?;
-                model.set_weights(&w)?;
+                model.restore_weights(&w)?;
             }
             // Resume an interrupted execution from its last completed epoch.
             // A retry (of an invalid trial) trains again rather than reusing the attempt
@@ -797,25 +819,23 @@ impl Tuner {
                     acc.results.push(FitResult::History(h));
                     continue;
                 }
-                {
-                    model.set_weights(&w)?;
-                    if let Some(state) = &state {
-                        model.set_training_state(state)?;
-                    }
-                    let epoch = meta.get("epoch").and_then(|e| e.as_u64()).unwrap_or(0) as usize;
-                    exec_args.initial_epoch = epoch + 1;
-                    resumed.push(format!(
-                        "Resuming trial {}, execution {} of {}, after epoch {} of {} (its last completed epoch)",
-                        trial.trial_id,
-                        exec + 1,
-                        self.config.executions_per_trial,
-                        epoch + 1,
-                        exec_args.epochs
-                    ));
-                    prior = Some(history_from_json(
-                        meta.get("history").unwrap_or(&Value::Null),
-                    ));
+                model.restore_weights(&w)?;
+                if let Some(state) = &state {
+                    model.set_training_state(state)?;
                 }
+                let epoch = meta.get("epoch").and_then(|e| e.as_u64()).unwrap_or(0) as usize;
+                exec_args.initial_epoch = epoch + 1;
+                resumed.push(format!(
+                    "Resuming trial {}, execution {} of {}, after epoch {} of {} (its last completed epoch)",
+                    trial.trial_id,
+                    exec + 1,
+                    self.config.executions_per_trial,
+                    epoch + 1,
+                    exec_args.epochs
+                ));
+                prior = Some(history_from_json(
+                    meta.get("history").unwrap_or(&Value::Null),
+                ));
             }
             jobs.push(Job {
                 trial: 0,
@@ -855,17 +875,17 @@ impl Tuner {
             }
         }
         let grouped = matches!(&self.runner, Runner::Model(hm) if hm.default_fit());
-        // Jobs that train together: same epochs and start epoch.
+        // Jobs that train together: same epochs, start epoch and batch size.
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for (j, job) in jobs.iter().enumerate() {
             if job.args.initial_epoch >= job.args.epochs && job.prior.is_some() {
                 continue;
             }
-            let key = (job.args.epochs, job.args.initial_epoch);
+            let key = (job.args.epochs, job.args.initial_epoch, job.args.batch_size);
             match groups.iter_mut().find(|g| {
                 grouped && {
                     let a = &jobs[g[0]].args;
-                    (a.epochs, a.initial_epoch) == key
+                    (a.epochs, a.initial_epoch, a.batch_size) == key
                 }
             }) {
                 Some(g) => g.push(j),
@@ -925,12 +945,7 @@ impl Tuner {
             }
             let mut savers: Vec<EpochSaver<&RefCell<Box<dyn Storage>>>> = g
                 .iter()
-                .map(|&j| EpochSaver {
-                    storage: &storage,
-                    path: jobs[j].resume_path.clone(),
-                    history: jobs[j].prior.clone().unwrap_or_default(),
-                    error: None,
-                })
+                .map(|&j| EpochSaver::of(&storage, &jobs[j]))
                 .collect();
             let mut adapters: Vec<HookAdapter> = g
                 .iter()
@@ -1069,6 +1084,7 @@ impl Tuner {
             let future = match ExecutionJob::new(
                 &batch[job.trial].trial_id,
                 job.exec,
+                job.hp.values().to_json(),
                 &job.model,
                 seed,
                 &job.args,
@@ -1086,12 +1102,7 @@ impl Tuner {
                 reports,
                 history: History::default(),
                 best: BestEpoch::new(objective.clone(), job.prior.as_ref()),
-                saver: EpochSaver {
-                    storage,
-                    path: job.resume_path.clone(),
-                    history: job.prior.clone().unwrap_or_default(),
-                    error: None,
-                },
+                saver: EpochSaver::of(storage, job),
                 adapter: HookAdapter {
                     hooks,
                     trial: &batch[job.trial],
@@ -1113,7 +1124,7 @@ impl Tuner {
                     let mut logs = report.logs;
                     let applied =
                         model
-                            .set_weights(&report.weights)
+                            .restore_weights(&report.weights)
                             .and_then(|_| match &report.state {
                                 Some(s) => model.set_training_state(s),
                                 None => Ok(()),
@@ -1300,6 +1311,16 @@ impl Tuner {
             s += &t.summary();
         }
         Ok(s)
+    }
+
+    /// See [`interrupted`].
+    pub fn interrupted(&self, trial_id: &str) -> Result<Option<(Value, History)>> {
+        interrupted(self.oracle.storage(), trial_id)
+    }
+
+    /// See [`trial_weights`].
+    pub fn trial_weights(&self, trial_id: &str) -> Result<Option<Vec<Tensor>>> {
+        trial_weights(self.oracle.storage(), trial_id)
     }
 
     /// The best completed trials, best first.
@@ -1510,7 +1531,7 @@ fn curves_of(h: &History) -> Curves {
         .collect()
 }
 
-fn history_to_json(h: &History) -> Value {
+pub(crate) fn history_to_json(h: &History) -> Value {
     json!({"epoch": h.epoch, "history": h})
 }
 
@@ -1550,6 +1571,28 @@ fn merge_histories(a: &History, b: &History) -> History {
         }
     }
     out
+}
+
+/// What `storage` holds of a trial that was interrupted while it trained (a page reload): the
+/// hyperparameter values and the history of its first execution up to its last completed
+/// epoch; `None` when it stored no resume point. Needs no tuner: a surface reads it while the
+/// tuner is busy searching.
+pub fn interrupted(storage: &dyn Storage, trial_id: &str) -> Result<Option<(Value, History)>> {
+    let Some(bytes) = storage.read(&format!("trial_{trial_id}/resume_0.bin"))? else {
+        return Ok(None);
+    };
+    let (_, meta) = checkpoint::decode(&bytes)?;
+    let history = history_from_json(meta.get("history").unwrap_or(&Value::Null));
+    Ok(Some((
+        meta.get("values").cloned().unwrap_or(json!({})),
+        history,
+    )))
+}
+
+/// A trial's stored weights in `storage`: those of its best epoch (its checkpoint), once it has
+/// ended; `None` before.
+pub fn trial_weights(storage: &dyn Storage, trial_id: &str) -> Result<Option<Vec<Tensor>>> {
+    Ok(load_checkpoint(storage, &format!("trial_{trial_id}/checkpoint.bin"))?.map(|(w, _)| w))
 }
 
 fn load_checkpoint(storage: &dyn Storage, path: &str) -> Result<Option<(Vec<Tensor>, Value)>> {
@@ -1640,7 +1683,23 @@ struct EpochSaver<S: SaveSink> {
     storage: S,
     path: String,
     history: History,
+    /// The execution's hyperparameter values, stored with each resume point (a surface shows
+    /// them for an interrupted trial whose values the oracle has not stored yet).
+    values: Value,
     error: Option<Error>,
+}
+
+impl<S: SaveSink> EpochSaver<S> {
+    /// The saver of `job`'s resume points, continuing the history it resumes.
+    fn of(storage: S, job: &Job) -> Self {
+        EpochSaver {
+            storage,
+            path: job.resume_path.clone(),
+            history: job.prior.clone().unwrap_or_default(),
+            values: job.hp.values().to_json(),
+            error: None,
+        }
+    }
 }
 
 impl<S: SaveSink> Callback for EpochSaver<S> {
@@ -1651,7 +1710,7 @@ impl<S: SaveSink> Callback for EpochSaver<S> {
         model: &mut dyn ModelAccess,
     ) -> Result<()> {
         self.history.record(epoch, logs);
-        let meta = json!({"epoch": epoch, "history": history_to_json(&self.history)});
+        let meta = json!({"epoch": epoch, "history": history_to_json(&self.history), "values": self.values});
         let r =
             checkpoint::encode_state(&model.get_weights(), model.training_state().as_ref(), meta)
                 .and_then(|bytes| self.storage.save(&self.path, bytes));
@@ -1835,16 +1894,14 @@ mod threads {
                 let objective = objective.clone();
                 handles.push(scope.spawn(move || {
                     let mut best = BestEpoch::new(objective, job.prior.as_ref());
-                    let mut saver = EpochSaver {
-                        storage: ChannelSink {
+                    let mut saver = EpochSaver::of(
+                        ChannelSink {
                             job: k,
                             tx: tx.clone(),
                             stop,
                         },
-                        path: job.resume_path.clone(),
-                        history: job.prior.clone().unwrap_or_default(),
-                        error: None,
-                    };
+                        job,
+                    );
                     let mut relay = ChannelHooks { job: k, tx };
                     let r = if with_hooks {
                         job.model

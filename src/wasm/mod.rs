@@ -3,10 +3,12 @@
 //! `tuner::options`, models by `spec`, and the friendly API (camelCase options, `tl.layers`,
 //! tuner classes, IndexedDB) is the ES module `js/tunelab.js` on top of these exports.
 
+mod executor;
 mod hp;
 mod model;
 mod tuner;
 
+pub use executor::WasmExecutionData;
 pub use hp::WasmHp;
 pub use model::WasmModel;
 pub use tuner::WasmTuner;

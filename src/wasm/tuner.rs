@@ -13,7 +13,8 @@ use crate::spec::ModelSpec;
 use crate::tuner::options;
 use crate::tuner::tuner::history_from_json;
 use crate::tuner::{
-    FitResult, HyperModel, LocalFuture, SearchData, Storage, Trial, Tuner, TunerHooks,
+    FitResult, HyperModel, LocalFuture, SearchData, SpecHyperModel, Storage, Trial, Tuner,
+    TunerHooks,
 };
 use js_sys::{Array, Uint8Array};
 use std::cell::RefCell;
@@ -269,6 +270,21 @@ pub struct WasmTuner {
     input_shape: Rc<RefCell<Option<Vec<usize>>>>,
 }
 
+impl WasmTuner {
+    /// Runs `f` on the search's storage: the JS store when there is one (usable while a search
+    /// runs), else the tuner's own.
+    fn with_storage<T>(&self, f: impl FnOnce(&dyn Storage) -> Result<T>) -> Result<T> {
+        if !self.storage.is_undefined() && !self.storage.is_null() {
+            return f(&JsStorage(self.storage.clone()));
+        }
+        let g = self.inner.borrow();
+        let t = g.as_ref().ok_or_else(|| {
+            Error::state("the tuner is busy: a search on it has not finished (await it first)")
+        })?;
+        f(t.oracle.storage())
+    }
+}
+
 fn busy() -> JsError {
     JsError::new("the tuner is busy: a search on it has not finished (await it first)")
 }
@@ -276,7 +292,8 @@ fn busy() -> JsError {
 #[wasm_bindgen]
 impl WasmTuner {
     /// `new WasmTuner(kind, optionsJSON, hypermodel, runTrial, hyperparametersJSON, storage)`:
-    /// `hypermodel` is `{build(hp) -> specJSON, fit?(hp, model, optionsJSON) -> result}`;
+    /// `hypermodel` is `{build(hp) -> specJSON, fit?(hp, model, optionsJSON) -> result}`, or
+    /// a spec's JSON text with hyperparameters inside (the engine's `SpecHyperModel`);
     /// `runTrial(hp, trialJSON) -> result` tunes a function instead; `storage` as JsStorage.
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -316,6 +333,15 @@ impl WasmTuner {
                 })
             };
             Tuner::from_async_fn(algorithm, Box::new(run), hps, config).map_err(err)?
+        } else if let Some(spec) = hypermodel.as_string() {
+            // A spec with hyperparameters inside: the engine's own hypermodel.
+            Tuner::new(
+                algorithm,
+                Box::new(SpecHyperModel::parse(&spec).map_err(err)?),
+                hps,
+                config,
+            )
+            .map_err(err)?
         } else {
             let build = prop(&hypermodel, "build")
                 .and_then(|b| b.dyn_into::<js_sys::Function>().ok())
@@ -431,6 +457,39 @@ impl WasmTuner {
             .iter()
             .map(|t| JsValue::from(trial_json(t)))
             .collect())
+    }
+
+    /// Trains the hypermodel's executions in `f(jobBytes, infoJSON, onEpoch)` (the page's
+    /// worker pool; see `runExecution`) instead of in this thread.
+    #[wasm_bindgen(js_name = setExecutor)]
+    pub fn set_executor(&self, f: js_sys::Function) -> Result<(), JsError> {
+        let mut g = self.inner.borrow_mut();
+        let t = g.as_mut().ok_or_else(busy)?;
+        t.set_executor(Box::new(super::executor::JsExecutor(f)));
+        Ok(())
+    }
+
+    /// A trial interrupted while it trained: `{"values": {...}, "history": {"history": {...},
+    /// "epoch": [...]}}` of its first execution up to its last completed epoch, or undefined.
+    /// Read from the storage: it answers while a search runs.
+    pub fn interrupted(&self, trial_id: &str) -> Result<Option<String>, JsError> {
+        let found = self
+            .with_storage(|s| crate::tuner::tuner::interrupted(s, trial_id))
+            .map_err(err)?;
+        Ok(found.map(|(values, h)| {
+            serde_json::json!({"values": values, "history": crate::tuner::tuner::history_to_json(&h)})
+                .to_string()
+        }))
+    }
+
+    /// A trial's stored best-epoch weights (`[{data, shape}]`), or undefined (it has not
+    /// ended). Read from the storage: it answers while a search runs.
+    #[wasm_bindgen(js_name = trialWeights)]
+    pub fn trial_weights(&self, trial_id: &str) -> Result<Option<Array>, JsError> {
+        let w = self
+            .with_storage(|s| crate::tuner::tuner::trial_weights(s, trial_id))
+            .map_err(err)?;
+        Ok(w.map(|w| w.iter().map(super::tensor_to_js).collect()))
     }
 
     /// What the search awaits after each trial (tunelab.js: the storage's flush).

@@ -179,7 +179,9 @@ test("Hyperband on spiral fills its brackets", { timeout: TIMEOUT }, async () =>
 });
 
 test("random search and Hyperband on the 8x8 digits", { timeout: TIMEOUT }, async () => {
-  const model = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 16, max: 64, step: 16 }, activation: { value: "relu" } }], learningRate: { value: 0.01 }, batchSize: { value: 32 }, epochs: { value: 4 } });
+  // 8 unit counts: Hyperband's 5 distinct configurations below never run out of new ones (the
+  // engine, like KerasTuner, does not train a configuration twice).
+  const model = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 16, max: 128, step: 16 }, activation: { value: "relu" } }], learningRate: { value: 0.01 }, batchSize: { value: 32 }, epochs: { value: 4 } });
   let page = await open(stateWith({ data: { source: "digits", trainPct: 80 }, model, tuner: { kind: "random", maxTrials: 3, workers: 2, device: "cpu", objective: "val_accuracy" } }));
   await runToEnd(page, 3);
   let list = await trialsOf(page);
@@ -282,7 +284,8 @@ test("CSV upload: good file trains, malformed files are refused with line and co
 
 test("a reload mid-search resumes: finished trials kept, numbering continues (MNIST)", { timeout: TIMEOUT }, async () => {
   // MNIST (8,000 training rows of 784 pixels) makes each epoch long enough to reload inside.
-  const model = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 32, max: 64, step: 32 }, activation: { value: "relu" } }], learningRate: { value: 0.003 }, batchSize: { value: 32 }, epochs: { value: 5 } });
+  // 4 unit counts, so that 3 trials find 3 distinct configurations (the engine never trains one twice).
+  const model = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 32, max: 128, step: 32 }, activation: { value: "relu" } }], learningRate: { value: 0.003 }, batchSize: { value: 32 }, epochs: { value: 5 } });
   const s = stateWith({ data: { source: "mnist", trainPct: 80 }, model, tuner: { kind: "random", maxTrials: 3, seed: 9, workers: 1, device: "cpu", objective: "val_accuracy" } });
   const page = await open(s);
   const info = await page.evaluate(() => window.tunelabPage.info);

@@ -895,3 +895,42 @@ test("getTrainingState / setTrainingState: an interrupted fit resumes exactly in
   assert.throws(() => second.setTrainingState({ iterations: -1, learningRate: 0.1, uProduct: 1, slots: [] }), /trainingState.iterations/);
   assert.throws(() => second.setTrainingState({ iterations: 1, learningRate: 0.1, uProduct: 1, slots: [[[1, 2]]] }), /slots of another shape/);
 });
+
+test("an executor (runExecution through bytes, as the page's workers) gives the in-process search, Hyperband and 2 executions", async () => {
+  const spec = {
+    layers: [
+      { class_name: "Dense", config: { units: { hp: "Int", name: "units", min_value: 4, max_value: 16, step: 4 }, activation: "tanh" } },
+      { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
+    ],
+    compile: { optimizer: { class_name: "adam", config: { learning_rate: { hp: "Float", name: "lr", min_value: 0.003, max_value: 0.05, sampling: "log" } } }, loss: "binary_crossentropy", metrics: ["accuracy"] },
+    fit: { batch_size: { hp: "Choice", name: "batch_size", values: [16, 32] } },
+  };
+  const ds = tl.dataset("spiral", { noise: 0.1, seed: 3 });
+  const n = ds.x.shape[0];
+  const cut = Math.floor((n * 4) / 5);
+  const part = (t, a, b) => tl.tensor(t.data.slice(a * t.shape[1], b * t.shape[1]), [b - a, t.shape[1]]);
+  const [x, y, xv, yv] = [part(ds.x, 0, cut), part(ds.y, 0, cut), part(ds.x, cut, n), part(ds.y, cut, n)];
+  const run = async (withExecutor) => {
+    const t = new tl.Hyperband({ hypermodel: tl.specHypermodel(spec), objective: "val_accuracy", maxEpochs: 6, factor: 3, seed: 7, executionsPerTrial: 2, storage: "memory" });
+    const infos = [];
+    if (withExecutor) {
+      const data = tl.executionData({ x, y, xVal: xv, yVal: yv });
+      t.setExecutor(async (bytes, info, onEpoch) => {
+        infos.push(info);
+        await tl.runExecution(bytes, data, (report) => onEpoch(report));
+      });
+    }
+    await t.search(x, y, { validationData: [xv, yv] });
+    const trials = t.trialsJSON().trials.map(({ seconds: _s, ...rest }) => rest);
+    return { trials, infos };
+  };
+  const local = await run(false);
+  const remote = await run(true);
+  assert.ok(local.trials.length >= 5, `${local.trials.length} trials`);
+  assert.deepEqual(remote.trials, local.trials);
+  assert.ok(local.trials.every((t) => t.status === "COMPLETED"));
+  // every trial ran two executions, and Hyperband's later rounds start from their parent's epochs
+  assert.equal(remote.infos.length, 2 * remote.trials.length);
+  assert.ok(remote.infos.some((i) => i.initialEpoch > 0 && i.values["tuner/trial_id"] !== undefined));
+  assert.ok(remote.infos.every((i) => [16, 32].includes(i.values.batch_size)));
+});

@@ -199,6 +199,8 @@ function tunerOptions(state, store, parallel) {
     projectName: store.location().split("/").pop(),
     parallelTrials: parallel,
     maxConsecutiveFailedTrials: 3,
+    executionsPerTrial: t.executionsPerTrial,
+    device: t.device,
   };
   if (t.kind === "hyperband") {
     Object.assign(o, { maxEpochs: t.maxEpochs, factor: t.factor, hyperbandIterations: t.hyperbandIterations });
@@ -306,11 +308,7 @@ class Pool {
 }
 
 // ------------------------------------------------------------------------------------------
-// Storage of the page's own files beside the search: weights of each trial's best epoch and
-// each execution's last epoch (to resume it)
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
+// Storage: where the engine keeps the search (trials, resume points, best-epoch weights)
 
 /**
  * The search's storage in IndexedDB (the same database and keys as tunelab.js's "indexeddb"
@@ -426,13 +424,6 @@ function storageMessage(e) {
   }
   return `Saving the search in the browser's storage (IndexedDB) failed (${name}${e && e.message ? `: ${e.message}` : ""}), so the search was paused.`;
 }
-function writeJSON(store, path, value) {
-  store.write(path, enc.encode(JSON.stringify(value, (_, v) => (v instanceof Float32Array ? Array.from(v) : v))));
-}
-function readJSON(store, path) {
-  const b = store.read(path);
-  return b ? JSON.parse(dec.decode(b)) : null;
-}
 
 // ------------------------------------------------------------------------------------------
 // The search
@@ -442,10 +433,12 @@ async function makeTuner(state, parallel, fresh) {
   const ctx = { project, state, parallel, trials: new Map(), objective: objectiveOf(state) };
   const store = new PageStore(`playground/${project}`, (e) => storageFailed(ctx, e));
   ctx.store = store;
+  ctx.specText = specOf(state, data.info.task);
   const Kind = tl[TUNERS[state.tuner.kind]];
   const options = tunerOptions(state, store, parallel);
   options.overwrite = !!fresh;
-  ctx.tuner = new Kind({ ...options, storage: store, runTrial: (trial) => runTrial(ctx, trial) });
+  // The engine's spec hypermodel (the one `tunelab tune` runs): it applies the spec's `fit`.
+  ctx.tuner = new Kind({ ...options, storage: store, hypermodel: tl.specHypermodel(ctx.specText) });
   return ctx;
 }
 
@@ -481,105 +474,45 @@ function dispose(o) {
   o?.dispose();
 }
 
-async function runTrial(ctx, trial) {
-  try {
-    return await trainTrial(ctx, trial);
-  } finally {
-    dispose(trial.hyperparameters); // the engine's copy of this trial's hyperparameters
-  }
+/** The hyperparameters of a job's values as the page keeps them (tuner/ keys apart). */
+function hpsOf(values) {
+  return pageTrial({ hyperparameters: { values } });
 }
 
-async function trainTrial(ctx, trial) {
-  const { state, store, objective } = ctx;
-  const info = data.info;
-  const id = trial.trialId;
-  const hp = trial.hyperparameters;
-  const resolved = JSON.parse(hp._hp.resolveSpec(ctx.specText));
-  const { fit, ...spec } = resolved;
-  const values = JSON.parse(hp._hp.values());
-  const epochs = values["tuner/epochs"] ?? fit.epochs;
-  let initialEpoch = values["tuner/initial_epoch"] ?? 0;
-  const parent = values["tuner/trial_id"];
-  const record = ctx.trials.get(id) ?? pageTrial(trial);
-  Object.assign(record, pageTrial(trial), { status: "RUNNING", epoch: initialEpoch, epochs, curves: record.curves ?? {}, device: ctx.device });
-  ctx.trials.set(id, record);
-  postSaved(ctx, { type: "trial", trial: record });
-  const results = [];
-  for (let exec = 0; exec < state.tuner.executionsPerTrial; exec++) {
-    let weights = parent ? readJSON(store, `trial_${parent}/page_best.json`)?.weights ?? null : null;
-    // An execution interrupted by a reload (or Pause) continues from its last completed epoch.
-    const resume = readJSON(store, `trial_${id}/page_resume_${exec}.json`);
-    let prior = { history: {}, epoch: [] };
-    let start = initialEpoch;
-    if (resume && resume.done) {
-      results.push(resume.result);
-      continue;
+/**
+ * The tuner's executor: each execution job goes to a free trial worker, which trains it with
+ * the engine (runExecution) and sends every epoch's report back; the report goes to the tuner,
+ * which keeps every rule of the trial (resume points, best epochs, seeds, averaging), and the
+ * first execution's epochs are shown.
+ */
+function executorOf(ctx) {
+  return async (bytes, info, onEpoch) => {
+    const id = info.trialId;
+    if (info.execution === 0) {
+      const record = ctx.trials.get(id) ?? pageTrial({ trialId: id, status: "RUNNING" });
+      const { hps, tuner } = hpsOf(info.values);
+      Object.assign(record, { status: "RUNNING", hps, tuner, epoch: info.initialEpoch, epochs: info.epochs, curves: record.curves ?? {}, device: record.device ?? ctx.device });
+      ctx.trials.set(id, record);
+      postSaved(ctx, { type: "trial", trial: record });
     }
-    let optimizerState = null;
-    if (resume) {
-      weights = resume.weights;
-      optimizerState = resume.state ?? null;
-      start = resume.epoch + 1;
-      prior = resume.history;
-    }
-    const job = {
-      spec,
-      seed: (state.tuner.seed * 1000003 + Number(id) * 101 + exec) % 2147483647,
-      device: state.tuner.device,
-      batchSize: fit.batch_size,
-      epochs,
-      initialEpoch: start,
-      weights,
-      state: optimizerState,
-      objective,
-    };
-    const history = prior;
-    const r = await ctx.pool.run(job, (m) => {
-      for (const [k, v] of Object.entries(m.logs)) {
-        (history.history[k] ??= []).push(v);
-        if (exec === 0) (record.curves[k] ??= []).push([m.epoch, v]);
-      }
-      history.epoch.push(m.epoch);
-      writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { epoch: m.epoch, weights: m.weights, state: m.state, history, hps: record.hps });
-      record.epoch = m.epoch + 1;
-      if (exec === 0) {
-        postSaved(ctx, { type: "epoch", trialId: id, epoch: m.epoch, epochs, logs: m.logs, exec });
+    await ctx.pool.run({ bytes }, (m) => {
+      const go = onEpoch(m.report);
+      if (info.execution === 0) {
+        const record = ctx.trials.get(id);
+        for (const [k, v] of Object.entries(m.logs)) (record.curves[k] ??= []).push([m.epoch, v]);
+        record.epoch = m.epoch + 1;
+        postSaved(ctx, { type: "epoch", trialId: id, epoch: m.epoch, epochs: info.epochs, logs: m.logs, exec: 0 });
         if (m.grid) postSaved(ctx, { type: "boundary", trialId: id, values: m.grid });
       }
+      return go;
     });
-    if (r.device) {
-      ctx.device = r.device;
-      record.device = ctx.device;
-    }
-    const best = readJSON(store, `trial_${id}/page_best.json`);
-    if (r.best && (!best || better(r.best.value, best.value, objective.direction))) {
-      writeJSON(store, `trial_${id}/page_best.json`, r.best);
-    }
-    const result = { history };
-    writeJSON(store, `trial_${id}/page_resume_${exec}.json`, { done: true, result, hps: record.hps });
-    results.push(result);
-  }
-  if (results.length === 1) return new tl.History(results[0].history);
-  // Several executions: KerasTuner averages each metric's best-epoch value over them.
-  const per = results.map((r) => bestEpochLogs(r.history, objective));
-  const avg = {};
-  for (const k of Object.keys(per[0])) avg[k] = per.reduce((s, p) => s + p[k], 0) / per.length;
-  return avg;
+  };
 }
 
 function better(a, b, direction) {
   if (!Number.isFinite(a)) return false;
   if (!Number.isFinite(b)) return true;
   return direction === "max" ? a > b : a < b;
-}
-
-function bestEpochLogs(h, objective) {
-  const vals = h.history[objective.name] ?? [];
-  let best = 0;
-  vals.forEach((v, i) => {
-    if (better(v, vals[best], objective.direction)) best = i;
-  });
-  return Object.fromEntries(Object.entries(h.history).map(([k, v]) => [k, v[best]]));
 }
 
 function workersFor(state) {
@@ -592,7 +525,6 @@ async function start(state, fresh) {
   const d = await loadData(state);
   const parallel = workersFor(state);
   const ctx = await makeTuner(state, parallel, fresh);
-  ctx.specText = specOf(state, d.info.task);
   ctx.device = state.tuner.device === "cpu" ? "cpu" : null;
   search = ctx;
   last = ctx;
@@ -609,11 +541,15 @@ async function start(state, fresh) {
       grid: d.grid,
     });
     post({ type: "search-start", project: ctx.project, workers: parallel, trials: [...ctx.trials.values()], info: d.info });
-    await ctx.tuner.search({
+    ctx.tuner.setExecutor(executorOf(ctx));
+    await ctx.tuner.search(d.x, d.y, {
+      validationData: [d.vx, d.vy],
       callbacks: {
         onTrialEnd: (t) => {
           const rec = ctx.trials.get(t.trialId) ?? {};
-          const next = pageTrial(t, { curves: rec.curves ?? {}, epoch: rec.epoch, epochs: rec.epochs, device: rec.device ?? ctx.device });
+          // the engine says where the trial trained ("webgpu (adapter)", or "cpu" and why)
+          if (t.device) ctx.device = t.device;
+          const next = pageTrial(t, { curves: rec.curves ?? {}, epoch: rec.epoch, epochs: rec.epochs, device: t.device ?? rec.device ?? ctx.device });
           ctx.trials.set(t.trialId, next);
           postSaved(ctx, { type: "trial", trial: next });
         },
@@ -627,25 +563,27 @@ async function start(state, fresh) {
 }
 
 /**
- * A stored trial as the page keeps it, with the curves of its stored epochs. A trial that was
- * running when the page went away may have no hyperparameter values stored yet (the first
- * trials of a search register the space as they run): the values its epochs ran with are
- * taken from its resume point, so the table shows them (the engine draws the same again).
+ * A stored trial as the page keeps it. A trial that was running when the page went away shows
+ * the epochs of its first execution up to its last completed one, and the values it ran with
+ * (the first trials of a search register the space as they run, so the oracle may not have
+ * stored them yet): both from the engine's resume point.
  */
 function restoredTrial(ctx, t) {
-  const r = readJSON(ctx.store, `trial_${t.trialId}/page_resume_0.json`);
-  const rec = pageTrial(t, restoreCurves(r));
-  if (!Object.keys(rec.hps).length && r && r.hps) rec.hps = r.hps;
+  const rec = pageTrial(t, { curves: {} });
+  if (t.status === "COMPLETED" || t.status === "INVALID" || t.status === "FAILED") {
+    // the first execution's curves, from the epoch it started at (Hyperband's later rounds)
+    const start = rec.tuner?.initialEpoch ?? 0;
+    for (const [k, v] of Object.entries(t.curves?.[0] ?? {})) rec.curves[k] = v.map((val, i) => [start + i, val]);
+    rec.epoch = start + Math.max(0, ...Object.values(t.curves?.[0] ?? {}).map((v) => v.length));
+    return rec;
+  }
+  const r = ctx.tuner.interrupted(t.trialId);
+  if (!r) return rec;
+  const h = r.history;
+  for (const [k, v] of Object.entries(h.history)) rec.curves[k] = v.map((val, i) => [h.epoch[i], val]);
+  rec.epoch = h.epoch.length ? h.epoch[h.epoch.length - 1] + 1 : 0;
+  if (!Object.keys(rec.hps).length) Object.assign(rec, hpsOf(r.values));
   return rec;
-}
-
-function restoreCurves(r) {
-  const h = r ? (r.done ? r.result.history : r.history) : null;
-  if (!h) return { curves: {} };
-  const curves = {};
-  for (const [k, v] of Object.entries(h.history)) curves[k] = v.map((val, i) => [h.epoch[i], val]);
-  const epoch = h.epoch.length ? h.epoch[h.epoch.length - 1] + 1 : 0;
-  return { curves, epoch };
 }
 
 /** What is stored for this state's project (after a reload): its trials, without running anything. */
@@ -655,7 +593,6 @@ async function status(state) {
   await ctx.tuner.reload();
   const trials = ctx.tuner.trials.map((t) => restoredTrial(ctx, t));
   last = ctx;
-  ctx.specText = specOf(state, data.info.task);
   for (const t of trials) ctx.trials.set(t.id, t);
   return { project: ctx.project, trials, summary: trials.length ? ctx.tuner.resultsSummary(5) : "" };
 }
@@ -701,9 +638,9 @@ function modelOf(ctx, trialId, weights) {
 async function showTrial(trialId) {
   const ctx = search ?? last;
   if (!ctx || !data.grid) return;
-  const best = readJSON(ctx.store, `trial_${trialId}/page_best.json`);
-  if (!best) return;
-  const m = modelOf(ctx, trialId, best.weights);
+  const weights = ctx.tuner.trialWeights(trialId);
+  if (!weights) return;
+  const m = modelOf(ctx, trialId, weights);
   let p;
   try {
     p = await m.predict(tl.tensor(data.grid.data, data.grid.shape), { batchSize: 1024 });
@@ -750,10 +687,10 @@ function weightsJSON(trialId, retrained) {
     trialId = ctx.retrained.trialId;
     what = "the best hyperparameters retrained on all rows";
   } else {
-    const best = readJSON(ctx.store, `trial_${trialId}/page_best.json`);
-    if (!best) throw new Error(`trial ${trialId} has no stored weights`);
-    weights = best.weights;
-    what = `trial ${trialId}, epoch ${best.epoch + 1} (its best)`;
+    weights = ctx.tuner.trialWeights(trialId);
+    if (!weights) throw new Error(`trial ${trialId} has no stored weights`);
+    const bestEpoch = ctx.trials.get(trialId)?.bestEpoch;
+    what = typeof bestEpoch === "number" ? `trial ${trialId}, epoch ${bestEpoch + 1} (its best)` : `trial ${trialId}, its best epoch`;
   }
   const { spec, hps } = resolvedOf(ctx, trialId);
   return JSON.stringify({ format: "tunelab-weights/1", what, trial_id: trialId, hyperparameters: hps, model: spec, input_dim: data.info.inputDim, weights: weights.map((w) => ({ shape: w.shape, data: Array.from(w.data) })) });
