@@ -19,12 +19,18 @@ pub struct SpecHyperModel {
 }
 
 impl SpecHyperModel {
-    /// Checks the spec with every hyperparameter at its default.
+    /// The hypermodel of `spec` (a JSON object). Its hyperparameters are checked when the
+    /// tuner declares them; what the spec builds is checked per trial: a trial whose model
+    /// cannot be built fails with the reason, and the search stops after
+    /// `max_consecutive_failed_trials` such failures.
     pub fn new(spec: Value) -> Result<Self> {
-        let mut defaults = HyperParameters::new();
-        let (model, fit) = split(hyper::resolve(&spec, &mut defaults)?);
-        ModelSpec::from_value(&model)?;
-        apply_fit(fit.as_ref(), &mut FitArgs::default())?;
+        if !spec.is_object() {
+            return Err(Error::invalid(
+                "spec",
+                "not an object",
+                "a JSON object with layers and compile",
+            ));
+        }
         Ok(SpecHyperModel { spec })
     }
 
@@ -123,18 +129,50 @@ mod tests {
 
     #[test]
     fn a_bad_fit_section_is_refused_with_its_key() {
-        let e = SpecHyperModel::new(spec(json!({"batch": 3})))
-            .err()
-            .unwrap()
-            .to_string();
+        let refused = |fit: Value| {
+            let mut hm = SpecHyperModel::new(spec(fit)).unwrap();
+            let mut hp = HyperParameters::new();
+            hm.fit_args(&mut hp, &mut FitArgs::default())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = refused(json!({"batch": 3}));
         assert!(
             e.contains("batch") && e.contains("batch_size, epochs"),
             "{e}"
         );
-        let e = SpecHyperModel::new(spec(json!({"batch_size": 0})))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = refused(json!({"batch_size": 0}));
         assert!(e.contains("fit.batch_size") && e.contains(">= 1"), "{e}");
+        assert!(SpecHyperModel::parse("[1]").is_err());
+    }
+
+    #[test]
+    fn a_model_that_cannot_be_built_fails_its_trials_not_the_tuner() {
+        let mut bad = spec(json!({"epochs": 1}));
+        bad["layers"][0]["config"]["activation"] = json!("no_such_activation");
+        bad["layers"][0]["config"]["units"] =
+            json!({"hp": "Int", "name": "units", "min_value": 1, "max_value": 50});
+        let hm = SpecHyperModel::new(bad).unwrap();
+        let mut t = crate::tuner::Tuner::new(
+            Box::new(crate::tuner::RandomSearch),
+            Box::new(hm),
+            None,
+            crate::tuner::TunerConfig {
+                verbose: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let x = crate::Tensor::new(vec![4, 1], vec![0.0, 1.0, 2.0, 3.0]).unwrap();
+        let y = crate::Tensor::new(vec![4, 1], vec![0.0, 1.0, 0.0, 1.0]).unwrap();
+        let e = t
+            .search(&x, &y, &FitArgs::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("Number of consecutive failures exceeded the limit of 3")
+                && e.contains("no_such_activation"),
+            "{e}"
+        );
     }
 }
