@@ -934,3 +934,82 @@ test("an executor (runExecution through bytes, as the page's workers) gives the 
   assert.ok(remote.infos.some((i) => i.initialEpoch > 0 && i.values["tuner/trial_id"] !== undefined));
   assert.ok(remote.infos.every((i) => [16, 32].includes(i.values.batch_size)));
 });
+
+test("one engine: the CLI (tunelab tune --json), the package in process and the package through an executor give the same trials (random search on spiral, Hyperband on digits, 2 executions)", async () => {
+  const { mkdtempSync, writeFileSync, rmSync, existsSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const cli = fileURLToPath(new URL("../../target/release/tunelab", import.meta.url));
+  assert.ok(existsSync(cli), `${cli} is missing: cargo build --release (scripts/test.sh builds it with the Rust tests)`);
+  const dir = mkdtempSync(join(tmpdir(), "tunelab-one-engine-"));
+  const cases = [
+    {
+      dataset: "spiral",
+      noise: 0.1,
+      tuner: ["random", tl.RandomSearch, { maxTrials: 4 }],
+      spec: {
+        layers: [
+          { class_name: "Dense", config: { units: { hp: "Int", name: "units", min_value: 4, max_value: 32, step: 4 }, activation: "tanh" } },
+          { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
+        ],
+        compile: { optimizer: { class_name: "adam", config: { learning_rate: { hp: "Float", name: "lr", min_value: 0.003, max_value: 0.05, sampling: "log" } } }, loss: "binary_crossentropy", metrics: ["accuracy"] },
+      },
+    },
+    {
+      dataset: "digits",
+      noise: 0,
+      tuner: ["hyperband", tl.Hyperband, { maxEpochs: 4, factor: 3 }],
+      spec: {
+        layers: [
+          { class_name: "Dense", config: { units: { hp: "Int", name: "units", min_value: 16, max_value: 128, step: 16 }, activation: "relu" } },
+          { class_name: "Dense", config: { units: 10, activation: "softmax" } },
+        ],
+        compile: { optimizer: { class_name: "adam", config: { learning_rate: 0.01 } }, loss: "sparse_categorical_crossentropy", metrics: ["accuracy"] },
+      },
+    },
+  ];
+  try {
+    for (const c of cases) {
+      const [name, Kind, extra] = c.tuner;
+      const specPath = join(dir, `${c.dataset}.json`);
+      writeFileSync(specPath, JSON.stringify(c.spec));
+      const args = ["tune", specPath, "--dataset", c.dataset, "--noise", String(c.noise), "--seed", "7", "--tuner", name, "--objective", "val_accuracy", "--executions-per-trial", "2", "--epochs", "4", "--batch-size", "32", "--device", "cpu", "--json", "--directory", dir, "--project-name", c.dataset, "--overwrite"];
+      if (extra.maxTrials) args.push("--max-trials", String(extra.maxTrials));
+      if (extra.maxEpochs) args.push("--max-epochs", String(extra.maxEpochs), "--factor", String(extra.factor));
+      const r = spawnSync(cli, args, { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stdout.trim().split("\n");
+      const fromCli = JSON.parse(lines[lines.length - 1]).trials;
+      const ds = tl.dataset(c.dataset, { noise: c.noise, seed: 7 });
+      const x = ds.x;
+      const run = async (executor) => {
+        const t = new Kind({ hypermodel: tl.specHypermodel(c.spec), objective: "val_accuracy", seed: 7, executionsPerTrial: 2, storage: "memory", ...extra });
+        if (executor) {
+          // the page's way: each execution's job through bytes, trained by runExecution, the
+          // validation split (Keras's: the last 20%) done here as fit does it
+          const n = x.shape[0];
+          const cut = Math.floor(n * (1 - 0.2));
+          const part = (tt, a, b) => tl.tensor(tt.data.slice(a * (tt.data.length / n), b * (tt.data.length / n)), [b - a, ...tt.shape.slice(1)]);
+          const data = tl.executionData({ x: part(x, 0, cut), y: part(ds.y, 0, cut), xVal: part(x, cut, n), yVal: part(ds.y, cut, n) });
+          t.setExecutor(async (bytes, info, onEpoch) => tl.runExecution(bytes, data, (report) => onEpoch(report)));
+        }
+        await t.search(x, ds.y, { epochs: 4, batchSize: 32, validationSplit: 0.2 });
+        return t.trialsJSON().trials;
+      };
+      const inProcess = await run(false);
+      const viaExecutor = await run(true);
+      assert.ok(fromCli.length >= 4, `${c.dataset}: ${fromCli.length} trials`);
+      for (const [what, list] of [["in process", inProcess], ["through an executor", viaExecutor]]) {
+        assert.deepEqual(list.map((t) => t.trial_id), fromCli.map((t) => t.trial_id), `${c.dataset} ${what}: trial ids`);
+        list.forEach((t, i) => {
+          const want = fromCli[i];
+          assert.deepEqual(t.hyperparameters, want.hyperparameters, `${c.dataset} ${what}: trial ${t.trial_id}'s hyperparameters`);
+          assert.equal(t.status, want.status, `${c.dataset} ${what}: trial ${t.trial_id}'s status`);
+          assert.ok(Math.abs(t.score - want.score) <= 1e-4, `${c.dataset} ${what}: trial ${t.trial_id} scores ${t.score}, the CLI ${want.score}`);
+        });
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
