@@ -71,14 +71,14 @@ ensure_wasm_bindgen() {
   local v
   v=$(wasm_bindgen_version)
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$v" ]; then
-    install_cargo_tool wasm-bindgen-cli "$v" 4
+    install_cargo_tool wasm-bindgen-cli "$v" 3
   fi
 }
 
 # Trunk 0.21.14 (0.22 needs a newer rustc), which builds the playground page.
 ensure_trunk() {
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "0.21.14" ]; then
-    install_cargo_tool trunk 0.21.14 6
+    install_cargo_tool trunk 0.21.14 8
   fi
 }
 
@@ -130,5 +130,6 @@ ensure_apt() {
 
 # cargo-fuzz (scripts/fuzz.sh), from crates.io.
 ensure_cargo_fuzz() {
+  # (3 minutes is an estimate: cargo-fuzz has not been timed by scripts/fresh-check.sh)
   cargo fuzz --version >/dev/null 2>&1 || install_cargo_tool cargo-fuzz 0.13.2 3
 }

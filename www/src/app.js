@@ -531,13 +531,23 @@ function csvChoice(name) {
 // Rendering
 
 let renderQueued = false;
+// A search's epochs can arrive faster than a learner can watch (MNIST trains an epoch in a
+// fraction of a second): the table and charts are redrawn at most every RENDER_EVERY_MS, on an
+// animation frame, so that the page stays responsive while trials train.
+const RENDER_EVERY_MS = 250;
+let lastRender = 0;
+
 function scheduleRender() {
   if (renderQueued) return;
   renderQueued = true;
-  requestAnimationFrame(() => {
-    renderQueued = false;
-    render();
-  });
+  const wait = Math.max(0, lastRender + RENDER_EVERY_MS - performance.now());
+  setTimeout(() => {
+    requestAnimationFrame(() => {
+      renderQueued = false;
+      lastRender = performance.now();
+      render();
+    });
+  }, wait);
 }
 
 function objective() {

@@ -927,6 +927,26 @@ export function createCharts(el) {
     }
   }
 
+  // Each chart's update goes in its own animation frame: painting every chart in one task
+  // (several at once when a trial completes) held the page's main thread for 60-120 ms on a
+  // 2-core machine while trials trained; one chart a frame keeps each task short.
+  const nextFrame = typeof requestAnimationFrame === "function" ? requestAnimationFrame : (f) => setTimeout(f, 0);
+  let queue = [];
+  function drain() {
+    const job = queue.shift();
+    if (disposed || !job) return;
+    job();
+    if (queue.length) nextFrame(drain);
+  }
+  function later(key, fn) {
+    const idle = queue.length === 0;
+    queue = queue.filter((q) => q.key !== key);
+    const job = () => guarded(key, fn);
+    job.key = key;
+    queue.push(job);
+    if (idle) nextFrame(drain);
+  }
+
   function render() {
     timer = null;
     if (disposed || !pending) return;
@@ -945,7 +965,7 @@ export function createCharts(el) {
     let done = null;
     const cSig = () => (done === null ? (done = completedSig(s)) : done);
 
-    guarded("objective", (rec) => {
+    later("objective", (rec) => {
       const sig = cSig();
       if (sig === rec.sig) return;
       rec.sig = sig;
@@ -954,7 +974,7 @@ export function createCharts(el) {
       apply(rec, objectiveOption(s), ["series"],
         `${LABELS.objective}: ${n} completed` + (best ? `, best ${s.metric} ${fmtNum(best.score)} (trial ${best.id})` : ""));
     });
-    guarded("curves", (rec) => {
+    later("curves", (rec) => {
       const sig = curvesSig(s);
       if (sig === rec.sig) return;
       rec.sig = sig;
@@ -963,20 +983,20 @@ export function createCharts(el) {
       delete option.__index;
       apply(rec, option, ["series"], `${LABELS.curves} (${s.metric}), ${s.sorted.length} trials`);
     });
-    guarded("parallel", (rec) => {
+    later("parallel", (rec) => {
       const sig = cSig(); // resize() clears it: the layout depends on the width
       if (sig === rec.sig) return;
       rec.sig = sig;
       apply(rec, parallelOption(s, rec.node.clientWidth), ["series", "parallelAxis"],
         `${LABELS.parallel}: ${s.sorted.filter(isDone).length} completed trials`);
     });
-    guarded("brackets", (rec) => {
+    later("brackets", (rec) => {
       const sig = bracketsSig(s);
       if (sig === rec.sig) return;
       rec.sig = sig;
       apply(rec, bracketsOption(s), ["series"], LABELS.brackets);
     });
-    guarded("importance", (rec) => {
+    later("importance", (rec) => {
       const sig = cSig();
       if (sig === rec.sig) return;
       rec.sig = sig;
