@@ -348,11 +348,6 @@ impl Reports {
         !self.0.borrow().stop
     }
 
-    /// Whether the tuner asked the job to stop.
-    pub fn stopped(&self) -> bool {
-        self.0.borrow().stop
-    }
-
     /// The next report sent and not yet taken (the tuner drains them; so can a relay).
     pub fn take(&self) -> Option<EpochReport> {
         self.0.borrow_mut().queue.pop_front()

@@ -496,7 +496,9 @@ function executorOf(ctx) {
       postSaved(ctx, { type: "trial", trial: record });
     }
     await ctx.pool.run({ bytes }, (m) => {
-      const go = onEpoch(m.report);
+      // The tuner's answer (false: stop, a resume point could not be stored) needs no relay:
+      // a failed save already stops the search and Pause ends the workers.
+      onEpoch(m.report);
       if (info.execution === 0) {
         const record = ctx.trials.get(id);
         for (const [k, v] of Object.entries(m.logs)) (record.curves[k] ??= []).push([m.epoch, v]);
@@ -504,7 +506,6 @@ function executorOf(ctx) {
         postSaved(ctx, { type: "epoch", trialId: id, epoch: m.epoch, epochs: info.epochs, logs: m.logs, exec: 0 });
         if (m.grid) postSaved(ctx, { type: "boundary", trialId: id, values: m.grid });
       }
-      return go;
     });
   };
 }
