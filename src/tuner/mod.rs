@@ -1,12 +1,19 @@
 //! KerasTuner rebuilt: objectives, trials, the oracle with one algorithm per file
 //! (random, grid, Hyperband), the tuner's search loop with storage and resume, and reports.
 
+mod callbacks;
 pub mod checkpoint;
 pub mod executor;
+mod hypermodel;
+mod jobs;
 pub mod objective;
 pub mod options;
 pub mod oracle;
 pub mod oracles;
+mod parallel;
+mod report;
+mod resume;
+mod search;
 pub mod spec_model;
 pub mod storage;
 pub mod trial;
