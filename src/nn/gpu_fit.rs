@@ -1,25 +1,23 @@
-//! `fit` on the GPU: maps Sequential models onto a [`Group`] and drives it epoch by epoch.
-//! The host keeps the batch stream (shuffles, cursors), the optimizer's per-step scalars,
-//! metrics and callbacks exactly as the CPU loop does; the GPU does every per-sample
-//! computation. Per epoch there is one submission and one read back (the epoch's
-//! predictions and penalties, and the weights when callbacks may look at them).
+//! The GPU engine of `fit` (see `fit.rs`): maps Sequential models onto a [`Group`] and trains
+//! a whole epoch of every model in one submission. The host loop keeps the batch stream,
+//! callbacks, metrics and History; this engine computes the optimizer's per-step scalars on
+//! the host and leaves every per-sample computation to the GPU. Per epoch there is one
+//! submission and one read back (the epoch's predictions and penalties, and the weights when
+//! callbacks may look at them). Also `predict` / `evaluate`'s forward passes on the GPU.
 
-use super::{epoch_line, progress, FitArgs, FitInputs, MetricSet, Sequential};
+use super::fit::{Engine, EpochPlan, FitArgs, FitInputs, ValidationData};
+use super::model::Sequential;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::group::{DataLayout, DenseSpec, Group, ModelStep, Net, Phase, Sizes, StepRecord};
 use crate::gpu::kernels::Drop;
 use crate::gpu::Gpu;
-use crate::nn::callbacks::Callback;
-use crate::nn::history::{History, Logs};
+use crate::nn::history::Logs;
 use crate::nn::layers::Layer;
 use crate::ops::activations::Activation;
 use crate::ops::losses::LossKind;
 use crate::tensor::Tensor;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use web_time::Instant;
+use std::borrow::Cow;
 
 impl<B: Backend> Sequential<B> {
     /// The model as the GPU runs it, or why it cannot (the caller falls back to the CPU).
@@ -93,7 +91,7 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// The weights and optimizer slots, flat in Keras order.
-    fn flat_state(&self) -> Result<(Vec<f32>, Vec<Vec<f32>>)> {
+    pub(super) fn flat_state(&self) -> Result<(Vec<f32>, Vec<Vec<f32>>)> {
         let b = self.built()?;
         let c = self.compiled()?;
         let mut params = Vec::new();
@@ -115,7 +113,7 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// Takes flat weights and slots back from the GPU.
-    fn set_flat_state(&mut self, params: &[f32], slots: &[Vec<f32>]) -> Result<()> {
+    pub(super) fn set_flat_state(&mut self, params: &[f32], slots: &[Vec<f32>]) -> Result<()> {
         let backend = self.backend.clone();
         let b = self
             .built
@@ -144,176 +142,160 @@ impl<B: Backend> Sequential<B> {
     }
 }
 
-/// Per-model bookkeeping of a group fit.
-struct Run {
-    rng: StdRng,
-    order: Vec<usize>,
-    cursor: usize,
-    metrics: MetricSet,
-    history: History,
-    last_logs: Logs,
-    active: bool,
-    /// Row ids of each step of the current epoch.
-    batches: Vec<Vec<usize>>,
-    /// The optimizer's step count and Nadam product once this epoch's steps are applied.
-    after_epoch: (u64, f32),
+/// The GPU engine: the fit's models as one [`Group`].
+pub(super) struct GpuEngine<'a> {
+    group: Group,
+    inp: &'a FitInputs<'a>,
+    steps: usize,
+    validation_batch_size: usize,
+    val_rows: usize,
+    val_steps: usize,
+    /// Per model: whether it has callbacks (which may look at its weights after each epoch).
+    watched: Vec<bool>,
+    /// Per model: the optimizer's step count and Nadam product once this epoch's steps are
+    /// applied.
+    after_epoch: Vec<(u64, f32)>,
+    /// Per model, read back after the epoch: training predictions, validation predictions,
+    /// penalties (one per step and variable).
+    pred: Vec<Vec<f32>>,
+    val_pred: Vec<Vec<f32>>,
+    penalties: Vec<Vec<f32>>,
+    /// The first row of each training step's batch in the epoch's predictions.
+    step_rows: Vec<usize>,
+    /// Whether the last epoch's read brought back every model's final state.
+    state_read: bool,
 }
 
-/// Trains `models` together on the GPU (see `Sequential::fit_group_async`).
-pub(super) async fn fit_models<B: Backend>(
-    gpu: &Gpu,
-    models: &mut [&mut Sequential<B>],
-    inp: &FitInputs<'_>,
-    args: &FitArgs,
-    callbacks: &mut [&mut [&mut dyn Callback]],
-) -> Result<Vec<History>> {
-    let (x, y, val) = (inp.x, inp.y, inp.val);
-    let k = models.len();
-    let bs = args.batch_size.unwrap_or(32);
-    let n = x.rows();
-    let steps = args.steps_per_epoch.unwrap_or(n.div_ceil(bs));
-    let vbs = args.validation_batch_size.unwrap_or(bs);
-    let (val_rows, val_steps) = match val {
-        Some(v) => {
-            let nv = v.x.rows();
-            let vs = nv
-                .div_ceil(vbs)
-                .min(args.validation_steps.unwrap_or(usize::MAX));
-            ((vs * vbs).min(nv), vs)
-        }
-        None => (0, 0),
-    };
-    let mut nets = Vec::with_capacity(k);
-    for m in models.iter() {
-        let net = m.gpu_net(y.cols()).map_err(|why| {
-            Error::invalid("device", "webgpu", format!("cpu for this model: {why}"))
-        })?;
-        if net.in_w != x.cols() {
-            return Err(Error::shape(
-                "training x (per sample)",
-                &[net.in_w],
-                &[x.cols()],
-            ));
-        }
-        if net.loss.kind == LossKind::SparseCategoricalCrossentropy {
-            // The CPU path refuses a bad class id at its batch; the GPU path checks them all
-            // before it starts.
-            let classes = net.out_w();
-            if let Some((i, v)) = y
-                .data()
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !(**v >= 0.0 && v.fract() == 0.0 && (**v as usize) < classes))
-            {
-                return Err(Error::data(format!(
-                    "sparse_categorical_crossentropy target {v} (sample {i}) is not a class id in [0, {classes})"
-                )));
+impl<'a> GpuEngine<'a> {
+    /// Uploads the data set once and every model's weights and optimizer state.
+    pub(super) fn new<B: Backend>(
+        gpu: &Gpu,
+        models: &[&mut Sequential<B>],
+        inp: &'a FitInputs<'a>,
+        args: &FitArgs,
+        watched: Vec<bool>,
+    ) -> Result<Self> {
+        let (x, y, val) = (inp.x, inp.y, inp.val);
+        let k = models.len();
+        let bs = args.batch_size.unwrap_or(32);
+        let n = x.rows();
+        let steps = args.steps_per_epoch.unwrap_or(n.div_ceil(bs));
+        let vbs = args.validation_batch_size.unwrap_or(bs);
+        let (val_rows, val_steps) = match val {
+            Some(v) => {
+                let nv = v.x.rows();
+                let vs = nv
+                    .div_ceil(vbs)
+                    .min(args.validation_steps.unwrap_or(usize::MAX));
+                ((vs * vbs).min(nv), vs)
             }
-        }
-        nets.push(net);
-    }
-    // The data set, once: x, y, the combined sample weights, the validation inputs, one
-    // after another in one GPU buffer (uploaded from where they are).
-    let mut data: Vec<&[f32]> = vec![x.data(), y.data()];
-    let mut dl = DataLayout {
-        x: 0,
-        y: x.len(),
-        ..Default::default()
-    };
-    let mut end = x.len() + y.len();
-    if let Some(w) = &inp.weights {
-        dl.w = Some(end);
-        data.push(w);
-        end += w.len();
-    }
-    dl.val_x = end;
-    if let Some(v) = val {
-        data.push(&v.x.data()[..val_rows * v.x.cols()]);
-    }
-    let sizes = Sizes {
-        max_rows: bs.max(if val.is_some() { vbs } else { 0 }),
-        train_rows: steps * bs,
-        val_rows,
-        steps,
-    };
-    let group = Group::new(gpu, nets, &data, dl, sizes, val_rows, steps + val_steps + 1)?;
-    for (i, m) in models.iter().enumerate() {
-        let (p, s) = m.flat_state()?;
-        group.set_params(i, &p, &s)?;
-    }
-
-    let mut runs = Vec::with_capacity(k);
-    for m in models.iter_mut() {
-        let out_w = m.output_width()?;
-        let mut rng = StdRng::seed_from_u64(args.seed.unwrap_or(m.seed) ^ 0x5EED);
-        let mut order: Vec<usize> = (0..n).collect();
-        if args.shuffle && args.steps_per_epoch.is_none() {
-            for _ in 0..args.initial_epoch {
-                order.shuffle(&mut rng);
+            None => (0, 0),
+        };
+        let mut nets = Vec::with_capacity(k);
+        for m in models.iter() {
+            let net = m.gpu_net(y.cols()).map_err(|why| {
+                Error::invalid("device", "webgpu", format!("cpu for this model: {why}"))
+            })?;
+            if net.in_w != x.cols() {
+                return Err(Error::shape(
+                    "training x (per sample)",
+                    &[net.in_w],
+                    &[x.cols()],
+                ));
             }
-        }
-        runs.push(Run {
-            rng,
-            order,
-            cursor: n,
-            metrics: m.metric_set(y, out_w)?,
-            history: History::default(),
-            last_logs: Logs::default(),
-            active: true,
-            batches: Vec::new(),
-            after_epoch: (0, 1.0),
-        });
-        m.stop = false;
-    }
-    for (m, cbs) in models.iter_mut().zip(callbacks.iter_mut()) {
-        for cb in cbs.iter_mut() {
-            cb.on_train_begin(&mut **m)?;
-        }
-    }
-
-    // Whether the last epoch's read brought back every model's final state.
-    let mut state_read = false;
-    for epoch in args.initial_epoch..args.epochs {
-        let last = epoch + 1 == args.epochs;
-        if runs.iter().all(|r| !r.active) {
-            break;
-        }
-        let started = Instant::now();
-        for ((m, cbs), run) in models.iter_mut().zip(callbacks.iter_mut()).zip(&mut runs) {
-            if !run.active {
-                continue;
-            }
-            for cb in cbs.iter_mut() {
-                cb.on_epoch_begin(epoch, &mut **m)?;
-            }
-            run.metrics.reset();
-        }
-        // The batch stream of every model, exactly as the CPU loop draws it.
-        let mut rows_per_step = Vec::with_capacity(steps);
-        for (mi, run) in runs.iter_mut().enumerate() {
-            if args.steps_per_epoch.is_none() {
-                run.cursor = n;
-            }
-            run.batches.clear();
-            for _ in 0..steps {
-                if run.cursor >= n {
-                    if args.shuffle {
-                        run.order.shuffle(&mut run.rng);
-                    }
-                    run.cursor = 0;
+            if net.loss.kind == LossKind::SparseCategoricalCrossentropy {
+                // The CPU path refuses a bad class id at its batch; the GPU path checks them all
+                // before it starts.
+                let classes = net.out_w();
+                if let Some((i, v)) =
+                    y.data().iter().enumerate().find(|(_, v)| {
+                        !(**v >= 0.0 && v.fract() == 0.0 && (**v as usize) < classes)
+                    })
+                {
+                    return Err(Error::data(format!(
+                        "sparse_categorical_crossentropy target {v} (sample {i}) is not a class id in [0, {classes})"
+                    )));
                 }
-                let end = (run.cursor + bs).min(n);
-                run.batches.push(run.order[run.cursor..end].to_vec());
-                run.cursor = end;
             }
-            if mi == 0 {
-                rows_per_step = run.batches.iter().map(|b| b.len()).collect();
-            }
-            let ids: Vec<u32> = run.batches.iter().flatten().map(|&i| i as u32).collect();
+            nets.push(net);
+        }
+        // The data set, once: x, y, the combined sample weights, the validation inputs, one
+        // after another in one GPU buffer (uploaded from where they are).
+        let mut data: Vec<&[f32]> = vec![x.data(), y.data()];
+        let mut dl = DataLayout {
+            x: 0,
+            y: x.len(),
+            ..Default::default()
+        };
+        let mut end = x.len() + y.len();
+        if let Some(w) = &inp.weights {
+            dl.w = Some(end);
+            data.push(w);
+            end += w.len();
+        }
+        dl.val_x = end;
+        if let Some(v) = val {
+            data.push(&v.x.data()[..val_rows * v.x.cols()]);
+        }
+        let sizes = Sizes {
+            max_rows: bs.max(if val.is_some() { vbs } else { 0 }),
+            train_rows: steps * bs,
+            val_rows,
+            steps,
+        };
+        let group = Group::new(gpu, nets, &data, dl, sizes, val_rows, steps + val_steps + 1)?;
+        for (i, m) in models.iter().enumerate() {
+            let (p, s) = m.flat_state()?;
+            group.set_params(i, &p, &s)?;
+        }
+        Ok(GpuEngine {
+            group,
+            inp,
+            steps,
+            validation_batch_size: vbs,
+            val_rows,
+            val_steps,
+            watched,
+            after_epoch: vec![(0, 1.0); k],
+            pred: vec![Vec::new(); k],
+            val_pred: vec![Vec::new(); k],
+            penalties: vec![Vec::new(); k],
+            step_rows: Vec::new(),
+            state_read: false,
+        })
+    }
+
+    /// Model `mi`'s regularization penalty at training step `s` (`steps`: after the epoch).
+    fn penalty_at(&self, mi: usize, s: usize) -> f32 {
+        let pen = &self.penalties[mi];
+        let per_step = 2 * self.group.nets[mi].dense.len();
+        if pen.is_empty() {
+            0.0
+        } else {
+            pen[s * per_step..(s + 1) * per_step].iter().sum()
+        }
+    }
+}
+
+impl<B: Backend> Engine<B> for GpuEngine<'_> {
+    async fn run_epoch(
+        &mut self,
+        models: &mut [&mut Sequential<B>],
+        plan: &EpochPlan<'_>,
+    ) -> Result<()> {
+        let (group, y, steps, k) = (&self.group, self.inp.y, self.steps, models.len());
+        for (mi, batches) in plan.batches.iter().enumerate() {
+            let ids: Vec<u32> = batches.iter().flatten().map(|&i| i as u32).collect();
             group.set_epoch_rows(mi, &ids)?;
         }
+        // Every model's batches have the same sizes (one n, one batch size).
+        let rows_per_step: Vec<usize> = plan
+            .batches
+            .first()
+            .map(|b| b.iter().map(|ids| ids.len()).collect())
+            .unwrap_or_default();
         // Step records: training steps, validation batches, then the post-epoch penalty.
-        let mut records = Vec::with_capacity(steps + val_steps + 1);
+        let mut records = Vec::with_capacity(steps + self.val_steps + 1);
         let mut infos: Vec<Vec<ModelStep>> = vec![Vec::with_capacity(k); steps];
         for (mi, m) in models.iter_mut().enumerate() {
             let c = m.compiled()?;
@@ -322,11 +304,11 @@ pub(super) async fn fit_models<B: Backend>(
             for (s, info) in infos.iter_mut().enumerate() {
                 let si = c.optimizer.step_info(iter, lr, up);
                 let binary = hinge
-                    && runs[mi].batches[s]
+                    && plan.batches[mi][s]
                         .iter()
                         .all(|&r| y.row(r).iter().all(|&v| v == 0.0 || v == 1.0));
                 info.push(ModelStep {
-                    active: runs[mi].active,
+                    active: plan.active[mi],
                     counter: iter,
                     hinge_binary: binary,
                     info: si,
@@ -334,8 +316,9 @@ pub(super) async fn fit_models<B: Backend>(
                 up = si.u_product_t;
                 iter += 1;
             }
-            runs[mi].after_epoch = (iter, up);
+            self.after_epoch[mi] = (iter, up);
         }
+        self.step_rows.clear();
         let mut cursor = 0;
         for (s, models_s) in infos.into_iter().enumerate() {
             records.push(StepRecord {
@@ -345,15 +328,17 @@ pub(super) async fn fit_models<B: Backend>(
                 log_step: s,
                 models: models_s,
             });
+            self.step_rows.push(cursor);
             cursor += rows_per_step[s];
         }
-        let idle: Vec<ModelStep> = runs
+        let idle: Vec<ModelStep> = plan
+            .active
             .iter()
             .zip(models.iter())
-            .map(|(r, m)| {
+            .map(|(&active, m)| {
                 let c = m.compiled.as_ref();
                 ModelStep {
-                    active: r.active,
+                    active,
                     counter: 0,
                     hinge_binary: false,
                     info: c
@@ -370,19 +355,18 @@ pub(super) async fn fit_models<B: Backend>(
                 }
             })
             .collect();
-        let validate = val.is_some() && (epoch + 1) % args.validation_freq == 0;
-        let mut plan: Vec<(Phase, usize)> = (0..steps).map(|s| (Phase::Train, s)).collect();
-        if validate {
-            for vs in 0..val_steps {
-                let start = vs * vbs;
+        let mut phases: Vec<(Phase, usize)> = (0..steps).map(|s| (Phase::Train, s)).collect();
+        if plan.validate {
+            for vs in 0..self.val_steps {
+                let start = vs * self.validation_batch_size;
                 records.push(StepRecord {
-                    rows: (val_rows - start).min(vbs),
+                    rows: (self.val_rows - start).min(self.validation_batch_size),
                     cursor: start,
                     training: false,
                     log_step: 0,
                     models: idle.clone(),
                 });
-                plan.push((Phase::Eval, records.len() - 1));
+                phases.push((Phase::Eval, records.len() - 1));
             }
         }
         let any_penalty = (0..k).any(|m| group.has_penalty(m));
@@ -394,22 +378,22 @@ pub(super) async fn fit_models<B: Backend>(
                 log_step: steps,
                 models: idle.clone(),
             });
-            plan.push((Phase::Penalty, records.len() - 1));
+            phases.push((Phase::Penalty, records.len() - 1));
         }
         group.set_steps(&records)?;
-        group.run(&plan)?;
+        group.run(&phases)?;
 
         // One read back: predictions, validation predictions, penalties, and the weights
         // of models whose callbacks may look at them.
         let mut regions = Vec::new();
         for (mi, l) in group.layouts.iter().enumerate() {
             let out_w = group.nets[mi].out_w();
-            let active = runs[mi].active;
+            let active = plan.active[mi];
             regions.push((l.train_log, if active { cursor * out_w } else { 0 }));
             regions.push((
                 l.val_log,
-                if active && validate {
-                    val_rows * out_w
+                if active && plan.validate {
+                    self.val_rows * out_w
                 } else {
                     0
                 },
@@ -423,7 +407,7 @@ pub(super) async fn fit_models<B: Backend>(
             // The weights come back every epoch for models whose callbacks may look at them,
             // and in the last epoch for every model: the fit's final state, without a read
             // of its own (a read is a round trip to the GPU, several ms in a browser).
-            let sync = (active && !callbacks[mi].is_empty()) || last;
+            let sync = (active && self.watched[mi]) || plan.last;
             let nslots = group.nets[mi].optimizer.kind.slots();
             regions.push((l.params, if sync { l.count } else { 0 }));
             for s in 0..3 {
@@ -431,118 +415,79 @@ pub(super) async fn fit_models<B: Backend>(
             }
         }
         let mut back = group.read(&regions).await?.into_iter();
-        state_read = last;
-
-        for (mi, (m, cbs)) in models.iter_mut().zip(callbacks.iter_mut()).enumerate() {
-            let (pred, vpred, pen) = (
-                back.next().unwrap_or_default(),
-                back.next().unwrap_or_default(),
-                back.next().unwrap_or_default(),
-            );
+        self.state_read = plan.last;
+        for (mi, m) in models.iter_mut().enumerate() {
+            self.pred[mi] = back.next().unwrap_or_default();
+            self.val_pred[mi] = back.next().unwrap_or_default();
+            self.penalties[mi] = back.next().unwrap_or_default();
             let params = back.next().unwrap_or_default();
             let slots: Vec<Vec<f32>> = (0..3).map(|_| back.next().unwrap_or_default()).collect();
-            let run = &mut runs[mi];
-            if !run.active {
-                if !params.is_empty() {
-                    let nslots = group.nets[mi].optimizer.kind.slots();
-                    m.set_flat_state(&params, &slots[..nslots])?;
-                }
-                continue;
-            }
-            let out_w = group.nets[mi].out_w();
-            let per_step = 2 * group.nets[mi].dense.len();
-            let penalty_at = |s: usize| -> f32 {
-                if pen.is_empty() {
-                    0.0
-                } else {
-                    pen[s * per_step..(s + 1) * per_step].iter().sum()
-                }
-            };
-            {
+            if plan.active[mi] {
                 let c = m
                     .compiled
                     .as_mut()
                     .ok_or_else(|| Error::state("model not compiled"))?;
-                (c.iterations, c.u_product) = run.after_epoch;
+                (c.iterations, c.u_product) = self.after_epoch[mi];
             }
             if !params.is_empty() {
-                let nslots = group.nets[mi].optimizer.kind.slots();
+                let nslots = self.group.nets[mi].optimizer.kind.slots();
                 m.set_flat_state(&params, &slots[..nslots])?;
             }
-            let loss_fn = m.compiled()?.loss.clone();
-            let mut batch_logs = Logs::default();
-            let mut at = 0;
-            for (s, ids) in run.batches.iter().enumerate() {
-                let rows = ids.len();
-                for cb in cbs.iter_mut() {
-                    cb.on_train_batch_begin(s, &mut **m)?;
-                }
-                let yb = y.gather_rows(ids);
-                let wb: Option<Vec<f32>> = inp
-                    .weights
-                    .as_ref()
-                    .map(|w| ids.iter().map(|&i| w[i]).collect());
-                let yp = &pred[at * out_w..(at + rows) * out_w];
-                at += rows;
-                let loss = loss_fn.batch(yb.data(), yp, rows, wb.as_deref(), None)? + penalty_at(s);
-                run.metrics
-                    .update(loss, yb.data(), yp, rows, wb.as_deref())?;
-                batch_logs = run.metrics.logs("");
-                for cb in cbs.iter_mut() {
-                    cb.on_train_batch_end(s, &batch_logs, &mut **m)?;
-                }
-                if m.stop {
-                    break;
-                }
-            }
-            let mut logs = batch_logs;
-            if let (true, Some(v)) = (validate, val) {
-                let vy = &v.y;
-                let mut vm = m.metric_set(vy, out_w)?;
-                let post = penalty_at(steps);
-                for vs in 0..val_steps {
-                    let start = vs * vbs;
-                    let end = (start + vbs).min(val_rows);
-                    let rows = end - start;
-                    let yt = vy.slice_rows(start, end);
-                    let wb = v.sample_weight.as_ref().map(|w| &w[start..end]);
-                    let yp = &vpred[start * out_w..end * out_w];
-                    let loss = loss_fn.batch(yt.data(), yp, rows, wb, None)? + post;
-                    vm.update(loss, yt.data(), yp, rows, wb)?;
-                }
-                for (key, value) in vm.logs("val_").iter() {
-                    logs.set(key, value);
-                }
-            }
-            let version = m.weights_version;
-            for cb in cbs.iter_mut() {
-                cb.on_epoch_end(epoch, &mut logs, &mut **m)?;
-            }
-            if m.weights_version != version {
-                let (p, s) = m.flat_state()?;
-                group.set_params(mi, &p, &s)?;
-            }
-            match args.verbose {
-                1 => {
-                    println!("Epoch {}/{}", epoch + 1, args.epochs);
-                    progress(steps, steps, started, &logs, true)
-                }
-                2 => {
-                    println!("Epoch {}/{}", epoch + 1, args.epochs);
-                    epoch_line(steps, started, &logs)
-                }
-                _ => {}
-            }
-            run.history.record(epoch, &logs);
-            run.last_logs = logs;
-            if m.stop {
-                run.active = false;
-            }
         }
+        Ok(())
     }
-    // The final weights and optimizer state, back into each model (unless the last epoch's
-    // read brought them: the loop ended early, or ran no epoch).
-    if !state_read {
+
+    fn batch(
+        &mut self,
+        m: &mut Sequential<B>,
+        mi: usize,
+        step: usize,
+        ids: &[usize],
+        y: &Tensor,
+        w: Option<&[f32]>,
+    ) -> Result<(f32, Cow<'_, [f32]>)> {
+        let (rows, out_w) = (ids.len(), self.group.nets[mi].out_w());
+        let at = self.step_rows.get(step).copied().unwrap_or(0);
+        let yp = self.pred[mi]
+            .get(at * out_w..(at + rows) * out_w)
+            .ok_or_else(|| Error::state("fewer predictions read back than trained"))?;
+        let loss =
+            m.compiled()?.loss.batch(y.data(), yp, rows, w, None)? + self.penalty_at(mi, step);
+        Ok((loss, Cow::Borrowed(yp)))
+    }
+
+    fn validate(&mut self, m: &mut Sequential<B>, mi: usize, v: &ValidationData) -> Result<Logs> {
+        let out_w = self.group.nets[mi].out_w();
+        let vbs = self.validation_batch_size;
+        let loss_fn = &m.compiled()?.loss;
+        let mut vm = m.metric_set(&v.y, out_w)?;
+        let post = self.penalty_at(mi, self.steps);
+        let vpred = &self.val_pred[mi];
+        for vs in 0..self.val_steps {
+            let start = vs * vbs;
+            let end = (start + vbs).min(self.val_rows);
+            let rows = end - start;
+            let yt = v.y.slice_rows(start, end);
+            let wb = v.sample_weight.as_ref().map(|w| &w[start..end]);
+            let yp = &vpred[start * out_w..end * out_w];
+            let loss = loss_fn.batch(yt.data(), yp, rows, wb, None)? + post;
+            vm.update(loss, yt.data(), yp, rows, wb)?;
+        }
+        Ok(vm.logs("val_"))
+    }
+
+    fn weights_replaced(&mut self, m: &Sequential<B>, mi: usize) -> Result<()> {
+        let (p, s) = m.flat_state()?;
+        self.group.set_params(mi, &p, &s)
+    }
+
+    async fn finish(&mut self, models: &mut [&mut Sequential<B>]) -> Result<()> {
+        // The final weights and optimizer state, back into each model (unless the last
+        // epoch's read brought them: the loop ended early, or ran no epoch).
+        if self.state_read {
+            return Ok(());
+        }
+        let group = &self.group;
         let mut regions = Vec::new();
         for (mi, l) in group.layouts.iter().enumerate() {
             let nslots = group.nets[mi].optimizer.kind.slots();
@@ -558,15 +503,8 @@ pub(super) async fn fit_models<B: Backend>(
             let nslots = group.nets[mi].optimizer.kind.slots();
             m.set_flat_state(&params, &slots[..nslots])?;
         }
+        Ok(())
     }
-    let mut out = Vec::with_capacity(k);
-    for ((m, cbs), run) in models.iter_mut().zip(callbacks.iter_mut()).zip(runs) {
-        for cb in cbs.iter_mut() {
-            cb.on_train_end(&mut **m, &run.last_logs)?;
-        }
-        out.push(run.history);
-    }
-    Ok(out)
 }
 
 /// The model's outputs for `x` computed on the GPU, in batches of `bs` (predict, evaluate).

@@ -9,6 +9,14 @@ pub mod layers;
 pub mod metrics;
 pub mod model;
 
+// `Sequential`'s other parts (see model.rs): the one training loop, its GPU engine,
+// evaluate / predict, the summary table and progress output.
+mod fit;
+mod gpu_fit;
+mod predict;
+mod progress;
+mod summary;
+
 // The op vocabulary lives below nn (crate::ops); nn's paths to it stay for users.
 pub use crate::ops::{activations, losses, optimizers, regularizers};
 

@@ -1,13 +1,15 @@
-//! `Sequential`: Keras's model for a stack of layers, with compile / fit / evaluate / predict,
-//! the on-batch variants, summary, and weights in Keras's order. Generic over the
-//! [`Backend`]; the CPU reference is the default.
+//! `Sequential`: Keras's model for a stack of layers: layers, build, weights in Keras's order,
+//! compile, and the CPU's forward / backward pass and optimizer step. Generic over the
+//! [`Backend`]; the CPU reference is the default. Training is in `fit.rs` (one host loop over
+//! the CPU engine here and the GPU engine of `gpu_fit.rs`), evaluate / predict and the
+//! on-batch variants in `predict.rs`, the summary table in `summary.rs`, progress output in
+//! `progress.rs`.
 
 use crate::backend::{Backend, Cpu};
-use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::gpu::{Device, Gpu, Resolved};
-use crate::nn::callbacks::{Callback, ModelAccess, TrainingState};
-use crate::nn::history::{History, Logs};
+use crate::nn::callbacks::{ModelAccess, TrainingState};
+use crate::nn::history::Logs;
 use crate::nn::layers::Layer;
 use crate::nn::metrics::{get_metric, Metric};
 use crate::ops::activations::Activation;
@@ -15,103 +17,12 @@ use crate::ops::losses::Loss;
 use crate::ops::optimizers::Optimizer;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::collections::HashMap;
-use std::io::Write;
-use web_time::Instant;
 
-#[path = "gpu_fit.rs"]
-mod gpu_fit;
-
-/// How much `fit` / `evaluate` print: 0 silent, 1 progress bar, 2 one line per epoch.
-pub type Verbose = u8;
-
-/// Held-out data for validation, optionally weighted.
-#[derive(Debug, Clone)]
-pub struct ValidationData {
-    pub x: Tensor,
-    pub y: Tensor,
-    pub sample_weight: Option<Vec<f32>>,
-}
-
-/// `fit`'s arguments, with Keras's defaults (`FitArgs::default()`).
-#[derive(Debug, Clone)]
-pub struct FitArgs {
-    /// Samples per gradient step (Keras default 32).
-    pub batch_size: Option<usize>,
-    /// Index of the final epoch (training runs `initial_epoch..epochs`).
-    pub epochs: usize,
-    pub verbose: Verbose,
-    /// Fraction in [0, 1) of the *last* samples held out for validation, before shuffling.
-    pub validation_split: f32,
-    /// Overrides `validation_split`.
-    pub validation_data: Option<ValidationData>,
-    pub shuffle: bool,
-    /// Class id -> weight, multiplied into the sample weights during training.
-    pub class_weight: Option<HashMap<usize, f32>>,
-    pub sample_weight: Option<Vec<f32>>,
-    pub initial_epoch: usize,
-    /// Batches per epoch; the batch stream then runs on across epochs (Keras's behaviour).
-    pub steps_per_epoch: Option<usize>,
-    pub validation_steps: Option<usize>,
-    pub validation_batch_size: Option<usize>,
-    /// Validate every this many epochs.
-    pub validation_freq: usize,
-    /// Seed for shuffling (the model's seed when `None`).
-    pub seed: Option<u64>,
-}
-
-impl Default for FitArgs {
-    fn default() -> Self {
-        FitArgs {
-            batch_size: None,
-            epochs: 1,
-            verbose: 1,
-            validation_split: 0.0,
-            validation_data: None,
-            shuffle: true,
-            class_weight: None,
-            sample_weight: None,
-            initial_epoch: 0,
-            steps_per_epoch: None,
-            validation_steps: None,
-            validation_batch_size: None,
-            validation_freq: 1,
-            seed: None,
-        }
-    }
-}
-
-/// What `evaluate`, `train_on_batch` and `test_on_batch` return, shaped as Keras returns it:
-/// a scalar loss when there are no metrics, else a list (loss first), or a dict when
-/// `return_dict` is set.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Evaluation {
-    Scalar(f32),
-    List(Vec<f32>),
-    Dict(Logs),
-}
-
-impl Evaluation {
-    fn shape(logs: Logs, return_dict: bool) -> Self {
-        if return_dict {
-            Evaluation::Dict(logs)
-        } else if logs.0.len() == 1 {
-            Evaluation::Scalar(logs.0[0].1)
-        } else {
-            Evaluation::List(logs.0.iter().map(|(_, v)| *v).collect())
-        }
-    }
-    /// The loss value.
-    pub fn loss(&self) -> f32 {
-        match self {
-            Evaluation::Scalar(v) => *v,
-            Evaluation::List(v) => v.first().copied().unwrap_or(f32::NAN),
-            Evaluation::Dict(l) => l.get("loss").unwrap_or(f32::NAN),
-        }
-    }
-}
+pub use super::fit::{FitArgs, ValidationData, Verbose};
+pub use super::predict::Evaluation;
+pub use super::progress::fmt_value;
 
 /// The largest kernel one Dense layer may have (256 Mi weights, 1 GiB of f32): beyond it a
 /// typo in `units` would exhaust memory instead of giving an error.
@@ -131,35 +42,35 @@ pub const MAX_MODEL_PARAMS: usize = if cfg!(target_arch = "wasm32") {
 pub const MAX_BATCH_VALUES: usize = MAX_MODEL_PARAMS;
 
 /// Weights and shapes once the input width is known.
-struct Built<B: Backend> {
+pub(super) struct Built<B: Backend> {
     /// Per-sample input shape.
-    input_shape: Vec<usize>,
+    pub(super) input_shape: Vec<usize>,
     /// Output width of each layer.
-    widths: Vec<usize>,
+    pub(super) widths: Vec<usize>,
     /// Names shown in the summary (Keras's auto names: dense, dense_1, ...).
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
     /// Parameters in get_weights order.
-    params: Vec<B::Buf>,
-    shapes: Vec<Vec<usize>>,
+    pub(super) params: Vec<B::Buf>,
+    pub(super) shapes: Vec<Vec<usize>>,
     /// For each layer, (kernel index, bias index) into `params` for Dense layers.
-    slots: Vec<Option<(usize, Option<usize>)>>,
+    pub(super) slots: Vec<Option<(usize, Option<usize>)>>,
 }
 
 /// Optimizer, loss, metric names, and the state they accumulate.
-struct Compiled<B: Backend> {
-    optimizer: Optimizer,
-    loss: Loss,
-    metrics: Vec<String>,
-    weighted_metrics: Vec<String>,
-    custom: Vec<Box<dyn Metric>>,
-    opt_state: Option<Vec<Vec<B::Buf>>>,
-    iterations: u64,
-    learning_rate: f32,
-    u_product: f32,
+pub(super) struct Compiled<B: Backend> {
+    pub(super) optimizer: Optimizer,
+    pub(super) loss: Loss,
+    pub(super) metrics: Vec<String>,
+    pub(super) weighted_metrics: Vec<String>,
+    pub(super) custom: Vec<Box<dyn Metric>>,
+    pub(super) opt_state: Option<Vec<Vec<B::Buf>>>,
+    pub(super) iterations: u64,
+    pub(super) learning_rate: f32,
+    pub(super) u_product: f32,
 }
 
 /// Metric objects for one pass over data (training or evaluation).
-struct MetricSet {
+pub(super) struct MetricSet {
     plain: Vec<Box<dyn Metric>>,
     weighted: Vec<Box<dyn Metric>>,
     names: Vec<String>,
@@ -168,13 +79,13 @@ struct MetricSet {
 }
 
 impl MetricSet {
-    fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.plain.iter_mut().for_each(|m| m.reset_state());
         self.weighted.iter_mut().for_each(|m| m.reset_state());
         self.loss_sum = 0.0;
         self.loss_count = 0.0;
     }
-    fn update(
+    pub(super) fn update(
         &mut self,
         loss: f32,
         yt: &[f32],
@@ -192,7 +103,7 @@ impl MetricSet {
         }
         Ok(())
     }
-    fn logs(&self, prefix: &str) -> Logs {
+    pub(super) fn logs(&self, prefix: &str) -> Logs {
         let mut l = Logs::default();
         let loss = if self.loss_count > 0.0 {
             (self.loss_sum / self.loss_count) as f32
@@ -207,27 +118,19 @@ impl MetricSet {
     }
 }
 
-/// fit's checked inputs: training data, validation data, combined sample weights.
-struct FitInputs<'a> {
-    x: &'a Tensor,
-    y: &'a Tensor,
-    val: Option<&'a ValidationData>,
-    weights: Option<Vec<f32>>,
-}
-
 /// Per-batch buffers of the forward and backward pass, reused while the batch size holds.
-struct Scratch<B: Backend> {
-    rows: usize,
+pub(super) struct Scratch<B: Backend> {
+    pub(super) rows: usize,
     /// acts[i] is the input of layer i; acts[L] the model's output.
-    acts: Vec<B::Buf>,
+    pub(super) acts: Vec<B::Buf>,
     /// Pre-activations of Dense layers.
-    pre: Vec<B::Buf>,
-    masks: Vec<B::Buf>,
+    pub(super) pre: Vec<B::Buf>,
+    pub(super) masks: Vec<B::Buf>,
     /// dacts[i] is the loss gradient with respect to acts[i] (allocated where needed).
-    dacts: Vec<B::Buf>,
+    pub(super) dacts: Vec<B::Buf>,
     /// Gradients with respect to Dense pre-activations.
-    dz: Vec<B::Buf>,
-    grads: Vec<B::Buf>,
+    pub(super) dz: Vec<B::Buf>,
+    pub(super) grads: Vec<B::Buf>,
 }
 
 /// A linear stack of layers, as `keras.Sequential`.
@@ -245,21 +148,21 @@ struct Scratch<B: Backend> {
 /// assert_eq!(history.get("loss").unwrap().len(), 2);
 /// ```
 pub struct Sequential<B: Backend = Cpu> {
-    backend: B,
-    layers: Vec<Layer>,
-    input_shape: Option<Vec<usize>>,
-    built: Option<Built<B>>,
-    compiled: Option<Compiled<B>>,
-    seed: u64,
-    stop: bool,
-    name: String,
-    scratch: Option<Scratch<B>>,
-    device: Device,
+    pub(super) backend: B,
+    pub(super) layers: Vec<Layer>,
+    pub(super) input_shape: Option<Vec<usize>>,
+    pub(super) built: Option<Built<B>>,
+    pub(super) compiled: Option<Compiled<B>>,
+    pub(super) seed: u64,
+    pub(super) stop: bool,
+    pub(super) name: String,
+    pub(super) scratch: Option<Scratch<B>>,
+    pub(super) device: Device,
     /// Where the last fit ran ("cpu", "webgpu (adapter, backend)"), and why not on the GPU.
-    resolved: String,
-    device_note: Option<String>,
+    pub(super) resolved: String,
+    pub(super) device_note: Option<String>,
     /// Bumped whenever weights or optimizer state are replaced from outside a fit step.
-    weights_version: u64,
+    pub(super) weights_version: u64,
 }
 
 impl Default for Sequential<Cpu> {
@@ -398,7 +301,7 @@ impl<B: Backend> Sequential<B> {
 
     /// The GPU for a model whose targets have `target_cols` columns, or `None` for the CPU
     /// (the reason kept in `device_note`).
-    fn gpu_for(&mut self, target_cols: usize) -> Result<Option<Gpu>> {
+    pub(super) fn gpu_for(&mut self, target_cols: usize) -> Result<Option<Gpu>> {
         self.device_note = None;
         if self.device == Device::Cpu {
             return Ok(None);
@@ -646,7 +549,7 @@ impl<B: Backend> Sequential<B> {
         self.built.is_some()
     }
 
-    fn built(&self) -> Result<&Built<B>> {
+    pub(super) fn built(&self) -> Result<&Built<B>> {
         self.built.as_ref().ok_or_else(|| {
             Error::state("the model is not built yet: call build(input_shape) or fit/predict first")
         })
@@ -720,7 +623,7 @@ impl<B: Backend> Sequential<B> {
         })
     }
 
-    fn ensure_built(&mut self, x: &Tensor) -> Result<()> {
+    pub(super) fn ensure_built(&mut self, x: &Tensor) -> Result<()> {
         let s = x.shape();
         if s.len() < 2 {
             return Err(Error::invalid(
@@ -732,7 +635,7 @@ impl<B: Backend> Sequential<B> {
         self.build(&s[1..])
     }
 
-    fn scratch(&mut self, rows: usize) -> Result<Scratch<B>> {
+    pub(super) fn scratch(&mut self, rows: usize) -> Result<Scratch<B>> {
         if let Some(s) = self.scratch.take() {
             if s.rows == rows {
                 return Ok(s);
@@ -793,7 +696,13 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// Runs the layers on `s.acts[0]` (already filled with `rows` samples).
-    fn forward(&self, s: &mut Scratch<B>, rows: usize, training: bool, step: u64) -> Result<()> {
+    pub(super) fn forward(
+        &self,
+        s: &mut Scratch<B>,
+        rows: usize,
+        training: bool,
+        step: u64,
+    ) -> Result<()> {
         let b = self.built()?;
         let mut in_w: usize = b.input_shape.iter().product();
         for (i, layer) in self.layers.iter().enumerate() {
@@ -832,7 +741,7 @@ impl<B: Backend> Sequential<B> {
     /// Gradients of the loss into `s.grads`, starting from the gradient at the output that the
     /// caller left in `s.dacts[L]`; adds the regularization penalties' gradients and returns
     /// the penalty. Uses only the scratch buffers: no allocation per batch.
-    fn backward(&self, s: &mut Scratch<B>, rows: usize, training: bool) -> Result<f32> {
+    pub(super) fn backward(&self, s: &mut Scratch<B>, rows: usize, training: bool) -> Result<f32> {
         let b = self.built()?;
         let first_param_layer = b.slots.iter().position(|s| s.is_some()).unwrap_or(0);
         let mut penalty = 0.0;
@@ -925,7 +834,7 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// The regularization penalty of the current weights (added to every reported loss).
-    fn penalty(&self) -> Result<f32> {
+    pub(super) fn penalty(&self) -> Result<f32> {
         let b = self.built()?;
         let mut p = 0.0;
         for (layer, slot) in self.layers.iter().zip(&b.slots) {
@@ -941,13 +850,13 @@ impl<B: Backend> Sequential<B> {
         Ok(p)
     }
 
-    fn compiled(&self) -> Result<&Compiled<B>> {
+    pub(super) fn compiled(&self) -> Result<&Compiled<B>> {
         self.compiled
             .as_ref()
             .ok_or_else(|| Error::state("the model must be compiled before training or evaluating it: call compile(optimizer, loss, metrics) first"))
     }
 
-    fn metric_set(&self, y: &Tensor, out_w: usize) -> Result<MetricSet> {
+    pub(super) fn metric_set(&self, y: &Tensor, out_w: usize) -> Result<MetricSet> {
         let c = self.compiled()?;
         let y_pred_shape = [y.rows(), out_w];
         // Keras's log keys: the name as given; a repeat within one list becomes name_1,
@@ -996,7 +905,7 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// Checks x and y for a fit or evaluation and builds the model if needed.
-    fn check_xy(&mut self, x: &Tensor, y: &Tensor, what: &str) -> Result<()> {
+    pub(super) fn check_xy(&mut self, x: &Tensor, y: &Tensor, what: &str) -> Result<()> {
         if x.rows() == 0 || x.is_empty() {
             return Err(Error::data(format!(
                 "{what} x is empty: at least one sample is needed"
@@ -1038,7 +947,7 @@ impl<B: Backend> Sequential<B> {
             })
     }
 
-    fn check_weights(w: Option<&[f32]>, n: usize, field: &str) -> Result<()> {
+    pub(super) fn check_weights(w: Option<&[f32]>, n: usize, field: &str) -> Result<()> {
         if let Some(w) = w {
             if w.len() != n {
                 return Err(Error::shape(field, &[n], &[w.len()]));
@@ -1055,7 +964,7 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// One optimizer step on a prepared batch in `s.acts[0]`; returns (loss incl. penalty, y_pred).
-    fn train_step(
+    pub(super) fn train_step(
         &mut self,
         s: &mut Scratch<B>,
         rows: usize,
@@ -1104,7 +1013,7 @@ impl<B: Backend> Sequential<B> {
     }
 
     /// Per-sample weights from sample_weight and class_weight (None when neither is given).
-    fn combined_weights(
+    pub(super) fn combined_weights(
         y: &Tensor,
         sample_weight: Option<&[f32]>,
         class_weight: Option<&HashMap<usize, f32>>,
@@ -1140,643 +1049,6 @@ impl<B: Backend> Sequential<B> {
         }
         Ok(w)
     }
-
-    /// Trains for `epochs - initial_epoch` epochs (Keras's `fit`), on the model's device
-    /// (see [`Sequential::set_device`]). On the GPU the whole fit is GPU-resident and batch
-    /// callbacks see each epoch's batches after the epoch ran (Keras's `steps_per_execution`).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn fit(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        args: &FitArgs,
-        callbacks: &mut [&mut dyn Callback],
-    ) -> Result<History> {
-        crate::runtime::block_on(self.fit_async(x, y, args, callbacks))
-    }
-
-    /// [`Sequential::fit`] in the browser: the CPU path (a GPU device needs [`Sequential::fit_async`]).
-    #[cfg(target_arch = "wasm32")]
-    pub fn fit(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        args: &FitArgs,
-        callbacks: &mut [&mut dyn Callback],
-    ) -> Result<History> {
-        if self.device == Device::Webgpu {
-            return Err(Error::invalid(
-                "device",
-                "webgpu",
-                "cpu or auto for the blocking fit in the browser; use fit_async for WebGPU",
-            ));
-        }
-        let mut split = None;
-        let inp = self.fit_inputs(x, y, args, &mut split)?;
-        self.resolved = "cpu".into();
-        crate::runtime::run_ready(self.fit_cpu(&inp, args, callbacks, false))
-            .unwrap_or_else(|| Err(Error::state("the CPU fit awaited something")))
-    }
-
-    /// `fit`, awaiting the GPU instead of blocking (the browser's way).
-    pub async fn fit_async(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        args: &FitArgs,
-        callbacks: &mut [&mut dyn Callback],
-    ) -> Result<History> {
-        crate::gpu::prepare(self.device).await;
-        let mut split = None;
-        let inp = self.fit_inputs(x, y, args, &mut split)?;
-        if let Some(gpu) = self.gpu_for(inp.y.cols())? {
-            self.resolved = gpu.label();
-            let mut models = [&mut *self];
-            let mut cbs = [callbacks];
-            let mut out = gpu_fit::fit_models(&gpu, &mut models, &inp, args, &mut cbs).await?;
-            return out.pop().ok_or_else(|| Error::state("no history"));
-        }
-        self.resolved = "cpu".into();
-        self.fit_cpu(&inp, args, callbacks, true).await
-    }
-
-    /// Trains several compiled models on the same data at once: on the GPU as one group (one
-    /// dispatch covers every model), else one after the other. Each model's history is what
-    /// training it alone would give. `callbacks[i]` belong to `models[i]`.
-    pub async fn fit_group_async(
-        models: &mut [&mut Sequential<B>],
-        x: &Tensor,
-        y: &Tensor,
-        args: &FitArgs,
-        callbacks: &mut [&mut [&mut dyn Callback]],
-    ) -> Result<Vec<History>> {
-        if callbacks.len() != models.len() {
-            return Err(Error::invalid(
-                "callbacks",
-                format!("{} lists", callbacks.len()),
-                format!("one list per model ({})", models.len()),
-            ));
-        }
-        for m in models.iter() {
-            crate::gpu::prepare(m.device).await;
-        }
-        let mut split = None;
-        let mut gpu = None;
-        let mut all_gpu = !models.is_empty();
-        for m in models.iter_mut() {
-            let mut s = None;
-            let inp = m.fit_inputs(x, y, args, &mut s)?;
-            match m.gpu_for(inp.y.cols())? {
-                Some(g) => gpu = Some(g),
-                None => all_gpu = false,
-            }
-        }
-        if let (true, Some(g)) = (all_gpu, gpu) {
-            let inp = models[0].fit_inputs(x, y, args, &mut split)?;
-            for m in models.iter_mut() {
-                m.resolved = g.label();
-            }
-            return gpu_fit::fit_models(&g, models, &inp, args, callbacks).await;
-        }
-        let mut out = Vec::new();
-        for (m, cb) in models.iter_mut().zip(callbacks.iter_mut()) {
-            out.push(m.fit_async(x, y, args, cb).await?);
-        }
-        Ok(out)
-    }
-
-    /// [`Sequential::fit_group_async`], blocking.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn fit_group(
-        models: &mut [&mut Sequential<B>],
-        x: &Tensor,
-        y: &Tensor,
-        args: &FitArgs,
-        callbacks: &mut [&mut [&mut dyn Callback]],
-    ) -> Result<Vec<History>> {
-        crate::runtime::block_on(Self::fit_group_async(models, x, y, args, callbacks))
-    }
-
-    /// [`Sequential::fit_group_async`] in the browser's blocking form: one model after the
-    /// other on the CPU.
-    #[cfg(target_arch = "wasm32")]
-    pub fn fit_group(
-        models: &mut [&mut Sequential<B>],
-        x: &Tensor,
-        y: &Tensor,
-        args: &FitArgs,
-        callbacks: &mut [&mut [&mut dyn Callback]],
-    ) -> Result<Vec<History>> {
-        models
-            .iter_mut()
-            .zip(callbacks.iter_mut())
-            .map(|(m, cb)| m.fit(x, y, args, cb))
-            .collect()
-    }
-
-    /// Checks fit's arguments and data; splits off validation data (kept in `split`).
-    fn fit_inputs<'a>(
-        &mut self,
-        x: &'a Tensor,
-        y: &'a Tensor,
-        args: &'a FitArgs,
-        split: &'a mut Option<(Dataset, ValidationData)>,
-    ) -> Result<FitInputs<'a>> {
-        self.compiled()?;
-        let bs = args.batch_size.unwrap_or(32);
-        if bs == 0 {
-            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
-        }
-        if args.validation_batch_size == Some(0) {
-            return Err(Error::invalid(
-                "validation_batch_size",
-                0,
-                "an integer >= 1",
-            ));
-        }
-        if !(0.0..1.0).contains(&args.validation_split) {
-            return Err(Error::invalid(
-                "validation_split",
-                args.validation_split,
-                "a float in [0, 1)",
-            ));
-        }
-        if args.validation_freq == 0 {
-            return Err(Error::invalid("validation_freq", 0, "an integer >= 1"));
-        }
-        if args.steps_per_epoch == Some(0) {
-            return Err(Error::invalid(
-                "steps_per_epoch",
-                0,
-                "an integer >= 1 or None",
-            ));
-        }
-        if args.initial_epoch > args.epochs {
-            return Err(Error::invalid(
-                "initial_epoch",
-                args.initial_epoch,
-                format!("an epoch index <= epochs ({})", args.epochs),
-            ));
-        }
-        // Validation data: given, or the last fraction of x/y (and of sample_weight) before
-        // shuffling. Borrowed where possible: a fit never copies the caller's arrays.
-        let (x, y, sw, val): (&Tensor, &Tensor, Option<&[f32]>, Option<&ValidationData>) =
-            if let Some(v) = &args.validation_data {
-                (x, y, args.sample_weight.as_deref(), Some(v))
-            } else if args.validation_split > 0.0 {
-                let ds = Dataset::new(x.clone(), y.clone())?;
-                let (train, valid) = data::split_validation(&ds, args.validation_split)?;
-                let n_train = train.x.rows();
-                Self::check_weights(args.sample_weight.as_deref(), x.rows(), "sample_weight")?;
-                let val_w = args.sample_weight.as_ref().map(|w| w[n_train..].to_vec());
-                *split = Some((
-                    train,
-                    ValidationData {
-                        x: valid.x,
-                        y: valid.y,
-                        sample_weight: val_w,
-                    },
-                ));
-                let (train, v) = split.as_ref().ok_or_else(|| Error::state("split"))?;
-                let sw = args.sample_weight.as_deref().map(|w| &w[..n_train]);
-                (&train.x, &train.y, sw, Some(v))
-            } else {
-                (x, y, args.sample_weight.as_deref(), None)
-            };
-        self.check_xy(x, y, "training")?;
-        if let Some(v) = val {
-            self.check_xy(&v.x, &v.y, "validation")?;
-            Self::check_weights(
-                v.sample_weight.as_deref(),
-                v.x.rows(),
-                "validation sample_weight",
-            )?;
-        }
-        let weights = Self::combined_weights(y, sw, args.class_weight.as_ref())?;
-        Ok(FitInputs { x, y, val, weights })
-    }
-
-    /// The CPU training loop; with `yielding`, it lets the host's event loop run after every
-    /// epoch (the browser stays responsive and can repaint progress).
-    async fn fit_cpu(
-        &mut self,
-        inp: &FitInputs<'_>,
-        args: &FitArgs,
-        callbacks: &mut [&mut dyn Callback],
-        yielding: bool,
-    ) -> Result<History> {
-        let (x, y, val) = (inp.x, inp.y, inp.val);
-        let weights = &inp.weights;
-        let bs = args.batch_size.unwrap_or(32);
-        let out_w = self.output_width()?;
-        let mut metrics = self.metric_set(y, out_w)?;
-        let n = x.rows();
-        let in_w = x.cols();
-        let steps = args.steps_per_epoch.unwrap_or(n.div_ceil(bs));
-        let x_dev = self.backend.upload(x.data());
-        let mut rng = StdRng::seed_from_u64(args.seed.unwrap_or(self.seed) ^ 0x5EED);
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut cursor = n; // forces a (re)shuffle before the first batch
-        if args.shuffle && args.steps_per_epoch.is_none() {
-            // Replay the shuffles of the epochs before initial_epoch, so that resuming at
-            // epoch k sees the same batches as an uninterrupted run from epoch 0.
-            for _ in 0..args.initial_epoch {
-                order.shuffle(&mut rng);
-            }
-        }
-        let mut history = History::default();
-        self.stop = false;
-        for cb in callbacks.iter_mut() {
-            cb.on_train_begin(self)?;
-        }
-        let mut last_logs = Logs::default();
-        for epoch in args.initial_epoch..args.epochs {
-            for cb in callbacks.iter_mut() {
-                cb.on_epoch_begin(epoch, self)?;
-            }
-            metrics.reset();
-            if args.verbose == 1 {
-                println!("Epoch {}/{}", epoch + 1, args.epochs);
-            }
-            let started = Instant::now();
-            if args.steps_per_epoch.is_none() {
-                cursor = n;
-            }
-            let mut batch_logs = Logs::default();
-            for step in 0..steps {
-                if cursor >= n {
-                    if args.shuffle {
-                        order.shuffle(&mut rng);
-                    }
-                    cursor = 0;
-                }
-                let end = (cursor + bs).min(n);
-                let idx = &order[cursor..end];
-                cursor = end;
-                let rows = idx.len();
-                for cb in callbacks.iter_mut() {
-                    cb.on_train_batch_begin(step, self)?;
-                }
-                let mut s = self.scratch(rows)?;
-                self.backend.gather_rows(&x_dev, in_w, idx, &mut s.acts[0]);
-                let yb = y.gather_rows(idx);
-                let wb: Option<Vec<f32>> = weights
-                    .as_ref()
-                    .map(|w| idx.iter().map(|&i| w[i]).collect());
-                let y_dev = self.backend.upload(yb.data());
-                let w_dev = wb.as_ref().map(|w| self.backend.upload(w));
-                let result = self.train_step(&mut s, rows, &y_dev, w_dev.as_ref());
-                let yp = s
-                    .acts
-                    .last()
-                    .map(|a| self.backend.read(a))
-                    .unwrap_or_default();
-                self.scratch = Some(s);
-                let loss = result?;
-                metrics.update(loss, yb.data(), &yp, rows, wb.as_deref())?;
-                batch_logs = metrics.logs("");
-                for cb in callbacks.iter_mut() {
-                    cb.on_train_batch_end(step, &batch_logs, self)?;
-                }
-                if args.verbose == 1 {
-                    progress(step + 1, steps, started, &batch_logs, false);
-                }
-                if self.stop {
-                    break;
-                }
-            }
-            let mut logs = batch_logs;
-            let validate = val.is_some() && (epoch + 1) % args.validation_freq == 0;
-            if let (true, Some(v)) = (validate, &val) {
-                let vbs = args.validation_batch_size.unwrap_or(bs);
-                let vlogs = self.evaluate_logs(
-                    &v.x,
-                    &v.y,
-                    vbs,
-                    v.sample_weight.as_deref(),
-                    args.validation_steps,
-                    "val_",
-                    None,
-                )?;
-                for (k, val) in vlogs.iter() {
-                    logs.set(k, val);
-                }
-            }
-            for cb in callbacks.iter_mut() {
-                cb.on_epoch_end(epoch, &mut logs, self)?;
-            }
-            match args.verbose {
-                1 => progress(steps, steps, started, &logs, true),
-                2 => {
-                    println!("Epoch {}/{}", epoch + 1, args.epochs);
-                    epoch_line(steps, started, &logs)
-                }
-                _ => {}
-            }
-            history.record(epoch, &logs);
-            last_logs = logs;
-            if self.stop {
-                break;
-            }
-            if yielding {
-                crate::runtime::yield_now().await;
-            }
-        }
-        for cb in callbacks.iter_mut() {
-            cb.on_train_end(self, &last_logs)?;
-        }
-        Ok(history)
-    }
-
-    /// Loss and metrics over `x`, `y` in batches, keys prefixed with `prefix`.
-    #[allow(clippy::too_many_arguments)]
-    fn evaluate_logs(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        bs: usize,
-        sw: Option<&[f32]>,
-        steps: Option<usize>,
-        prefix: &str,
-        preds: Option<&[f32]>,
-    ) -> Result<Logs> {
-        if bs == 0 {
-            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
-        }
-        self.check_xy(x, y, "evaluation")?;
-        Self::check_weights(sw, x.rows(), "sample_weight")?;
-        let out_w = self.output_width()?;
-        let mut metrics = self.metric_set(y, out_w)?;
-        let penalty = self.penalty()?;
-        let n = x.rows();
-        let max_steps = steps.unwrap_or(usize::MAX);
-        let loss_fn = self.compiled()?.loss.clone();
-        for (step, start) in (0..n).step_by(bs).enumerate() {
-            if step >= max_steps {
-                break;
-            }
-            let end = (start + bs).min(n);
-            let rows = end - start;
-            let yp = match preds {
-                Some(p) => p[start * out_w..end * out_w].to_vec(),
-                None => {
-                    let mut s = self.scratch(rows)?;
-                    s.acts[0] = self.backend.upload(x.slice_rows(start, end).data());
-                    let fwd = self.forward(&mut s, rows, false, 0);
-                    let out = s.acts.len() - 1;
-                    let yp = self.backend.read(&s.acts[out]);
-                    self.scratch = Some(s);
-                    fwd?;
-                    yp
-                }
-            };
-            let yt = y.slice_rows(start, end);
-            let wb = sw.map(|w| &w[start..end]);
-            let loss = loss_fn.batch(yt.data(), &yp, rows, wb, None)? + penalty;
-            metrics.update(loss, yt.data(), &yp, rows, wb)?;
-        }
-        Ok(metrics.logs(prefix))
-    }
-
-    /// Keras's `evaluate`: loss and metrics in test mode (forward passes on the model's device).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn evaluate(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        batch_size: Option<usize>,
-        sample_weight: Option<&[f32]>,
-        return_dict: bool,
-    ) -> Result<Evaluation> {
-        crate::runtime::block_on(self.evaluate_async(x, y, batch_size, sample_weight, return_dict))
-    }
-
-    /// Keras's `evaluate` in the browser's blocking form: on the CPU.
-    #[cfg(target_arch = "wasm32")]
-    pub fn evaluate(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        batch_size: Option<usize>,
-        sample_weight: Option<&[f32]>,
-        return_dict: bool,
-    ) -> Result<Evaluation> {
-        self.compiled()?;
-        let logs = self.evaluate_logs(
-            x,
-            y,
-            batch_size.unwrap_or(32),
-            sample_weight,
-            None,
-            "",
-            None,
-        )?;
-        Ok(Evaluation::shape(logs, return_dict))
-    }
-
-    /// `evaluate`, awaiting the GPU when the model's device is one.
-    pub async fn evaluate_async(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        batch_size: Option<usize>,
-        sample_weight: Option<&[f32]>,
-        return_dict: bool,
-    ) -> Result<Evaluation> {
-        self.compiled()?;
-        let bs = batch_size.unwrap_or(32);
-        if bs == 0 {
-            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
-        }
-        self.check_xy(x, y, "evaluation")?;
-        crate::gpu::prepare(self.device).await;
-        let preds = match self.gpu_for(y.cols())? {
-            Some(gpu) => {
-                self.resolved = gpu.label();
-                Some(gpu_fit::predict_rows(&gpu, self, x, bs, y.cols()).await?)
-            }
-            None => None,
-        };
-        let logs = self.evaluate_logs(x, y, bs, sample_weight, None, "", preds.as_deref())?;
-        Ok(Evaluation::shape(logs, return_dict))
-    }
-
-    fn check_predict(&mut self, x: &Tensor, bs: usize) -> Result<()> {
-        if bs == 0 {
-            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
-        }
-        if x.rows() == 0 || x.is_empty() {
-            return Err(Error::data(
-                "predict x is empty: at least one sample is needed",
-            ));
-        }
-        x.check_finite("predict x")?;
-        self.ensure_built(x)
-    }
-
-    /// Keras's `predict`: outputs for `x`, computed in batches on the model's device.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
-        crate::runtime::block_on(self.predict_async(x, batch_size))
-    }
-
-    /// Keras's `predict` in the browser's blocking form: on the CPU.
-    #[cfg(target_arch = "wasm32")]
-    pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
-        let bs = batch_size.unwrap_or(32);
-        self.check_predict(x, bs)?;
-        self.predict_cpu(x, bs)
-    }
-
-    /// `predict`, awaiting the GPU when the model's device is one.
-    pub async fn predict_async(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
-        let bs = batch_size.unwrap_or(32);
-        self.check_predict(x, bs)?;
-        let out_w = self.output_width()?;
-        crate::gpu::prepare(self.device).await;
-        if let Some(gpu) = self.gpu_for(out_w)? {
-            self.resolved = gpu.label();
-            let p = gpu_fit::predict_rows(&gpu, self, x, bs, out_w).await?;
-            return Tensor::new(vec![x.rows(), out_w], p);
-        }
-        self.predict_cpu(x, bs)
-    }
-
-    fn predict_cpu(&mut self, x: &Tensor, bs: usize) -> Result<Tensor> {
-        let out_w = self.output_width()?;
-        let n = x.rows();
-        let mut out = Vec::with_capacity(n * out_w);
-        for start in (0..n).step_by(bs) {
-            let end = (start + bs).min(n);
-            let rows = end - start;
-            let mut s = self.scratch(rows)?;
-            s.acts[0] = self.backend.upload(x.slice_rows(start, end).data());
-            let fwd = self.forward(&mut s, rows, false, 0);
-            let last = s.acts.len() - 1;
-            out.extend(self.backend.read(&s.acts[last]));
-            self.scratch = Some(s);
-            fwd?;
-        }
-        Tensor::new(vec![n, out_w], out)
-    }
-
-    /// Keras's `predict_on_batch`.
-    pub fn predict_on_batch(&mut self, x: &Tensor) -> Result<Tensor> {
-        let n = x.rows().max(1);
-        self.predict(x, Some(n))
-    }
-
-    /// Keras's `train_on_batch`: one gradient step on exactly this batch.
-    pub fn train_on_batch(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        sample_weight: Option<&[f32]>,
-        class_weight: Option<&HashMap<usize, f32>>,
-        return_dict: bool,
-    ) -> Result<Evaluation> {
-        self.compiled()?;
-        self.check_xy(x, y, "train_on_batch")?;
-        let w = Self::combined_weights(y, sample_weight, class_weight)?;
-        let rows = x.rows();
-        let mut metrics = self.metric_set(y, self.output_width()?)?;
-        let mut s = self.scratch(rows)?;
-        s.acts[0] = self.backend.upload(x.data());
-        let y_dev = self.backend.upload(y.data());
-        let w_dev = w.as_ref().map(|w| self.backend.upload(w));
-        let r = self.train_step(&mut s, rows, &y_dev, w_dev.as_ref());
-        let yp = s
-            .acts
-            .last()
-            .map(|a| self.backend.read(a))
-            .unwrap_or_default();
-        self.scratch = Some(s);
-        let loss = r?;
-        metrics.update(loss, y.data(), &yp, rows, w.as_deref())?;
-        Ok(Evaluation::shape(metrics.logs(""), return_dict))
-    }
-
-    /// Keras's `test_on_batch`.
-    pub fn test_on_batch(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        sample_weight: Option<&[f32]>,
-        return_dict: bool,
-    ) -> Result<Evaluation> {
-        self.compiled()?;
-        let rows = x.rows().max(1);
-        let logs = self.evaluate_logs(x, y, rows, sample_weight, None, "", None)?;
-        Ok(Evaluation::shape(logs, return_dict))
-    }
-
-    /// Keras's `summary()` table as text.
-    pub fn summary(&self) -> Result<String> {
-        let b = self.built()?;
-        let (w1, w2, w3) = (33, 27, 12);
-        let bar = |l: char, m: char, r: char, f: char| -> String {
-            format!(
-                "{l}{}{m}{}{m}{}{r}\n",
-                f.to_string().repeat(w1),
-                f.to_string().repeat(w2),
-                f.to_string().repeat(w3)
-            )
-        };
-        let mut s = format!("Model: \"{}\"\n", self.name);
-        s += &bar('┏', '┳', '┓', '━');
-        s += &format!(
-            "┃ {:<a$} ┃ {:<b$} ┃ {:>c$} ┃\n",
-            "Layer (type)",
-            "Output Shape",
-            "Param #",
-            a = w1 - 2,
-            b = w2 - 2,
-            c = w3 - 2
-        );
-        s += &bar('┡', '╇', '┩', '━');
-        let mut total = 0;
-        for (i, layer) in self.layers.iter().enumerate() {
-            let count: usize = match b.slots[i] {
-                Some((k, bias)) => {
-                    b.shapes[k].iter().product::<usize>()
-                        + bias.map_or(0, |bi| b.shapes[bi].iter().product())
-                }
-                None => 0,
-            };
-            total += count;
-            let shape = if i == 0
-                && matches!(layer, Layer::Dropout(_) | Layer::Activation { .. })
-                && b.input_shape.len() > 1
-            {
-                let dims: Vec<String> = b.input_shape.iter().map(|d| d.to_string()).collect();
-                format!("(None, {})", dims.join(", "))
-            } else {
-                format!("(None, {})", b.widths[i])
-            };
-            s += &format!(
-                "│ {:<a$} │ {:<b$} │ {:>c$} │\n",
-                format!("{} ({})", b.names[i], layer.class_name()),
-                shape,
-                group(count),
-                a = w1 - 2,
-                b = w2 - 2,
-                c = w3 - 2
-            );
-            s += &if i + 1 < self.layers.len() {
-                bar('├', '┼', '┤', '─')
-            } else {
-                bar('└', '┴', '┘', '─')
-            };
-        }
-        s += &format!(" Total params: {} ({})\n", group(total), bytes(total * 4));
-        s += &format!(
-            " Trainable params: {} ({})\n",
-            group(total),
-            bytes(total * 4)
-        );
-        s += " Non-trainable params: 0 (0.00 B)\n";
-        Ok(s)
-    }
 }
 
 impl<B: Backend> ModelAccess for Sequential<B> {
@@ -1799,102 +1071,6 @@ impl<B: Backend> ModelAccess for Sequential<B> {
     }
     fn training_state(&self) -> Option<TrainingState> {
         Sequential::training_state(self)
-    }
-}
-
-/// 12345 -> "12,345".
-fn group(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// Keras's byte sizes: "99.41 KB", "2.12 MB".
-fn bytes(n: usize) -> String {
-    let units = ["B", "KB", "MB", "GB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.2} {}", units[u])
-}
-
-/// Keras's number format in logs: 4 decimals, scientific below 1e-3.
-pub fn fmt_value(v: f32) -> String {
-    if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:.4e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
-/// Keras 3's progress bar line (`12/45 ━━━━━━━━━━━━━━━━━━━━ 1s 5ms/step - loss: 0.2345`).
-fn progress(done: usize, total: usize, started: Instant, logs: &Logs, finished: bool) {
-    let width = 20;
-    let filled = (width * done).checked_div(total).unwrap_or(width);
-    let secs = started.elapsed().as_secs_f64();
-    let per_step = secs / done.max(1) as f64;
-    let time = if finished {
-        format!("{}s {}", secs.round() as u64, step_time(per_step))
-    } else {
-        format!(
-            "{}s {}",
-            ((total - done) as f64 * per_step).round() as u64,
-            step_time(per_step)
-        )
-    };
-    let tw = total.to_string().len();
-    let line = format!(
-        "\r{done:>tw$}/{total} {}{} {time} - {}",
-        "━".repeat(filled),
-        "─".repeat(width - filled),
-        sorted_logs(logs)
-    );
-    let mut out = std::io::stdout();
-    let _ = out.write_all(line.as_bytes());
-    if finished {
-        let _ = out.write_all(b"\n");
-    }
-    let _ = out.flush();
-}
-
-/// Keras 3's `verbose=2` line: `45/45 - 1s - 5ms/step - loss: 0.2345`.
-fn epoch_line(steps: usize, started: Instant, logs: &Logs) {
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{steps}/{steps} - {}s - {} - {}",
-        secs.round() as u64,
-        step_time(secs / steps.max(1) as f64),
-        sorted_logs(logs)
-    );
-}
-
-/// `name: value` pairs sorted by name, joined with " - ", as Keras's progress bar shows them.
-fn sorted_logs(logs: &Logs) -> String {
-    let mut keys: Vec<(&str, f32)> = logs.iter().collect();
-    keys.sort_by(|a, b| a.0.cmp(b.0));
-    let vals: Vec<String> = keys
-        .iter()
-        .map(|(k, v)| format!("{k}: {}", fmt_value(*v)))
-        .collect();
-    vals.join(" - ")
-}
-
-fn step_time(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{}s/step", s.round() as u64)
-    } else if s >= 1e-3 {
-        format!("{}ms/step", (s * 1e3).round() as u64)
-    } else {
-        format!("{}us/step", (s * 1e6).round() as u64)
     }
 }
 
@@ -1980,37 +1156,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn summary_matches_keras_layout() {
-        let mut m = Sequential::new();
-        m.add(flatten());
-        m.add(Dense::new(32).activation(Activation::Relu));
-        m.add(Dropout::new(0.25));
-        m.add(Dense::new(10).activation(Activation::Softmax));
-        m.build(&[28, 28]).unwrap();
-        let s = m.summary().unwrap();
-        assert!(s.starts_with("Model: \"sequential\"\n┏"), "{s}");
-        assert!(
-            s.contains(
-                "│ flatten (Flatten)               │ (None, 784)               │          0 │"
-            ),
-            "{s}"
-        );
-        assert!(
-            s.contains(
-                "│ dense (Dense)                   │ (None, 32)                │     25,120 │"
-            ),
-            "{s}"
-        );
-        assert!(
-            s.contains(
-                "│ dense_1 (Dense)                 │ (None, 10)                │        330 │"
-            ),
-            "{s}"
-        );
-        assert!(s.contains(" Total params: 25,450 (99.41 KB)\n"), "{s}");
-        assert!(s.contains(" Non-trainable params: 0 (0.00 B)\n"), "{s}");
     }
 }
