@@ -330,6 +330,25 @@ fn tune_prints_kerastuner_texts_and_json() {
         .collect();
     assert_eq!(epochs, vec![1, 1, 1, 3, 3, 3]);
     assert_eq!(v["trials"][0]["trial_id"], "0000");
+    // The export's hyperband section carries the same schedule; a round after the first
+    // names the trial it continues.
+    for t in v["trials"].as_array().unwrap() {
+        let hb = &t["hyperband"];
+        assert_eq!(hb["epochs"], t["hyperparameters"]["tuner/epochs"], "{t}");
+        assert_eq!(hb["bracket"], t["hyperparameters"]["tuner/bracket"], "{t}");
+        assert_eq!(hb["round"], t["hyperparameters"]["tuner/round"], "{t}");
+        if hb["round"].as_i64() == Some(1) {
+            assert!(hb["parent"].is_string(), "{t}");
+        }
+    }
+    assert!(
+        v["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["hyperband"]["round"] == 1),
+        "{v}"
+    );
     let csv = std::fs::read_to_string(dir.join("hb.csv")).unwrap();
     assert!(csv.starts_with("trial_id,status,score,best_step,units,tuner/epochs,tuner/initial_epoch,tuner/bracket,tuner/round"), "{csv}");
     assert_eq!(csv.lines().count(), 7);

@@ -649,7 +649,7 @@ fn value_types_round_trip_in_trials_json() {
         serde_json::json!({"a": "x", "b": false})
     );
     let csv = tuner.trials_csv().unwrap();
-    assert!(csv.starts_with("trial_id,status,score,best_step,a,b,default_objective,device\n0000,COMPLETED,1.0,,x,False,1.0,cpu\n"), "{csv}");
+    assert!(csv.starts_with("trial_id,status,score,best_step,a,b,default_objective,device,message\n0000,COMPLETED,1.0,,x,False,1.0,cpu,\n"), "{csv}");
 }
 
 #[test]

@@ -150,27 +150,15 @@ impl Tuner {
         }
         Ok(s)
     }
-    /// All trials as JSON (`{"trials": [...], "best_hyperparameters": {...}}`), hyperparameters
-    /// being the values each trial actually used.
+
+    /// All trials as JSON: `{"trials": [...], "best_hyperparameters": {...}}`, each trial with
+    /// `trial_id`, `status`, `hyperparameters` (the values it used), `hyperband` (its schedule
+    /// from the `tuner/` values: `epochs`, `initial_epoch`, `bracket`, `round` and `parent`,
+    /// the trial it continues; `null` outside Hyperband), `score`, `best_step`, `metrics` (of
+    /// the best epoch), `message`, `seconds`, `device` and `curves` (per execution, each
+    /// metric's value by epoch). The page's JSON export is this.
     pub fn trials_json(&self) -> Result<Value> {
-        let trials: Vec<Value> = self
-            .oracle
-            .trials()?
-            .iter()
-            .map(|t| {
-                json!({
-                    "trial_id": t.trial_id,
-                    "status": t.status.as_str(),
-                    "hyperparameters": t.used_values(),
-                    "score": t.score,
-                    "best_step": t.best_step,
-                    "metrics": t.metrics.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
-                    "message": t.message,
-                    "seconds": t.seconds,
-                    "device": t.device,
-                })
-            })
-            .collect();
+        let trials: Vec<Value> = self.oracle.trials()?.iter().map(trial_json).collect();
         let best = self
             .oracle
             .get_best_trials(1)?
@@ -180,8 +168,10 @@ impl Tuner {
         Ok(json!({"trials": trials, "best_hyperparameters": best}))
     }
 
-    /// All trials as CSV: id, status, score, best_step, then every hyperparameter and metric
-    /// seen in any trial (empty where a trial did not use it).
+    /// All trials as CSV, one row each: `trial_id`, `status`, `score`, `best_step`, every
+    /// hyperparameter and every metric seen in any trial (empty where a trial did not use it),
+    /// `device`, `message`. Text that a spreadsheet would run as a formula is defused (see
+    /// [`csv_text`]); numbers are written as they are.
     pub fn trials_csv(&self) -> Result<String> {
         let all = self.oracle.trials()?;
         let mut hp_names: Vec<String> = Vec::new();
@@ -198,49 +188,113 @@ impl Tuner {
                 }
             }
         }
-        let quote = |s: &str| -> String {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        let mut header = vec![
-            "trial_id".to_string(),
-            "status".into(),
-            "score".into(),
-            "best_step".into(),
-        ];
-        header.extend(hp_names.iter().map(|h| quote(h)));
-        header.extend(metric_names.iter().map(|m| quote(m)));
-        header.push("device".into());
+        let mut header: Vec<String> = ["trial_id", "status", "score", "best_step"]
+            .iter()
+            .map(|h| csv_text(h))
+            .collect();
+        header.extend(hp_names.iter().map(|h| csv_text(h)));
+        header.extend(metric_names.iter().map(|m| csv_text(m)));
+        header.push(csv_text("device"));
+        header.push(csv_text("message"));
         let mut out = header.join(",") + "\n";
         for t in &all {
             let values = t.used_values();
             let mut row = vec![
-                t.trial_id.clone(),
-                t.status.as_str().to_string(),
+                csv_text(&t.trial_id),
+                csv_text(t.status.as_str()),
                 t.score.map(py_float).unwrap_or_default(),
                 t.best_step.map(|s| s.to_string()).unwrap_or_default(),
             ];
             for h in &hp_names {
-                row.push(
-                    values
-                        .get(h)
-                        .map(|v| quote(&v.to_string()))
-                        .unwrap_or_default(),
-                );
+                row.push(values.get(h).map(csv_value).unwrap_or_default());
             }
             for m in &metric_names {
                 row.push(t.metric(m).map(py_float).unwrap_or_default());
             }
-            row.push(quote(t.device.as_deref().unwrap_or("")));
+            row.push(t.device.as_deref().map(csv_text).unwrap_or_default());
+            row.push(t.message.as_deref().map(csv_text).unwrap_or_default());
             out += &row.join(",");
             out.push('\n');
         }
         Ok(out)
     }
 }
+
+/// One trial of [`Tuner::trials_json`].
+fn trial_json(t: &Trial) -> Value {
+    let metrics: serde_json::Map<String, Value> = t
+        .metrics
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let curves: Vec<Value> = t
+        .curves
+        .iter()
+        .map(|c| Value::Object(c.iter().map(|(k, v)| (k.clone(), json!(v))).collect()))
+        .collect();
+    json!({
+        "trial_id": t.trial_id,
+        "status": t.status.as_str(),
+        "hyperparameters": t.used_values(),
+        "hyperband": hyperband_of(t),
+        "score": t.score,
+        "best_step": t.best_step,
+        "metrics": metrics,
+        "message": t.message,
+        "seconds": t.seconds,
+        "device": t.device,
+        "curves": curves,
+    })
+}
+
+/// A Hyperband trial's schedule, from the `tuner/` values the oracle gave it; `null` for a
+/// trial of another oracle.
+fn hyperband_of(t: &Trial) -> Value {
+    let values = t.hyperparameters.values();
+    let mut out = serde_json::Map::new();
+    for (key, name) in [
+        ("tuner/epochs", "epochs"),
+        ("tuner/initial_epoch", "initial_epoch"),
+        ("tuner/bracket", "bracket"),
+        ("tuner/round", "round"),
+        ("tuner/trial_id", "parent"),
+    ] {
+        if let Some(v) = values.get(key) {
+            out.insert(name.to_string(), v.to_json());
+        }
+    }
+    if out.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(out)
+    }
+}
+
+/// A CSV cell of text. Text that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// gets a leading apostrophe, so that a spreadsheet opening the file shows it instead of
+/// running it as a formula (CSV injection); such a cell, and one holding a quote, a comma or
+/// a line break, is quoted, its quotes doubled. Numbers are not text: a negative number stays
+/// a number (write numbers as they are).
+pub(crate) fn csv_text(s: &str) -> String {
+    let guarded = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if guarded {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains(['"', ',', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A hyperparameter's value as a CSV cell: numbers as they are, text (strings, booleans)
+/// through [`csv_text`].
+fn csv_value(v: &HpValue) -> String {
+    match v {
+        HpValue::Int(_) | HpValue::Float(_) => v.to_string(),
+        HpValue::Bool(_) | HpValue::Str(_) => csv_text(&v.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +309,86 @@ mod tests {
         assert_eq!(format_g5(99999.7), "1e+05");
         assert_eq!(format_duration(111.4), "00h 01m 51s");
         assert_eq!(format_duration(3725.0), "01h 02m 05s");
+    }
+
+    #[test]
+    fn csv_text_defuses_formulas_and_quotes_as_the_page_did() {
+        // A leading = + - @ tab or CR: an apostrophe, and quoted.
+        assert_eq!(csv_text("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"");
+        assert_eq!(csv_text("=1+1"), "\"'=1+1\"");
+        assert_eq!(csv_text("+1"), "\"'+1\"");
+        assert_eq!(csv_text("-relu"), "\"'-relu\"");
+        assert_eq!(csv_text("@x"), "\"'@x\"");
+        assert_eq!(csv_text("\tx"), "\"'\tx\"");
+        assert_eq!(csv_text("\rx"), "\"'\rx\"");
+        // Quotes doubled, commas and line breaks quoted, nothing prefixed.
+        assert_eq!(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_text("a,b"), "\"a,b\"");
+        assert_eq!(csv_text("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(csv_text("=\"x\",1"), "\"'=\"\"x\"\",1\"");
+        // Plain text as it is; a formula character later in the text is harmless.
+        assert_eq!(csv_text("relu"), "relu");
+        assert_eq!(csv_text("a=b"), "a=b");
+        assert_eq!(csv_text(""), "");
+        // Numbers are never prefixed: a negative one stays a number.
+        assert_eq!(csv_value(&HpValue::Float(-0.5)), "-0.5");
+        assert_eq!(csv_value(&HpValue::Int(-3)), "-3");
+        assert_eq!(csv_value(&HpValue::Str("-relu".into())), "\"'-relu\"");
+        assert_eq!(csv_value(&HpValue::Str("-0.5".into())), "\"'-0.5\"");
+        assert_eq!(csv_value(&HpValue::Bool(false)), "False");
+    }
+
+    #[test]
+    fn trials_csv_guards_text_cells_and_keeps_numbers() {
+        use crate::error::Error;
+        use crate::nn::model::FitArgs;
+        use crate::tensor::Tensor;
+        use crate::tuner::hypermodel::FitResult;
+        use crate::tuner::oracle::OracleConfig;
+        use crate::tuner::oracles::GridSearch;
+        use crate::tuner::tuner::TunerConfig;
+        let mut tuner = Tuner::from_fn(
+            Box::new(GridSearch::new()),
+            |trial: &mut Trial| {
+                let hp = &mut trial.hyperparameters;
+                let act = hp
+                    .choice("act", vec![HpValue::from("-relu"), HpValue::from("=1+1")])
+                    .get()?;
+                hp.fixed("lr", -0.5).get()?;
+                match act.as_str() {
+                    Some("-relu") => Ok(FitResult::Value(-0.25)),
+                    _ => Err(Error::FailedTrial("@bad, \"quoted\"\nline".into())),
+                }
+            },
+            None,
+            TunerConfig {
+                oracle: OracleConfig {
+                    max_trials: None,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        tuner
+            .search(
+                &Tensor::zeros(&[1, 1]),
+                &Tensor::zeros(&[1, 1]),
+                &FitArgs::default(),
+            )
+            .unwrap();
+        let csv = tuner.trials_csv().unwrap();
+        assert_eq!(
+            csv,
+            "trial_id,status,score,best_step,act,lr,default_objective,device,message\n\
+             0000,COMPLETED,-0.25,,\"'-relu\",-0.5,-0.25,cpu,\n\
+             0001,FAILED,,,\"'=1+1\",-0.5,,cpu,\"'@bad, \"\"quoted\"\"\nline\"\n"
+        );
+        let j = tuner.trials_json().unwrap();
+        let t = &j["trials"][1];
+        assert_eq!(t["hyperparameters"]["act"], "=1+1");
+        assert_eq!(t["message"], "@bad, \"quoted\"\nline");
+        assert_eq!(t["hyperband"], Value::Null);
+        assert_eq!(j["trials"][0]["score"], -0.25);
     }
 }

@@ -490,7 +490,7 @@ test("hp types, conditionalScope and nameScope (values active only under the par
   assert.deepEqual(tuner.trialsJSON().trials.map((t) => t.hyperparameters), expected);
   assert.deepEqual(tuner.getBestHyperparameters(1)[0].values, { kind: "a", a_units: 1, "blk/k": 100 });
   const csv = tuner.trialsCSV().trim().split("\n");
-  assert.equal(csv[0], "trial_id,status,score,best_step,kind,a_units,blk/k,b_flag,loss,device");
+  assert.equal(csv[0], "trial_id,status,score,best_step,kind,a_units,blk/k,b_flag,loss,device,message");
   assert.match(csv[5], /^0004,COMPLETED,120(\.0)?,,b,,100,False,/);
 });
 
