@@ -2,11 +2,12 @@
 //! (shuffles, their replay for `initial_epoch`, a stream that runs on across epochs with
 //! `steps_per_epoch`), the callbacks and their order, validation (`validation_freq`,
 //! `validation_steps`), metrics, progress output and History. Under it an [`Engine`] turns
-//! batches into losses and predictions: [`CpuEngine`] trains one model one batch at a time on
-//! its backend; the GPU engine (`gpu_fit.rs`) trains a group of models a whole epoch per
+//! batches into losses and predictions: the CPU engine (`cpu_fit.rs`) trains one model one
+//! batch at a time on its backend; the GPU engine (`gpu_fit.rs`) trains a group of models a whole epoch per
 //! submission, and the host replays that epoch's batches to the callbacks afterwards (Keras's
 //! `steps_per_execution`).
 
+use super::cpu_fit::CpuEngine;
 use super::gpu_fit::GpuEngine;
 use super::model::{MetricSet, Sequential};
 use super::progress::{epoch_line, progress};
@@ -391,63 +392,6 @@ pub(super) trait Engine<B: Backend> {
     /// After the last epoch: each model's final weights and optimizer state back in it.
     async fn finish(&mut self, _models: &mut [&mut Sequential<B>]) -> Result<()> {
         Ok(())
-    }
-}
-
-/// The CPU engine: one model, one optimizer step per batch on the model's backend.
-struct CpuEngine<B: Backend> {
-    /// The training inputs, uploaded once.
-    x: B::Buf,
-    in_w: usize,
-    validation_batch_size: usize,
-    validation_steps: Option<usize>,
-}
-
-impl<B: Backend> CpuEngine<B> {
-    fn new(m: &Sequential<B>, inp: &FitInputs<'_>, args: &FitArgs) -> Self {
-        CpuEngine {
-            x: m.backend.upload(inp.x.data()),
-            in_w: inp.x.cols(),
-            validation_batch_size: args
-                .validation_batch_size
-                .unwrap_or(args.batch_size.unwrap_or(32)),
-            validation_steps: args.validation_steps,
-        }
-    }
-}
-
-impl<B: Backend> Engine<B> for CpuEngine<B> {
-    fn batch(
-        &mut self,
-        m: &mut Sequential<B>,
-        _mi: usize,
-        _step: usize,
-        ids: &[usize],
-        y: &Tensor,
-        w: Option<&[f32]>,
-    ) -> Result<(f32, Cow<'_, [f32]>)> {
-        let rows = ids.len();
-        let mut s = m.scratch(rows)?;
-        m.backend
-            .gather_rows(&self.x, self.in_w, ids, &mut s.acts[0]);
-        let y_dev = m.backend.upload(y.data());
-        let w_dev = w.map(|w| m.backend.upload(w));
-        let result = m.train_step(&mut s, rows, &y_dev, w_dev.as_ref());
-        let yp = s.acts.last().map(|a| m.backend.read(a)).unwrap_or_default();
-        m.scratch = Some(s);
-        Ok((result?, Cow::Owned(yp)))
-    }
-
-    fn validate(&mut self, m: &mut Sequential<B>, _mi: usize, v: &ValidationData) -> Result<Logs> {
-        m.evaluate_logs(
-            &v.x,
-            &v.y,
-            self.validation_batch_size,
-            v.sample_weight.as_deref(),
-            self.validation_steps,
-            "val_",
-            None,
-        )
     }
 }
 

@@ -9,8 +9,9 @@ pub mod layers;
 pub mod metrics;
 pub mod model;
 
-// `Sequential`'s other parts (see model.rs): the one training loop, its GPU engine,
-// evaluate / predict, the summary table and progress output.
+// `Sequential`'s other parts (see model.rs): the one training loop, its CPU and GPU
+// engines, evaluate / predict, the summary table and progress output.
+mod cpu_fit;
 mod fit;
 mod gpu_fit;
 mod predict;
