@@ -3,9 +3,9 @@
 //! `steps_per_epoch`), the callbacks and their order, validation (`validation_freq`,
 //! `validation_steps`), metrics, progress output and History. Under it an [`Engine`] turns
 //! batches into losses and predictions: the CPU engine (`cpu_fit.rs`) trains one model one
-//! batch at a time on its backend; the GPU engine (`gpu_fit.rs`) trains a group of models a whole epoch per
-//! submission, and the host replays that epoch's batches to the callbacks afterwards (Keras's
-//! `steps_per_execution`).
+//! batch at a time on its backend; the GPU engine (`gpu_fit.rs`) trains a group of models a
+//! whole epoch per submission, and the host replays that epoch's batches to the callbacks
+//! afterwards (Keras's `steps_per_execution`).
 
 use super::cpu_fit::CpuEngine;
 use super::gpu_fit::GpuEngine;
