@@ -14,28 +14,10 @@
 @group(0) @binding(3) var<storage, read> table: array<u32>;
 @group(0) @binding(4) var<storage, read> step: array<u32>;
 
-const REC: u32 = 32u;
-const NONE: u32 = 0xffffffffu;
+// REC, NONE, the step's words (S_*, per model M_* at S_HEAD + model * S_MODEL), every record's
+// field numbers, and the activation and loss codes (A_*, L_*) are generated from
+// src/gpu/records.rs and prepended to this file.
 const EPS: f32 = 1e-7;
-
-// Step header words.
-const S_ROWS: u32 = 0u;
-const S_CURSOR: u32 = 1u;
-const S_TRAINING: u32 = 2u;
-const S_LOG_STEP: u32 = 3u;
-const S_HEAD: u32 = 8u;
-const S_MODEL: u32 = 16u;
-// Per-model step words (at S_HEAD + model * S_MODEL).
-const M_ACTIVE: u32 = 0u;
-const M_COUNTER_LO: u32 = 1u;
-const M_COUNTER_HI: u32 = 2u;
-const M_HINGE_BINARY: u32 = 3u;
-const M_LR: u32 = 4u;
-const M_B1P: u32 = 5u;
-const M_B2P: u32 = 6u;
-const M_UT: u32 = 7u;
-const M_UT1: u32 = 8u;
-const M_UPROD: u32 = 9u;
 
 fn rec(model: u32, field: u32) -> u32 {
     return table[model * REC + field];
@@ -61,7 +43,7 @@ fn dim(v: u32) -> u32 {
 }
 // A model takes part in this launch when it has a record here and is still training.
 fn enabled(model: u32) -> bool {
-    return rec(model, 31u) != 0u && model_word(model, M_ACTIVE) != 0u;
+    return rec(model, REC_ENABLED) != 0u && model_word(model, M_ACTIVE) != 0u;
 }
 
 // ---- 64-bit arithmetic on (lo, hi) pairs, for the counter-based dropout hash ----
@@ -108,22 +90,7 @@ fn dropout_factor(rate: f32, seed: vec2<u32>, model: u32, i: u32) -> f32 {
     return 0.0;
 }
 
-// ---- activations (codes follow nn::Activation's order) ----
-const A_LINEAR: u32 = 0u;
-const A_RELU: u32 = 1u;
-const A_TANH: u32 = 2u;
-const A_SIGMOID: u32 = 3u;
-const A_SOFTMAX: u32 = 4u;
-const A_ELU: u32 = 5u;
-const A_SELU: u32 = 6u;
-const A_GELU: u32 = 7u;
-const A_LEAKY: u32 = 8u;
-const A_SOFTPLUS: u32 = 9u;
-const A_SOFTSIGN: u32 = 10u;
-const A_SWISH: u32 = 11u;
-const A_SILU: u32 = 12u;
-const A_HARD_SIGMOID: u32 = 13u;
-const A_EXPONENTIAL: u32 = 14u;
+// ---- activations (A_* codes generated from src/gpu/records.rs) ----
 const SELU_ALPHA: f32 = 1.6732632;
 const SELU_SCALE: f32 = 1.050701;
 const LEAKY_SLOPE: f32 = 0.2;
@@ -160,40 +127,40 @@ fn erf_approx(x: f32) -> f32 {
 }
 fn act_forward(code: u32, x: f32) -> f32 {
     switch code {
-        case 1u: { return max(x, 0.0); }
-        case 2u: { return safe_tanh(x); }
-        case 3u: { return sigmoid(x); }
-        case 5u: { return select(expm1(x), x, x > 0.0); }
-        case 6u: { return select(SELU_SCALE * SELU_ALPHA * expm1(x), SELU_SCALE * x, x > 0.0); }
-        case 7u: { return 0.5 * x * (1.0 + erf_approx(x * 0.70710678)); }
-        case 8u: { return select(LEAKY_SLOPE * x, x, x >= 0.0); }
-        case 9u: { return softplus(x); }
-        case 10u: { return x / (1.0 + abs(x)); }
-        case 11u, 12u: { return x * sigmoid(x); }
-        case 13u: { return clamp(x / 6.0 + 0.5, 0.0, 1.0); }
-        case 14u: { return exp(x); }
+        case A_RELU: { return max(x, 0.0); }
+        case A_TANH: { return safe_tanh(x); }
+        case A_SIGMOID: { return sigmoid(x); }
+        case A_ELU: { return select(expm1(x), x, x > 0.0); }
+        case A_SELU: { return select(SELU_SCALE * SELU_ALPHA * expm1(x), SELU_SCALE * x, x > 0.0); }
+        case A_GELU: { return 0.5 * x * (1.0 + erf_approx(x * 0.70710678)); }
+        case A_LEAKY: { return select(LEAKY_SLOPE * x, x, x >= 0.0); }
+        case A_SOFTPLUS: { return softplus(x); }
+        case A_SOFTSIGN: { return x / (1.0 + abs(x)); }
+        case A_SWISH, A_SILU: { return x * sigmoid(x); }
+        case A_HARD_SIGMOID: { return clamp(x / 6.0 + 0.5, 0.0, 1.0); }
+        case A_EXPONENTIAL: { return exp(x); }
         default: { return x; }
     }
 }
 // f'(z) for the elementwise activations (softmax's Jacobian is handled by row kernels).
 fn act_derivative(code: u32, z: f32) -> f32 {
     switch code {
-        case 1u: { return select(0.0, 1.0, z > 0.0); }
-        case 2u: { let y = safe_tanh(z); return 1.0 - y * y; }
-        case 3u: { let y = sigmoid(z); return y * (1.0 - y); }
-        case 5u: { return select(expm1(z) + 1.0, 1.0, z > 0.0); }
-        case 6u: { return select(SELU_SCALE * SELU_ALPHA * expm1(z) + SELU_SCALE * SELU_ALPHA, SELU_SCALE, z > 0.0); }
-        case 7u: {
+        case A_RELU: { return select(0.0, 1.0, z > 0.0); }
+        case A_TANH: { let y = safe_tanh(z); return 1.0 - y * y; }
+        case A_SIGMOID: { let y = sigmoid(z); return y * (1.0 - y); }
+        case A_ELU: { return select(expm1(z) + 1.0, 1.0, z > 0.0); }
+        case A_SELU: { return select(SELU_SCALE * SELU_ALPHA * expm1(z) + SELU_SCALE * SELU_ALPHA, SELU_SCALE, z > 0.0); }
+        case A_GELU: {
             let cdf = 0.5 * (1.0 + erf_approx(z * 0.70710678));
             let pdf = exp(-0.5 * z * z) * 0.3989423;
             return cdf + z * pdf;
         }
-        case 8u: { return select(LEAKY_SLOPE, 1.0, z >= 0.0); }
-        case 9u: { return sigmoid(z); }
-        case 10u: { let d = 1.0 + abs(z); return 1.0 / (d * d); }
-        case 11u, 12u: { let s = sigmoid(z); return s + z * s * (1.0 - s); }
-        case 13u: { return select(0.0, 1.0 / 6.0, z > -3.0 && z < 3.0); }
-        case 14u: { return exp(z); }
+        case A_LEAKY: { return select(LEAKY_SLOPE, 1.0, z >= 0.0); }
+        case A_SOFTPLUS: { return sigmoid(z); }
+        case A_SOFTSIGN: { let d = 1.0 + abs(z); return 1.0 / (d * d); }
+        case A_SWISH, A_SILU: { let s = sigmoid(z); return s + z * s * (1.0 - s); }
+        case A_HARD_SIGMOID: { return select(0.0, 1.0 / 6.0, z > -3.0 && z < 3.0); }
+        case A_EXPONENTIAL: { return exp(z); }
         default: { return 1.0; }
     }
 }

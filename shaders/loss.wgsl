@@ -1,50 +1,40 @@
 // loss.wgsl: the loss gradient fused with the output activation's backward pass.
 //
-// Record: 0 cols (output width), 1 yp_off (predictions), 2 z_off (output pre-activations),
-//   3 yt_off (targets), 4 target cols, 5 w_off (sample weights or NONE), 6 dz_off (result),
-//   7 loss code (nn::LossKind order), 8 from_logits, 9 label_smoothing (f32), 10 delta (f32),
-//   11 output activation, 12 log_off (NONE: none), 31 enabled.
+// Record: LossRec in src/gpu/records.rs (fields LOSS_*, generated): cols (output width), yp_off
+//   (predictions), z_off (output pre-activations), yt_off (targets), target_cols, w_off (sample
+//   weights or NONE), dz_off (result), kind (an L_* code), from_logits, label_smoothing, delta,
+//   act (the output activation, an A_* code), log_off (NONE: none).
 // One invocation per row: g = d(sum_over_batch_size loss)/d y_pred, with Keras's clipping
 // (the same formulas as nn::losses), scaled by the sample weight / rows, then
 // dz = g * act'(z) (softmax: y * (g - sum(g * y))). With a log, the row's predictions are also
 // copied to log_off + (cursor + r) * cols (what log_rows does, without a dispatch of its own).
 
-const L_MSE: u32 = 0u;
-const L_MAE: u32 = 1u;
-const L_MAPE: u32 = 2u;
-const L_MSLE: u32 = 3u;
-const L_HUBER: u32 = 4u;
-const L_LOGCOSH: u32 = 5u;
-const L_BCE: u32 = 6u;
-const L_CCE: u32 = 7u;
-const L_SCCE: u32 = 8u;
-const L_HINGE: u32 = 9u;
-const L_KLD: u32 = 10u;
+// The L_* loss codes are generated from src/gpu/records.rs.
 
 fn elementwise_grad(kind: u32, model: u32, t_in: f32, p: f32, c: f32) -> f32 {
     switch kind {
-        case 0u: { return 2.0 * (p - t_in) / c; }
-        case 1u: { return sign(p - t_in) / c; }
-        case 2u: { return 100.0 * sign(p - t_in) / max(abs(t_in), EPS) / c; }
-        case 3u: {
+        case L_MSE: { return 2.0 * (p - t_in) / c; }
+        case L_MAE: { return sign(p - t_in) / c; }
+        case L_MAPE: { return 100.0 * sign(p - t_in) / max(abs(t_in), EPS) / c; }
+        case L_MSLE: {
             let pm = max(p, EPS);
             let d = log(pm + 1.0) - log(max(t_in, EPS) + 1.0);
             let dp = select(0.0, 1.0 / (pm + 1.0), p > EPS);
             return 2.0 * d * dp / c;
         }
-        case 4u: {
-            let delta = recf(model, 10u);
+        case L_HUBER: {
+            let delta = recf(model, LOSS_DELTA);
             let e = p - t_in;
             if (abs(e) <= delta) {
                 return e / c;
             }
             return delta * sign(e) / c;
         }
-        case 5u: { return safe_tanh(p - t_in) / c; }
-        case 6u: {
-            let ls = recf(model, 9u);
+        case L_LOGCOSH: { return safe_tanh(p - t_in) / c; }
+        case L_BCE: {
+            let ls = recf(model, LOSS_LABEL_SMOOTHING);
             let t = t_in * (1.0 - ls) + 0.5 * ls;
-            if (rec(model, 8u) != 0u) {
+            if (rec(model, LOSS_FROM_LOGITS) != 0u) {
                 return (sigmoid(p) - t) / c;
             }
             if (p > EPS && p < 1.0 - EPS) {
@@ -52,7 +42,7 @@ fn elementwise_grad(kind: u32, model: u32, t_in: f32, p: f32, c: f32) -> f32 {
             }
             return 0.0;
         }
-        case 9u: {
+        case L_HINGE: {
             var t = t_in;
             if (model_word(model, M_HINGE_BINARY) != 0u) {
                 t = 2.0 * t_in - 1.0;
@@ -81,27 +71,27 @@ fn loss_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!enabled(model) || r >= rows) {
         return;
     }
-    let cols = rec(model, 0u);
-    let yp = rec(model, 1u) + r * cols;
-    let zo = rec(model, 2u) + r * cols;
-    let log = rec(model, 12u);
+    let cols = rec(model, LOSS_COLS);
+    let yp = rec(model, LOSS_YP_OFF) + r * cols;
+    let zo = rec(model, LOSS_Z_OFF) + r * cols;
+    let log = rec(model, LOSS_LOG_OFF);
     if (log != NONE) {
         let at = log + (step[S_CURSOR] + r) * cols;
         for (var j = 0u; j < cols; j = j + 1u) {
             arena[at + j] = arena[yp + j];
         }
     }
-    let tcols = rec(model, 4u);
-    let yt = rec(model, 3u) + r * tcols;
-    let g = rec(model, 6u) + r * cols;
-    let kind = rec(model, 7u);
+    let tcols = rec(model, LOSS_TARGET_COLS);
+    let yt = rec(model, LOSS_YT_OFF) + r * tcols;
+    let g = rec(model, LOSS_DZ_OFF) + r * cols;
+    let kind = rec(model, LOSS_KIND);
     let c = f32(cols);
     if (kind == L_CCE || kind == L_SCCE) {
-        let ls = recf(model, 9u);
+        let ls = recf(model, LOSS_LABEL_SMOOTHING);
         let k = f32(cols);
         let id = u32(max(arena[yt], 0.0));
         // target probability of column j: one-hot of the class id, or the smoothed row
-        if (rec(model, 8u) != 0u) {
+        if (rec(model, LOSS_FROM_LOGITS) != 0u) {
             var m = -3.4e38;
             var st = 0.0;
             for (var j = 0u; j < cols; j = j + 1u) {
@@ -157,11 +147,11 @@ fn loss_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     var scale = 1.0 / f32(rows);
-    let w_off = rec(model, 5u);
+    let w_off = rec(model, LOSS_W_OFF);
     if (w_off != NONE) {
         scale = scale * arena[w_off + r];
     }
-    let act = rec(model, 11u);
+    let act = rec(model, LOSS_ACT);
     if (act == A_SOFTMAX) {
         var dot = 0.0;
         for (var j = 0u; j < cols; j = j + 1u) {

@@ -1,13 +1,12 @@
 // matmul.wgsl: C = op(A) * op(B) with an epilogue, register-tiled.
 //
-// Record (REC words per model, see common.wgsl): 0 m, 1 n, 2 k (m or k may be NONE = the step's
-// rows), 3 a_off, 4 a_rs, 5 a_cs, 6 b_off, 7 b_rs, 8 b_cs (element (i, p) of op(A) is
-// arena[a_off + i * a_rs + p * a_cs]: transposes are strides), 9 c_off, 10 mode, 11 bias_off,
-// 12 act, 13 z_off, 14 dropout rate (f32), 15-16 dropout seed (lo, hi), 17 l1, 18 l2, 19 w_off,
-// 31 enabled.
-// Modes: 0 forward (z = acc + bias written to z_off, y = dropout(act(z)) written to c_off);
-//        1 kernel gradient (acc + the regularizer's gradient of the weights at w_off);
-//        2 input gradient of the layer below (acc * dropout mask * act'(z_below)).
+// Record: MatmulRec in src/gpu/records.rs (fields MM_*, generated): m, n, k (m or k may be NONE =
+// the step's rows); element (i, p) of op(A) is arena[a_off + i * a_rs + p * a_cs] (transposes
+// are strides), likewise B; c_off; mode; bias_off; act; z_off; dropout rate and seed; l1, l2 and
+// w_off of the kernel gradient.
+// Modes: MM_FORWARD (z = acc + bias written to z_off, y = dropout(act(z)) written to c_off);
+//        MM_KERNEL_GRAD (acc + the regularizer's gradient of the weights at w_off);
+//        MM_INPUT_GRAD of the layer below (acc * dropout mask * act'(z_below)).
 // One workgroup of 8x8 invocations computes a 32x32 tile of C, each invocation a 4x4 block
 // held in registers; A and B tiles of depth 16 are staged in workgroup memory as vec4 rows.
 
@@ -19,42 +18,42 @@ var<workgroup> b_tile: array<vec4<f32>, 128>; // [p][j / 4]
 var<workgroup> shape: vec4<u32>;
 
 fn epilogue(model: u32, i: u32, j: u32, n: u32, acc: f32) {
-    let mode = rec(model, 10u);
-    let c = rec(model, 9u) + i * n + j;
-    if (mode == 0u) {
+    let mode = rec(model, MM_MODE);
+    let c = rec(model, MM_C_OFF) + i * n + j;
+    if (mode == MM_FORWARD) {
         var z = acc;
-        let bias = rec(model, 11u);
+        let bias = rec(model, MM_BIAS_OFF);
         if (bias != NONE) {
             z = z + arena[bias + j];
         }
-        let z_off = rec(model, 13u);
+        let z_off = rec(model, MM_Z_OFF);
         if (z_off != NONE) {
             arena[z_off + i * n + j] = z;
         }
-        var y = act_forward(rec(model, 12u), z);
-        let rate = recf(model, 14u);
+        var y = act_forward(rec(model, MM_ACT), z);
+        let rate = recf(model, MM_DROP_RATE);
         if (rate > 0.0 && step[S_TRAINING] != 0u) {
-            y = y * dropout_factor(rate, vec2<u32>(rec(model, 15u), rec(model, 16u)), model, i * n + j);
+            y = y * dropout_factor(rate, vec2<u32>(rec(model, MM_DROP_SEED_LO), rec(model, MM_DROP_SEED_HI)), model, i * n + j);
         }
         arena[c] = y;
-    } else if (mode == 1u) {
+    } else if (mode == MM_KERNEL_GRAD) {
         var g = acc;
-        let l1 = recf(model, 17u);
-        let l2 = recf(model, 18u);
+        let l1 = recf(model, MM_L1);
+        let l2 = recf(model, MM_L2);
         if (l1 != 0.0 || l2 != 0.0) {
-            let w = arena[rec(model, 19u) + i * n + j];
+            let w = arena[rec(model, MM_W_OFF) + i * n + j];
             g = g + l1 * sign(w) + 2.0 * l2 * w;
         }
         arena[c] = g;
     } else {
         var g = acc;
-        let rate = recf(model, 14u);
+        let rate = recf(model, MM_DROP_RATE);
         if (rate > 0.0 && step[S_TRAINING] != 0u) {
-            g = g * dropout_factor(rate, vec2<u32>(rec(model, 15u), rec(model, 16u)), model, i * n + j);
+            g = g * dropout_factor(rate, vec2<u32>(rec(model, MM_DROP_SEED_LO), rec(model, MM_DROP_SEED_HI)), model, i * n + j);
         }
-        let z_off = rec(model, 13u);
+        let z_off = rec(model, MM_Z_OFF);
         if (z_off != NONE) {
-            g = g * act_derivative(rec(model, 12u), arena[z_off + i * n + j]);
+            g = g * act_derivative(rec(model, MM_ACT), arena[z_off + i * n + j]);
         }
         arena[c] = g;
     }
@@ -90,7 +89,7 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
     if (lid.x == 0u && lid.y == 0u) {
         var s = vec4<u32>(0u, 0u, 0u, 0u);
         if (enabled(model)) {
-            s = vec4<u32>(dim(rec(model, 0u)), rec(model, 1u), dim(rec(model, 2u)), 1u);
+            s = vec4<u32>(dim(rec(model, MM_M)), rec(model, MM_N), dim(rec(model, MM_K)), 1u);
         }
         shape = s;
     }
@@ -103,12 +102,12 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
     if (sh.w == 0u || row0 >= m || col0 >= n) {
         return;
     }
-    let a_off = rec(model, 3u);
-    let a_rs = rec(model, 4u);
-    let a_cs = rec(model, 5u);
-    let b_off = rec(model, 6u);
-    let b_rs = rec(model, 7u);
-    let b_cs = rec(model, 8u);
+    let a_off = rec(model, MM_A_OFF);
+    let a_rs = rec(model, MM_A_RS);
+    let a_cs = rec(model, MM_A_CS);
+    let b_off = rec(model, MM_B_OFF);
+    let b_rs = rec(model, MM_B_RS);
+    let b_cs = rec(model, MM_B_CS);
     let tid = lid.y * 8u + lid.x;
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
@@ -161,20 +160,20 @@ fn matmul_direct(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
     if (!enabled(model)) {
         return;
     }
-    let m = dim(rec(model, 0u));
-    let n = rec(model, 1u);
-    let k = dim(rec(model, 2u));
+    let m = dim(rec(model, MM_M));
+    let n = rec(model, MM_N);
+    let k = dim(rec(model, MM_K));
     let i0 = wg.y * TILE + lid.y * 4u;
     let j0 = wg.x * TILE + lid.x * 4u;
     if (i0 >= m || j0 >= n) {
         return;
     }
-    let a_off = rec(model, 3u);
-    let a_rs = rec(model, 4u);
-    let a_cs = rec(model, 5u);
-    let b_off = rec(model, 6u);
-    let b_rs = rec(model, 7u);
-    let b_cs = rec(model, 8u);
+    let a_off = rec(model, MM_A_OFF);
+    let a_rs = rec(model, MM_A_RS);
+    let a_cs = rec(model, MM_A_CS);
+    let b_off = rec(model, MM_B_OFF);
+    let b_rs = rec(model, MM_B_RS);
+    let b_cs = rec(model, MM_B_CS);
     // Rows and columns past the edge read row/column 0 again (in bounds) and are not written.
     var ar = vec4<u32>(0u);
     var bc = vec4<u32>(0u);

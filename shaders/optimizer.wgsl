@@ -1,9 +1,9 @@
 // optimizer.wgsl: one update kernel per optimizer, each fused with clipvalue and decoupled
 // weight decay (clipnorm / global_clipnorm scale the gradients beforehand, in reduce.wgsl).
 //
-// Record: 0 parameter count, 1 params_off, 2 grads_off, 3-5 slot offsets, 6 flags (1 nesterov,
-//   2 amsgrad, 4 centered), 7 momentum, 8 beta_1, 9 beta_2, 10 epsilon, 11 rho,
-//   12 weight_decay (0: none), 13 clipvalue (0: none), 31 enabled (the model uses this optimizer).
+// Record: UpdateRec in src/gpu/records.rs (fields OPT_*, generated): count, params_off,
+//   grads_off, slot0-2 (slot offsets), flags (OPT_NESTEROV, OPT_AMSGRAD, OPT_CENTERED), momentum,
+//   beta_1, beta_2, epsilon, rho, weight_decay (0: none), clipvalue (0: none).
 // The step supplies the per-model learning rate and bias-correction scalars (computed on the
 // host as nn::Optimizer::step_info does). One invocation updates one parameter, the same
 // arithmetic as nn::Optimizer::update.
@@ -23,28 +23,28 @@ fn element(gid: vec3<u32>) -> Elem {
         return e;
     }
     let i = gid.x + gid.y * 65535u * 64u;
-    if (i >= rec(model, 0u)) {
+    if (i >= rec(model, OPT_COUNT)) {
         return e;
     }
     e.ok = true;
     e.i = i;
-    var g = arena[rec(model, 2u) + i];
-    let cv = recf(model, 13u);
+    var g = arena[rec(model, OPT_GRADS_OFF) + i];
+    let cv = recf(model, OPT_CLIPVALUE);
     if (cv > 0.0) {
         g = clamp(g, -cv, cv);
     }
     e.g = g;
     e.lr = model_f(model, M_LR);
-    let wd = recf(model, 12u);
+    let wd = recf(model, OPT_WEIGHT_DECAY);
     if (wd != 0.0) {
-        let p = rec(model, 1u) + i;
+        let p = rec(model, OPT_PARAMS_OFF) + i;
         arena[p] = arena[p] - arena[p] * (wd * e.lr);
     }
     return e;
 }
 
 fn slot(model: u32, s: u32, i: u32) -> u32 {
-    return rec(model, 3u + s) + i;
+    return rec(model, OPT_SLOT0 + s) + i;
 }
 
 @compute @workgroup_size(64, 1, 1)
@@ -54,8 +54,8 @@ fn sgd(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let model = gid.z;
-    let p = rec(model, 1u) + e.i;
-    let mu = recf(model, 7u);
+    let p = rec(model, OPT_PARAMS_OFF) + e.i;
+    let mu = recf(model, OPT_MOMENTUM);
     if (mu == 0.0) {
         arena[p] = arena[p] - e.g * e.lr;
         return;
@@ -63,7 +63,7 @@ fn sgd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let m = slot(model, 0u, e.i);
     let mv = arena[m] * mu - e.g * e.lr;
     arena[m] = mv;
-    if ((rec(model, 6u) & 1u) != 0u) {
+    if ((rec(model, OPT_FLAGS) & OPT_NESTEROV) != 0u) {
         arena[p] = arena[p] + (mv * mu - e.g * e.lr);
     } else {
         arena[p] = arena[p] + mv;
@@ -77,10 +77,10 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let model = gid.z;
-    let p = rec(model, 1u) + e.i;
-    let b1 = recf(model, 8u);
-    let b2 = recf(model, 9u);
-    let eps = recf(model, 10u);
+    let p = rec(model, OPT_PARAMS_OFF) + e.i;
+    let b1 = recf(model, OPT_BETA_1);
+    let b2 = recf(model, OPT_BETA_2);
+    let eps = recf(model, OPT_EPSILON);
     let alpha = e.lr * sqrt(1.0 - model_f(model, M_B2P)) / (1.0 - model_f(model, M_B1P));
     let m = slot(model, 0u, e.i);
     let v = slot(model, 1u, e.i);
@@ -89,7 +89,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
     arena[m] = mi;
     arena[v] = vi;
     var den = vi;
-    if ((rec(model, 6u) & 2u) != 0u) {
+    if ((rec(model, OPT_FLAGS) & OPT_AMSGRAD) != 0u) {
         let h = slot(model, 2u, e.i);
         den = max(arena[h], vi);
         arena[h] = den;
@@ -104,15 +104,15 @@ fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let model = gid.z;
-    let p = rec(model, 1u) + e.i;
-    let rho = recf(model, 11u);
-    let eps = recf(model, 10u);
-    let mu = recf(model, 7u);
+    let p = rec(model, OPT_PARAMS_OFF) + e.i;
+    let rho = recf(model, OPT_RHO);
+    let eps = recf(model, OPT_EPSILON);
+    let mu = recf(model, OPT_MOMENTUM);
     let vel = slot(model, 0u, e.i);
     let vv = rho * arena[vel] + (1.0 - rho) * e.g * e.g;
     arena[vel] = vv;
     var den = vv + eps;
-    if ((rec(model, 6u) & 4u) != 0u) {
+    if ((rec(model, OPT_FLAGS) & OPT_CENTERED) != 0u) {
         let avg = slot(model, 2u, e.i);
         let a = rho * arena[avg] + (1.0 - rho) * e.g;
         arena[avg] = a;
@@ -136,11 +136,11 @@ fn adagrad(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let model = gid.z;
-    let p = rec(model, 1u) + e.i;
+    let p = rec(model, OPT_PARAMS_OFF) + e.i;
     let acc = slot(model, 0u, e.i);
     let a = arena[acc] + e.g * e.g;
     arena[acc] = a;
-    arena[p] = arena[p] - e.lr * e.g / sqrt(a + recf(model, 10u));
+    arena[p] = arena[p] - e.lr * e.g / sqrt(a + recf(model, OPT_EPSILON));
 }
 
 @compute @workgroup_size(64, 1, 1)
@@ -150,9 +150,9 @@ fn adadelta(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let model = gid.z;
-    let p = rec(model, 1u) + e.i;
-    let rho = recf(model, 11u);
-    let eps = recf(model, 10u);
+    let p = rec(model, OPT_PARAMS_OFF) + e.i;
+    let rho = recf(model, OPT_RHO);
+    let eps = recf(model, OPT_EPSILON);
     let ag = slot(model, 0u, e.i);
     let ad = slot(model, 1u, e.i);
     let a = rho * arena[ag] + (1.0 - rho) * e.g * e.g;
@@ -169,16 +169,16 @@ fn adamax(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let model = gid.z;
-    let p = rec(model, 1u) + e.i;
-    let b1 = recf(model, 8u);
-    let b2 = recf(model, 9u);
+    let p = rec(model, OPT_PARAMS_OFF) + e.i;
+    let b1 = recf(model, OPT_BETA_1);
+    let b2 = recf(model, OPT_BETA_2);
     let m = slot(model, 0u, e.i);
     let u = slot(model, 1u, e.i);
     let mi = arena[m] + (e.g - arena[m]) * (1.0 - b1);
     let ui = max(b2 * arena[u], abs(e.g));
     arena[m] = mi;
     arena[u] = ui;
-    arena[p] = arena[p] - (e.lr * mi) / ((1.0 - model_f(model, M_B1P)) * (ui + recf(model, 10u)));
+    arena[p] = arena[p] - (e.lr * mi) / ((1.0 - model_f(model, M_B1P)) * (ui + recf(model, OPT_EPSILON)));
 }
 
 @compute @workgroup_size(64, 1, 1)
@@ -188,9 +188,9 @@ fn nadam(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let model = gid.z;
-    let p = rec(model, 1u) + e.i;
-    let b1 = recf(model, 8u);
-    let b2 = recf(model, 9u);
+    let p = rec(model, OPT_PARAMS_OFF) + e.i;
+    let b1 = recf(model, OPT_BETA_1);
+    let b2 = recf(model, OPT_BETA_2);
     let m = slot(model, 0u, e.i);
     let v = slot(model, 1u, e.i);
     let mi = arena[m] + (e.g - arena[m]) * (1.0 - b1);
@@ -202,5 +202,5 @@ fn nadam(@builtin(global_invocation_id) gid: vec3<u32>) {
     let up = model_f(model, M_UPROD);
     let m_hat = ut1 * mi / (1.0 - up * ut1) + (1.0 - ut) * e.g / (1.0 - up);
     let v_hat = vi / (1.0 - model_f(model, M_B2P));
-    arena[p] = arena[p] - (m_hat * e.lr) / (sqrt(v_hat) + recf(model, 10u));
+    arena[p] = arena[p] - (m_hat * e.lr) / (sqrt(v_hat) + recf(model, OPT_EPSILON));
 }

@@ -118,7 +118,7 @@ fn depth(nets: &[Net]) -> usize {
 
 /// Bytes between consecutive step records for `k` models (8 header words, 16 per model).
 fn step_stride(k: usize) -> u64 {
-    (((8 + 16 * k) * 4) as u64).div_ceil(ALIGN) * ALIGN
+    (((super::records::S_HEAD + super::records::S_MODEL * k) * 4) as u64).div_ceil(ALIGN) * ALIGN
 }
 
 /// Sizes the group is built for.
@@ -282,23 +282,36 @@ pub async fn run_launches(
 
 /// One step record as the shaders read it.
 fn step_words(s: &StepRecord, stride: u64) -> Vec<u32> {
+    use super::records::{GpuRecord, ModelStepWords, StepHead, S_HEAD, S_MODEL};
     let mut w = vec![0u32; (stride / 4) as usize];
-    w[0] = s.rows as u32;
-    w[1] = s.cursor as u32;
-    w[2] = s.training as u32;
-    w[3] = s.log_step as u32;
+    let head = StepHead {
+        rows: s.rows as u32,
+        cursor: s.cursor as u32,
+        training: s.training as u32,
+        log_step: s.log_step as u32,
+    };
+    let mut put = |at: usize, words: Vec<u32>| {
+        for (i, v) in words.into_iter().enumerate() {
+            if let Some(slot) = w.get_mut(at + i) {
+                *slot = v;
+            }
+        }
+    };
+    put(0, head.words());
     for (m, ms) in s.models.iter().enumerate() {
-        let b = 8 + 16 * m;
-        w[b] = ms.active as u32;
-        w[b + 1] = ms.counter as u32;
-        w[b + 2] = (ms.counter >> 32) as u32;
-        w[b + 3] = ms.hinge_binary as u32;
-        w[b + 4] = ms.info.lr.to_bits();
-        w[b + 5] = ms.info.beta_1_power.to_bits();
-        w[b + 6] = ms.info.beta_2_power.to_bits();
-        w[b + 7] = ms.info.u_t.to_bits();
-        w[b + 8] = ms.info.u_t_1.to_bits();
-        w[b + 9] = ms.info.u_product_t.to_bits();
+        let model = ModelStepWords {
+            active: ms.active as u32,
+            counter_lo: ms.counter as u32,
+            counter_hi: (ms.counter >> 32) as u32,
+            hinge_binary: ms.hinge_binary as u32,
+            lr: ms.info.lr,
+            b1p: ms.info.beta_1_power,
+            b2p: ms.info.beta_2_power,
+            ut: ms.info.u_t,
+            ut1: ms.info.u_t_1,
+            uprod: ms.info.u_product_t,
+        };
+        put(S_HEAD + S_MODEL * m, model.words());
     }
     w
 }

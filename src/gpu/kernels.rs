@@ -2,20 +2,21 @@
 //! per-model records appended to the launch table, and the workgroup counts). A launch covers
 //! every model of a group; a model without a part in it passes `None`.
 //!
-//! Record layouts are documented at the top of each `.wgsl` file; the field numbers here
-//! follow them.
+//! Each launcher fills the typed record of its kernel (`super::records`), whose field numbers
+//! and codes the shaders take from the generated prelude.
 
+use super::records::{
+    self, BiasGradRec, ClipRec, GatherRec, GpuRecord, LogRowsRec, LossRec, MatmulRec, ReduceRec,
+    SoftmaxBackRec, SoftmaxRec, UpdateRec,
+};
 use super::{Kernel, ALIGN};
 use crate::ops::activations::Activation;
-use crate::ops::losses::{Loss, LossKind};
+use crate::ops::losses::Loss;
 use crate::ops::optimizers::{Optimizer, OptimizerKind};
 
-/// Words per model record (REC in common.wgsl).
-pub const REC: usize = 32;
-/// "The rows of this step" (NONE in common.wgsl), for a dimension or an absent offset.
-pub const ROWS: u32 = u32::MAX;
-/// An absent offset.
-pub const NONE: u32 = u32::MAX;
+pub use super::records::{activation_code, NONE, REC};
+/// "The rows of this step" (NONE in the shaders), for a dimension.
+pub const ROWS: u32 = NONE;
 
 /// One dispatch: the kernel, where its records start in the table (bytes), and the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,21 @@ pub struct Record(pub [u32; REC]);
 impl Record {
     pub fn new() -> Self {
         let mut r = [0u32; REC];
-        r[31] = 1;
+        r[records::REC_ENABLED] = 1;
         Record(r)
+    }
+    /// A typed record's words, enabled.
+    pub fn of<R: GpuRecord>(rec: &R) -> Self {
+        let mut r = Self::new();
+        for (i, w) in rec
+            .words()
+            .into_iter()
+            .enumerate()
+            .take(records::REC_ENABLED)
+        {
+            r.0[i] = w;
+        }
+        r
     }
     pub fn u(mut self, i: usize, v: u32) -> Self {
         self.0[i] = v;
@@ -91,45 +105,6 @@ impl Table {
 
 fn ceil(a: usize, b: usize) -> u32 {
     a.div_ceil(b).max(1) as u32
-}
-
-/// The code nn::Activation has in the shaders.
-pub fn activation_code(a: Activation) -> u32 {
-    use Activation::*;
-    match a {
-        Linear => 0,
-        Relu => 1,
-        Tanh => 2,
-        Sigmoid => 3,
-        Softmax => 4,
-        Elu => 5,
-        Selu => 6,
-        Gelu => 7,
-        LeakyRelu => 8,
-        Softplus => 9,
-        Softsign => 10,
-        Swish => 11,
-        Silu => 12,
-        HardSigmoid => 13,
-        Exponential => 14,
-    }
-}
-
-fn loss_code(k: LossKind) -> u32 {
-    use LossKind::*;
-    match k {
-        MeanSquaredError => 0,
-        MeanAbsoluteError => 1,
-        MeanAbsolutePercentageError => 2,
-        MeanSquaredLogarithmicError => 3,
-        Huber => 4,
-        LogCosh => 5,
-        BinaryCrossentropy => 6,
-        CategoricalCrossentropy => 7,
-        SparseCategoricalCrossentropy => 8,
-        Hinge => 9,
-        KlDivergence => 10,
-    }
 }
 
 /// A dimension: fixed, or the step's row count.
@@ -222,13 +197,11 @@ pub struct Matmul {
     pub epilogue: Epilogue,
 }
 
-fn drop_words(r: Record, d: Option<Drop>) -> Record {
+/// A dropout's words: rate, seed low and high (rate 0: none).
+fn drop_words(d: Option<Drop>) -> (f32, u32, u32) {
     match d {
-        Some(d) => r
-            .f(14, d.rate)
-            .u(15, d.seed as u32)
-            .u(16, (d.seed >> 32) as u32),
-        None => r.f(14, 0.0),
+        Some(d) => (d.rate, d.seed as u32, (d.seed >> 32) as u32),
+        None => (0.0, 0, 0),
     }
 }
 
@@ -242,19 +215,21 @@ pub fn matmul(t: &mut Table, parts: &[Option<Matmul>]) -> Launch {
             p.map(|p| {
                 mmax = mmax.max(p.m.max());
                 nmax = nmax.max(p.n);
-                let mut r = Record::new()
-                    .u(0, p.m.word())
-                    .u(1, p.n as u32)
-                    .u(2, p.k.word())
-                    .u(3, p.a.off as u32)
-                    .u(4, p.a.rs as u32)
-                    .u(5, p.a.cs as u32)
-                    .u(6, p.b.off as u32)
-                    .u(7, p.b.rs as u32)
-                    .u(8, p.b.cs as u32)
-                    .u(9, p.c_off as u32)
-                    .u(11, NONE)
-                    .u(13, NONE);
+                let mut r = MatmulRec {
+                    m: p.m.word(),
+                    n: p.n as u32,
+                    k: p.k.word(),
+                    a_off: p.a.off as u32,
+                    a_rs: p.a.rs as u32,
+                    a_cs: p.a.cs as u32,
+                    b_off: p.b.off as u32,
+                    b_rs: p.b.rs as u32,
+                    b_cs: p.b.cs as u32,
+                    c_off: p.c_off as u32,
+                    bias_off: NONE,
+                    z_off: NONE,
+                    ..Default::default()
+                };
                 match p.epilogue {
                     Epilogue::Forward {
                         bias,
@@ -262,27 +237,30 @@ pub fn matmul(t: &mut Table, parts: &[Option<Matmul>]) -> Launch {
                         z_off,
                         dropout,
                     } => {
-                        r = r.u(10, 0).u(12, activation_code(act));
+                        r.mode = records::MM_FORWARD;
+                        r.act = activation_code(act);
                         if let Some(b) = bias {
-                            r = r.u(11, b as u32);
+                            r.bias_off = b as u32;
                         }
                         if let Some(z) = z_off {
-                            r = r.u(13, z as u32);
+                            r.z_off = z as u32;
                         }
-                        r = drop_words(r, dropout);
+                        (r.drop_rate, r.drop_seed_lo, r.drop_seed_hi) = drop_words(dropout);
                     }
                     Epilogue::KernelGrad { w_off, l1, l2 } => {
-                        r = r.u(10, 1).f(17, l1).f(18, l2).u(19, w_off as u32);
+                        r.mode = records::MM_KERNEL_GRAD;
+                        (r.l1, r.l2, r.w_off) = (l1, l2, w_off as u32);
                     }
                     Epilogue::InputGrad { dropout, below } => {
-                        r = r.u(10, 2);
+                        r.mode = records::MM_INPUT_GRAD;
                         if let Some((act, z)) = below {
-                            r = r.u(12, activation_code(act)).u(13, z as u32);
+                            r.act = activation_code(act);
+                            r.z_off = z as u32;
                         }
-                        r = drop_words(r, dropout);
+                        (r.drop_rate, r.drop_seed_lo, r.drop_seed_hi) = drop_words(dropout);
                     }
                 }
-                r
+                Record::of(&r)
             })
         })
         .collect();
@@ -317,23 +295,30 @@ pub fn gather_rows(t: &mut Table, parts: &[Option<Gather>], max_rows: usize) -> 
         .iter()
         .map(|p| {
             p.map(|p| {
-                let mut r = Record::new()
-                    .u(0, p.cols as u32)
-                    .u(1, p.src_off as u32)
-                    .u(2, p.dst_off as u32)
-                    .u(3, p.idx_off as u32);
-                let mut cols = p.cols;
-                for (seg, word) in p.also.iter().zip([4, 7]) {
-                    if let Some(s) = seg {
-                        r = r
-                            .u(word, s.cols as u32)
-                            .u(word + 1, s.src_off as u32)
-                            .u(word + 2, s.dst_off as u32);
-                        cols += s.cols;
-                    }
-                }
-                cmax = cmax.max(cols);
-                drop_words(r, p.dropout)
+                let (drop_rate, drop_seed_lo, drop_seed_hi) = drop_words(p.dropout);
+                let seg = |s: Option<Segment>| {
+                    s.map_or((0, 0, 0), |s| {
+                        (s.cols as u32, s.src_off as u32, s.dst_off as u32)
+                    })
+                };
+                let (b_cols, b_src_off, b_dst_off) = seg(p.also[0]);
+                let (c_cols, c_src_off, c_dst_off) = seg(p.also[1]);
+                cmax = cmax.max(p.cols + (b_cols + c_cols) as usize);
+                Record::of(&GatherRec {
+                    cols: p.cols as u32,
+                    src_off: p.src_off as u32,
+                    dst_off: p.dst_off as u32,
+                    idx_off: p.idx_off as u32,
+                    b_cols,
+                    b_src_off,
+                    b_dst_off,
+                    c_cols,
+                    c_src_off,
+                    c_dst_off,
+                    drop_rate,
+                    drop_seed_lo,
+                    drop_seed_hi,
+                })
             })
         })
         .collect();
@@ -352,10 +337,11 @@ pub fn log_rows(t: &mut Table, parts: &[Option<(usize, usize, usize)>], max_rows
         .map(|p| {
             p.map(|(cols, src, dst)| {
                 cmax = cmax.max(cols);
-                Record::new()
-                    .u(0, cols as u32)
-                    .u(1, src as u32)
-                    .u(2, dst as u32)
+                Record::of(&LogRowsRec {
+                    cols: cols as u32,
+                    src_off: src as u32,
+                    dst_off: dst as u32,
+                })
             })
         })
         .collect();
@@ -378,10 +364,20 @@ pub fn softmax(
         .iter()
         .map(|p| {
             p.map(|(cols, a, b)| {
-                Record::new()
-                    .u(0, cols as u32)
-                    .u(1, a as u32)
-                    .u(2, b as u32)
+                let (cols, a, b) = (cols as u32, a as u32, b as u32);
+                if backward {
+                    Record::of(&SoftmaxBackRec {
+                        cols,
+                        y_off: a,
+                        g_off: b,
+                    })
+                } else {
+                    Record::of(&SoftmaxRec {
+                        cols,
+                        z_off: a,
+                        y_off: b,
+                    })
+                }
             })
         })
         .collect();
@@ -414,20 +410,21 @@ pub fn loss_grad(t: &mut Table, parts: &[Option<LossGrad>], max_rows: usize) -> 
         .iter()
         .map(|p| {
             p.as_ref().map(|p| {
-                Record::new()
-                    .u(0, p.cols as u32)
-                    .u(1, p.yp_off as u32)
-                    .u(2, p.z_off as u32)
-                    .u(3, p.yt_off as u32)
-                    .u(4, p.target_cols as u32)
-                    .u(5, p.w_off.map_or(NONE, |w| w as u32))
-                    .u(6, p.dz_off as u32)
-                    .u(7, loss_code(p.loss.kind))
-                    .u(8, p.loss.from_logits as u32)
-                    .f(9, p.loss.label_smoothing)
-                    .f(10, p.loss.delta)
-                    .u(11, activation_code(p.act))
-                    .u(12, p.log_off.map_or(NONE, |o| o as u32))
+                Record::of(&LossRec {
+                    cols: p.cols as u32,
+                    yp_off: p.yp_off as u32,
+                    z_off: p.z_off as u32,
+                    yt_off: p.yt_off as u32,
+                    target_cols: p.target_cols as u32,
+                    w_off: p.w_off.map_or(NONE, |w| w as u32),
+                    dz_off: p.dz_off as u32,
+                    kind: records::loss_code(p.loss.kind),
+                    from_logits: p.loss.from_logits as u32,
+                    label_smoothing: p.loss.label_smoothing,
+                    delta: p.loss.delta,
+                    act: activation_code(p.act),
+                    log_off: p.log_off.map_or(NONE, |o| o as u32),
+                })
             })
         })
         .collect();
@@ -445,13 +442,14 @@ pub fn bias_grad(t: &mut Table, parts: &[Option<BiasGrad>]) -> Launch {
         .map(|p| {
             p.map(|(cols, dz, out, b, l1, l2)| {
                 cmax = cmax.max(cols);
-                Record::new()
-                    .u(0, cols as u32)
-                    .u(1, dz as u32)
-                    .u(2, out as u32)
-                    .u(3, b as u32)
-                    .f(17, l1)
-                    .f(18, l2)
+                Record::of(&BiasGradRec {
+                    cols: cols as u32,
+                    dz_off: dz as u32,
+                    out_off: out as u32,
+                    b_off: b as u32,
+                    l1,
+                    l2,
+                })
             })
         })
         .collect();
@@ -484,18 +482,19 @@ pub fn reduce_layer(t: &mut Table, squares: bool, parts: &[Option<LayerReduce>])
         .iter()
         .map(|p| {
             p.map(|p| {
-                Record::new()
-                    .u(0, p.kernel.off as u32)
-                    .u(1, p.kernel.len as u32)
-                    .f(2, p.kernel.l1)
-                    .f(3, p.kernel.l2)
-                    .u(4, p.bias.off as u32)
-                    .u(5, p.bias.len as u32)
-                    .f(6, p.bias.l1)
-                    .f(7, p.bias.l2)
-                    .u(8, p.out_off as u32)
-                    .u(9, p.layer as u32)
-                    .u(10, p.per_step as u32)
+                Record::of(&ReduceRec {
+                    kernel_off: p.kernel.off as u32,
+                    kernel_len: p.kernel.len as u32,
+                    kernel_l1: p.kernel.l1,
+                    kernel_l2: p.kernel.l2,
+                    bias_off: p.bias.off as u32,
+                    bias_len: p.bias.len as u32,
+                    bias_l1: p.bias.l1,
+                    bias_l2: p.bias.l2,
+                    out_off: p.out_off as u32,
+                    layer: p.layer as u32,
+                    per_step: p.per_step as u32,
+                })
             })
         })
         .collect();
@@ -527,16 +526,21 @@ pub fn clip_grads(t: &mut Table, parts: &[Option<Clip>]) -> Launch {
         .map(|p| {
             p.map(|p| {
                 lmax = lmax.max(p.kernel.len).max(p.bias.len);
-                Record::new()
-                    .u(0, p.kernel.off as u32)
-                    .u(1, p.kernel.len as u32)
-                    .u(2, p.bias.off as u32)
-                    .u(3, p.bias.len as u32)
-                    .u(4, p.norms_off as u32)
-                    .u(5, p.tensors as u32)
-                    .u(6, if p.global { 2 } else { 1 })
-                    .u(7, p.layer as u32)
-                    .f(8, p.c)
+                Record::of(&ClipRec {
+                    kernel_off: p.kernel.off as u32,
+                    kernel_len: p.kernel.len as u32,
+                    bias_off: p.bias.off as u32,
+                    bias_len: p.bias.len as u32,
+                    norms_off: p.norms_off as u32,
+                    tensors: p.tensors as u32,
+                    mode: if p.global {
+                        records::CLIP_GLOBAL
+                    } else {
+                        records::CLIP_PER_TENSOR
+                    },
+                    layer: p.layer as u32,
+                    c: p.c,
+                })
             })
         })
         .collect();
@@ -578,24 +582,25 @@ pub fn update(t: &mut Table, kernel: Kernel, parts: &[Option<Update>]) -> Launch
                 .map(|p| {
                     nmax = nmax.max(p.count);
                     let o = &p.optimizer;
-                    let flags = (o.nesterov as u32)
-                        | ((o.amsgrad as u32) << 1)
-                        | ((o.centered as u32) << 2);
-                    Record::new()
-                        .u(0, p.count as u32)
-                        .u(1, p.params_off as u32)
-                        .u(2, p.grads_off as u32)
-                        .u(3, p.slots[0] as u32)
-                        .u(4, p.slots[1] as u32)
-                        .u(5, p.slots[2] as u32)
-                        .u(6, flags)
-                        .f(7, o.momentum)
-                        .f(8, o.beta_1)
-                        .f(9, o.beta_2)
-                        .f(10, o.epsilon)
-                        .f(11, o.rho)
-                        .f(12, o.weight_decay.unwrap_or(0.0))
-                        .f(13, o.clipvalue.unwrap_or(0.0))
+                    let flag = |on: bool, f: u32| if on { f } else { 0 };
+                    Record::of(&UpdateRec {
+                        count: p.count as u32,
+                        params_off: p.params_off as u32,
+                        grads_off: p.grads_off as u32,
+                        slot0: p.slots[0] as u32,
+                        slot1: p.slots[1] as u32,
+                        slot2: p.slots[2] as u32,
+                        flags: flag(o.nesterov, records::OPT_NESTEROV)
+                            | flag(o.amsgrad, records::OPT_AMSGRAD)
+                            | flag(o.centered, records::OPT_CENTERED),
+                        momentum: o.momentum,
+                        beta_1: o.beta_1,
+                        beta_2: o.beta_2,
+                        epsilon: o.epsilon,
+                        rho: o.rho,
+                        weight_decay: o.weight_decay.unwrap_or(0.0),
+                        clipvalue: o.clipvalue.unwrap_or(0.0),
+                    })
                 })
         })
         .collect();

@@ -13,6 +13,7 @@
 
 pub mod group;
 pub mod kernels;
+pub mod records;
 
 use crate::error::{Error, Result};
 use crate::runtime::oneshot;
@@ -107,6 +108,17 @@ const ACTIVATION: &str = include_str!("../../shaders/activation.wgsl");
 const LOSS: &str = include_str!("../../shaders/loss.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
 const OPTIMIZER: &str = include_str!("../../shaders/optimizer.wgsl");
+/// Every shader file, by name (the record test reads them).
+#[cfg(test)]
+const SHADERS: [(&str, &str); 7] = [
+    ("common.wgsl", COMMON),
+    ("matmul.wgsl", MATMUL),
+    ("gather.wgsl", GATHER),
+    ("activation.wgsl", ACTIVATION),
+    ("loss.wgsl", LOSS),
+    ("reduce.wgsl", REDUCE),
+    ("optimizer.wgsl", OPTIMIZER),
+];
 
 impl Kernel {
     /// (shader family, source, entry point)
@@ -409,7 +421,7 @@ impl Gpu {
             let mut mods = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
             mods.entry(family)
                 .or_insert_with(|| {
-                    let code = format!("{COMMON}\n{src}");
+                    let code = format!("{}\n{COMMON}\n{src}", records::wgsl_prelude());
                     self.inner
                         .device
                         .create_shader_module(wgpu::ShaderModuleDescriptor {
