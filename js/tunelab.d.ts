@@ -334,6 +334,8 @@ export declare const csv: {
   header(text: string): { columns: string[]; rows: number };
   parse(text: string, options?: { label?: string | null; columns?: string[] | null }): { x: Tensor; y: Tensor | null; featureNames: string[]; labelName: string | null };
 };
+/** The playground's train/test split of `n` rows: row indices, `trainPercent` (0-100, exclusive) for training, order fixed by `seed`. */
+export declare function splitIndices(n: number, options: { trainPercent: number; seed?: number }): { train: Uint32Array; test: Uint32Array };
 /** TensorFlow Playground's input features of 2-D points (x of shape [n, 2]). */
 export declare function features(x: TensorLike, names: string[]): Tensor;
 

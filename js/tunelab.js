@@ -1061,6 +1061,15 @@ export function features(x, names) {
   return fromEngine(guard(() => wasm.features(toEngine(x, "x"), names.map(String))));
 }
 
+/**
+ * The playground's train/test split of `n` rows: `{train, test}` (Uint32Arrays of row indices),
+ * `trainPercent` of them (rounded) for training, in a random order fixed by `seed`. The page and
+ * `tunelab tune --train-percent P --data-seed S` split through the same engine function.
+ */
+export function splitIndices(n, { trainPercent, seed = 0 } = {}) {
+  return guard(() => wasm.splitIndices(n, trainPercent, seed));
+}
+
 /** Class ids (one column) to one-hot rows. */
 export function oneHot(y, numClasses) {
   return fromEngine(guard(() => wasm.oneHot(toEngine(y, "y"), numClasses)));
@@ -1115,6 +1124,7 @@ const api = {
   datasets,
   csv,
   features,
+  splitIndices,
   store,
   oneHot,
   initGpu,

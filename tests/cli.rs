@@ -463,3 +463,116 @@ fn device_flag() {
         assert!(t["device"].as_str().unwrap().starts_with("webgpu"), "{t}");
     }
 }
+
+/// `--train-percent` and `--data-seed` split as the playground page does (random rows, the
+/// engine's `holdout_indices`), `--features` picks Playground's inputs; the tuner's flags are
+/// read over the tuner's own defaults and a flag of another tuner is refused by name.
+#[test]
+fn page_split_features_and_tuner_flags() {
+    let spec = write(
+        "page-split.json",
+        r#"{"layers": [{"class_name": "Dense", "config": {"units": {"hp": "Int", "name": "units", "min_value": 4, "max_value": 8, "step": 4}, "activation": "tanh"}},
+                       {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}],
+            "compile": {"optimizer": "adam", "loss": "binary_crossentropy", "metrics": ["accuracy"]},
+            "fit": {"batch_size": 16, "epochs": 2}}"#,
+    );
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-split-{}", std::process::id()));
+    let dir = dir.to_string_lossy().into_owned();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "tune",
+            spec.as_str(),
+            "--dataset",
+            "circle",
+            "--max-trials",
+            "2",
+            "--json",
+            "--directory",
+            dir.as_str(),
+            "--overwrite",
+            "--device",
+            "cpu",
+        ];
+        args.extend_from_slice(extra);
+        tunelab(&args)
+    };
+    let split = [
+        "--train-percent",
+        "70",
+        "--data-seed",
+        "9",
+        "--features",
+        "x1,x2,x1x2",
+    ];
+    // the trials without their times
+    let scores = |out: &str| -> Vec<Value> {
+        let v: Value = serde_json::from_str(out).unwrap();
+        v["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| serde_json::json!([t["hyperparameters"], t["metrics"]]))
+            .collect()
+    };
+    let (code, a, err) = run(&split);
+    assert_eq!(code, 0, "{err}");
+    let (_, b, _) = run(&split);
+    assert_eq!(
+        scores(&a),
+        scores(&b),
+        "the same split and seeds give the same trials"
+    );
+    let (code, c, err) = run(&["--train-percent", "70", "--data-seed", "10"]);
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(
+        a, c,
+        "another data seed (and other features) give other trials"
+    );
+    for (args, words) in [
+        (
+            vec!["--train-percent", "70", "--validation-split", "0.1"],
+            vec!["--train-percent", "not both"],
+        ),
+        (
+            vec!["--train-percent", "100"],
+            vec!["--train-percent", "100", "below 100"],
+        ),
+        (
+            vec!["--max-epochs", "9"],
+            vec!["--max-epochs", "only with --tuner hyperband"],
+        ),
+        (
+            vec!["--beta", "3"],
+            vec!["--beta", "only with --tuner bayesian"],
+        ),
+        (vec!["--max-trials", "0"], vec!["--max-trials", ">= 1"]),
+        (
+            vec!["--tuner", "annealing"],
+            vec!["annealing", "random, grid, hyperband, bayesian"],
+        ),
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        for w in words {
+            assert!(err.contains(w), "{args:?}: {err}");
+        }
+    }
+    let (code, _, err) = tunelab(&["tune", &spec, "--dataset", "digits", "--features", "x1"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--features") && err.contains("playground"),
+        "{err}"
+    );
+    let (code, out, err) = run(&[
+        "--tuner",
+        "BayesianOptimization",
+        "--num-initial-points",
+        "2",
+        "--alpha",
+        "0.001",
+        "--beta",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"trials\""));
+}

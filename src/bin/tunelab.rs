@@ -13,10 +13,7 @@ use tunelab::gpu::{Device, Resolved};
 use tunelab::hp::HyperParameters;
 use tunelab::nn::{FitArgs, LossKind, ValidationData};
 use tunelab::spec::{hyper, ModelSpec};
-use tunelab::tuner::{
-    Algorithm, BayesianOptimization, GridSearch, Hyperband, Objective, ObjectiveSpec, OracleConfig,
-    RandomSearch, SpecHyperModel, Tuner, TunerConfig,
-};
+use tunelab::tuner::{options, SpecHyperModel, Tuner};
 use tunelab::{Error, Result, Tensor};
 
 const USAGE: &str = "\
@@ -26,12 +23,14 @@ USAGE:
   tunelab fit SPEC.json (--dataset NAME | --x X.npy|X.csv [--y Y.npy|Y.csv] [--label COLUMN])
               [--validation-split F | --validation-x VX --validation-y VY]
               [--epochs N] [--batch-size B] [--initial-weights W.json] [--seed S]
-              [--noise PERCENT] [--no-shuffle] [--verbose 0|1|2] [--json]
+              [--noise PERCENT] [--data-seed S] [--features F1,F2,...] [--train-percent P]
+              [--no-shuffle] [--verbose 0|1|2] [--json]
               [--device cpu|webgpu|auto]
   tunelab tune SPEC.json (--dataset NAME | --x ... as for fit) [--validation-...]
               [--tuner random|grid|hyperband|bayesian] [--objective NAME[:min|max][,NAME...]] [--max-trials N]
               [--executions-per-trial N] [--epochs N] [--max-epochs N] [--factor N]
-              [--hyperband-iterations N] [--batch-size B] [--directory D] [--project-name P]
+              [--hyperband-iterations N] [--num-initial-points N] [--alpha A] [--beta B]
+              [--batch-size B] [--directory D] [--project-name P]
               [--overwrite] [--seed S] [--max-retries-per-trial N]
               [--max-consecutive-failed-trials N] [--max-collisions N] [--csv FILE] [--json]
               [--device cpu|webgpu|auto] [--parallel-trials N]
@@ -39,8 +38,11 @@ USAGE:
   tunelab datasets
 
 Built-in data sets: circle, xor, gauss, spiral, reg-plane, reg-gauss (TensorFlow Playground's,
-2 features, --noise 0..50 and --seed), digits (8x8 digits, 64 features scaled to [0, 1]).
-With --dataset the validation split defaults to 0.2.
+2 features, --noise 0..50 and --data-seed, default --seed; --features x1,x2,x1^2,x2^2,x1x2,
+sin(x1),sin(x2) picks Playground's input features), digits (8x8 digits, 64 features scaled to
+[0, 1]). With --dataset the validation split defaults to 0.2 (Keras's: the last rows);
+--train-percent P instead trains on P% of the rows drawn at random with --data-seed and
+validates on the rest, exactly as the playground page splits.
 --device auto (the default) trains on a hardware GPU through wgpu when there is one and on the
 CPU otherwise (a software adapter such as llvmpipe is slower than the CPU path), saying why;
 webgpu insists on the GPU (a software adapter included). --parallel-trials: trials trained
@@ -65,23 +67,21 @@ struct FitOpts {
     initial_weights: Option<String>,
     seed: u64,
     noise: f32,
+    data_seed: Option<u64>,
+    features: Option<Vec<String>>,
+    train_percent: Option<f64>,
     shuffle: bool,
     verbose: Option<u8>,
     json: bool,
     // tune only
     tuner: String,
     objective: Option<String>,
-    max_trials: Option<usize>,
-    executions_per_trial: usize,
-    max_epochs: usize,
-    factor: usize,
-    hyperband_iterations: Option<usize>,
+    /// The tuner's options given on the command line, by KerasTuner's name, with the flag that
+    /// gave each (the tuner reads them over its defaults: `options::tuner_defaults`).
+    tuner_options: Vec<(&'static str, &'static str, Value)>,
     directory: String,
     project_name: String,
     overwrite: bool,
-    max_retries_per_trial: usize,
-    max_consecutive_failed_trials: usize,
-    max_collisions: usize,
     csv: Option<String>,
     device: Device,
     parallel_trials: Option<usize>,
@@ -111,6 +111,9 @@ const FIT_OPTIONS: &[&str] = &[
     "--initial-weights",
     "--seed",
     "--noise",
+    "--data-seed",
+    "--features",
+    "--train-percent",
     "--no-shuffle",
     "--verbose",
     "--json",
@@ -129,6 +132,9 @@ const TUNE_OPTIONS: &[&str] = &[
     "--batch-size",
     "--seed",
     "--noise",
+    "--data-seed",
+    "--features",
+    "--train-percent",
     "--no-shuffle",
     "--json",
     "--tuner",
@@ -138,6 +144,9 @@ const TUNE_OPTIONS: &[&str] = &[
     "--max-epochs",
     "--factor",
     "--hyperband-iterations",
+    "--num-initial-points",
+    "--alpha",
+    "--beta",
     "--directory",
     "--project-name",
     "--overwrite",
@@ -149,6 +158,32 @@ const TUNE_OPTIONS: &[&str] = &[
     "--parallel-trials",
 ];
 
+/// The tuner option a `tune` flag sets (`--max-trials` -> `max_trials`).
+fn tuner_key(flag: &str) -> &'static str {
+    match flag {
+        "--max-trials" => "max_trials",
+        "--executions-per-trial" => "executions_per_trial",
+        "--max-epochs" => "max_epochs",
+        "--factor" => "factor",
+        "--hyperband-iterations" => "hyperband_iterations",
+        "--max-retries-per-trial" => "max_retries_per_trial",
+        "--max-consecutive-failed-trials" => "max_consecutive_failed_trials",
+        "--max-collisions" => "max_collisions",
+        "--num-initial-points" => "num_initial_points",
+        "--alpha" => "alpha",
+        _ => "beta",
+    }
+}
+
+/// The flag as a `'static` string (from the table of known flags).
+fn a_static(flag: &str) -> &'static str {
+    TUNE_OPTIONS
+        .iter()
+        .find(|f| **f == flag)
+        .copied()
+        .unwrap_or("")
+}
+
 fn parse_fit(args: &[String]) -> Result<FitOpts> {
     parse_opts(args, FIT_OPTIONS)
 }
@@ -158,14 +193,8 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
         epochs: 1,
         shuffle: true,
         tuner: "random".into(),
-        executions_per_trial: 1,
-        max_epochs: 100,
-        factor: 3,
-        hyperband_iterations: Some(1),
         directory: ".".into(),
         project_name: "untitled_project".into(),
-        max_consecutive_failed_trials: 3,
-        max_collisions: 20,
         device: Device::Auto,
         ..Default::default()
     };
@@ -178,31 +207,27 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
         match a {
             "--tuner" => o.tuner = value(args, &mut i, a)?.to_string(),
             "--objective" => o.objective = Some(value(args, &mut i, a)?.to_string()),
-            "--max-trials" => {
-                o.max_trials = Some(number(value(args, &mut i, a)?, a, "an integer >= 1")?)
+            "--max-trials"
+            | "--executions-per-trial"
+            | "--max-epochs"
+            | "--factor"
+            | "--hyperband-iterations"
+            | "--max-retries-per-trial"
+            | "--max-consecutive-failed-trials"
+            | "--max-collisions"
+            | "--num-initial-points" => {
+                let key = tuner_key(a);
+                let n: u64 = number(value(args, &mut i, a)?, a, "a non-negative integer")?;
+                o.tuner_options.push((a_static(a), key, json!(n)));
             }
-            "--executions-per-trial" => {
-                o.executions_per_trial = number(value(args, &mut i, a)?, a, "an integer >= 1")?
-            }
-            "--max-epochs" => o.max_epochs = number(value(args, &mut i, a)?, a, "an integer >= 1")?,
-            "--factor" => o.factor = number(value(args, &mut i, a)?, a, "an integer >= 2")?,
-            "--hyperband-iterations" => {
-                o.hyperband_iterations =
-                    Some(number(value(args, &mut i, a)?, a, "an integer >= 1")?)
+            "--alpha" | "--beta" => {
+                let key = tuner_key(a);
+                let f: f64 = number(value(args, &mut i, a)?, a, "a number")?;
+                o.tuner_options.push((a_static(a), key, json!(f)));
             }
             "--directory" => o.directory = value(args, &mut i, a)?.to_string(),
             "--project-name" => o.project_name = value(args, &mut i, a)?.to_string(),
             "--overwrite" => o.overwrite = true,
-            "--max-retries-per-trial" => {
-                o.max_retries_per_trial = number(value(args, &mut i, a)?, a, "an integer >= 0")?
-            }
-            "--max-consecutive-failed-trials" => {
-                o.max_consecutive_failed_trials =
-                    number(value(args, &mut i, a)?, a, "an integer >= 1")?
-            }
-            "--max-collisions" => {
-                o.max_collisions = number(value(args, &mut i, a)?, a, "an integer >= 0")?
-            }
             "--csv" => o.csv = Some(value(args, &mut i, a)?.to_string()),
             "--device" => o.device = Device::parse(value(args, &mut i, a)?)?,
             "--parallel-trials" => {
@@ -228,6 +253,28 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
             "--initial-weights" => o.initial_weights = Some(value(args, &mut i, a)?.to_string()),
             "--seed" => o.seed = number(value(args, &mut i, a)?, a, "a non-negative integer")?,
             "--noise" => o.noise = number(value(args, &mut i, a)?, a, "a number in [0, 50]")?,
+            "--data-seed" => {
+                o.data_seed = Some(number(
+                    value(args, &mut i, a)?,
+                    a,
+                    "a non-negative integer",
+                )?)
+            }
+            "--features" => {
+                o.features = Some(
+                    value(args, &mut i, a)?
+                        .split(',')
+                        .map(|f| f.trim().to_string())
+                        .collect(),
+                )
+            }
+            "--train-percent" => {
+                o.train_percent = Some(number(
+                    value(args, &mut i, a)?,
+                    a,
+                    "a number above 0 and below 100",
+                )?)
+            }
             "--no-shuffle" => o.shuffle = false,
             "--verbose" => o.verbose = Some(number(value(args, &mut i, a)?, a, "0, 1 or 2")?),
             "--json" => o.json = true,
@@ -247,6 +294,13 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
             "SPEC",
             "missing",
             "a model spec JSON file (see docs/model-spec.md)",
+        ));
+    }
+    if let Some(p) = o.train_percent.filter(|p| !(*p > 0.0 && *p < 100.0)) {
+        return Err(Error::invalid(
+            "--train-percent",
+            p,
+            "a number above 0 and below 100",
         ));
     }
     if o.epochs == 0 {
@@ -436,10 +490,36 @@ fn load_data(
 ) -> Result<Loaded> {
     let (x, y, mut validation_split) = match (&o.dataset, &o.x) {
         (Some(name), None) => {
-            let ds = data::builtin(name, o.noise, o.seed)?;
-            (ds.x, ds.y, o.validation_split.or(Some(0.2)))
+            let ds = data::builtin(name, o.noise, o.data_seed.unwrap_or(o.seed))?;
+            let x = match &o.features {
+                Some(names) if data::playground::Playground::parse(name).is_ok() => {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    data::playground::features(&ds.x, &names)?
+                }
+                Some(names) => {
+                    return Err(Error::invalid(
+                        "--features",
+                        names.join(","),
+                        "only with a playground data set (circle, xor, gauss, spiral, reg-plane, reg-gauss)",
+                    ))
+                }
+                None => ds.x,
+            };
+            let split = if o.train_percent.is_some() {
+                None
+            } else {
+                o.validation_split.or(Some(0.2))
+            };
+            (x, ds.y, split)
         }
         (None, Some(xp)) => {
+            if let Some(names) = &o.features {
+                return Err(Error::invalid(
+                    "--features",
+                    names.join(","),
+                    "only with --dataset and a playground data set",
+                ));
+            }
             let (x, y) = load_xy(xp, o.y.as_deref(), o.label.as_deref(), "")?;
             (x, y, o.validation_split)
         }
@@ -459,6 +539,22 @@ fn load_data(
         }
     };
     Dataset::new(x.clone(), y.clone())?;
+    // --train-percent: the playground page's split (random rows, seeded by --data-seed).
+    let (x, y, held_out) = match o.train_percent {
+        Some(percent) => {
+            if o.validation_split.is_some() || o.validation_x.is_some() {
+                return Err(Error::invalid(
+                    "--train-percent",
+                    percent,
+                    "either --train-percent or --validation-split / --validation-x, not both",
+                ));
+            }
+            let (train, val) =
+                data::holdout(&Dataset::new(x, y)?, percent, o.data_seed.unwrap_or(o.seed))?;
+            (train.x, train.y, Some(val))
+        }
+        None => (x, y, None),
+    };
     if !model.is_built() {
         model.build(&x.shape()[1..])?;
     }
@@ -481,7 +577,14 @@ fn load_data(
                 "together with --validation-x",
             ))
         }
-        (None, None) => None,
+        (None, None) => match held_out {
+            Some(val) => Some(ValidationData {
+                x: val.x,
+                y: fit_targets(val.y, loss, out_units, true)?,
+                sample_weight: None,
+            }),
+            None => None,
+        },
     };
     Ok(Loaded {
         x,
@@ -579,60 +682,67 @@ fn tune(args: &[String]) -> Result<()> {
     let mut probe = spec.build(o.seed)?;
     let data = load_data(&o, compile.loss.kind, &mut probe, o.json)?;
     let objective = match &o.objective {
-        Some(names) if names.contains(',') => ObjectiveSpec::Multi(
-            names
-                .split(',')
-                .map(|n| Objective::parse(n.trim()))
-                .collect::<Result<Vec<_>>>()?,
-        ),
-        Some(name) => ObjectiveSpec::Single(Objective::parse(name)?),
+        Some(names) if names.contains(',') => {
+            json!(names.split(',').map(str::trim).collect::<Vec<_>>())
+        }
+        Some(name) => json!(name),
         None => {
             let has_val = data.validation_split > 0.0 || data.validation_data.is_some();
-            let name = if has_val { "val_loss" } else { "loss" };
-            ObjectiveSpec::Single(Objective::parse(name)?)
+            json!(if has_val { "val_loss" } else { "loss" })
         }
     };
-    let algorithm: Box<dyn Algorithm> = match o.tuner.as_str() {
-        "random" | "random_search" | "RandomSearch" => Box::new(RandomSearch),
-        "grid" | "grid_search" | "GridSearch" => Box::new(GridSearch::new()),
-        "hyperband" | "Hyperband" => Box::new(Hyperband::new(
-            o.max_epochs,
-            o.factor,
-            o.hyperband_iterations,
-        )?),
-        "bayesian" | "BayesianOptimization" => Box::new(BayesianOptimization::default()),
-        other => {
-            return Err(Error::unknown(
-                "tuner",
-                other,
-                &["random", "grid", "hyperband", "bayesian"],
-            ))
+    // The command line's options, read over the tuner's defaults (the table the npm package
+    // and the page read too: tunelab::tuner::options).
+    let kind = options::tuner_kind(&o.tuner)?;
+    let known = options::tuner_defaults(kind)?;
+    let mut given = serde_json::Map::new();
+    for (flag, key, v) in &o.tuner_options {
+        if !known.contains_key(*key) {
+            let owners: Vec<&str> = options::TUNERS
+                .iter()
+                .filter(|(_, class, _)| {
+                    options::tuner_defaults(class).is_ok_and(|d| d.contains_key(*key))
+                })
+                .map(|(short, _, _)| *short)
+                .collect();
+            return Err(Error::invalid(
+                *flag,
+                v,
+                format!("only with --tuner {}", owners.join(" or ")),
+            ));
         }
-    };
-    let max_trials = match o.tuner.as_str() {
-        "random" | "random_search" | "RandomSearch" | "bayesian" | "BayesianOptimization" => {
-            Some(o.max_trials.unwrap_or(10))
+        given.insert(key.to_string(), v.clone());
+    }
+    given.insert("objective".into(), objective);
+    given.insert("seed".into(), json!(o.seed));
+    given.insert("directory".into(), json!(o.directory));
+    given.insert("project_name".into(), json!(o.project_name));
+    given.insert("overwrite".into(), json!(o.overwrite));
+    given.insert("verbose".into(), json!(!o.json));
+    given.insert("device".into(), json!(o.device.name()));
+    if let Some(n) = o.parallel_trials {
+        given.insert("parallel_trials".into(), json!(n));
+    }
+    let (algorithm, config) = options::tuner(kind, &Value::Object(given)).map_err(|e| match e {
+        // name the flag the user typed rather than the option behind it
+        Error::InvalidArgument {
+            field,
+            value,
+            allowed,
+        } => {
+            let flag = o
+                .tuner_options
+                .iter()
+                .find(|(_, key, _)| *key == field)
+                .map(|(flag, _, _)| flag.to_string());
+            Error::InvalidArgument {
+                field: flag.unwrap_or(field),
+                value,
+                allowed,
+            }
         }
-        _ => o.max_trials,
-    };
-    let config = TunerConfig {
-        oracle: OracleConfig {
-            objective,
-            max_trials,
-            seed: o.seed,
-            max_retries_per_trial: o.max_retries_per_trial,
-            max_consecutive_failed_trials: o.max_consecutive_failed_trials,
-            max_collisions: o.max_collisions,
-        },
-        executions_per_trial: o.executions_per_trial,
-        max_model_size: None,
-        directory: Some(o.directory.clone().into()),
-        project_name: o.project_name.clone(),
-        overwrite: o.overwrite,
-        verbose: !o.json,
-        device: o.device,
-        parallel_trials: o.parallel_trials,
-    };
+        e => e,
+    })?;
     let hypermodel = SpecHyperModel::new(raw)?;
     let mut tuner = Tuner::new(algorithm, Box::new(hypermodel), None, config)?;
     if !o.json {

@@ -232,6 +232,58 @@ pub fn shuffled(ds: &Dataset, seed: u64) -> Dataset {
     }
 }
 
+/// The playground's train/test split: the row indices `0..n` in a random order fixed by `seed`
+/// (as [`shuffled`] orders them), the first `round(n * train_percent / 100)` (at least one, and
+/// one fewer than `n` at most) for training and the rest for validation. The page, the npm
+/// package (`splitIndices`) and `tunelab tune --train-percent` all split through this one
+/// function, so the same data set, percent and seed give the same rows everywhere.
+///
+/// ```
+/// let (train, test) = tunelab::data::holdout_indices(10, 80.0, 3).unwrap();
+/// assert_eq!((train.len(), test.len()), (8, 2));
+/// let mut all: Vec<usize> = train.iter().chain(&test).copied().collect();
+/// all.sort();
+/// assert_eq!(all, (0..10).collect::<Vec<_>>());
+/// ```
+pub fn holdout_indices(
+    n: usize,
+    train_percent: f64,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    if !(train_percent.is_finite() && train_percent > 0.0 && train_percent < 100.0) {
+        return Err(Error::invalid(
+            "train_percent",
+            train_percent,
+            "a number above 0 and below 100",
+        ));
+    }
+    if n < 2 {
+        return Err(Error::data(format!(
+            "the data set holds {n} row(s): it needs at least 2 (one to train on, one to validate)"
+        )));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(seed));
+    let n_train = ((n as f64 * train_percent / 100.0).round() as usize).clamp(1, n - 1);
+    let test = order.split_off(n_train);
+    Ok((order, test))
+}
+
+/// [`holdout_indices`] applied to `ds`: `(train, validation)`.
+pub fn holdout(ds: &Dataset, train_percent: f64, seed: u64) -> Result<(Dataset, Dataset)> {
+    let (train, test) = holdout_indices(ds.len(), train_percent, seed)?;
+    Ok((
+        Dataset {
+            x: ds.x.gather_rows(&train),
+            y: ds.y.gather_rows(&train),
+        },
+        Dataset {
+            x: ds.x.gather_rows(&test),
+            y: ds.y.gather_rows(&test),
+        },
+    ))
+}
+
 /// The fixed seed of the built-in digits' sample order (the same on every machine and run).
 pub const DIGITS_ORDER_SEED: u64 = 1797;
 
@@ -279,6 +331,24 @@ mod tests {
         let x = Tensor::new(vec![n, 2], (0..2 * n).map(|v| v as f32).collect()).unwrap();
         let y = Tensor::new(vec![n, 1], (0..n).map(|v| v as f32).collect()).unwrap();
         Dataset::new(x, y).unwrap()
+    }
+
+    #[test]
+    fn holdout_is_the_same_split_for_the_same_seed_and_refuses_bad_percents() {
+        let (a, b) = holdout_indices(500, 60.0, 4).unwrap();
+        assert_eq!((a.len(), b.len()), (300, 200));
+        assert_eq!(holdout_indices(500, 60.0, 4).unwrap(), (a.clone(), b));
+        assert_ne!(holdout_indices(500, 60.0, 5).unwrap().0, a);
+        // at least one row on each side
+        assert_eq!(holdout_indices(3, 1.0, 0).unwrap().0.len(), 1);
+        assert_eq!(holdout_indices(3, 99.0, 0).unwrap().1.len(), 1);
+        for bad in [0.0, 100.0, -5.0, f64::NAN] {
+            let e = holdout_indices(10, bad, 0).unwrap_err().to_string();
+            assert!(e.contains("train_percent"), "{e}");
+        }
+        assert!(holdout_indices(1, 50.0, 0).is_err());
+        let (train, val) = holdout(&counting(10), 80.0, 1).unwrap();
+        assert_eq!((train.len(), val.len()), (8, 2));
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 use super::Dataset;
 use crate::error::{Error, Result};
+use crate::math;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -180,7 +181,7 @@ fn normal(rng: &mut StdRng, mean: f64, variance: f64) -> f64 {
         let v2 = 2.0 * rng.random::<f64>() - 1.0;
         let s = v1 * v1 + v2 * v2;
         if s > 0.0 && s <= 1.0 {
-            let z = (-2.0 * s.ln() / s).sqrt() * v1;
+            let z = (-2.0 * math::ln(s) / s).sqrt() * v1;
             return mean + variance.sqrt() * z;
         }
     }
@@ -206,8 +207,8 @@ fn circle(rng: &mut StdRng, num_samples: usize, noise: f64) -> Vec<Point> {
         for _ in 0..half(num_samples) {
             let r = uniform(rng, r_min, r_max);
             let angle = uniform(rng, 0.0, 2.0 * PI);
-            let x = r * angle.sin();
-            let y = r * angle.cos();
+            let x = r * math::sin(angle);
+            let y = r * math::cos(angle);
             let noise_x = uniform(rng, -radius, radius) * noise;
             let noise_y = uniform(rng, -radius, radius) * noise;
             let label = label_of(x + noise_x, y + noise_y);
@@ -259,8 +260,8 @@ fn spiral(rng: &mut StdRng, num_samples: usize, noise: f64) -> Vec<Point> {
             let i = i as f64;
             let r = i / n * 5.0;
             let t = 1.75 * i / n * 2.0 * PI + delta_t;
-            let x = r * t.sin() + uniform(rng, -1.0, 1.0) * noise;
-            let y = r * t.cos() + uniform(rng, -1.0, 1.0) * noise;
+            let x = r * math::sin(t) + uniform(rng, -1.0, 1.0) * noise;
+            let y = r * math::cos(t) + uniform(rng, -1.0, 1.0) * noise;
             points.push(Point { x, y, label });
         }
     }
@@ -378,8 +379,8 @@ fn feature_fn(name: &str) -> Option<fn(f32, f32) -> f32> {
         "x1^2" | "xSquared" => |a, _| a * a,
         "x2^2" | "ySquared" => |_, b| b * b,
         "x1x2" | "xTimesY" => |a, b| a * b,
-        "sin(x1)" | "sinX" => |a, _| a.sin(),
-        "sin(x2)" | "sinY" => |_, b| b.sin(),
+        "sin(x1)" | "sinX" => |a, _| math::sin(a),
+        "sin(x2)" | "sinY" => |_, b| math::sin(b),
         _ => return None,
     };
     Some(f)
@@ -505,7 +506,7 @@ mod tests {
             );
             let t = 1.75 * 2.0 * std::f32::consts::PI * i.round() / 250.0
                 + if c == 1.0 { 0.0 } else { std::f32::consts::PI };
-            let (ex, ey) = (r * t.sin(), r * t.cos());
+            let (ex, ey) = (r * math::sin(t), r * math::cos(t));
             assert!((ex - x).abs() < 1e-3 && (ey - y).abs() < 1e-3);
             on_spiral += 1;
         }
@@ -574,7 +575,15 @@ mod tests {
         assert_eq!(f.shape(), &[2, 7]);
         assert_eq!(
             f.row(0),
-            &[1.0, 2.0, 1.0, 4.0, 2.0, 1.0f32.sin(), 2.0f32.sin()]
+            &[
+                1.0,
+                2.0,
+                1.0,
+                4.0,
+                2.0,
+                math::sin(1.0f32),
+                math::sin(2.0f32)
+            ]
         );
         let g = features(
             &x,

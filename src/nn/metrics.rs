@@ -9,6 +9,7 @@
 //! `model.compile(metrics=[...])` accepts, including the shape-dependent `"accuracy"`.
 
 use crate::error::{Error, Result};
+use crate::math;
 use crate::ops::losses::{Loss, LossKind, EPSILON};
 use std::fmt;
 use std::sync::Arc;
@@ -502,7 +503,7 @@ impl SampleFn {
                     let s: f32 = t
                         .iter()
                         .zip(p)
-                        .map(|(&tj, &pj)| pj - tj * (pj + EPSILON).ln())
+                        .map(|(&tj, &pj)| pj - tj * math::ln(pj + EPSILON))
                         .sum();
                     s / c
                 }

@@ -2,6 +2,7 @@
 //! row-major blocks so a backend can run them in one pass; softmax is taken over each row.
 
 use crate::error::{Error, Result};
+use crate::math;
 use crate::ops::losses::{normalize, sigmoid, softplus};
 use serde::{Deserialize, Serialize};
 
@@ -106,7 +107,7 @@ impl Activation {
                     let m = zr.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
                     let mut s = 0.0;
                     for (o, &v) in yr.iter_mut().zip(zr) {
-                        *o = (v - m).exp();
+                        *o = math::exp(v - m);
                         s += *o;
                     }
                     let inv = 1.0 / s;
@@ -132,20 +133,20 @@ impl Activation {
         match self {
             Linear | Softmax => x,
             Relu => x.max(0.0),
-            Tanh => x.tanh(),
+            Tanh => math::tanh(x),
             Sigmoid => sigmoid(x),
             Elu => {
                 if x > 0.0 {
                     x
                 } else {
-                    x.exp_m1()
+                    math::exp_m1(x)
                 }
             }
             Selu => {
                 if x > 0.0 {
                     SELU_SCALE * x
                 } else {
-                    SELU_SCALE * SELU_ALPHA * x.exp_m1()
+                    SELU_SCALE * SELU_ALPHA * math::exp_m1(x)
                 }
             }
             Gelu => 0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2)),
@@ -160,7 +161,7 @@ impl Activation {
             Softsign => x / (1.0 + x.abs()),
             Swish | Silu => x * sigmoid(x),
             HardSigmoid => (x / 6.0 + 0.5).clamp(0.0, 1.0),
-            Exponential => x.exp(),
+            Exponential => math::exp(x),
         }
     }
 
@@ -194,7 +195,7 @@ impl Activation {
             }
             Gelu => {
                 let cdf = 0.5 * (1.0 + libm::erff(z * std::f32::consts::FRAC_1_SQRT_2));
-                let pdf = (-0.5 * z * z).exp() * 0.398_942_3;
+                let pdf = math::exp(-0.5 * z * z) * 0.398_942_3;
                 cdf + z * pdf
             }
             LeakyRelu => {

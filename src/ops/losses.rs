@@ -4,6 +4,7 @@
 //! [`Loss::batch`]; metrics that mirror a loss call [`Loss::per_sample`].
 
 use crate::error::{Error, Result};
+use crate::math;
 use serde::{Deserialize, Serialize};
 
 /// Keras's fuzz factor (`keras.config.epsilon()`).
@@ -328,7 +329,7 @@ impl Loss {
             MeanSquaredLogarithmicError => elementwise(
                 &|t, p| {
                     let pm = p.max(EPSILON);
-                    let d = (pm + 1.0).ln() - (t.max(EPSILON) + 1.0).ln();
+                    let d = math::ln(pm + 1.0) - math::ln(t.max(EPSILON) + 1.0);
                     let dp = if p > EPSILON { 1.0 / (pm + 1.0) } else { 0.0 };
                     (d * d, 2.0 * d * dp)
                 },
@@ -352,7 +353,10 @@ impl Loss {
             LogCosh => elementwise(
                 &|t, p| {
                     let x = p - t;
-                    (x + softplus(-2.0 * x) - std::f32::consts::LN_2, x.tanh())
+                    (
+                        x + softplus(-2.0 * x) - std::f32::consts::LN_2,
+                        math::tanh(x),
+                    )
                 },
                 g_store,
             ),
@@ -374,7 +378,7 @@ impl Loss {
                 for j in 0..p.len() {
                     let tc = t[j].clamp(EPSILON, 1.0);
                     let pc = p[j].clamp(EPSILON, 1.0);
-                    s += tc * (tc / pc).ln();
+                    s += tc * math::ln(tc / pc);
                     if let Some(g) = g_store.as_deref_mut() {
                         g[j] = if (EPSILON..=1.0).contains(&p[j]) {
                             -tc / pc
@@ -401,7 +405,7 @@ impl Loss {
                         &|t, p| {
                             let t = t * (1.0 - ls) + 0.5 * ls;
                             let pc = p.clamp(EPSILON, 1.0 - EPSILON);
-                            let v = -(t * pc.ln() + (1.0 - t) * (1.0 - pc).ln());
+                            let v = -(t * math::ln(pc) + (1.0 - t) * math::ln(1.0 - pc));
                             let d = if p > EPSILON && p < 1.0 - EPSILON {
                                 -t / pc + (1.0 - t) / (1.0 - pc)
                             } else {
@@ -449,8 +453,8 @@ fn hinge_from_binary(kind: LossKind, y_true: &[f32]) -> bool {
 fn categorical_row(t: &[f32], p: &[f32], from_logits: bool, grad: Option<&mut [f32]>) -> f32 {
     if from_logits {
         let m = p.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-        let sum_exp: f32 = p.iter().map(|&z| (z - m).exp()).sum();
-        let lse = m + sum_exp.ln();
+        let sum_exp: f32 = p.iter().map(|&z| math::exp(z - m)).sum();
+        let lse = m + math::ln(sum_exp);
         let mut v = 0.0;
         let st: f32 = t.iter().sum();
         for j in 0..p.len() {
@@ -458,7 +462,7 @@ fn categorical_row(t: &[f32], p: &[f32], from_logits: bool, grad: Option<&mut [f
         }
         if let Some(g) = grad {
             for j in 0..p.len() {
-                g[j] = ((p[j] - m).exp() / sum_exp) * st - t[j];
+                g[j] = (math::exp(p[j] - m) / sum_exp) * st - t[j];
             }
         }
         v
@@ -468,7 +472,7 @@ fn categorical_row(t: &[f32], p: &[f32], from_logits: bool, grad: Option<&mut [f
         let mut gp_dot = 0.0; // sum_i g_i * p_i for the renormalisation's chain rule
         for j in 0..p.len() {
             let q = p[j] / s;
-            v -= t[j] * q.clamp(EPSILON, 1.0 - EPSILON).ln();
+            v -= t[j] * math::ln(q.clamp(EPSILON, 1.0 - EPSILON));
         }
         if let Some(g) = grad {
             for j in 0..p.len() {
@@ -501,17 +505,17 @@ fn sign(x: f32) -> f32 {
 /// Numerically stable `log(1 + exp(x))`.
 pub(crate) fn softplus(x: f32) -> f32 {
     if x > 0.0 {
-        x + (-x).exp().ln_1p()
+        x + math::ln_1p(math::exp(-x))
     } else {
-        x.exp().ln_1p()
+        math::ln_1p(math::exp(x))
     }
 }
 
 pub(crate) fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
+        1.0 / (1.0 + math::exp(-x))
     } else {
-        let e = x.exp();
+        let e = math::exp(x);
         e / (1.0 + e)
     }
 }
@@ -602,7 +606,7 @@ mod tests {
         assert_eq!(mse.per_sample(&[1.0, 2.0], &[0.0, 0.0], 1).unwrap(), [2.5]);
         let cce = Loss::from_name("categorical_crossentropy").unwrap();
         let v = cce.per_sample(&[0.0, 1.0], &[0.25, 0.75], 1).unwrap()[0];
-        assert!((v - (-(0.75f32).ln())).abs() < 1e-6);
+        assert!((v - (-math::ln(0.75f32))).abs() < 1e-6);
         let hinge = Loss::from_name("hinge").unwrap();
         // 0/1 labels become -1/1: label 0, prediction 0.5 -> max(1 + 0.5, 0) = 1.5
         assert_eq!(hinge.per_sample(&[0.0], &[0.5], 1).unwrap(), [1.5]);

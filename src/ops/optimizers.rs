@@ -2,6 +2,7 @@
 //! decay and each algorithm's update rule, written to match Keras 3 step for step.
 
 use crate::error::{Error, Result};
+use crate::math;
 use crate::ops::losses::normalize;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -288,13 +289,13 @@ impl Optimizer {
     /// already applied; `u_product` is Nadam's running momentum product before this step.
     pub fn step_info(&self, iterations: u64, learning_rate: f32, u_product: f32) -> StepInfo {
         let t = (iterations + 1) as f32;
-        let nadam_u = |step: f32| self.beta_1 * (1.0 - 0.5 * 0.96f32.powf(step));
+        let nadam_u = |step: f32| self.beta_1 * (1.0 - 0.5 * math::powf(0.96f32, step));
         let u_t = nadam_u(t);
         StepInfo {
             lr: learning_rate,
             t,
-            beta_1_power: self.beta_1.powf(t),
-            beta_2_power: self.beta_2.powf(t),
+            beta_1_power: math::powf(self.beta_1, t),
+            beta_2_power: math::powf(self.beta_2, t),
             u_t,
             u_t_1: nadam_u(t + 1.0),
             u_product_t: u_product * u_t,

@@ -22,6 +22,96 @@ pub const TUNER_KINDS: &[&str] = &[
     "BayesianOptimization",
 ];
 
+/// Every tuner's short name (the CLI's `--tuner`, the page's state), its class name and what it
+/// does in a sentence: the one table the CLI, the npm package, the widget and the page read.
+pub const TUNERS: &[(&str, &str, &str)] = &[
+    (
+        "random",
+        "RandomSearch",
+        "draws every trial's hyperparameters at random from their ranges",
+    ),
+    (
+        "grid",
+        "GridSearch",
+        "tries every combination of the hyperparameters' values in order",
+    ),
+    (
+        "hyperband",
+        "Hyperband",
+        "trains many configurations for a few epochs and gives the best more, round after round",
+    ),
+    (
+        "bayesian",
+        "BayesianOptimization",
+        "fits a Gaussian process to the scores so far and picks where it expects the best",
+    ),
+];
+
+/// The class name of a tuner given by class name (`"RandomSearch"`), short name (`"random"`)
+/// or Python module-style name (`"random_search"`, `"bayesian_optimization"`), any case.
+pub fn tuner_kind(name: &str) -> Result<&'static str> {
+    let key: String = name
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    TUNERS
+        .iter()
+        .find(|(short, class, _)| key == *short || key == class.to_ascii_lowercase())
+        .map(|(_, class, _)| *class)
+        .ok_or_else(|| {
+            let names: Vec<&str> = TUNERS
+                .iter()
+                .map(|(s, _, _)| *s)
+                .chain(TUNER_KINDS.iter().copied())
+                .collect();
+            Error::unknown("tuner", name, &names)
+        })
+}
+
+/// Every option of a tuner class (snake_case, as KerasTuner names them) with its default
+/// (`null`: none). [`tuner`] reads the options given over these, so this table is the defaults;
+/// the npm package, the page and the widget read it through the wasm facade (`catalog`).
+pub fn tuner_defaults(kind: &str) -> Result<Map<String, Value>> {
+    let kind = tuner_kind(kind)?;
+    let max_trials = match kind {
+        "RandomSearch" | "BayesianOptimization" => serde_json::json!(10),
+        _ => Value::Null,
+    };
+    let mut m = serde_json::json!({
+        "objective": null,
+        "max_trials": max_trials,
+        "executions_per_trial": 1,
+        "seed": 0,
+        "overwrite": false,
+        "directory": null,
+        "project_name": "untitled_project",
+        "max_retries_per_trial": 0,
+        "max_consecutive_failed_trials": 3,
+        "max_collisions": 20,
+        "max_model_size": null,
+        "device": "cpu",
+        "parallel_trials": null,
+        "verbose": false,
+    });
+    let specific = match kind {
+        "Hyperband" => {
+            serde_json::json!({"max_epochs": 100, "factor": 3, "hyperband_iterations": 1})
+        }
+        "BayesianOptimization" => {
+            serde_json::json!({"num_initial_points": null, "alpha": 1e-4, "beta": 2.6})
+        }
+        _ => serde_json::json!({}),
+    };
+    if let (Some(all), Value::Object(more)) = (m.as_object_mut(), specific) {
+        all.extend(more);
+    }
+    match m {
+        Value::Object(all) => Ok(all),
+        _ => Ok(Map::new()),
+    }
+}
+
 fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     v.as_object()
         .ok_or_else(|| Error::invalid(what, v, "an object of options"))
@@ -98,112 +188,62 @@ pub fn objective(v: &Value) -> Result<ObjectiveSpec> {
     }
 }
 
-/// A tuner's algorithm and settings from its class name and options (`max_trials`,
-/// `executions_per_trial`, `objective`, `seed`, `overwrite`, `directory`, `project_name`,
-/// `max_retries_per_trial`, `max_consecutive_failed_trials`, `max_collisions`,
-/// `max_model_size`, `device`, `parallel_trials`; Hyperband: `max_epochs`, `factor`,
-/// `hyperband_iterations`; BayesianOptimization: `num_initial_points`, `alpha`, `beta`).
+/// A tuner's algorithm and settings from its class (or short) name and options, read over
+/// [`tuner_defaults`]: `max_trials`, `executions_per_trial`, `objective`, `seed`, `overwrite`,
+/// `directory`, `project_name`, `max_retries_per_trial`, `max_consecutive_failed_trials`,
+/// `max_collisions`, `max_model_size`, `device`, `parallel_trials`, `verbose`; Hyperband:
+/// `max_epochs`, `factor`, `hyperband_iterations`; BayesianOptimization: `num_initial_points`,
+/// `alpha`, `beta`. An unknown key is an error naming the allowed ones.
 pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)> {
-    let m = object(v, "tuner options")?;
-    let common = [
-        "objective",
-        "max_trials",
-        "executions_per_trial",
-        "seed",
-        "overwrite",
-        "directory",
-        "project_name",
-        "max_retries_per_trial",
-        "max_consecutive_failed_trials",
-        "max_collisions",
-        "max_model_size",
-        "device",
-        "parallel_trials",
-        "verbose",
-    ];
-    let specific: &[&str] = match kind {
-        "RandomSearch" | "GridSearch" => &[],
-        "Hyperband" => &["max_epochs", "factor", "hyperband_iterations"],
-        "BayesianOptimization" => &["num_initial_points", "alpha", "beta"],
-        _ => return Err(Error::unknown("tuner", kind, TUNER_KINDS)),
-    };
-    let allowed: Vec<&str> = common.iter().chain(specific).copied().collect();
-    check_keys(m, &allowed, kind)?;
-    let mut oracle = OracleConfig {
-        max_trials: match kind {
-            "RandomSearch" | "BayesianOptimization" => Some(10),
-            _ => None,
+    let given = object(v, "tuner options")?;
+    let kind = tuner_kind(kind)?;
+    let mut m = tuner_defaults(kind)?;
+    let allowed: Vec<&str> = m.keys().map(String::as_str).collect();
+    check_keys(given, &allowed, kind)?;
+    m.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let null = Value::Null;
+    let get = |k: &str| m.get(k).unwrap_or(&null);
+    let oracle = OracleConfig {
+        objective: match get("objective") {
+            Value::Null => ObjectiveSpec::default(),
+            o => objective(o)?,
         },
-        ..Default::default()
+        max_trials: opt_uint(&m, "max_trials", 1)?,
+        seed: uint(get("seed"), "seed", 0)? as u64,
+        max_retries_per_trial: uint(get("max_retries_per_trial"), "max_retries_per_trial", 0)?,
+        max_consecutive_failed_trials: uint(
+            get("max_consecutive_failed_trials"),
+            "max_consecutive_failed_trials",
+            1,
+        )?,
+        max_collisions: uint(get("max_collisions"), "max_collisions", 1)?,
     };
-    if let Some(o) = m.get("objective") {
-        oracle.objective = objective(o)?;
-    }
-    if let Some(v) = m.get("max_trials") {
-        oracle.max_trials = if v.is_null() {
-            None
-        } else {
-            Some(uint(v, "max_trials", 1)?)
-        };
-    }
-    if let Some(v) = m.get("seed") {
-        oracle.seed = uint(v, "seed", 0)? as u64;
-    }
-    if let Some(v) = opt_uint(m, "max_retries_per_trial", 0)? {
-        oracle.max_retries_per_trial = v;
-    }
-    if let Some(v) = opt_uint(m, "max_consecutive_failed_trials", 1)? {
-        oracle.max_consecutive_failed_trials = v;
-    }
-    if let Some(v) = opt_uint(m, "max_collisions", 1)? {
-        oracle.max_collisions = v;
-    }
-    let mut config = TunerConfig {
+    let config = TunerConfig {
         oracle,
-        ..Default::default()
+        executions_per_trial: uint(get("executions_per_trial"), "executions_per_trial", 1)?,
+        max_model_size: opt_uint(&m, "max_model_size", 1)?,
+        overwrite: boolean(get("overwrite"), "overwrite")?,
+        directory: match get("directory") {
+            Value::Null => None,
+            d => Some(string(d, "directory")?.into()),
+        },
+        project_name: string(get("project_name"), "project_name")?.to_string(),
+        device: Device::parse(string(get("device"), "device")?)?,
+        parallel_trials: opt_uint(&m, "parallel_trials", 1)?,
+        verbose: boolean(get("verbose"), "verbose")?,
     };
-    if let Some(v) = opt_uint(m, "executions_per_trial", 1)? {
-        config.executions_per_trial = v;
-    }
-    config.max_model_size = opt_uint(m, "max_model_size", 1)?;
-    if let Some(v) = m.get("overwrite") {
-        config.overwrite = boolean(v, "overwrite")?;
-    }
-    if let Some(v) = m.get("directory") {
-        config.directory = Some(string(v, "directory")?.into());
-    }
-    if let Some(v) = m.get("project_name") {
-        config.project_name = string(v, "project_name")?.to_string();
-    }
-    if let Some(v) = m.get("device") {
-        config.device = Device::parse(string(v, "device")?)?;
-    }
-    config.parallel_trials = opt_uint(m, "parallel_trials", 1)?;
-    if let Some(v) = m.get("verbose") {
-        config.verbose = boolean(v, "verbose")?;
-    }
     let algorithm: Box<dyn Algorithm> = match kind {
         "RandomSearch" => Box::new(RandomSearch),
         "GridSearch" => Box::new(GridSearch::new()),
         "Hyperband" => Box::new(Hyperband::new(
-            opt_uint(m, "max_epochs", 1)?.unwrap_or(100),
-            opt_uint(m, "factor", 2)?.unwrap_or(3),
-            match m.get("hyperband_iterations") {
-                Some(Value::Null) => None,
-                Some(v) => Some(uint(v, "hyperband_iterations", 1)?),
-                None => Some(1),
-            },
+            uint(get("max_epochs"), "max_epochs", 1)?,
+            uint(get("factor"), "factor", 2)?,
+            opt_uint(&m, "hyperband_iterations", 1)?,
         )?),
         _ => Box::new(BayesianOptimization::new(
-            opt_uint(m, "num_initial_points", 1)?,
-            m.get("alpha")
-                .map(|v| num(v, "alpha"))
-                .transpose()?
-                .unwrap_or(1e-4),
-            m.get("beta")
-                .map(|v| num(v, "beta"))
-                .transpose()?
-                .unwrap_or(2.6),
+            opt_uint(&m, "num_initial_points", 1)?,
+            num(get("alpha"), "alpha")?,
+            num(get("beta"), "beta")?,
         )?),
     };
     Ok((algorithm, config))

@@ -150,6 +150,40 @@ pub fn features(x: JsValue, names: Vec<String>) -> Result<JsValue, JsError> {
     ))
 }
 
+/// The playground's train/test split of `n` rows (`data::holdout_indices`):
+/// `{train: Uint32Array, test: Uint32Array}` of row indices.
+#[wasm_bindgen(js_name = splitIndices)]
+pub fn split_indices(n: f64, train_percent: f64, seed: f64) -> Result<JsValue, JsError> {
+    if !(n.is_finite() && n >= 0.0 && n.fract() == 0.0) {
+        return Err(err(crate::error::Error::invalid(
+            "n",
+            n,
+            "a whole number of rows",
+        )));
+    }
+    if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0) {
+        return Err(err(crate::error::Error::invalid(
+            "seed",
+            seed,
+            "a non-negative integer",
+        )));
+    }
+    let (train, test) =
+        data::holdout_indices(n as usize, train_percent, seed as u64).map_err(err)?;
+    let o = Object::new();
+    let arr = |v: Vec<usize>| {
+        js_sys::Uint32Array::from(
+            v.into_iter()
+                .map(|i| i as u32)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        )
+    };
+    set(&o, "train", &arr(train))?;
+    set(&o, "test", &arr(test))?;
+    Ok(o.into())
+}
+
 /// The built-in data sets' names.
 #[wasm_bindgen(js_name = datasetNames)]
 pub fn dataset_names() -> Array {

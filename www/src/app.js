@@ -3,7 +3,7 @@
 // workers); this thread only sends the page state there and draws what comes back.
 
 import { defaultState, validateState, encodeState, decodeState, taskOf, objectivesFor, defaultObjective, FEATURES, SECTIONS } from "./state.js";
-import { buildSpec } from "./spec.js";
+import { buildSpec, cliCommand, cliLine } from "./spec.js";
 import { kerasSnippet } from "./python.js";
 import { mountEditor } from "./editor.js";
 import { createCharts } from "./charts.js";
@@ -32,6 +32,7 @@ let editor = null;
 let charts = null;
 let loadError = null;
 let maxRunning = 0; // the most trials seen training at once (the worker pool at work)
+let searchesEnded = 0; // searches that ran to their end (or Stop) since the page opened
 
 // ------------------------------------------------------------------------------------------
 // State <-> URL
@@ -155,6 +156,7 @@ function onMessage(m) {
       }
       break;
     case "search-end":
+      searchesEnded++;
       running = false;
       stoppedEarly = m.stopped;
       summaryText = m.summary;
@@ -941,6 +943,8 @@ function plainOrDefault(v) {
 }
 
 function updateShare() {
+  const words = cliCommand(state);
+  $("cli-command").value = words ? cliLine(words) : "The command line has the built-in data sets (the playground's and the 8x8 digits); this search uses MNIST or an uploaded CSV file.";
   const box = $("embed-code");
   const d = state.data;
   if (!info || state.spec || !(PLAYGROUND.includes(d.source) || d.source === "digits") || (PLAYGROUND.includes(d.source) && (d.features.join() !== "x1,x2"))) {
@@ -1061,7 +1065,7 @@ function main() {
   startWorker();
   render();
   // For tests and the curious: the page's state and a way to ask whether it is idle.
-  window.tunelabPage = { get state() { return state; }, get trials() { return ordered(); }, get running() { return running; }, get info() { return info; }, get maxRunning() { return maxRunning; } };
+  window.tunelabPage = { get state() { return state; }, get trials() { return ordered(); }, get running() { return running; }, get info() { return info; }, get maxRunning() { return maxRunning; }, get searchesEnded() { return searchesEnded; } };
 }
 
 main();

@@ -19,7 +19,6 @@
 import init, * as tl from "./lib/tunelab.js";
 import { buildSpec } from "./spec.js";
 import { taskOf } from "./state.js";
-import { mulberry32 } from "./rng.js";
 
 const PLAYGROUND = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
 const GRID = 50;
@@ -105,16 +104,11 @@ async function loadData(state) {
   }
   if (d.source === "digits" || d.source === "mnist") classes = 10;
   const n = x.shape[0];
-  const order = Array.from({ length: n }, (_, i) => i);
-  const rnd = mulberry32(d.seed * 2654435761 + 17);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  const nTrain = Math.min(n - 1, Math.max(1, Math.round((n * d.trainPct) / 100)));
-  if (n < 2) throw new Error("the data set needs at least 2 rows (one to train on, one to validate)");
-  const trainIdx = order.slice(0, nTrain);
-  const testIdx = order.slice(nTrain);
+  // The engine's split (the one `tunelab tune --train-percent P --data-seed S` uses).
+  const split = tl.splitIndices(n, { trainPercent: d.trainPct, seed: d.seed });
+  const trainIdx = Array.from(split.train);
+  const testIdx = Array.from(split.test);
+  const nTrain = trainIdx.length;
   const info = {
     source: d.source,
     rows: n,

@@ -3,7 +3,7 @@
 // it is exactly what the form would produce, and kept as a hand-written ("custom") spec
 // otherwise. No DOM here: this module also runs in workers and in Node (tests).
 
-import { checkCustomSpec, checkFit, defaultState, parseJson, taskOf, validateModel } from "./state.js";
+import { PLANE_DATASETS, checkCustomSpec, checkFit, defaultState, parseJson, taskOf, validateModel } from "./state.js";
 
 // ---------------------------------------------------------------------------------------------
 // Hp names
@@ -172,6 +172,37 @@ export function buildSpec(state, task = taskOf(state)) {
 export function specText(state, task = taskOf(state)) {
   const { spec, fit } = buildSpec(state, task);
   return JSON.stringify({ ...spec, fit }, null, 2);
+}
+
+/**
+ * The `tunelab tune` command line that runs the state's search natively, as a list of words
+ * (the first is "tunelab"), with the spec saved as `specPath`: the same data set, split, model,
+ * tuner and seeds, so it gives the page's trials (tests/e2e/one-engine.test.mjs). Null for data
+ * the command line does not have (MNIST, an uploaded CSV file).
+ */
+export function cliCommand(state, specPath = "spec.json") {
+  const d = state.data;
+  const t = state.tuner;
+  const plane = PLANE_DATASETS.includes(d.source);
+  if (!plane && d.source !== "digits") return null;
+  const args = ["tunelab", "tune", specPath, "--dataset", d.source];
+  if (plane) args.push("--noise", String(d.noise), "--features", d.features.join(","));
+  args.push("--data-seed", String(d.seed), "--train-percent", String(d.trainPct));
+  args.push("--tuner", t.kind, "--objective", t.objective, "--seed", String(t.seed), "--executions-per-trial", String(t.executionsPerTrial));
+  if (t.kind === "hyperband") {
+    args.push("--max-epochs", String(t.maxEpochs), "--factor", String(t.factor), "--hyperband-iterations", String(t.hyperbandIterations));
+  } else {
+    args.push("--max-trials", String(t.maxTrials));
+  }
+  if (t.kind === "bayesian" && t.numInitialPoints) args.push("--num-initial-points", String(t.numInitialPoints));
+  args.push("--device", t.device);
+  if (t.device === "cpu") args.push("--parallel-trials", String(t.workers));
+  return args;
+}
+
+/** `cliCommand` as a line to paste into a shell (words quoted where a shell would split them). */
+export function cliLine(words) {
+  return words.map((w) => (/^[\w.,:/=@%+-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(" ");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@
 
 use crate::error::{Error, Result};
 use crate::hp::{HpKind, HyperParameter, HyperParameters, Values};
+use crate::math;
 use crate::tuner::objective::Direction;
 use crate::tuner::oracle::{Algorithm, Context, Populate};
 use crate::tuner::oracles::gp::{
@@ -460,7 +461,7 @@ fn norm_cdf(z: f64) -> f64 {
 
 /// The standard normal's density.
 fn norm_pdf(z: f64) -> f64 {
-    (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
+    math::exp(-0.5 * z * z) / (2.0 * std::f64::consts::PI).sqrt()
 }
 
 /// The standard normal's quantile (Acklam's rational approximation, refined by one Newton
@@ -501,9 +502,9 @@ fn norm_ppf(p: f64) -> f64 {
             / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     };
     let x = if p < 0.02425 {
-        tail((-2.0 * p.ln()).sqrt())
+        tail((-2.0 * math::ln(p)).sqrt())
     } else if p > 1.0 - 0.02425 {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+        -tail((-2.0 * math::ln(1.0 - p)).sqrt())
     } else {
         let q = p - 0.5;
         let r = q * q;
@@ -530,9 +531,9 @@ fn standardize(y: &mut [f64]) {
 /// The Box-Cox transform of positive `x`.
 fn box_cox(x: f64, lambda: f64) -> f64 {
     if lambda.abs() < 1e-8 {
-        x.ln()
+        math::ln(x)
     } else {
-        (x.powf(lambda) - 1.0) / lambda
+        (math::powf(x, lambda) - 1.0) / lambda
     }
 }
 
@@ -541,7 +542,7 @@ fn box_cox(x: f64, lambda: f64) -> f64 {
 /// included.
 fn box_cox_lambda(u: &[f64]) -> f64 {
     let n = u.len() as f64;
-    let log_sum: f64 = u.iter().map(|v| v.ln()).sum();
+    let log_sum: f64 = u.iter().map(|v| math::ln(*v)).sum();
     let mut best = (f64::NEG_INFINITY, 1.0);
     for i in 0..=40 {
         let lambda = -2.0 + 0.1 * f64::from(i);
@@ -551,7 +552,7 @@ fn box_cox_lambda(u: &[f64]) -> f64 {
         if !(var > 0.0 && var.is_finite()) {
             continue;
         }
-        let ll = -0.5 * n * var.ln() + (lambda - 1.0) * log_sum;
+        let ll = -0.5 * n * math::ln(var) + (lambda - 1.0) * log_sum;
         if ll.is_finite() && ll > best.0 {
             best = (ll, lambda);
         }
@@ -944,7 +945,7 @@ mod tests {
         let (x, y) = (float(v, "x0"), float(v, "x1"));
         let pi = std::f64::consts::PI;
         (y - 5.1 / (4.0 * pi * pi) * x * x + 5.0 / pi * x - 6.0).powi(2)
-            + 10.0 * (1.0 - 1.0 / (8.0 * pi)) * x.cos()
+            + 10.0 * (1.0 - 1.0 / (8.0 * pi)) * math::cos(x)
             + 10.0
     }
 
@@ -997,12 +998,12 @@ mod tests {
         let x: Vec<f64> = (0..12 * d).map(|_| rng.random::<f64>()).collect();
         let y: Vec<f64> = x
             .chunks(d)
-            .map(|r| (5.0 * r[0]).sin() + r[1] - r[2] * r[2])
+            .map(|r| math::sin(5.0 * r[0]) + r[1] - r[2] * r[2])
             .collect();
         let params = GpParams {
-            log_lengthscales: vec![0.4f64.ln(), 0.7f64.ln(), 1.5f64.ln()],
+            log_lengthscales: vec![math::ln(0.4f64), math::ln(0.7f64), math::ln(1.5f64)],
             log_signal_var: 0.2,
-            log_noise_var: 1e-4f64.ln(),
+            log_noise_var: math::ln(1e-4f64),
         };
         let gp = GaussianProcess::new(x, d, &y, params).unwrap();
         let incumbent = y.iter().copied().fold(f64::INFINITY, f64::min);
@@ -1180,7 +1181,7 @@ mod tests {
             .get()
             .unwrap();
         let f = |v: &Values| match v.get("model").and_then(|m| m.as_str()) {
-            Some("linear") => 1.0 + (float(v, "lr").log10() + 2.0).powi(2),
+            Some("linear") => 1.0 + (math::log10(float(v, "lr")) + 2.0).powi(2),
             Some("tree") => 0.5 + 0.1 * (float(v, "depth") - 7.0).powi(2),
             _ => 0.2 + ((float(v, "units") - 40.0) / 10.0).powi(2),
         };

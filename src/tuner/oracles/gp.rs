@@ -9,6 +9,7 @@
 //! Matrices are row-major `Vec<f64>`; inputs are `n x d` row-major.
 
 use crate::error::{Error, Result};
+use crate::math;
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -106,7 +107,7 @@ pub(crate) fn cholesky_inverse(l: &[f64], n: usize) -> Vec<f64> {
 /// with respect to an input coordinate is `-f * delta / l^2` (both times the signal variance).
 /// Writing the derivatives this way cancels the `1 / r` that would blow up at `r = 0`.
 fn matern52(r: f64) -> (f64, f64) {
-    let e = (-SQRT5 * r).exp();
+    let e = math::exp(-SQRT5 * r);
     let k = (1.0 + SQRT5 * r + 5.0 / 3.0 * r * r) * e;
     let f = 5.0 / 3.0 * (1.0 + SQRT5 * r) * e;
     (k, f)
@@ -128,9 +129,9 @@ impl GpParams {
     /// Length scales 0.5 (a unit cube's inputs), signal variance 1, the given noise.
     pub fn default_for(d: usize, noise_var: f64) -> Self {
         GpParams {
-            log_lengthscales: vec![0.5f64.ln(); d],
+            log_lengthscales: vec![math::ln(0.5f64); d],
             log_signal_var: 0.0,
-            log_noise_var: noise_var.max(1e-300).ln(),
+            log_noise_var: math::ln(noise_var.max(1e-300)),
         }
     }
 
@@ -211,9 +212,9 @@ impl Likelihood {
         if theta.len() != d + 2 || grad.len() != d + 2 {
             return None;
         }
-        let inv_l2: Vec<f64> = theta[..d].iter().map(|t| (-2.0 * t).exp()).collect();
-        let sf2 = theta[d].exp();
-        let noise = theta[d + 1].exp();
+        let inv_l2: Vec<f64> = theta[..d].iter().map(|t| math::exp(-2.0 * t)).collect();
+        let sf2 = math::exp(theta[d]);
+        let noise = math::exp(theta[d + 1]);
         let mut k = vec![0.0; n * n];
         let mut fac = Vec::with_capacity(self.sq.len() / d.max(1));
         let mut p = 0;
@@ -237,8 +238,8 @@ impl Likelihood {
         solve_lower(&l, n, &mut alpha);
         let quad: f64 = alpha.iter().map(|v| v * v).sum();
         solve_lower_transposed(&l, n, &mut alpha);
-        let log_det: f64 = (0..n).map(|i| l[i * n + i].ln()).sum();
-        let lml = -0.5 * quad - log_det - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
+        let log_det: f64 = (0..n).map(|i| math::ln(l[i * n + i])).sum();
+        let lml = -0.5 * quad - log_det - 0.5 * n as f64 * math::ln(2.0 * std::f64::consts::PI);
 
         // d lml / d theta = 1/2 tr((alpha alpha^T - K^{-1}) dK/dtheta).
         let kinv = cholesky_inverse(&l, n);
@@ -333,10 +334,10 @@ impl GaussianProcess {
         let inv_l2: Vec<f64> = params
             .log_lengthscales
             .iter()
-            .map(|t| (-2.0 * t).exp())
+            .map(|t| math::exp(-2.0 * t))
             .collect();
-        let sf2 = params.log_signal_var.exp();
-        let noise = params.log_noise_var.exp();
+        let sf2 = math::exp(params.log_signal_var);
+        let noise = math::exp(params.log_noise_var);
         let mut k = vec![0.0; n * n];
         for a in 0..n {
             for b in a..n {
@@ -514,10 +515,10 @@ pub fn fit_params(
     }
     for _ in 0..opts.restarts {
         let mut s: Vec<f64> = (0..d)
-            .map(|_| rng.random_range(0.05f64.ln()..2f64.ln()))
+            .map(|_| rng.random_range(math::ln(0.05f64)..math::ln(2f64)))
             .collect();
-        s.push(rng.random_range(0.3f64.ln()..3f64.ln()));
-        s.push(noise0.ln());
+        s.push(rng.random_range(math::ln(0.3f64)..math::ln(3f64)));
+        s.push(math::ln(noise0));
         starts.push(s);
     }
     let penalty = opts.long_lengthscale_penalty;
@@ -563,12 +564,12 @@ fn scaled_dist(a: &[f64], b: &[f64], inv_l2: &[f64]) -> f64 {
 
 /// The log-space box the fit searches, from `opts`.
 fn param_bounds(d: usize, opts: &FitOptions) -> (Vec<f64>, Vec<f64>) {
-    let mut lo = vec![opts.lengthscale_bounds.0.ln(); d];
-    let mut hi = vec![opts.lengthscale_bounds.1.ln(); d];
-    lo.push(opts.signal_var_bounds.0.ln());
-    hi.push(opts.signal_var_bounds.1.ln());
-    lo.push(opts.noise_var_bounds.0.ln());
-    hi.push(opts.noise_var_bounds.1.ln());
+    let mut lo = vec![math::ln(opts.lengthscale_bounds.0); d];
+    let mut hi = vec![math::ln(opts.lengthscale_bounds.1); d];
+    lo.push(math::ln(opts.signal_var_bounds.0));
+    hi.push(math::ln(opts.signal_var_bounds.1));
+    lo.push(math::ln(opts.noise_var_bounds.0));
+    hi.push(math::ln(opts.noise_var_bounds.1));
     (lo, hi)
 }
 
@@ -741,14 +742,14 @@ mod tests {
     }
 
     fn smooth(x: &[f64]) -> f64 {
-        (3.0 * x[0]).sin() + x[1] * x[1] - 0.5 * x[0] * x[1]
+        math::sin(3.0 * x[0]) + x[1] * x[1] - 0.5 * x[0] * x[1]
     }
 
     fn params(d: usize, ls: f64, noise: f64) -> GpParams {
         GpParams {
-            log_lengthscales: vec![ls.ln(); d],
+            log_lengthscales: vec![math::ln(ls); d],
             log_signal_var: 0.0,
-            log_noise_var: noise.ln(),
+            log_noise_var: math::ln(noise),
         }
     }
 
@@ -834,7 +835,7 @@ mod tests {
         let x = random_points(n, d, 4);
         let y: Vec<f64> = x.chunks(d).map(|r| smooth(r) + r[2]).collect();
         let lik = Likelihood::new(&x, d, &y).unwrap();
-        let theta = vec![-1.0, 0.3, -0.2, 0.4, (1e-2f64).ln()];
+        let theta = vec![-1.0, 0.3, -0.2, 0.4, math::ln(1e-2f64)];
         let mut grad = vec![0.0; d + 2];
         lik.eval(&theta, &mut grad).unwrap();
         let mut scratch = vec![0.0; d + 2];
@@ -859,7 +860,7 @@ mod tests {
         let x = random_points(n, d, 5);
         let y: Vec<f64> = x.chunks(d).map(smooth).collect();
         let mut p = params(d, 0.5, 1e-4);
-        p.log_lengthscales = vec![0.3f64.ln(), 0.6f64.ln(), 1.2f64.ln()];
+        p.log_lengthscales = vec![math::ln(0.3f64), math::ln(0.6f64), math::ln(1.2f64)];
         let gp = GaussianProcess::new(x, d, &y, p).unwrap();
         let z = [0.31, 0.72, 0.45];
         let (mut dm, mut dv) = (vec![0.0; d], vec![0.0; d]);
@@ -886,18 +887,18 @@ mod tests {
         let (n, d) = (30, 2);
         let x = random_points(n, d, 6);
         // Only the first input matters.
-        let y: Vec<f64> = x.chunks(d).map(|r| (4.0 * r[0]).sin()).collect();
+        let y: Vec<f64> = x.chunks(d).map(|r| math::sin(4.0 * r[0])).collect();
         let mut rng = StdRng::seed_from_u64(0);
         let gp = GaussianProcess::fit(x, d, &y, &FitOptions::default(), None, &mut rng).unwrap();
         let ls: Vec<f64> = gp
             .params()
             .log_lengthscales
             .iter()
-            .map(|v| v.exp())
+            .map(|v| math::exp(*v))
             .collect();
         assert!(ls[1] > 10.0 * ls[0], "length scales {ls:?}");
         let (mean, _) = gp.predict(&[0.3, 0.9]).unwrap();
-        assert!((mean - 1.2f64.sin()).abs() < 0.05, "{mean}");
+        assert!((mean - math::sin(1.2f64)).abs() < 0.05, "{mean}");
     }
 
     #[test]
