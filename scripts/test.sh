@@ -76,7 +76,7 @@ node scripts/page-size.mjs dist | tee /tmp/tunelab-page-size.txt
 grep -q "within the 1 MB budget" /tmp/tunelab-page-size.txt
 
 step "the playground page end to end in headless Chromium: features, then reliability (screenshots in test-results/playground/ and test-results/reliability/)"
-node --test --test-concurrency=1 tests/e2e/playground.test.mjs tests/e2e/reliability.test.mjs
+node --test --test-concurrency=1 tests/e2e/playground.test.mjs tests/e2e/reliability.test.mjs tests/e2e/one-engine.test.mjs
 
 step "JS tests in headless Chromium (Playwright, Debian's Chromium), Vite example included"
 node tests/js/browser.test.mjs

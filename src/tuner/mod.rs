@@ -11,7 +11,7 @@ pub mod options;
 pub mod oracle;
 pub mod oracles;
 mod parallel;
-mod report;
+pub mod report;
 mod resume;
 mod search;
 pub mod spec_model;

@@ -1,8 +1,10 @@
 //! What a tuner shows and exports: KerasTuner's live display, `search_space_summary`,
 //! `results_summary`, and every trial as JSON or CSV.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hp::{py_float, Value as HpValue};
+use crate::tuner::objective::ObjectiveSpec;
+use crate::tuner::storage::Storage;
 use crate::tuner::trial::{Trial, TrialStatus};
 use crate::tuner::tuner::Tuner;
 use serde_json::{json, Value};
@@ -158,14 +160,8 @@ impl Tuner {
     /// the best epoch), `message`, `seconds`, `device` and `curves` (per execution, each
     /// metric's value by epoch). The page's JSON export is this.
     pub fn trials_json(&self) -> Result<Value> {
-        let trials: Vec<Value> = self.oracle.trials()?.iter().map(trial_json).collect();
-        let best = self
-            .oracle
-            .get_best_trials(1)?
-            .first()
-            .map(|t| json!(t.used_values()))
-            .unwrap_or(Value::Null);
-        Ok(json!({"trials": trials, "best_hyperparameters": best}))
+        let best = self.oracle.get_best_trials(1)?;
+        Ok(trials_document(&self.oracle.trials()?, best.first()))
     }
 
     /// All trials as CSV, one row each: `trial_id`, `status`, `score`, `best_step`, every
@@ -173,51 +169,102 @@ impl Tuner {
     /// `device`, `message`. Text that a spreadsheet would run as a formula is defused (see
     /// [`csv_text`]); numbers are written as they are.
     pub fn trials_csv(&self) -> Result<String> {
-        let all = self.oracle.trials()?;
-        let mut hp_names: Vec<String> = Vec::new();
-        let mut metric_names: Vec<String> = Vec::new();
-        for t in &all {
-            for (k, _) in t.used_values().iter() {
-                if !hp_names.iter().any(|n| n == k) {
-                    hp_names.push(k.to_string());
-                }
-            }
-            for (k, _) in &t.metrics {
-                if !metric_names.contains(k) {
-                    metric_names.push(k.clone());
-                }
-            }
-        }
-        let mut header: Vec<String> = ["trial_id", "status", "score", "best_step"]
-            .iter()
-            .map(|h| csv_text(h))
-            .collect();
-        header.extend(hp_names.iter().map(|h| csv_text(h)));
-        header.extend(metric_names.iter().map(|m| csv_text(m)));
-        header.push(csv_text("device"));
-        header.push(csv_text("message"));
-        let mut out = header.join(",") + "\n";
-        for t in &all {
-            let values = t.used_values();
-            let mut row = vec![
-                csv_text(&t.trial_id),
-                csv_text(t.status.as_str()),
-                t.score.map(py_float).unwrap_or_default(),
-                t.best_step.map(|s| s.to_string()).unwrap_or_default(),
-            ];
-            for h in &hp_names {
-                row.push(values.get(h).map(csv_value).unwrap_or_default());
-            }
-            for m in &metric_names {
-                row.push(t.metric(m).map(py_float).unwrap_or_default());
-            }
-            row.push(t.device.as_deref().map(csv_text).unwrap_or_default());
-            row.push(t.message.as_deref().map(csv_text).unwrap_or_default());
-            out += &row.join(",");
-            out.push('\n');
-        }
-        Ok(out)
+        Ok(trials_csv_of(&self.oracle.trials()?))
     }
+}
+
+/// Every trial stored in `storage` (its `trial_N/trial.json` files), in trial order: what
+/// [`trials_document`] and [`trials_csv_of`] export while a search holds the tuner (the page's
+/// export buttons during a search).
+pub fn stored_trials(storage: &dyn Storage) -> Result<Vec<Trial>> {
+    let mut trials = Vec::new();
+    for path in storage.list("trial_")? {
+        if !path.ends_with("/trial.json") {
+            continue;
+        }
+        let Some(bytes) = storage.read(&path)? else {
+            continue;
+        };
+        let v: Value =
+            serde_json::from_slice(&bytes).map_err(|e| Error::parse(format!("{path}: {e}")))?;
+        trials.push(Trial::from_json(&v).map_err(|e| Error::parse(format!("{path}: {e}")))?);
+    }
+    // ids are numbers written with leading zeros (or, in old projects, without): by length,
+    // then text, puts "9" before "10"
+    trials.sort_by(|a, b| (a.trial_id.len(), &a.trial_id).cmp(&(b.trial_id.len(), &b.trial_id)));
+    Ok(trials)
+}
+
+/// The completed trial with the best score for `objective`, if any (as the oracle ranks).
+pub fn best_of<'a>(trials: &'a [Trial], objective: &ObjectiveSpec) -> Option<&'a Trial> {
+    trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Completed && t.score.is_some())
+        .fold(None, |best: Option<&Trial>, t| match best {
+            Some(b)
+                if !objective.better(t.score.unwrap_or(f64::NAN), b.score.unwrap_or(f64::NAN)) =>
+            {
+                Some(b)
+            }
+            _ => Some(t),
+        })
+}
+
+/// The trials export: `{"trials": [...], "best_hyperparameters": {...} | null}`, each trial as
+/// [`Tuner::trials_json`] describes. The CLI's `--json`, the npm package's `trialsJSON()` and
+/// the page's "Trials (JSON)" button all write this.
+pub fn trials_document(trials: &[Trial], best: Option<&Trial>) -> Value {
+    let list: Vec<Value> = trials.iter().map(trial_json).collect();
+    let best = best.map(|t| json!(t.used_values())).unwrap_or(Value::Null);
+    json!({"trials": list, "best_hyperparameters": best})
+}
+
+/// The trials as CSV (see [`Tuner::trials_csv`]): the CLI's `--csv`, the npm package's
+/// `trialsCSV()` and the page's "Trials (CSV)" button.
+pub fn trials_csv_of(all: &[Trial]) -> String {
+    let mut hp_names: Vec<String> = Vec::new();
+    let mut metric_names: Vec<String> = Vec::new();
+    for t in all {
+        for (k, _) in t.used_values().iter() {
+            if !hp_names.iter().any(|n| n == k) {
+                hp_names.push(k.to_string());
+            }
+        }
+        for (k, _) in &t.metrics {
+            if !metric_names.contains(k) {
+                metric_names.push(k.clone());
+            }
+        }
+    }
+    let mut header: Vec<String> = ["trial_id", "status", "score", "best_step"]
+        .iter()
+        .map(|h| csv_text(h))
+        .collect();
+    header.extend(hp_names.iter().map(|h| csv_text(h)));
+    header.extend(metric_names.iter().map(|m| csv_text(m)));
+    header.push(csv_text("device"));
+    header.push(csv_text("message"));
+    let mut out = header.join(",") + "\n";
+    for t in all {
+        let values = t.used_values();
+        let mut row = vec![
+            csv_text(&t.trial_id),
+            csv_text(t.status.as_str()),
+            t.score.map(py_float).unwrap_or_default(),
+            t.best_step.map(|s| s.to_string()).unwrap_or_default(),
+        ];
+        for h in &hp_names {
+            row.push(values.get(h).map(csv_value).unwrap_or_default());
+        }
+        for m in &metric_names {
+            row.push(t.metric(m).map(py_float).unwrap_or_default());
+        }
+        row.push(t.device.as_deref().map(csv_text).unwrap_or_default());
+        row.push(t.message.as_deref().map(csv_text).unwrap_or_default());
+        out += &row.join(",");
+        out.push('\n');
+    }
+    out
 }
 
 /// One trial of [`Tuner::trials_json`].
@@ -390,5 +437,10 @@ mod tests {
         assert_eq!(t["message"], "@bad, \"quoted\"\nline");
         assert_eq!(t["hyperband"], Value::Null);
         assert_eq!(j["trials"][0]["score"], -0.25);
+        // What a search in progress exports (read from the storage) is the same document.
+        let stored = stored_trials(tuner.oracle.storage()).unwrap();
+        let objective = crate::tuner::objective::ObjectiveSpec::default();
+        assert_eq!(trials_document(&stored, best_of(&stored, &objective)), j);
+        assert_eq!(trials_csv_of(&stored), csv);
     }
 }

@@ -11,6 +11,7 @@ use crate::nn::history::Logs;
 use crate::nn::model::{FitArgs, Sequential, ValidationData};
 use crate::spec::ModelSpec;
 use crate::tuner::options;
+use crate::tuner::report;
 use crate::tuner::tuner::history_from_json;
 use crate::tuner::{
     FitResult, HyperModel, LocalFuture, SearchData, SpecHyperModel, Storage, Trial, Tuner,
@@ -268,6 +269,8 @@ pub struct WasmTuner {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     storage: JsValue,
     input_shape: Rc<RefCell<Option<Vec<usize>>>>,
+    /// The objective, for ranking stored trials while a search holds the tuner.
+    objective: crate::tuner::ObjectiveSpec,
 }
 
 impl WasmTuner {
@@ -308,6 +311,7 @@ impl WasmTuner {
             options::tuner(kind, &json_in(options, "tuner options")?).map_err(err)?;
         // The browser has no file system: storage is the JS store, named after these.
         config.directory = None;
+        let config_objective = config.oracle.objective.clone();
         let hps = match hyperparameters {
             Some(s) => options::hyperparameters(&json_in(&s, "hyperparameters")?).map_err(err)?,
             None => None,
@@ -373,6 +377,7 @@ impl WasmTuner {
             })
         }));
         Ok(WasmTuner {
+            objective: config_objective,
             stop: tuner.stop_handle(),
             inner: Rc::new(RefCell::new(Some(tuner))),
             storage,
@@ -416,22 +421,34 @@ impl WasmTuner {
             .map_err(err)
     }
 
-    /// Every trial as JSON (`{"trials": [...], "best_hyperparameters": {...}}`).
+    /// Every trial as JSON (`{"trials": [...], "best_hyperparameters": {...}}`), the engine's
+    /// one trials export. While a search runs it is read from the storage (as stored so far).
     #[wasm_bindgen(js_name = trialsJSON)]
     pub fn trials_json(&self) -> Result<String, JsError> {
-        let g = self.inner.borrow();
-        Ok(g.as_ref()
-            .ok_or_else(busy)?
-            .trials_json()
-            .map_err(err)?
-            .to_string())
+        if let Some(t) = self.inner.borrow().as_ref() {
+            return Ok(t.trials_json().map_err(err)?.to_string());
+        }
+        let doc = self
+            .with_storage(|s| {
+                let trials = report::stored_trials(s)?;
+                Ok(report::trials_document(
+                    &trials,
+                    report::best_of(&trials, &self.objective),
+                ))
+            })
+            .map_err(err)?;
+        Ok(doc.to_string())
     }
 
-    /// Every trial as CSV.
+    /// Every trial as CSV (with the formula-injection guard); from the storage while a search
+    /// runs.
     #[wasm_bindgen(js_name = trialsCSV)]
     pub fn trials_csv(&self) -> Result<String, JsError> {
-        let g = self.inner.borrow();
-        g.as_ref().ok_or_else(busy)?.trials_csv().map_err(err)
+        if let Some(t) = self.inner.borrow().as_ref() {
+            return t.trials_csv().map_err(err);
+        }
+        self.with_storage(|s| Ok(report::trials_csv_of(&report::stored_trials(s)?)))
+            .map_err(err)
     }
 
     /// Where trials trained: `[device, note]`.

@@ -142,10 +142,12 @@ test("random search on spiral runs to the end: table, charts, best result, expor
   const csv = await download(page, "#export-csv");
   const lines = csv.trim().split("\n");
   assert.equal(lines.length, 5);
-  assert.match(lines[0], /^trial_id,status,.*score,best_epoch/);
+  // The engine's exports (as `tunelab tune --csv/--json` writes them).
+  assert.match(lines[0], /^trial_id,status,score,best_step,.*message$/);
   const json = JSON.parse(await download(page, "#export-json"));
-  assert.equal(json.length, 4);
-  assert.deepEqual(json.map((t) => t.score), list.map((t) => t.score));
+  assert.equal(json.trials.length, 4);
+  assert.deepEqual(json.trials.map((t) => t.score), list.map((t) => t.score));
+  assert.deepEqual(json.best_hyperparameters, best.hps);
   const w = JSON.parse(await download(page, "#export-weights"));
   assert.equal(w.trial_id, best.id);
   assert.equal(w.weights.length, 6); // three Dense layers: kernel + bias each

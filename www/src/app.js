@@ -183,6 +183,10 @@ function onMessage(m) {
       }
       break;
     }
+    case "export":
+      if (m.format === "csv") download("tunelab-trials.csv", m.text, "text/csv");
+      else download("tunelab-trials.json", m.text, "application/json");
+      break;
     case "weights":
       download(`tunelab-${m.retrained ? "retrained" : "trial-" + m.trialId}-weights.json`, m.json, "application/json");
       break;
@@ -427,8 +431,9 @@ function bindControls() {
     $("retrain-status").textContent = "retraining…";
     send({ type: "retrain" });
   });
-  $("export-csv").addEventListener("click", () => download("tunelab-trials.csv", trialsCSV(), "text/csv"));
-  $("export-json").addEventListener("click", () => download("tunelab-trials.json", JSON.stringify(trialsForExport(), null, 2), "application/json"));
+  // The engine's exports (the CLI's --csv and --json write the same), made by the search worker.
+  $("export-csv").addEventListener("click", () => send({ type: "export", format: "csv" }));
+  $("export-json").addEventListener("click", () => send({ type: "export", format: "json" }));
   $("export-weights").addEventListener("click", () => {
     const best = bestTrial();
     if (retrained) send({ type: "weights", retrained: true });
@@ -881,41 +886,6 @@ function fmt(v) {
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4).replace(/\.?0+$/, "");
-}
-
-function trialsForExport() {
-  return ordered().map((t) => ({
-    trial_id: t.id,
-    status: t.status,
-    hyperparameters: t.hps,
-    hyperband: t.tuner,
-    score: t.score,
-    best_epoch: t.bestEpoch,
-    metrics: t.metrics,
-    curves: t.curves,
-    message: t.message,
-    device: t.device,
-  }));
-}
-
-function csvCell(v) {
-  if (v == null) return "";
-  const s = String(v);
-  // Quote text; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
-  const safe = /^[=+\-@\t\r]/.test(s) && typeof v !== "number" ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) || safe !== s ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-function trialsCSV() {
-  const list = ordered();
-  const hpNames = [...new Set(list.flatMap((t) => Object.keys(t.hps ?? {})))];
-  const metricNames = [...new Set(list.flatMap((t) => Object.keys(t.metrics ?? {})))];
-  const head = ["trial_id", "status", ...hpNames, "score", "best_epoch", ...metricNames, "message"];
-  const lines = [head.map(csvCell).join(",")];
-  for (const t of list) {
-    lines.push([t.id, t.status, ...hpNames.map((h) => t.hps?.[h]), t.score, t.bestEpoch, ...metricNames.map((m) => t.metrics?.[m]), t.message].map(csvCell).join(","));
-  }
-  return lines.join("\n") + "\n";
 }
 
 function download(name, text, type) {

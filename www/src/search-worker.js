@@ -11,6 +11,7 @@
 //      {type: "retrain"}                        -> {type: "retrain-epoch"}..., {type: "retrained"}
 //      {type: "weights", trialId}               -> {type: "weights", trialId, json}
 //      {type: "summary", trialId}               -> {type: "summary", trialId, text, spec, hps, fit}
+//      {type: "export", format: "csv" | "json"} -> {type: "export", format, text} (the engine's)
 // Out (during a search): search-start, trial (a page trial record), epoch, boundary,
 //      search-end {summary, stopped}, error. A trial or an epoch is posted only once it is
 //      stored; a save that fails (a full quota) posts {type: "error", where: "storage"} and
@@ -743,6 +744,14 @@ self.onmessage = async (e) => {
       case "retrain":
         await retrain();
         break;
+      case "export": {
+        // The engine's trials export (stored trials while a search runs).
+        const ctx = search ?? last;
+        if (!ctx) throw new Error("no search yet");
+        const text = m.format === "csv" ? ctx.tuner.trialsCSV() : JSON.stringify(ctx.tuner.trialsJSON(), null, 2);
+        post({ type: "export", format: m.format, text });
+        break;
+      }
       case "weights":
         post({ type: "weights", trialId: m.trialId, retrained: !!m.retrained, json: weightsJSON(m.trialId, m.retrained) });
         break;
