@@ -334,6 +334,18 @@ export declare const csv: {
   header(text: string): { columns: string[]; rows: number };
   parse(text: string, options?: { label?: string | null; columns?: string[] | null }): { x: Tensor; y: Tensor | null; featureNames: string[]; labelName: string | null };
 };
+/** The engine's tables: tuners with their options and defaults, built-in data sets, Playground's features, losses. */
+export interface Catalog {
+  tuners: { name: string; class: string; about: string; options: Record<string, unknown> }[];
+  datasets: { name: string; task: "binary" | "multiclass" | "regression"; classes: number | null; rows: number; features: number; playground: boolean }[];
+  features: string[];
+  losses: { name: string; aliases: string[]; targets: "one_hot" | "class_ids" | "binary" | "values" }[];
+}
+export declare function catalog(): Catalog;
+/** A tuner's class name from any of its names ("random", "random_search", "RandomSearch"). */
+export declare function tunerKind(name: string): "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization";
+/** A loss by any of its names. */
+export declare function lossInfo(name: string): { name: string; targets: "one_hot" | "class_ids" | "binary" | "values" };
 /** The playground's train/test split of `n` rows: row indices, `trainPercent` (0-100, exclusive) for training, order fixed by `seed`. */
 export declare function splitIndices(n: number, options: { trainPercent: number; seed?: number }): { train: Uint32Array; test: Uint32Array };
 /** TensorFlow Playground's input features of 2-D points (x of shape [n, 2]). */
@@ -347,9 +359,28 @@ export interface Store {
   clear(): void;
   location(): string;
   open(): Promise<void>;
+  /** Waits for the writes so far; rejects once if one failed to save. */
   flush(): Promise<void>;
+  /** Runs `fn` once everything written so far is stored (never after a failed save). */
+  afterSave(fn: () => void): void;
 }
 export declare function store(kind: "indexeddb" | "memory" | "auto", location: string): Store;
+/**
+ * The `"indexeddb"` store (database "tunelab", keys `${location}/${path}`): what is written in one
+ * turn of the event loop is committed in one transaction; a failed commit goes to `onFail` at once
+ * and to `flush()` once, and every later write is dropped until `open()` reloads what is stored.
+ */
+export declare class IndexedDBStore implements Store {
+  constructor(location: string, options?: { onFail?: (error: unknown) => void });
+  read(path: string): Uint8Array | undefined;
+  write(path: string, bytes: Uint8Array): void;
+  list(prefix: string): string[];
+  clear(): void;
+  location(): string;
+  open(): Promise<void>;
+  flush(): Promise<void>;
+  afterSave(fn: () => void): void;
+}
 
 /** The optimizer's state of a model (Sequential.getTrainingState / setTrainingState). */
 export interface TrainingState {

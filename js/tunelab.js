@@ -625,14 +625,17 @@ class MemoryStore {
   }
   async open() {}
   async flush() {}
+  afterSave(fn) {
+    Promise.resolve().then(fn);
+  }
 }
 
-/** Waits for an IndexedDB transaction; a full quota shows only as an abort, so both settle it. */
+/** Waits for a readwrite transaction's commit. A full quota shows only as an abort (Chromium fires
+ * `abort`, no `error`), which is why `abort` is what ends a commit here. */
 function idbDone(tx) {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error("the IndexedDB transaction was aborted"));
+    tx.onabort = () => reject(tx.error ?? new DOMException("the IndexedDB transaction was aborted", "AbortError"));
   });
 }
 
@@ -643,15 +646,44 @@ function idbRequest(req) {
   });
 }
 
-class IndexedDBStore extends MemoryStore {
-  constructor(location) {
+/** The package's words for a failed save (flush() throws it); a full quota says so plainly. */
+function saveFailed(e) {
+  const full = e && (e.name === "QuotaExceededError" || /quota/i.test(String(e.message)));
+  const why = full ? "storage is full (the browser's quota for this page is used up)" : e && e.message ? e.message : String(e);
+  return new Error(`saving the search to IndexedDB failed: ${why}; what was saved before is kept, and the search can continue once there is room`);
+}
+
+/**
+ * A search's storage in IndexedDB: database "tunelab", object store "files", keys
+ * `${location}/${path}`, with every file also kept in memory (reads are synchronous). The
+ * package's `storage: "indexeddb"` and the playground page both use it.
+ *
+ * - Everything written in one turn of the event loop is committed in one transaction (the
+ *   oracle saves a trial.json and oracle.json together: both or neither reach the disk).
+ * - A failed commit drops every later write, so what is stored stays exactly what the search
+ *   had at some earlier moment. It is reported once through `onFail(error)` (the browser's own
+ *   error, as soon as the commit fails) and once by `flush()`, which throws "saving the search
+ *   to IndexedDB failed: ...".
+ * - `open()` loads what is stored; after a failure it first drops what was not saved and then
+ *   writes again, so a search carries on from what a reload would find.
+ * - `afterSave(fn)` runs `fn` once everything written so far is committed (never after a
+ *   failure): a page can show an epoch or a finished trial only once a reload keeps it.
+ */
+export class IndexedDBStore extends MemoryStore {
+  constructor(location, { onFail } = {}) {
+    if (typeof location !== "string" || !location) throw new TypeError("new IndexedDBStore(location): location must be a non-empty string (directory/projectName)");
+    if (typeof indexedDB === "undefined") throw new Error("IndexedDB is not available here (use the \"memory\" store)");
     super(location);
+    this.onFail = onFail ?? null;
     this.db = null;
-    this.pending = Promise.resolve();
-    this.failed = null;
+    this.batch = null; // {clear, puts: Map, generation}: this turn's writes, not yet committed
+    this.pending = Promise.resolve(); // the commits queued so far, in order; never rejects
+    this.failed = null; // the first failed commit's error
+    this.reported = false; // flush() has thrown it
+    this.generation = 0; // open() after a failure starts a new one: older batches are dropped
   }
-  _key(path) {
-    return `${this.where}/${path}`;
+  _range() {
+    return IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`);
   }
   async _db() {
     if (!this.db) {
@@ -661,52 +693,66 @@ class IndexedDBStore extends MemoryStore {
     }
     return this.db;
   }
-  // After a failed save nothing more is written (what is stored stays consistent) until
-  // flush() has reported the failure.
-  _queue(op) {
-    this.pending = this.pending
-      .then(() => (this.failed ? undefined : op()))
-      .catch((e) => {
-        this.failed ??= e;
-      });
-  }
   write(path, bytes) {
-    super.write(path, bytes);
     const copy = new Uint8Array(bytes);
-    this._queue(async () => {
-      const db = await this._db();
-      const tx = db.transaction("files", "readwrite");
-      tx.objectStore("files").put(copy, this._key(path));
-      await idbDone(tx);
-    });
+    this.files.set(path, copy);
+    this._batch().puts.set(path, copy);
   }
   clear() {
-    super.clear();
-    this._queue(async () => {
-      const db = await this._db();
-      const tx = db.transaction("files", "readwrite");
-      tx.objectStore("files").delete(IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`));
-      await idbDone(tx);
-    });
+    this.files.clear();
+    const b = this._batch();
+    b.clear = true;
+    b.puts.clear();
   }
+  _batch() {
+    if (this.batch) return this.batch;
+    const batch = { clear: false, puts: new Map(), generation: this.generation };
+    this.batch = batch;
+    this.pending = this.pending.then(async () => {
+      if (this.batch === batch) this.batch = null;
+      if (this.failed || batch.generation !== this.generation) return;
+      try {
+        const db = await this._db();
+        const tx = db.transaction("files", "readwrite");
+        const files = tx.objectStore("files");
+        if (batch.clear) files.delete(this._range());
+        for (const [path, bytes] of batch.puts) files.put(bytes, `${this.where}/${path}`);
+        await idbDone(tx);
+      } catch (e) {
+        this.failed = e;
+        // (a throwing onFail must not break the chain of commits)
+        if (this.onFail) queueMicrotask(() => this.onFail(e));
+      }
+    });
+    return batch;
+  }
+  /** Loads what is stored (after the writes queued so far). */
   async open() {
     await this.pending;
+    if (this.failed) {
+      this.generation++;
+      this.batch = null;
+      this.files.clear();
+      this.failed = null;
+      this.reported = false;
+    }
     const db = await this._db();
-    const tx = db.transaction("files", "readonly");
-    const store = tx.objectStore("files");
-    const range = IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`);
-    const [keys, values] = await Promise.all([idbRequest(store.getAllKeys(range)), idbRequest(store.getAll(range))]);
+    const files = db.transaction("files", "readonly").objectStore("files");
+    const [keys, values] = await Promise.all([idbRequest(files.getAllKeys(this._range())), idbRequest(files.getAll(this._range()))]);
     for (let i = 0; i < keys.length; i++) this.files.set(keys[i].slice(this.where.length + 1), new Uint8Array(values[i]));
   }
+  /** Waits for the writes queued so far; throws a failed save once. */
   async flush() {
     await this.pending;
-    if (this.failed) {
-      const e = this.failed;
-      this.failed = null;
-      const full = e && (e.name === "QuotaExceededError" || /quota/i.test(String(e.message)));
-      const why = full ? "storage is full (the browser's quota for this page is used up)" : e && e.message ? e.message : String(e);
-      throw new Error(`saving the search to IndexedDB failed: ${why}; what was saved before is kept, and the search can continue once there is room`);
+    if (this.failed && !this.reported) {
+      this.reported = true;
+      throw saveFailed(this.failed);
     }
+  }
+  afterSave(fn) {
+    this.pending.then(() => {
+      if (!this.failed) fn();
+    });
   }
 }
 
@@ -715,7 +761,8 @@ class IndexedDBStore extends MemoryStore {
  * (the tuner's `directory/projectName`). Pass it as a tuner's `storage`; `read(path)`,
  * `write(path, bytes)` and `list(prefix)` also keep a page's own files beside the search's,
  * cleared with it on `overwrite`. `await open()` loads what is stored; `await flush()` waits
- * for the writes.
+ * for the writes (and throws a failed save once); `afterSave(fn)` runs `fn` once they are
+ * stored. `"indexeddb"` is `new IndexedDBStore(location)`.
  */
 export function store(kind, location) {
   if (typeof location !== "string" || !location) throw new TypeError("store(kind, location): location must be a non-empty string (directory/projectName)");
@@ -762,11 +809,11 @@ function resultJSON(r, what) {
   throw new TypeError(`${what} must return a number, an object of metrics, or the History of model.fit, got ${typeof r}`);
 }
 
-const TUNER_OPTIONS = ["objective", "maxTrials", "executionsPerTrial", "seed", "overwrite", "directory", "projectName", "maxRetriesPerTrial", "maxConsecutiveFailedTrials", "maxCollisions", "maxModelSize", "device", "parallelTrials", "verbose"];
-const TUNER_SPECIFIC = {
-  Hyperband: ["maxEpochs", "factor", "hyperbandIterations"],
-  BayesianOptimization: ["numInitialPoints", "alpha", "beta"],
-};
+/** A tuner class's option names in camelCase, from the engine's table (`catalog()`). */
+function tunerOptionNames(kind) {
+  const t = catalog().tuners.find((x) => x.class === kind);
+  return t ? Object.keys(t.options).map((k) => k.replace(/_([a-z])/g, (_, c) => c.toUpperCase())) : [];
+}
 
 const SEARCH_CALLBACKS = ["onTrialBegin", "onTrialEnd", "onEpochBegin", "onEpochEnd", "onBatchEnd", "onSaved"];
 
@@ -775,7 +822,7 @@ export class Tuner {
   constructor(kind, options = {}) {
     checkReady();
     const { hypermodel, hyperparameters, storage, runTrial, ...rest } = plainObject(options, `new ${kind}(options)`);
-    const allowed = [...TUNER_OPTIONS, ...(TUNER_SPECIFIC[kind] ?? [])];
+    const allowed = tunerOptionNames(kind);
     for (const k of Object.keys(rest)) {
       if (!allowed.includes(k)) throw new Error(`unknown ${kind} option \`${k}\` (allowed: hypermodel, runTrial, hyperparameters, storage, ${allowed.join(", ")})`);
     }
@@ -1070,6 +1117,28 @@ export function splitIndices(n, { trainPercent, seed = 0 } = {}) {
   return guard(() => wasm.splitIndices(n, trainPercent, seed));
 }
 
+let catalogCache = null;
+
+/**
+ * The engine's tables, the ones every surface offers: `{tuners: [{name, class, about, options:
+ * {snake_case: default}}], datasets: [{name, task, classes, rows, features, playground}],
+ * features: [...], losses: [{name, aliases, targets}]}` (`tunelab catalog` prints the same).
+ */
+export function catalog() {
+  catalogCache ??= JSON.parse(guard(() => wasm.catalog()));
+  return catalogCache;
+}
+
+/** A tuner's class name from any of its names ("random", "random_search", "RandomSearch"). */
+export function tunerKind(name) {
+  return guard(() => wasm.tunerKind(String(name)));
+}
+
+/** A loss by any of its names: `{name, targets}` (targets: "one_hot", "class_ids", "binary" or "values"). */
+export function lossInfo(name) {
+  return JSON.parse(guard(() => wasm.lossInfo(String(name))));
+}
+
 /** Class ids (one column) to one-hot rows. */
 export function oneHot(y, numClasses) {
   return fromEngine(guard(() => wasm.oneHot(toEngine(y, "y"), numClasses)));
@@ -1125,7 +1194,11 @@ const api = {
   csv,
   features,
   splitIndices,
+  catalog,
+  tunerKind,
+  lossInfo,
   store,
+  IndexedDBStore,
   oneHot,
   initGpu,
   gpuBufferCount,

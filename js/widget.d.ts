@@ -83,7 +83,7 @@ export const DEFAULT_CONFIG: WidgetConfig;
 export function encodeConfig(config: WidgetConfig): string;
 /** A config from a URL hash or string: base64url, URI-encoded or plain JSON; `null` when empty. */
 export function decodeConfig(text: string): WidgetConfig | null;
-/** Checks a config (an object, or a string to decode) and fills in the defaults. */
+/** Checks a config (an object, or a string to decode) and fills in the defaults (after `await init()`: tuner names are the engine's). */
 export function normalizeConfig(config: WidgetConfig | string | null | undefined): Required<Pick<WidgetConfig, "spec" | "tuner" | "options" | "fit" | "device">> & WidgetConfig;
 
 /** A hypermodel for a spec with hps (tl.specHypermodel); `shouldStop()` ends the search at the next build. */

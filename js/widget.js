@@ -65,16 +65,6 @@ export const DEFAULT_CONFIG = {
 };
 
 const CONFIG_KEYS = ["spec", "dataset", "noise", "seed", "data", "oneHot", "tuner", "options", "fit", "device", "title"];
-const TUNERS = {
-  randomsearch: "RandomSearch",
-  random: "RandomSearch",
-  gridsearch: "GridSearch",
-  grid: "GridSearch",
-  hyperband: "Hyperband",
-  bayesianoptimization: "BayesianOptimization",
-  bayesian: "BayesianOptimization",
-};
-
 function camel(k) {
   return k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 }
@@ -139,9 +129,13 @@ export function normalizeConfig(config) {
   for (const k of Object.keys(config)) {
     if (!CONFIG_KEYS.includes(k)) throw new Error(`unknown config key \`${k}\` (allowed: ${CONFIG_KEYS.join(", ")})`);
   }
-  const tunerName = TUNERS[String(config.tuner ?? "RandomSearch").toLowerCase()];
-  if (!tunerName) {
-    throw new Error(`unknown config.tuner \`${config.tuner}\` (allowed: RandomSearch, GridSearch, Hyperband, BayesianOptimization)`);
+  // The engine's names (`tunelab catalog`): "random", "random_search", "RandomSearch", ...
+  let tunerName;
+  try {
+    tunerName = tl.tunerKind(config.tuner ?? "RandomSearch");
+  } catch {
+    const names = tl.catalog().tuners.flatMap((t) => [t.name, t.class]);
+    throw new Error(`unknown config.tuner \`${config.tuner}\` (allowed: ${names.join(", ")})`);
   }
   for (const k of ["options", "fit"]) {
     if (config[k] !== undefined && !isObject(config[k])) throw new TypeError(`config.${k} must be an object, got ${JSON.stringify(config[k])}`);
@@ -182,12 +176,15 @@ export function specHypermodel(spec, { shouldStop } = {}) {
 // ---------------------------------------------------------------------------------------------
 // Data and the search
 
-const CATEGORICAL = new Set(["categorical_crossentropy", "cce", "categoricalcrossentropy", "kl_divergence", "kld", "kldivergence", "kullback_leibler_divergence"]);
-
-function lossName(spec) {
+function lossTargets(spec) {
   const loss = spec?.compile?.loss;
   const name = typeof loss === "string" ? loss : isObject(loss) ? loss.class_name : undefined;
-  return typeof name === "string" ? name.toLowerCase() : "";
+  if (typeof name !== "string") return null;
+  try {
+    return tl.lossInfo(name).targets;
+  } catch {
+    return null; // an unknown loss: compiling the spec reports it with the allowed names
+  }
 }
 
 /** The config's data as `{x, y}` tensors (one-hot labels when the loss is categorical). */
@@ -202,7 +199,8 @@ export function loadData(cfg) {
   } else {
     ({ x, y } = tl.dataset(cfg.dataset, { noise: cfg.noise, seed: cfg.seed }));
   }
-  const oneHot = cfg.oneHot ?? (CATEGORICAL.has(lossName(cfg.spec)) && y.shape[1] === 1);
+  // one-hot for a loss whose targets are rows of class probabilities (the engine says which)
+  const oneHot = cfg.oneHot ?? (lossTargets(cfg.spec) === "one_hot" && y.shape[1] === 1);
   if (oneHot) {
     let max = 0;
     for (const v of y.data) max = Math.max(max, v);
@@ -217,8 +215,8 @@ export function loadData(cfg) {
  * stops it between trials. Resolves to `{tuner, trials, summary, best}`.
  */
 export async function runSearch(config, on = {}) {
-  const cfg = normalizeConfig(config);
   await init();
+  const cfg = normalizeConfig(config);
   let device = cfg.device;
   let deviceNote = null;
   if (device !== "cpu") {

@@ -36,6 +36,8 @@ USAGE:
               [--device cpu|webgpu|auto] [--parallel-trials N]
   tunelab summary SPEC.json [--input-shape D1,D2,...]
   tunelab datasets
+  tunelab catalog        (the engine's tables as JSON: tuners, their options and defaults,
+                          data sets, features, losses)
 
 Built-in data sets: circle, xor, gauss, spiral, reg-plane, reg-gauss (TensorFlow Playground's,
 2 features, --noise 0..50 and --data-seed, default --seed; --features x1,x2,x1^2,x2^2,x1x2,
@@ -367,10 +369,7 @@ fn fit_targets(y: Tensor, loss: LossKind, out_units: usize, quiet: bool) -> Resu
     } else {
         y
     };
-    let wants_rows = matches!(
-        loss,
-        LossKind::CategoricalCrossentropy | LossKind::KlDivergence
-    );
+    let wants_rows = loss.targets() == "one_hot";
     if wants_rows && y.cols() == 1 && out_units > 1 {
         if !quiet {
             eprintln!(
@@ -825,6 +824,10 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
+        Some("catalog") => {
+            println!("{:#}", options::catalog());
+            Ok(())
+        }
         Some("-h") | Some("--help") | Some("help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -832,7 +835,7 @@ fn main() -> ExitCode {
         Some(other) => Err(Error::unknown(
             "command",
             other,
-            &["fit", "tune", "summary", "datasets", "help"],
+            &["fit", "tune", "summary", "datasets", "catalog", "help"],
         )),
     };
     match result {

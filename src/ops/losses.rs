@@ -73,6 +73,21 @@ impl LossKind {
         })
     }
 
+    /// What the targets of this loss look like: `"one_hot"` (a row of class probabilities,
+    /// shaped like the output: categorical crossentropy, KL divergence), `"class_ids"` (one
+    /// integer column: sparse categorical crossentropy), `"binary"` (0/1: binary
+    /// crossentropy, hinge) or `"values"` (regression). The CLI and the notebook widget one-hot
+    /// encode class ids for a `"one_hot"` loss.
+    pub fn targets(self) -> &'static str {
+        use LossKind::*;
+        match self {
+            CategoricalCrossentropy | KlDivergence => "one_hot",
+            SparseCategoricalCrossentropy => "class_ids",
+            BinaryCrossentropy | Hinge => "binary",
+            _ => "values",
+        }
+    }
+
     /// Keras's canonical (function) name, used as the loss's display name.
     pub fn name(self) -> &'static str {
         use LossKind::*;

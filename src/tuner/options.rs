@@ -112,6 +112,70 @@ pub fn tuner_defaults(kind: &str) -> Result<Map<String, Value>> {
     }
 }
 
+/// The engine's tables as one JSON document, for the surfaces that offer choices (the page,
+/// the npm package, the notebook widget; `tunelab catalog` prints it): `tuners` (short name,
+/// class name, what it does, every option with its default), `datasets` (the built-in ones:
+/// name, task, rows, features, whether it is one of Playground's 2-D sets), `features`
+/// (Playground's input features), `losses` (canonical name, its aliases, what its targets look
+/// like). What a surface shows comes from here; nothing of it is written twice.
+pub fn catalog() -> Value {
+    use crate::data::playground::Playground;
+    use crate::ops::losses::{LossKind, LOSS_NAMES};
+    let tuners: Vec<Value> = TUNERS
+        .iter()
+        .map(|(short, class, about)| {
+            serde_json::json!({
+                "name": short,
+                "class": class,
+                "about": about,
+                "options": tuner_defaults(class).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let datasets: Vec<Value> = crate::data::BUILTIN
+        .iter()
+        .map(|name| match Playground::parse(name) {
+            Ok(p) => serde_json::json!({
+                "name": name,
+                "task": if p.is_regression() { "regression" } else { "binary" },
+                "classes": if p.is_regression() { Value::Null } else { serde_json::json!(2) },
+                "rows": p.default_samples(),
+                "features": 2,
+                "playground": true,
+            }),
+            Err(_) => serde_json::json!({
+                "name": name,
+                "task": "multiclass",
+                "classes": crate::data::digits::N_CLASSES,
+                "rows": crate::data::digits::N_SAMPLES,
+                "features": crate::data::digits::N_FEATURES,
+                "playground": false,
+            }),
+        })
+        .collect();
+    let mut losses: Vec<(LossKind, Vec<&str>)> = Vec::new();
+    for alias in LOSS_NAMES {
+        if let Ok(kind) = LossKind::parse(alias) {
+            match losses.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, names)) => names.push(alias),
+                None => losses.push((kind, vec![alias])),
+            }
+        }
+    }
+    let losses: Vec<Value> = losses
+        .iter()
+        .map(|(kind, names)| {
+            serde_json::json!({"name": kind.name(), "aliases": names, "targets": kind.targets()})
+        })
+        .collect();
+    serde_json::json!({
+        "tuners": tuners,
+        "datasets": datasets,
+        "features": &crate::data::playground::FEATURE_NAMES[..7],
+        "losses": losses,
+    })
+}
+
 fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     v.as_object()
         .ok_or_else(|| Error::invalid(what, v, "an object of options"))

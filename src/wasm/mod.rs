@@ -184,6 +184,30 @@ pub fn split_indices(n: f64, train_percent: f64, seed: f64) -> Result<JsValue, J
     Ok(o.into())
 }
 
+/// The engine's tables (tuners with their options and defaults, data sets, features, losses):
+/// `tuner::options::catalog` as a JSON string.
+#[wasm_bindgen]
+pub fn catalog() -> String {
+    crate::tuner::options::catalog().to_string()
+}
+
+/// A tuner's class name from a class, short or module-style name (`"random"`,
+/// `"random_search"`, `"RandomSearch"`); an unknown name is an error listing the known ones.
+#[wasm_bindgen(js_name = tunerKind)]
+pub fn tuner_kind(name: &str) -> Result<String, JsError> {
+    Ok(crate::tuner::options::tuner_kind(name)
+        .map_err(err)?
+        .to_string())
+}
+
+/// A loss by any of its names: `{name, targets}` (targets: "one_hot", "class_ids", "binary"
+/// or "values"); an unknown name is an error listing the known ones.
+#[wasm_bindgen(js_name = lossInfo)]
+pub fn loss_info(name: &str) -> Result<String, JsError> {
+    let kind = crate::ops::losses::LossKind::parse(name).map_err(err)?;
+    Ok(serde_json::json!({"name": kind.name(), "targets": kind.targets()}).to_string())
+}
+
 /// The built-in data sets' names.
 #[wasm_bindgen(js_name = datasetNames)]
 pub fn dataset_names() -> Array {

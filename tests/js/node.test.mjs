@@ -1013,3 +1013,25 @@ test("one engine: the CLI (tunelab tune --json), the package in process and the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("one table: the page's catalog module is the engine's catalog; the package, the widget and the CLI read their names and defaults from it", async () => {
+  const { CATALOG } = await import("../../www/src/catalog.js");
+  assert.deepEqual(CATALOG, tl.catalog(), "www/src/catalog.js differs from the engine: run `node scripts/gen-catalog.mjs`");
+  const c = tl.catalog();
+  assert.deepEqual(c.tuners.map((t) => t.class), ["RandomSearch", "GridSearch", "Hyperband", "BayesianOptimization"]);
+  assert.equal(c.tuners.find((t) => t.name === "hyperband").options.max_epochs, 100);
+  assert.deepEqual(c.datasets.map((d) => d.name), tl.datasets.names());
+  assert.equal(tl.tunerKind("random_search"), "RandomSearch");
+  assert.throws(() => tl.tunerKind("annealing"), /annealing.*random, grid, hyperband, bayesian/);
+  assert.deepEqual(tl.lossInfo("cce"), { name: "categorical_crossentropy", targets: "one_hot" });
+  assert.equal(tl.lossInfo("SparseCategoricalCrossentropy").targets, "class_ids");
+  // The package's options are the table's keys: one outside it is refused, naming the allowed ones.
+  assert.throws(() => new tl.RandomSearch({ hypermodel: () => null, maxEpochs: 3 }), /unknown RandomSearch option `maxEpochs`.*maxTrials/);
+  const spec = { layers: [{ class_name: "Dense", config: { units: { hp: "Int", name: "u", min_value: 2, max_value: 4 }, activation: "tanh" } }, { class_name: "Dense", config: { units: 1 } }], compile: { optimizer: "adam", loss: "mse" } };
+  new tl.BayesianOptimization({ hypermodel: tl.specHypermodel(spec), beta: 3, alpha: 1e-3, numInitialPoints: 2, storage: "memory" });
+  // The CLI prints the same document.
+  const cli = fileURLToPath(new URL("../../target/release/tunelab", import.meta.url));
+  const r = spawnSync(cli, ["catalog"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), c);
+});

@@ -2,15 +2,14 @@
 // sharing. All training and searching happens in www/src/search-worker.js (and its trial
 // workers); this thread only sends the page state there and draws what comes back.
 
-import { defaultState, validateState, encodeState, decodeState, taskOf, objectivesFor, defaultObjective, FEATURES, SECTIONS } from "./state.js";
-import { buildSpec, cliCommand, cliLine } from "./spec.js";
+import { defaultState, validateState, encodeState, decodeState, taskOf, objectivesFor, defaultObjective, tunerClass, FEATURES, SECTIONS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
+import { buildSpec, cliCommand, cliLine, hpDefault } from "./spec.js";
 import { kerasSnippet } from "./python.js";
 import { mountEditor } from "./editor.js";
 import { createCharts } from "./charts.js";
 import { hyperbandPlan, progressLine } from "./importance.js";
 
 const $ = (id) => document.getElementById(id);
-const PLAYGROUND = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
 const TUNER_TEXT = {
   random: "Random search draws every trial's hyperparameters at random from the ranges. Simple, hard to beat with few trials, and every trial is independent, so trials train side by side.",
   grid: "Grid search tries every combination of the ranges in order (numbers are stepped). Thorough for a small space; the number of trials grows fast with each range.",
@@ -905,12 +904,7 @@ function base64url(text) {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-const EMBED_TUNERS = { random: "RandomSearch", grid: "GridSearch", hyperband: "Hyperband", bayesian: "BayesianOptimization" };
-
-function plainOrDefault(v) {
-  if (v && typeof v === "object" && "hp" in v) return v.default ?? v.min_value ?? (v.values ? v.values[0] : undefined);
-  return v;
-}
+const plainOrDefault = (v) => (v && typeof v === "object" && "hp" in v ? hpDefault(v) : v);
 
 function updateShare() {
   const words = cliCommand(state);
@@ -933,7 +927,7 @@ function updateShare() {
       dataset: d.source,
       noise: d.noise,
       seed: d.seed,
-      tuner: EMBED_TUNERS[t.kind],
+      tuner: tunerClass(t.kind),
       options,
       fit: { epochs: plainOrDefault(fit.epochs), batchSize: plainOrDefault(fit.batch_size), validationSplit: Math.round(100 - d.trainPct) / 100 },
       device: t.device,

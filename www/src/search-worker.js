@@ -19,12 +19,10 @@
 
 import init, * as tl from "./lib/tunelab.js";
 import { buildSpec } from "./spec.js";
-import { taskOf } from "./state.js";
+import { taskOf, tunerClass, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 
-const PLAYGROUND = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
 const GRID = 50;
 const EXTENT = [-6, 6, -6, 6];
-const TUNERS = { random: "RandomSearch", grid: "GridSearch", hyperband: "Hyperband", bayesian: "BayesianOptimization" };
 
 let csvText = null;
 let data = null; // {key, x, y, vx, vy, all: {x, y}, info, grid}
@@ -305,112 +303,6 @@ class Pool {
 // ------------------------------------------------------------------------------------------
 // Storage: where the engine keeps the search (trials, resume points, best-epoch weights)
 
-/**
- * The search's storage in IndexedDB (the same database and keys as tunelab.js's "indexeddb"
- * store, so a project saved by either opens in the other), with what the page needs on top:
- *
- * - Everything written in one turn of the event loop is committed in one transaction (the
- *   oracle saves a trial.json and oracle.json together: both or neither reach the disk).
- * - A failed commit is reported once, through `onFail(error)`, and every later write is
- *   dropped, so what is stored stays exactly what the search had at some earlier moment.
- *   Chromium reports a full quota by aborting the transaction (an `abort` event, no `error`
- *   event), which is why `abort` is what ends a commit here.
- * - `afterSave(fn)` runs `fn` once everything written so far is committed (never after a
- *   failure): the page is told about an epoch or a finished trial only once a reload keeps it.
- */
-class PageStore {
-  constructor(location, onFail = () => {}) {
-    this.where = location;
-    this.files = new Map();
-    this.onFail = onFail;
-    this.db = null;
-    this.batch = null; // {clear, puts: Map} not yet committed
-    this.pending = Promise.resolve();
-    this.failed = null;
-  }
-  read(path) {
-    return this.files.get(path);
-  }
-  list(prefix) {
-    return [...this.files.keys()].filter((k) => k.startsWith(prefix));
-  }
-  location() {
-    return this.where;
-  }
-  write(path, bytes) {
-    const copy = new Uint8Array(bytes);
-    this.files.set(path, copy);
-    this._batch().puts.set(path, copy);
-  }
-  clear() {
-    this.files.clear();
-    const b = this._batch();
-    b.clear = true;
-    b.puts.clear();
-  }
-  _range() {
-    return IDBKeyRange.bound(`${this.where}/`, `${this.where}/\uffff`);
-  }
-  async _db() {
-    if (!this.db) {
-      const req = indexedDB.open("tunelab", 1);
-      req.onupgradeneeded = () => req.result.createObjectStore("files");
-      this.db = await new Promise((resolve, reject) => {
-        req.onsuccess = () => resolve(req.result);
-        req.onerror = () => reject(req.error);
-      });
-    }
-    return this.db;
-  }
-  _batch() {
-    if (this.batch) return this.batch;
-    const batch = { clear: false, puts: new Map() };
-    this.batch = batch;
-    this.pending = this.pending.then(async () => {
-      if (this.batch === batch) this.batch = null;
-      if (this.failed) return;
-      try {
-        const db = await this._db();
-        const tx = db.transaction("files", "readwrite");
-        const files = tx.objectStore("files");
-        if (batch.clear) files.delete(this._range());
-        for (const [path, bytes] of batch.puts) files.put(bytes, `${this.where}/${path}`);
-        await new Promise((resolve, reject) => {
-          tx.oncomplete = resolve;
-          tx.onabort = () => reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
-        });
-      } catch (e) {
-        this.failed = e;
-        this.onFail(e);
-      }
-    });
-    return batch;
-  }
-  /** Loads what is stored (after the writes queued so far). */
-  async open() {
-    await this.pending;
-    const db = await this._db();
-    const tx = db.transaction("files", "readonly");
-    const files = tx.objectStore("files");
-    const req = (r) =>
-      new Promise((resolve, reject) => {
-        r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error);
-      });
-    const [keys, values] = await Promise.all([req(files.getAllKeys(this._range())), req(files.getAll(this._range()))]);
-    for (let i = 0; i < keys.length; i++) this.files.set(keys[i].slice(this.where.length + 1), new Uint8Array(values[i]));
-  }
-  /** Waits for the writes queued so far (a failure went to onFail, and stops the search). */
-  async flush() {
-    await this.pending;
-  }
-  afterSave(fn) {
-    this.pending.then(() => {
-      if (!this.failed) fn();
-    });
-  }
-}
-
 /** The page's words for a failed save: a full quota says so plainly. */
 function storageMessage(e) {
   const name = e && e.name ? e.name : "Error";
@@ -426,10 +318,12 @@ function storageMessage(e) {
 async function makeTuner(state, parallel, fresh) {
   const project = projectOf(state);
   const ctx = { project, state, parallel, trials: new Map(), objective: objectiveOf(state) };
-  const store = new PageStore(`playground/${project}`, (e) => storageFailed(ctx, e));
+  // The package's IndexedDB store: a turn's writes in one transaction, a failed save reported
+  // at once (storageFailed) and every later write dropped, afterSave for what a reload keeps.
+  const store = new tl.IndexedDBStore(`playground/${project}`, { onFail: (e) => storageFailed(ctx, e) });
   ctx.store = store;
   ctx.specText = specOf(state, data.info.task);
-  const Kind = tl[TUNERS[state.tuner.kind]];
+  const Kind = tl[tunerClass(state.tuner.kind)];
   const options = tunerOptions(state, store, parallel);
   options.overwrite = !!fresh;
   // The engine's spec hypermodel (the one `tunelab tune` runs): it applies the spec's `fit`.
@@ -552,6 +446,10 @@ async function start(state, fresh) {
       },
     });
     post({ type: "search-end", stopped: ctx.stopped === true, summary: ctx.tuner.resultsSummary(5), trials: [...ctx.trials.values()] });
+  } catch (e) {
+    // A failed save was already told to the page in its own words (storageFailed), which ends
+    // this worker: the tuner's error for it (the store's flush) adds nothing.
+    if (!ctx.storageError) throw e;
   } finally {
     ctx.pool?.terminate();
     search = null;

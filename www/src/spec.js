@@ -345,7 +345,8 @@ export function fitHps(fit) {
   return [fit.batch_size, fit.epochs].filter(isHp);
 }
 
-function hpDefault(hp) {
+/** An hp's default as the engine's HyperParameters give it (its default, else the first value or the minimum). */
+export function hpDefault(hp) {
   if (hp.default !== undefined && hp.default !== null) return hp.default;
   if (hp.hp === "Fixed") return hp.value;
   if (hp.hp === "Choice") return hp.values?.[0];

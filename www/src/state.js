@@ -6,17 +6,22 @@
 // `{value: v}`, or a search range: `{hp: "Int", min, max, step, sampling}`,
 // `{hp: "Float", min, max, sampling}`, `{hp: "Choice", values}` or `{hp: "Boolean"}`.
 
+import { CATALOG } from "./catalog.js";
+
 export const STATE_VERSION = 1;
 
-export const DATASETS = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss", "digits", "mnist", "csv"];
+/** The engine's built-in sets (its catalog), then the page's own: MNIST's subset and a CSV file. */
+export const DATASETS = [...CATALOG.datasets.map((d) => d.name), "mnist", "csv"];
 /** The 2-D sets, whose inputs are built from FEATURES. */
-export const PLANE_DATASETS = ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"];
-export const FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)"];
+export const PLANE_DATASETS = CATALOG.datasets.filter((d) => d.playground).map((d) => d.name);
+export const FEATURES = [...CATALOG.features];
 /** Activations offered for hidden layers (all accepted by the engine, docs/model-spec.md). */
 export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "elu", "selu", "gelu", "softplus", "swish", "leaky_relu"];
 /** Optimizers the engine knows (docs/model-spec.md). */
 export const OPTIMIZERS = ["adam", "sgd", "rmsprop", "adamw", "adagrad", "adamax", "nadam", "adadelta"];
-export const TUNERS = ["random", "grid", "hyperband", "bayesian"];
+export const TUNERS = CATALOG.tuners.map((t) => t.name);
+/** A tuner's class name in the engine (`RandomSearch` for "random"). */
+export const tunerClass = (name) => CATALOG.tuners.find((t) => t.name === name)?.class;
 export const DEVICES = ["auto", "webgpu", "cpu"];
 export const REGULARIZERS = ["none", "l1", "l2"];
 export const CSV_TASKS = ["classification", "regression"];
@@ -108,8 +113,9 @@ export function defaultState() {
  */
 export function taskOf(state, info) {
   const source = state?.data?.source;
-  if (source === "reg-plane" || source === "reg-gauss") return { kind: "regression", classes: null };
-  if (source === "digits" || source === "mnist") return { kind: "multiclass", classes: 10 };
+  const builtin = CATALOG.datasets.find((d) => d.name === source);
+  if (builtin) return { kind: builtin.task, classes: builtin.classes };
+  if (source === "mnist") return { kind: "multiclass", classes: 10 };
   if (source === "csv") {
     if (state.data.csv?.task === "regression") return { kind: "regression", classes: null };
     const classes = Number.isInteger(info?.classes) && info.classes >= 2 ? info.classes : null;
