@@ -556,13 +556,16 @@ async function retrain() {
   const all = data.all;
   const x = tl.tensor(all.x.data, all.x.shape);
   const y = tl.tensor(all.y.data, all.y.shape);
-  const history = {};
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const h = await m.fit(x, y, { epochs: epoch + 1, initialEpoch: epoch, batchSize: r.fit.batch_size, seed: ctx.state.tuner.seed + epoch, verbose: 0 });
-    const logs = Object.fromEntries(Object.entries(h.history).map(([k, v]) => [k, v[v.length - 1]]));
-    for (const [k, v] of Object.entries(logs)) (history[k] ??= []).push(v);
-    post({ type: "retrain-epoch", epoch, epochs, logs });
-  }
+  // One fit, as model.fit(x, y, epochs=...) in Keras: the engine's loop draws every epoch's
+  // batches from the one seed.
+  const h = await m.fit(x, y, {
+    epochs,
+    batchSize: r.fit.batch_size,
+    seed: ctx.state.tuner.seed,
+    verbose: 0,
+    callbacks: [{ onEpochEnd: (epoch, logs) => post({ type: "retrain-epoch", epoch, epochs, logs }) }],
+  });
+  const history = h.history;
   const weights = m.getWeights().map((t) => ({ shape: t.shape, data: Array.from(t.data) }));
   ctx.retrained = { trialId: id, weights };
   let boundary = null;
