@@ -192,7 +192,8 @@ export class HyperParameters {
   Int(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;
   Float(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
   Float(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;
-  Choice<T extends HpValue>(name: string, values: T[], options?: { ordered?: boolean; default?: T }): T;
+  /** The values keep their literal types: `hp.Choice("act", ["relu", "tanh"])` is `"relu" | "tanh"`. */
+  Choice<const T extends HpValue>(name: string, values: readonly T[], options?: { ordered?: boolean; default?: T }): T;
   Boolean(name: string, options?: { default?: boolean }): boolean;
   Fixed<T extends HpValue>(name: string, value: T): T;
   int: HyperParameters["Int"];
@@ -230,27 +231,59 @@ export interface TrialInfo {
   curves: Record<string, number[]>[];
 }
 
-export interface TunerOptions {
+/** The trial a `runTrial` function receives: the trial's record, with its live hyperparameters. */
+export type RunTrialTrial = Omit<TrialInfo, "hyperparameters"> & { hyperparameters: HyperParameters };
+/** What `runTrial` returns: a score (minimised), an object of metrics, or the History of `model.fit`. */
+export type RunTrialResult = number | Logs | History;
+
+/** The arguments of `search` for a tuner of a hypermodel: `x`, `y` and the fit options. */
+export type SearchArgs = [x: TensorLike, y: TensorLike, options?: SearchOptions];
+/** `search`'s fit options, with the search's own callbacks and an AbortSignal that stops it. */
+export type SearchOptions = Omit<FitOptions, "callbacks"> & { callbacks?: SearchCallbacks; signal?: AbortSignal };
+
+/**
+ * The options of every tuner: those of the engine's table (`tl.catalog().tuners[i].options`, the
+ * CLI's `tunelab catalog`; camelCase here) plus `hypermodel`, `runTrial`, `hyperparameters` and
+ * `storage`. `A` is what `search(...)` takes: `x, y, options` for a hypermodel, or the
+ * arguments after the trial of a `runTrial` function, which `search` passes on to it.
+ */
+export interface TunerOptions<A extends unknown[] = SearchArgs> {
   hypermodel?: ((hp: HyperParameters) => Sequential) | HyperModel;
   /** Tune any function instead of a model (or override runTrial in a subclass). */
-  runTrial?: (trial: { trialId: string; hyperparameters: HyperParameters }, ...args: unknown[]) => number | Logs | History | Promise<number | Logs | History>;
-  objective?: Objective | Objective[];
+  runTrial?: (trial: RunTrialTrial, ...args: A) => RunTrialResult | Promise<RunTrialResult>;
+  hyperparameters?: HyperParameters;
+  /** Where the search is kept: IndexedDB in browsers (resumes after a reload), memory elsewhere. */
+  storage?: "auto" | "indexeddb" | "memory" | Store;
+  objective?: Objective | Objective[] | null;
   maxTrials?: number | null;
   executionsPerTrial?: number;
   seed?: number;
   overwrite?: boolean;
-  directory?: string;
+  directory?: string | null;
   projectName?: string;
   maxRetriesPerTrial?: number;
   maxConsecutiveFailedTrials?: number;
   maxCollisions?: number;
-  maxModelSize?: number;
-  hyperparameters?: HyperParameters;
-  /** Where the search is kept: IndexedDB in browsers (resumes after a reload), memory elsewhere. */
-  storage?: "auto" | "indexeddb" | "memory" | object;
+  maxModelSize?: number | null;
   device?: Device;
-  parallelTrials?: number;
+  /** How many trials train at once (WebGPU: one GPU group); null: the engine decides. */
+  parallelTrials?: number | null;
+  /** Prints each trial's progress (KerasTuner's search output) to the console. */
+  verbose?: boolean;
 }
+/** Hyperband's options (KerasTuner's names, camelCase). */
+export interface HyperbandOptions<A extends unknown[] = SearchArgs> extends TunerOptions<A> {
+  maxEpochs?: number;
+  factor?: number;
+  hyperbandIterations?: number | null;
+}
+/** BayesianOptimization's options (KerasTuner's names, camelCase). */
+export interface BayesianOptimizationOptions<A extends unknown[] = SearchArgs> extends TunerOptions<A> {
+  numInitialPoints?: number | null;
+  alpha?: number;
+  beta?: number;
+}
+export type TunerClass = "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization";
 
 export interface SearchCallbacks {
   onTrialBegin?(trial: TrialInfo): void;
@@ -262,16 +295,27 @@ export interface SearchCallbacks {
   onSaved?(): void;
 }
 
-export class Tuner {
-  constructor(kind: string, options: TunerOptions);
-  runTrial(trial: { trialId: string; hyperparameters: HyperParameters }, ...args: unknown[]): Promise<number | Logs | History>;
+/**
+ * The shared base of the tuners. `A` is what `search` takes: `x, y, options` with a hypermodel;
+ * with a `runTrial` function (an option, or an override in a subclass: `class T extends
+ * tl.RandomSearch<[data: number[]]>`) the arguments after its trial, which `search` passes on.
+ */
+export class Tuner<A extends unknown[] = SearchArgs> {
+  constructor(kind: "RandomSearch" | "GridSearch", options: TunerOptions<A>);
+  constructor(kind: "Hyperband", options: HyperbandOptions<A>);
+  constructor(kind: "BayesianOptimization", options: BayesianOptimizationOptions<A>);
+  /** Override to tune any function: return a number (minimised), an object of metrics or a History. */
+  runTrial(trial: RunTrialTrial, ...args: A): Promise<RunTrialResult> | RunTrialResult;
   searchSpaceSummary(): string;
   /** Loads a stored search (after a reload) without running anything. */
   reload(): Promise<void>;
-  search(x: TensorLike, y: TensorLike, options?: Omit<FitOptions, "callbacks"> & { callbacks?: SearchCallbacks; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Runs trials until the oracle stops. With a hypermodel: `search(x, y, options)`; with
+   * `runTrial`: its own arguments (a last one holding `callbacks` or `signal` serves the search too).
+   */
+  search(...args: A): Promise<void>;
   /** Ends a running search after the trials in progress (no new trials start). */
   stop(): void;
-  search(...args: unknown[]): Promise<void>;
   /** Trains the hypermodel's executions elsewhere (a pool of workers running `runExecution`). */
   setExecutor(executor: (jobBytes: Uint8Array, info: ExecutionInfo, onEpoch: (reportBytes: Uint8Array) => boolean) => Promise<void>): void;
   /** A trial interrupted while it trained: its values and its first execution's history, or null. */
@@ -286,17 +330,17 @@ export class Tuner {
   trialsCSV(): string;
   readonly device: { device: string; note: string | null };
 }
-export class RandomSearch extends Tuner {
-  constructor(options: TunerOptions);
+export class RandomSearch<A extends unknown[] = SearchArgs> extends Tuner<A> {
+  constructor(options: TunerOptions<A>);
 }
-export class GridSearch extends Tuner {
-  constructor(options: TunerOptions);
+export class GridSearch<A extends unknown[] = SearchArgs> extends Tuner<A> {
+  constructor(options: TunerOptions<A>);
 }
-export class Hyperband extends Tuner {
-  constructor(options: TunerOptions & { maxEpochs?: number; factor?: number; hyperbandIterations?: number | null });
+export class Hyperband<A extends unknown[] = SearchArgs> extends Tuner<A> {
+  constructor(options: HyperbandOptions<A>);
 }
-export class BayesianOptimization extends Tuner {
-  constructor(options: TunerOptions & { numInitialPoints?: number; alpha?: number; beta?: number });
+export class BayesianOptimization<A extends unknown[] = SearchArgs> extends Tuner<A> {
+  constructor(options: BayesianOptimizationOptions<A>);
 }
 
 /** One execution of one trial, as a tuner's executor receives it. */

@@ -1,7 +1,16 @@
 // tunelab's notebook widget (anywidget's ESM shape) and the search-from-JSON helpers that
 // embed.html uses.
 
-import type { HyperParameters, Sequential, Tensor, Tuner } from "./tunelab";
+import type { BayesianOptimizationOptions, FitOptions, HyperbandOptions, HyperParameters, Sequential, Tensor, Tuner } from "./tunelab";
+
+/** `"maxTrials"` -> `"max_trials"`: the config takes either spelling. */
+type SnakeCase<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}` : S;
+type OrSnakeCase<T> = T & { [K in keyof T as SnakeCase<K & string>]?: T[K] };
+
+/** The tuner options a config may hold (JSON: no hypermodel, runTrial, hyperparameters or stores), camelCase or snake_case. */
+export type WidgetTunerOptions = OrSnakeCase<Omit<HyperbandOptions & BayesianOptimizationOptions, "hypermodel" | "runTrial" | "hyperparameters" | "storage"> & { storage?: "memory" | "indexeddb" | "auto" }>;
+/** search()'s fit options a config may hold (JSON: no callbacks), camelCase or snake_case. */
+export type WidgetFitOptions = OrSnakeCase<Omit<FitOptions, "callbacks">>;
 
 /** A JSON value of a model spec (docs/model-spec.md); any value may be an hp object. */
 export type SpecValue = null | boolean | number | string | SpecValue[] | { [key: string]: SpecValue };
@@ -31,9 +40,9 @@ export interface WidgetConfig {
   oneHot?: boolean;
   tuner?: "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization" | "random" | "grid" | "hyperband" | "bayesian";
   /** The tuner's options (maxTrials, objective, seed, executionsPerTrial, maxEpochs, factor, ...); storage defaults to "memory", overwrite to true. */
-  options?: { [key: string]: unknown };
+  options?: WidgetTunerOptions;
   /** search()'s fit options (epochs, batchSize, validationSplit, shuffle, ...). */
-  fit?: { [key: string]: unknown };
+  fit?: WidgetFitOptions;
   /** "cpu" (default), "webgpu" or "auto" (falls back to the CPU when WebGPU is missing). */
   device?: "cpu" | "webgpu" | "auto";
   title?: string;
