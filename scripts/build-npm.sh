@@ -18,7 +18,7 @@ else
   echo "note: node_modules/.bin/wasm-opt not found (npm ci installs binaryen); the .wasm is not optimised" >&2
 fi
 cp js/tunelab.js js/tunelab.d.ts js/package.json js/README.md LICENSE "$out/"
-for f in widget.js widget.d.ts embed.html; do
+for f in widget.js widget-worker.js widget.d.ts embed.html; do
   [ -f "js/$f" ] && cp "js/$f" "$out/"
 done
 wasm_bytes=$(stat -c %s "$out/wasm/tunelab_wasm_bg.wasm")

@@ -229,7 +229,8 @@ function embedView(page) {
     summaryShown: !document.querySelector(".tlw-summary")?.closest("details")?.hidden,
     error: document.querySelector("#view .tlw-error")?.textContent ?? null,
     stateBadge: document.querySelector(".tlw-state")?.textContent ?? null,
-    stopButtons: [...document.querySelectorAll(".tlw-head button")].filter((b) => !b.hidden).length,
+    stopButtons: [...document.querySelectorAll(".tlw-head button")].filter((b) => !b.hidden && /stop/.test(b.textContent)).length,
+    startButtons: [...document.querySelectorAll(".tlw-head button")].filter((b) => !b.hidden && /start/.test(b.textContent)).length,
     states: window.__states,
   }));
 }
@@ -669,6 +670,63 @@ test("(m) the stop button ends the search after the running trial", { timeout: T
     assert.equal((await page.evaluate(() => window.tunelabStatus)).trials.length, status.trials.length);
     assert.deepEqual(await page.evaluate(() => window.__states), ["running", "stopped"]);
     console.log(`# stop: ${status.trials.length} of ${config.options.maxTrials} trials, ${status.trials.map((t) => t.status)}`);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+// A probe of the page's main thread: every long task (a task that held the thread over 50 ms,
+// PerformanceObserver "longtask") from start() to stop(); stop() gives the longest in ms (0: none).
+// (Timer gaps are no measure here: on a loaded 2-core machine the OS delays an idle thread too.)
+function longTaskProbe() {
+  const t0 = performance.now();
+  const seen = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.startTime >= t0) seen.push(e.duration);
+  });
+  obs.observe({ type: "longtask", buffered: true });
+  return {
+    stop: () => {
+      for (const e of obs.takeRecords()) if (e.startTime >= t0) seen.push(e.duration);
+      obs.disconnect();
+      return Math.round(Math.max(0, ...seen));
+    },
+  };
+}
+
+test("(p) the embed trains in a Web Worker: no main-thread task of 100 ms, where the same search in the page makes some", { timeout: TIMEOUT }, async () => {
+  // One wide layer on the 1,797 digits: an epoch takes well over 100 ms on this machine, and the
+  // engine yields only between epochs, so the same search run on the main thread stalls it.
+  const spec = structuredClone(XOR_SPEC);
+  spec.layers = [
+    { class_name: "Dense", config: { units: { hp: "Choice", name: "units", values: [384, 512] }, activation: "relu" } },
+    { class_name: "Dense", config: { units: 10, activation: "softmax" } },
+  ];
+  spec.compile.loss = "categorical_crossentropy";
+  const config = { dataset: "digits", tuner: "RandomSearch", spec, options: { maxTrials: 2, objective: "val_accuracy", seed: 1 }, fit: { epochs: 3, validationSplit: 0.2, batchSize: 1024 } };
+  const { page, context, problems } = await openPage(`${site.origin}${EMBED}#${base64url(config)}`);
+  try {
+    await page.evaluate(`window.__probe = (${longTaskProbe})()`);
+    const status = await waitForState(page);
+    const workerGap = await page.evaluate(() => window.__probe.stop());
+    assert.equal(status.state, "done", status.error);
+    assert.equal(status.trials.length, 2);
+    const workers = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.endsWith("/widget-worker.js")));
+    assert.equal(workers.length, 1, "the embed loaded its search worker");
+    // The control: the same search through runSearch on the page's main thread.
+    const inPageGap = await page.evaluate(
+      async ([config, probe]) => {
+        const w = await import("./widget.js");
+        const p = eval(`(${probe})`)();
+        await w.runSearch(config);
+        return p.stop();
+      },
+      [config, String(longTaskProbe)],
+    );
+    console.log(`# longest main-thread task: ${workerGap} ms with the worker, ${inPageGap} ms with the same search on the main thread`);
+    assert.ok(inPageGap > 100, `the probe sees a stall when the search runs on the main thread (${inPageGap} ms)`);
+    assert.ok(workerGap < 100, `a main-thread task took ${workerGap} ms while the worker trained`);
     assertNoProblems(problems);
   } finally {
     await context.close();
