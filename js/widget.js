@@ -906,13 +906,13 @@ function parseStatus(v) {
 }
 
 // A Unicode traitlet gets JSON text, a Dict traitlet an object.
-function wrapStatus(model, s) {
-  return typeof model.get("status") === "string" ? JSON.stringify(s) : s;
+function wrapStatus(model, s, trait = "status") {
+  return typeof model.get(trait) === "string" ? JSON.stringify(s) : s;
 }
 
 // The model's status, sent when the state or a trial changes and otherwise at most every 250 ms
 // (each send is a JSON message to the kernel).
-function statusSync(model) {
+function statusSync(model, trait) {
   let timer = null;
   let last = 0;
   let lastKey = "";
@@ -922,7 +922,7 @@ function statusSync(model) {
     timer = null;
     if (!pending) return;
     last = performance.now();
-    model.set("status", wrapStatus(model, pending));
+    model.set(trait, wrapStatus(model, pending, trait));
     model.save_changes();
     pending = null;
   };
@@ -939,12 +939,14 @@ function statusSync(model) {
 const searches = new WeakMap(); // anywidget model -> {controller, key}
 
 /**
- * anywidget's render, with `options`: `worker` (`() => Worker`) and `finalize(status)` (see
- * searchController). One search per model, however many views show it: a view's cleanup leaves
- * the search running for Python; a new `config` starts a new one; a model whose status has
+ * anywidget's render, with `options`: `worker` (`() => Worker`), `finalize(status)` (see
+ * searchController) and `statusTrait` (the model's trait that receives the status; "status").
+ * One search per model, however many views show it: a view's cleanup leaves the search running
+ * for Python; a new `config` starts a new one; a model whose status has
  * already ended (a reloaded notebook) is shown as it ended, with Start to run it again.
  */
 export function createRender(options = {}) {
+  const trait = options.statusTrait ?? "status";
   return function render({ el, config, model } = {}) {
     const anywidget = model && typeof model.get === "function";
     if (!anywidget) {
@@ -966,15 +968,15 @@ export function createRender(options = {}) {
           cfg = readConfig(model);
         } catch (e) {
           el.replaceChildren(h("div", { class: "tlw" }, h("style", {}, CSS), h("div", { class: "tlw-error" }, e.message)));
-          model.set("status", wrapStatus(model, { state: "error", error: e.message, trials: [] }));
+          model.set(trait, wrapStatus(model, { state: "error", error: e.message, trials: [] }, trait));
           model.save_changes();
           return;
         }
         const controller = searchController(cfg, options);
-        controller.subscribe(statusSync(model));
+        controller.subscribe(statusSync(model, trait));
         entry = { controller, key };
         searches.set(model, entry);
-        const saved = parseStatus(model.get("status"));
+        const saved = parseStatus(model.get(trait));
         if (!replacing && saved && FINAL_STATES.includes(saved.state)) controller.restore(saved);
         else if (model.get("autostart") !== false) controller.start();
       }
