@@ -22,7 +22,17 @@ export default async function init(input) {
         const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
         source = await readFile(new URL("./wasm/tunelab_wasm_bg.wasm", import.meta.url));
       }
-      await wasmInit(source === undefined ? undefined : { module_or_path: source });
+      const viteDev = source === undefined ? viteDepsWasmUrl() : undefined;
+      try {
+        await wasmInit({ module_or_path: source ?? viteDev });
+      } catch (e) {
+        if (!viteDev) throw e;
+        throw new Error(
+          `tunelab: Vite's dev server moved tunelab.js into node_modules/.vite/deps/ and the engine's .wasm is not at ${viteDev} ` +
+            `(${e.message}); pass its URL to init(url), or add optimizeDeps: { exclude: ["tunelab"] } to vite.config.js`,
+          { cause: e },
+        );
+      }
     })().catch((e) => {
       ready = null;
       throw e;
@@ -30,6 +40,19 @@ export default async function init(input) {
   }
   await ready;
   return api;
+}
+
+// Vite's dev server pre-bundles a dependency with esbuild into <root>/node_modules/.vite/deps/, so
+// the wasm-bindgen glue's `new URL("tunelab_wasm_bg.wasm", import.meta.url)` points into that
+// folder, where no .wasm is (vitejs/vite#8427; the server answers index.html). The package itself
+// is still served where npm installed it, <root>/node_modules/tunelab/, so the .wasm is fetched
+// from there and an app needs no `optimizeDeps.exclude`. Elsewhere (vite build, other bundlers,
+// a plain page, a CDN) this is undefined and the glue's URL next to the module is used.
+function viteDepsWasmUrl() {
+  const here = String(import.meta.url).replace(/[?#].*$/, "");
+  const at = here.lastIndexOf("/node_modules/.vite/");
+  if (at < 0 || !/^https?:/.test(here)) return undefined;
+  return new URL(`${here.slice(0, at)}/node_modules/tunelab/wasm/tunelab_wasm_bg.wasm`);
 }
 
 function isNode() {

@@ -1,7 +1,7 @@
 // tunelab's notebook widget (anywidget's ESM shape) and the search-from-JSON helpers that
 // embed.html uses.
 
-import type { BayesianOptimizationOptions, FitOptions, HyperbandOptions, HyperParameters, Sequential, Tensor, Tuner } from "./tunelab";
+import type { BayesianOptimizationOptions, FitOptions, HyperbandOptions, HyperParameters, Sequential, Tensor, Tuner } from "./tunelab.js";
 
 /** `"maxTrials"` -> `"max_trials"`: the config takes either spelling. */
 type SnakeCase<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}` : S;

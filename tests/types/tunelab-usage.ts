@@ -268,7 +268,6 @@ const fn = new tl.RandomSearch({
     const a = trial.hyperparameters.Float("a", -1, 1);
     return xs.reduce((s, xi) => s + (a - xi) ** 2 * scale, 0);
   },
-  objective: "score",
   maxTrials: 5,
   seed: 1,
 });
@@ -288,7 +287,7 @@ class QuadraticTuner extends tl.RandomSearch<[target: number, options: { callbac
     return (x - target) ** 2;
   }
 }
-const quad = new QuadraticTuner({ objective: "score", maxTrials: 4, overwrite: true });
+const quad = new QuadraticTuner({ objective: { name: "score", direction: "min" }, maxTrials: 4, overwrite: true });
 await quad.search(1, { callbacks: { onTrialEnd: (t) => t.trialId } });
 
 // A tuner's executor: the jobs train elsewhere (workers running runExecution)
