@@ -576,3 +576,22 @@ fn page_split_features_and_tuner_flags() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"trials\""));
 }
+
+/// A reader that closes the pipe early (`tunelab catalog | head -1`) ends the command quietly,
+/// with no panic message.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    for _ in 0..3 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tunelab"))
+            .arg("catalog")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run tunelab");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait for tunelab");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{:?}: {err}", out.status);
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -813,6 +813,22 @@ fn summary(args: &[String]) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // A reader that goes away early (`tunelab catalog | head`) makes the next print fail with
+    // a broken pipe, which Rust's print macros turn into a panic: stop quietly instead, as a
+    // Unix filter does.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(|s| s.as_str()) {
         Some("fit") => fit(&args[1..]),
