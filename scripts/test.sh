@@ -70,9 +70,9 @@ fi
 step "JS tests in Node (CPU path; the playground's pure modules)"
 node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs tests/js/fuzz-state.test.mjs
 
-step "one version: Cargo.toml's, in js/package.json, pkg/, Cargo.lock and python/pyproject.toml (scripts/version.mjs)"
+step "one version: Cargo.toml's, in js/package.json, pkg/, Cargo.lock and python/pyproject.toml (scripts/version.mjs); the publish workflow held to this test command"
 node scripts/version.mjs
-node --test tests/js/version.test.mjs
+node --test tests/js/version.test.mjs tests/js/publish-workflow.test.mjs
 
 step "the package's types: tsc --noEmit over the typed programs of tests/types, a wrong option name must fail, the .d.ts against tl.catalog()"
 node --test tests/types/types.test.mjs
