@@ -91,6 +91,9 @@ node --test --test-concurrency=1 tests/e2e/playground.test.mjs tests/e2e/reliabi
 step "JS tests in headless Chromium (Playwright, Debian's Chromium), Vite example included"
 node tests/js/browser.test.mjs
 
+step "the Python package in real JupyterLab: the wheel (scripts/build-wheel.sh), a venv from PyPI cached in ~/.cache/tunelab-venv, python/tests, a notebook driven in Chromium (screenshots in test-results/notebook/)"
+bash tests/notebook/run.sh --pkg pkg
+
 step "WebGPU in headless Chromium (wasm-bindgen-test, software adapter, see webdriver.json)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 \
