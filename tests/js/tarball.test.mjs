@@ -29,8 +29,7 @@ const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const TIMEOUT = 120_000;
 const run = promisify(execFile);
 
-// What the package holds, and nothing else. The widget's worker module ships once the widget
-// has one (js/widget-worker.js, issue 19's notebook half).
+// What the package holds, and nothing else.
 const INTENDED_FILES = [
   "LICENSE",
   "README.md",
@@ -42,8 +41,8 @@ const INTENDED_FILES = [
   "wasm/tunelab_wasm.js",
   "wasm/tunelab_wasm_bg.wasm",
   "widget.d.ts",
+  "widget-worker.js",
   "widget.js",
-  ...(existsSync(join(ROOT, "js", "widget-worker.js")) ? ["widget-worker.js"] : []),
 ].sort();
 
 let work;
