@@ -287,6 +287,7 @@ const CSS = `
 .tlw-curve { fill: none; stroke: #8c959f; stroke-width: 1; opacity: .7; }
 .tlw-curve-running { stroke: #0969da; opacity: 1; }
 .tlw-curve-best { stroke: #1a7f37; stroke-width: 2.2; opacity: 1; }
+.tlw-dot { fill: #8c959f; } .tlw-dot-running { fill: #0969da; } .tlw-dot-best { fill: #1a7f37; }
 .tlw-best-line { font-size: 12px; color: #1a7f37; margin: 2px 0; }
 .tlw button { font: inherit; font-size: 12px; padding: 1px 8px; border: 1px solid #d0d7de; border-radius: 4px; background: #f6f8fa; cursor: pointer; }
 `;
@@ -679,12 +680,17 @@ function drawCurves(svg, st) {
   label(W - pad.r, pad.t + 8, st.status.objective ?? "", "end");
   const best = st.status.best?.trialId;
   for (const r of [...rows].sort((a, b) => (a.trialId === best) - (b.trialId === best))) {
+    const finite = r.curve.filter(([, y]) => Number.isFinite(y));
+    if (!finite.length) continue;
     const cls = r.trialId === best ? "tlw-curve tlw-curve-best" : r.status === "RUNNING" ? "tlw-curve tlw-curve-running" : "tlw-curve";
-    const p = s("polyline", { points: r.curve.filter(([, y]) => Number.isFinite(y)).map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(" "), class: cls });
+    const p = s("polyline", { points: finite.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(" "), class: cls });
     const title = s("title");
     title.textContent = `trial ${r.trialId}`;
     p.append(title);
     svg.append(p);
+    // the last epoch as a dot (a trial of one epoch is only that)
+    const [lx, ly] = finite.at(-1);
+    svg.append(s("circle", { cx: X(lx).toFixed(1), cy: Y(ly).toFixed(1), r: r.trialId === best ? 3 : 2, class: cls.replace(/tlw-curve/g, "tlw-dot") }));
   }
   return true;
 }
