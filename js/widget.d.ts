@@ -55,6 +55,10 @@ export interface TrialRow {
   status: string;
   message: string | null;
   device: string | null;
+  /** The trial's best epoch (0-based), once it has ended. */
+  bestStep: number | null;
+  /** The objective per epoch: [epoch, value] pairs (the view's curve). */
+  curve: [number, number][];
 }
 
 /** What the view reports (and what an anywidget model's `status` receives). */
@@ -70,6 +74,12 @@ export interface WidgetStatus {
   current: { trialId: string | null; epoch: number | null; logs: { [metric: string]: number } | null } | null;
   best: { trialId: string; score: number; values: { [name: string]: unknown } } | null;
   summary: string | null;
+  /** KerasTuner's summary of every trial, when there are more than 10. */
+  summaryAll?: string | null;
+  /** What rebuilds the best model (its resolved spec, fit, input columns, best epoch), at the end. */
+  bestModel?: { spec: ModelSpec; fit: { [key: string]: unknown }; hps: { [name: string]: unknown }; inputDim: number; bestStep: number | null; trialId: string | null; dataset: string } | { error: string } | null;
+  maxTrials?: number | null;
+  meta?: string;
   error: string | null;
   device: string | null;
   seconds: number;
@@ -118,8 +128,35 @@ export function runSearch(
 export function mount(
   el: HTMLElement,
   config: WidgetConfig | string | null | undefined,
-  options?: { onStatus?: (status: WidgetStatus) => void },
-): { stop(): void; done: Promise<WidgetStatus>; element: HTMLElement };
+  options?: { onStatus?: (status: WidgetStatus) => void; worker?: () => Worker; finalize?: (status: WidgetStatus) => void },
+): { stop(): void; done: Promise<WidgetStatus>; element: HTMLElement; controller: SearchController };
+
+/** How mount and render make their search worker (default: widget-worker.js beside widget.js); null restores it. */
+export function setWorkerFactory(factory: (() => Worker) | null): void;
+
+/** Runs a config's search in a Web Worker with runSearch's handlers (onStart's info has no tuner). */
+export function runSearchInWorker(
+  config: WidgetConfig | string | null | undefined,
+  handlers?: SearchHandlers,
+  options?: { worker?: () => Worker },
+): { done: Promise<{ trials: unknown[]; best: { [name: string]: unknown } | null; summary: string; summaryAll: string | null; bestModel: WidgetStatus["bestModel"] }>; stop(): void; terminate(): void };
+
+/** A search and its status, drawn by any number of views (searchView). */
+export interface SearchController {
+  readonly status: WidgetStatus;
+  subscribe(listener: (status: WidgetStatus) => void): () => void;
+  watch(draw: (state: unknown) => void): () => void;
+  start(): Promise<WidgetStatus>;
+  stop(): void;
+  restore(status: WidgetStatus): void;
+  destroy(): void;
+}
+export function searchController(config: WidgetConfig | string | null | undefined, options?: { worker?: () => Worker; finalize?: (status: WidgetStatus) => void }): SearchController;
+/** A live view of a controller in `el`. */
+export function searchView(el: HTMLElement, controller: SearchController): { element: HTMLElement; destroy(): void };
+
+/** anywidget's render with options: the worker, a final-status hook, the model's status trait. */
+export function createRender(options?: { worker?: () => Worker; finalize?: (status: WidgetStatus) => void; statusTrait?: string }): typeof render;
 
 /** anywidget's entry point: mounts the view and starts the search; returns the cleanup. */
 export function render(args: { el: HTMLElement; config?: WidgetConfig | string; model?: AnyModel }): () => void;
