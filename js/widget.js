@@ -916,8 +916,9 @@ function wrapStatus(model, s, trait = "status") {
   return typeof model.get(trait) === "string" ? JSON.stringify(s) : s;
 }
 
-// The model's status, sent when the state or a trial changes and otherwise at most every 250 ms
-// (each send is a JSON message to the kernel).
+// The model's status, sent when the state or a trial changes and otherwise (the running epoch)
+// at most once a second: each send is a JSON message to the kernel, which ipywidgets echoes back
+// to the page, so the curves stay in the page (Python's trials have none).
 function statusSync(model, trait) {
   let timer = null;
   let last = 0;
@@ -933,12 +934,12 @@ function statusSync(model, trait) {
     pending = null;
   };
   return (s) => {
-    pending = JSON.parse(JSON.stringify(s));
+    pending = JSON.parse(JSON.stringify({ ...s, trials: s.trials.map(({ curve: _curve, ...t }) => t) }));
     const key = JSON.stringify([s.state, s.trials.map((t) => [t.trialId, t.status])]);
-    if (key !== lastKey || performance.now() - last >= 250) {
+    if (key !== lastKey || performance.now() - last >= 1000) {
       lastKey = key;
       flush();
-    } else if (!timer) timer = setTimeout(flush, 250 - (performance.now() - last));
+    } else if (!timer) timer = setTimeout(flush, 1000 - (performance.now() - last));
   };
 }
 
