@@ -332,8 +332,10 @@ test("JupyterLab: examples/notebook.ipynb runs cell after cell without an error"
         panel.content.activeCellIndex = i;
         await window.jupyterapp.commands.execute("notebook:run-cell");
       }, i);
-      const shown = await page.evaluate((i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.querySelectorAll(".tlw").length, i);
+      // a cell that displays a widget (its output's mime type), drawn once anywidget has loaded it
+      const shown = await page.evaluate((i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.toJSON().outputs.some((o) => o.data && "application/vnd.jupyter.widget-view+json" in o.data), i);
       if (shown) {
+        await page.waitForFunction((i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.querySelector(".tlw-state"), i, { timeout: 60_000 });
         const view = await waitFinal(page, widgets);
         assert.equal(view.state, "done", `the widget of cell ${i} ended ${view.state}: ${view.error}`);
         const stall = await stallWhileRunning(page, widgets);
