@@ -332,7 +332,18 @@ function newWorker(factory) {
   const make = factory ?? defaultWorkerFactory;
   if (make) return make();
   if (typeof Worker === "undefined") throw new Error("this page has no Web Workers: the widget runs its search in one");
-  return new Worker(new URL("./widget-worker.js", import.meta.url), { type: "module" });
+  return new Worker(viteDepsWorkerUrl() ?? new URL("./widget-worker.js", import.meta.url), { type: "module" });
+}
+
+// Vite's dev server pre-bundles this module into <root>/node_modules/.vite/deps/, where no
+// widget-worker.js is (the server answers index.html, as for tunelab.js's .wasm): the worker is
+// then taken from where npm installed the package, <root>/node_modules/tunelab/. Elsewhere
+// (vite build, other bundlers, a plain page) the worker beside this module is used.
+function viteDepsWorkerUrl() {
+  const here = String(import.meta.url).replace(/[?#].*$/, "");
+  const at = here.lastIndexOf("/node_modules/.vite/");
+  if (at < 0 || !/^https?:/.test(here)) return undefined;
+  return new URL(`${here.slice(0, at)}/node_modules/tunelab/widget-worker.js`);
 }
 
 // The typed arrays of config.data (`{data: Float32Array, shape}`), transferred to the worker.

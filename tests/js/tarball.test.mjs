@@ -102,6 +102,55 @@ try {
   document.body.dataset.state = "error: " + e.message;
 }
 `;
+// The notebook widget's live view (tunelab/widget), its search in the package's Web Worker.
+const WIDGET_APP = `import { mount } from "tunelab/widget";
+const spec = {
+  layers: [
+    { class_name: "Dense", config: { units: { hp: "Int", name: "units", min_value: 4, max_value: 8, step: 4 }, activation: "tanh" } },
+    { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
+  ],
+  compile: { optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"] },
+};
+const config = { spec, dataset: "xor", tuner: "random", options: { maxTrials: 2, objective: "val_accuracy", seed: 1 }, fit: { epochs: 2, validationSplit: 0.2 }, device: "cpu" };
+mount(document.getElementById("w"), config, {
+  onStatus: (s) => {
+    if (!["done", "stopped", "error"].includes(s.state)) return;
+    document.getElementById("out").textContent = JSON.stringify({ state: s.state, error: s.error, trials: s.trials.map((t) => t.status) });
+    document.body.dataset.state = s.state;
+  },
+});
+`;
+
+const WIDGET_HTML = `<!doctype html>
+<html><head><meta charset="utf-8"><title>tunelab widget</title></head>
+<body><div id="w"></div><pre id="out"></pre><script type="module" src="/widget-main.js"></script></body></html>
+`;
+
+/** Opens the widget page at `url` and returns its final status and every fetch. */
+async function runWidget(url) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  const responses = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console.error: ${m.text()}`));
+  page.on("response", (r) => {
+    responses.push(r.url());
+    if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico") problems.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => document.body?.dataset.state, null, { timeout: 90_000 }).catch(() => assert.fail(`the widget in ${url} did not end:\n${problems.join("\n")}`));
+    const result = JSON.parse(await page.textContent("#out"));
+    assert.equal(result.state, "done", `the widget in ${url} ended: ${JSON.stringify(result)}\n${problems.join("\n")}`);
+    assert.deepEqual(result.trials, ["COMPLETED", "COMPLETED"]);
+    assert.deepEqual(problems, [], "no page errors");
+    return { worker: responses.filter((u) => /widget-worker[^/]*\.js(\?|$)/.test(u)) };
+  } finally {
+    await context.close();
+  }
+}
+
 const HTML = (script) => `<!doctype html>
 <html><head><meta charset="utf-8"><title>tunelab app</title></head>
 <body><pre id="out"></pre><script type="module" src="${script}"></script></body></html>
@@ -241,7 +290,7 @@ new tl.RandomSearch({ hypermodel: (hp) => tl.sequential(), maxTrial: 2 });
 });
 
 test("a new Vite project with no config runs under `vite dev` and `vite build`", { timeout: 2 * TIMEOUT }, async () => {
-  const dir = await project("vite-app", { "index.html": HTML("/main.js"), "main.js": APP("tunelab") });
+  const dir = await project("vite-app", { "index.html": HTML("/main.js"), "main.js": APP("tunelab"), "widget.html": WIDGET_HTML, "widget-main.js": WIDGET_APP });
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith("vite.config")), [], "no vite.config");
 
   // vite dev: the dev server pre-bundles tunelab.js into node_modules/.vite/deps/.
@@ -265,6 +314,9 @@ test("a new Vite project with no config runs under `vite dev` and `vite build`",
     const { wasm } = await runApp(`http://127.0.0.1:${port}/`);
     assert.match(wasm.url, /\/node_modules\/tunelab\/wasm\/tunelab_wasm_bg\.wasm$/, "under vite dev the .wasm comes from the installed package");
     assert.ok(existsSync(join(dir, "node_modules", ".vite", "deps", "tunelab.js")), "vite dev pre-bundled tunelab (the case the package handles)");
+    // The widget: its worker comes from the installed package too.
+    const { worker } = await runWidget(`http://127.0.0.1:${port}/widget.html`);
+    assert.ok(worker.some((u) => /\/node_modules\/tunelab\/widget-worker\.js$/.test(u.replace(/\?.*$/, ""))), `under vite dev the widget's worker comes from the installed package: ${worker}`);
   } finally {
     dev.kill();
   }
