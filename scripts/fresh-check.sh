@@ -63,6 +63,10 @@ for t in "${installed[@]}"; do
   fi
 done
 export npm_config_cache=$work/npm-cache
+# pip's cache and the notebook test's venv (tests/notebook/run.sh keeps it under
+# $XDG_CACHE_HOME/tunelab-venv) start empty too: JupyterLab and the rest come from PyPI.
+export XDG_CACHE_HOME=$work/xdg-cache
+export PIP_CACHE_DIR=$work/pip-cache
 unset TUNELAB_REQUIRE_GPU
 
 cd "$work/tunelab"
