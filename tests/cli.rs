@@ -588,7 +588,7 @@ fn a_closed_pipe_is_not_a_panic() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("run tunelab");
-        drop(child.stdout.take());
+        child.stdout = None; // the reader goes away
         let out = child.wait_with_output().expect("wait for tunelab");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{:?}: {err}", out.status);

@@ -9,6 +9,8 @@
 //    search.best_hyperparameters and len(search.trials), which must be what the widget shows.
 // 2. examples/notebook.ipynb, executed cell after cell (each search to "done" before the next
 //    cell), with no error output.
+// 3. Jupyter Notebook 7 (the notebook package, its own interface at /notebooks/...): a random
+//    search in the same widget, read back from Python.
 // Screenshots at 1366x768 in test-results/notebook/.
 
 import { after, before, test } from "node:test";
@@ -66,6 +68,14 @@ print("RESULT " + json.dumps({"best": search.best_hyperparameters, "trials": len
     "best_trial": search.report["best"]["trialId"], "score": search.best_score, "statuses": [t["status"] for t in search.trials],
     "keras": search.keras_code()}))`;
 
+// Jupyter Notebook 7 (the notebook package's own interface, served by the same server at
+// /notebooks/...): a smaller search, the same reading from Python.
+const CLASSIC_SEARCH_CELL = `import tunelab
+search = tunelab.Search(spec="guide_search.json", dataset="digits", tuner="random",
+                        objective="val_accuracy", max_trials=4, fit={"epochs": 3},
+                        device="cpu", seed=2, title="digits, random search (Notebook 7)")
+search`;
+
 before(async () => {
   if (!VENV || !existsSync(join(VENV, "bin", "jupyter"))) throw new Error("TUNELAB_VENV must name the venv with JupyterLab and the wheel: run bash tests/notebook/run.sh");
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}`);
@@ -76,6 +86,7 @@ before(async () => {
   writeFileSync(join(nbDir, "search.ipynb"), JSON.stringify(notebook([cell(SEARCH_CELL), cell(RESULT_CELL)]), null, 1));
   copyFileSync(join(ROOT, "examples", "guide_search.json"), join(nbDir, "guide_search.json"));
   copyFileSync(join(ROOT, "examples", "notebook.ipynb"), join(nbDir, "example.ipynb"));
+  writeFileSync(join(nbDir, "classic.ipynb"), JSON.stringify(notebook([cell(CLASSIC_SEARCH_CELL), cell(RESULT_CELL)]), null, 1));
   // JupyterLab's own news and update checks off (their toasts would cover the screenshots, and
   // this machine has no network to fetch them).
   const settings = join(work, "settings", "@jupyterlab", "apputils-extension");
@@ -360,6 +371,66 @@ test("JupyterLab: examples/notebook.ipynb runs cell after cell without an error"
     await page.screenshot({ path: join(SHOTS, "5-example-end.png") });
     assert.deepEqual(offsite, [], "the page fetched nothing off this machine");
     assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+/** Runs cell `i` of Notebook 7's page: selects it, then its toolbar's Run button. */
+async function runCell(page, i) {
+  const cell = page.locator(".jp-Notebook .jp-Cell").nth(i);
+  await cell.locator(".cm-content").click();
+  await page.waitForFunction((i) => document.querySelectorAll(".jp-Notebook .jp-Cell")[i]?.classList.contains("jp-mod-active"), i, { timeout: 10_000 });
+  await page.locator('#main-panel .jp-NotebookPanel-toolbar [data-command="notebook:run-cell-and-select-next"]').click();
+}
+
+test("Jupyter Notebook 7: the same widget runs its search and Python reads what it shows", { timeout: TIMEOUT }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await context.addInitScript(probe);
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => {
+    // Notebook 7's own settings loader throws one TypeError (reading 'schema') while it starts,
+    // from its own bundle (static/notebook/...), with or without tunelab: noted, not counted.
+    if (/\/static\/notebook\//.test(e.stack ?? "") && !/tunelab|tlw|anywidget|blob:/.test(e.stack ?? "")) console.log(`# Notebook 7's own page error: ${e.message}`);
+    else problems.push(`pageerror: ${e.message}`);
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error" && /tunelab|tlw|anywidget|worker/i.test(m.text())) problems.push(`console.error: ${m.text()}`);
+  });
+  try {
+    await page.goto(`${lab.origin}/notebooks/classic.ipynb`);
+    // Notebook 7's own page (not JupyterLab's): its notebook panel, then its kernel idle.
+    await page.waitForSelector("#main-panel .jp-Notebook .jp-Cell .cm-content", { timeout: 120_000 });
+    assert.doesNotMatch(page.url(), /\/lab\//, "Notebook 7's interface, not JupyterLab's");
+    // its toolbar says "Kernel status: Idle" once the kernel has started
+    await page.waitForFunction(() => [...document.querySelectorAll("span")].some((e) => /Kernel status: Idle/.test(e.textContent)), null, { timeout: 120_000, polling: 250 });
+    await runCell(page, 0);
+    await page.waitForSelector(".tlw-state", { timeout: 60_000 }).catch(async (e) => {
+      await page.screenshot({ path: join(SHOTS, "6-notebook7-no-widget.png") });
+      const out = await page.locator(".jp-Notebook .jp-Cell").nth(0).locator(".jp-OutputArea").textContent().catch(() => "");
+      throw new Error(`${e.message}\nthe cell's output: ${out}`);
+    });
+    const view = await waitFinal(page, 0);
+    assert.equal(view.state, "done", `the widget ended ${view.state}: ${view.error}\n${view.live}`);
+    assert.equal(view.rows.length, 4);
+    const stall = await stallWhileRunning(page, 0);
+    console.log(`# Notebook 7: ${view.rows.length} trials in ${stall.seconds} s; longest main-thread task while it ran: ${stall.max} ms`);
+    assert.ok(stall.max !== null && stall.max < STALL_MS, `a main-thread task of ${stall.max} ms while the search ran`);
+    await page.screenshot({ path: join(SHOTS, "6-notebook7-search-done.png") });
+    await runCell(page, 1);
+    await page.waitForFunction(() => /RESULT /.test(document.querySelectorAll(".jp-Notebook .jp-Cell")[1]?.querySelector(".jp-OutputArea")?.textContent ?? ""), null, { timeout: 60_000 });
+    const text = (await page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output").allTextContents()).join("\n");
+    const py = JSON.parse(text.slice(text.indexOf("RESULT ") + 7).split("\n")[0]);
+    await page.screenshot({ path: join(SHOTS, "7-notebook7-python.png") });
+    assert.equal(py.status, "done");
+    assert.equal(py.trials, view.rows.length, "len(search.trials) is the widget's number of rows");
+    assert.deepEqual(py.statuses, view.rows.map((r) => r.status));
+    const bestRow = view.rows.find((r) => r.best);
+    assert.ok(bestRow, "the widget marks a best row");
+    assert.equal(py.best_trial, bestRow.trial, "Python's best trial is the widget's");
+    assert.equal(bestRow.cells.at(-2), fmt(py.score), "the best score");
+    assert.deepEqual(problems, [], "the page logged no widget errors");
   } finally {
     await context.close();
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The notebook test: tunelab's wheel in real JupyterLab, from PyPI into a venv of its own.
 #   1. the wheel (scripts/build-wheel.sh; --pkg DIR reuses an npm package built in DIR);
-#   2. a venv with JupyterLab, anywidget, numpy and pandas from PyPI, cached under
+#   2. a venv with JupyterLab, Notebook 7, anywidget, numpy and pandas from PyPI, cached under
 #      ~/.cache/tunelab-venv/<hash of requirements.txt and the Python version> so reruns are fast;
 #      when the pinned versions cannot be installed (the registry moved on) it falls back to
 #      requirements-ranges.txt and says so;
@@ -22,7 +22,7 @@ key=$( (cat tests/notebook/requirements.txt tests/notebook/requirements-ranges.t
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/tunelab-venv"
 venv="$cache/$key"
 if [ ! -f "$venv/.complete" ]; then
-  echo "tunelab: making the notebook test's venv in $venv (JupyterLab, anywidget, numpy, pandas from PyPI; about a minute, cached afterwards)"
+  echo "tunelab: making the notebook test's venv in $venv (JupyterLab, Notebook 7, anywidget, numpy, pandas from PyPI; about a minute, cached afterwards)"
   rm -rf "$venv"
   mkdir -p "$cache"
   "$py" -m venv "$venv" || { echo "tunelab: '$py -m venv' failed (on Debian: apt-get install python3-venv)" >&2; exit 1; }
