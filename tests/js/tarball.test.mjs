@@ -295,14 +295,16 @@ test("a new Vite project with no config runs under `vite dev` and `vite build`",
 
   // vite dev: the dev server pre-bundles tunelab.js into node_modules/.vite/deps/.
   const port = await freePort();
-  const dev = spawn(process.execPath, [VITE, "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  // NO_COLOR: Vite colours its output when CI is set (picocolors), which splits the URL below
+  const dev = spawn(process.execPath, [VITE, "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let log = "";
   try {
     await new Promise((ok, fail) => {
       const timer = setTimeout(() => fail(new Error(`vite dev did not start in 60 s:\n${log}`)), 60_000);
       const onData = (d) => {
         log += d;
-        if (log.includes(`http://127.0.0.1:${port}/`)) {
+        // eslint-disable-next-line no-control-regex
+        if (log.replace(/\x1b\[[0-9;]*m/g, "").includes(`http://127.0.0.1:${port}/`)) {
           clearTimeout(timer);
           ok();
         }
