@@ -20,7 +20,7 @@ if (!existsSync(path.join(out, "lib", "wasm", "tunelab.js"))) {
   throw new Error(`www/build.mjs: ${out}/lib/wasm/tunelab.js is missing: Trunk's rust link should build it`);
 }
 writeFileSync(path.join(out, "lib", "wasm", "tunelab_wasm.js"), 'export * from "./tunelab.js";\nexport { default } from "./tunelab.js";\n');
-for (const f of ["tunelab.js", "widget.js", "embed.html"]) copyFileSync(path.join(root, "js", f), path.join(out, "lib", f));
+for (const f of ["tunelab.js", "widget.js", "widget-worker.js", "embed.html"]) copyFileSync(path.join(root, "js", f), path.join(out, "lib", f));
 
 // 2. The page's modules: the main thread and the two workers, ECharts bundled in; the engine
 //    stays a separate module (lib/tunelab.js), loaded by the workers.
