@@ -126,18 +126,24 @@ const WIDGET_HTML = `<!doctype html>
 <body><div id="w"></div><pre id="out"></pre><script type="module" src="/widget-main.js"></script></body></html>
 `;
 
-/** Opens the widget page at `url` and returns its final status and every fetch. */
-async function runWidget(url) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+/** What a page does wrong (errors, failed fetches) and every response it gets. */
+function watch(page) {
   const problems = [];
   const responses = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console.error: ${m.text()}`));
   page.on("response", (r) => {
-    responses.push(r.url());
+    responses.push({ url: r.url(), status: r.status(), type: r.headers()["content-type"] ?? "" });
     if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico") problems.push(`HTTP ${r.status()} for ${r.url()}`);
   });
+  return { problems, responses };
+}
+
+/** Opens the widget page at `url` and returns its final status and every fetch. */
+async function runWidget(url) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const { problems, responses } = watch(page);
   try {
     await page.goto(url);
     await page.waitForFunction(() => document.body?.dataset.state, null, { timeout: 90_000 }).catch(() => assert.fail(`the widget in ${url} did not end:\n${problems.join("\n")}`));
@@ -145,7 +151,7 @@ async function runWidget(url) {
     assert.equal(result.state, "done", `the widget in ${url} ended: ${JSON.stringify(result)}\n${problems.join("\n")}`);
     assert.deepEqual(result.trials, ["COMPLETED", "COMPLETED"]);
     assert.deepEqual(problems, [], "no page errors");
-    return { worker: responses.filter((u) => /widget-worker[^/]*\.js(\?|$)/.test(u)) };
+    return { worker: responses.map((r) => r.url).filter((u) => /widget-worker[^/]*\.js(\?|$)/.test(u)) };
   } finally {
     await context.close();
   }
@@ -160,14 +166,7 @@ const HTML = (script) => `<!doctype html>
 async function runApp(url) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const problems = [];
-  const responses = [];
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console.error: ${m.text()}`));
-  page.on("response", (r) => {
-    responses.push({ url: r.url(), status: r.status(), type: r.headers()["content-type"] ?? "" });
-    if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico") problems.push(`HTTP ${r.status()} for ${r.url()}`);
-  });
+  const { problems, responses } = watch(page);
   try {
     await page.goto(url);
     await page.waitForFunction(() => document.body?.dataset.state, null, { timeout: 90_000 });
