@@ -13,6 +13,7 @@ use tunelab::gpu::{Device, Resolved};
 use tunelab::hp::HyperParameters;
 use tunelab::nn::{FitArgs, LossKind, ValidationData};
 use tunelab::spec::{hyper, ModelSpec};
+use tunelab::tuner::storage::StudyStorage;
 use tunelab::tuner::{options, SpecHyperModel, Tuner};
 use tunelab::{Error, Result, Tensor};
 
@@ -31,6 +32,8 @@ USAGE:
               [--executions-per-trial N] [--epochs N] [--max-epochs N] [--factor N]
               [--hyperband-iterations N] [--num-initial-points N] [--alpha A] [--beta B]
               [--batch-size B] [--directory D] [--project-name P]
+              [--storage sqlite:///FILE.db|postgresql://USER@HOST/DB [--study-name NAME]
+               [--heartbeat-interval S] [--grace-period S]]
               [--overwrite] [--seed S] [--max-retries-per-trial N]
               [--max-consecutive-failed-trials N] [--max-collisions N] [--csv FILE] [--json]
               [--device cpu|webgpu|auto] [--parallel-trials N]
@@ -50,6 +53,12 @@ CPU otherwise (a software adapter such as llvmpipe is slower than the CPU path),
 webgpu insists on the GPU (a software adapter included). --parallel-trials: trials trained
 together: in one dispatch on the GPU (default 8), on threads of their own on the CPU (default 1;
 one per core uses them all), with the same results as one after the other.
+--storage keeps the search in a SQL database in Optuna's schema instead of --directory:
+start several `tunelab tune` processes (on one machine with SQLite, on many with PostgreSQL)
+with the same --storage and --study-name (default: --project-name) and they share the study
+(optuna.load_study and optuna-dashboard read it). A worker that stops sending heartbeats
+(every --heartbeat-interval seconds, default 10) for --grace-period seconds (default 60) has its
+running trial taken over and resumed from its last stored epoch.
 --json prints one object {\"history\": {...}, \"weights\": [...]} (weights in get_weights order);
 --initial-weights takes the same list (or that whole object).";
 
@@ -73,6 +82,10 @@ struct FitOpts {
     features: Option<Vec<String>>,
     train_percent: Option<f64>,
     shuffle: bool,
+    storage: Option<String>,
+    study_name: Option<String>,
+    heartbeat_interval: Option<f64>,
+    grace_period: Option<f64>,
     verbose: Option<u8>,
     json: bool,
     // tune only
@@ -151,6 +164,10 @@ const TUNE_OPTIONS: &[&str] = &[
     "--beta",
     "--directory",
     "--project-name",
+    "--storage",
+    "--study-name",
+    "--heartbeat-interval",
+    "--grace-period",
     "--overwrite",
     "--max-retries-per-trial",
     "--max-consecutive-failed-trials",
@@ -229,6 +246,14 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<FitOpts> {
             }
             "--directory" => o.directory = value(args, &mut i, a)?.to_string(),
             "--project-name" => o.project_name = value(args, &mut i, a)?.to_string(),
+            "--storage" => o.storage = Some(value(args, &mut i, a)?.to_string()),
+            "--study-name" => o.study_name = Some(value(args, &mut i, a)?.to_string()),
+            "--heartbeat-interval" => {
+                o.heartbeat_interval = Some(number(value(args, &mut i, a)?, a, "seconds > 0")?)
+            }
+            "--grace-period" => {
+                o.grace_period = Some(number(value(args, &mut i, a)?, a, "seconds > 0")?)
+            }
             "--overwrite" => o.overwrite = true,
             "--csv" => o.csv = Some(value(args, &mut i, a)?.to_string()),
             "--device" => o.device = Device::parse(value(args, &mut i, a)?)?,
@@ -742,6 +767,37 @@ fn tune(args: &[String]) -> Result<()> {
         }
         e => e,
     })?;
+    let mut config = config;
+    match &o.storage {
+        Some(url) => {
+            let mut study = StudyStorage::new(
+                url.as_str(),
+                o.study_name.as_deref().unwrap_or(&o.project_name),
+            );
+            if let Some(s) = o.heartbeat_interval {
+                study.heartbeat_interval = s;
+            }
+            if let Some(s) = o.grace_period {
+                study.grace_period = s;
+            }
+            config.storage = Some(study);
+        }
+        None => {
+            for (flag, given) in [
+                ("--study-name", o.study_name.is_some()),
+                ("--heartbeat-interval", o.heartbeat_interval.is_some()),
+                ("--grace-period", o.grace_period.is_some()),
+            ] {
+                if given {
+                    return Err(Error::invalid(
+                        flag,
+                        "given without --storage",
+                        "only with --storage (a study in a SQL database)",
+                    ));
+                }
+            }
+        }
+    }
     let hypermodel = SpecHyperModel::new(raw)?;
     let mut tuner = Tuner::new(algorithm, Box::new(hypermodel), None, config)?;
     if !o.json {

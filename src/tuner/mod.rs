@@ -15,6 +15,8 @@ pub mod report;
 mod resume;
 mod search;
 pub mod spec_model;
+#[cfg(all(feature = "sql", not(target_arch = "wasm32")))]
+pub mod sql;
 pub mod storage;
 pub mod trial;
 #[allow(clippy::module_inception)]

@@ -295,6 +295,7 @@ pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)>
         device: Device::parse(string(get("device"), "device")?)?,
         parallel_trials: opt_uint(&m, "parallel_trials", 1)?,
         verbose: boolean(get("verbose"), "verbose")?,
+        storage: None,
     };
     let algorithm: Box<dyn Algorithm> = match kind {
         "RandomSearch" => Box::new(RandomSearch),

@@ -579,9 +579,26 @@ impl Oracle {
         Ok(())
     }
 
+    /// Writes oracle.json alone (the search's shared state).
+    pub fn save_state(&mut self) -> Result<()> {
+        let doc = serde_json::to_vec_pretty(&OracleDoc(self))?;
+        self.storage.write("oracle.json", &doc)
+    }
+
     /// Reloads a saved search from the oracle's storage. Trials that were running when it
     /// stopped go back on the queue; the caller decides how to continue them.
     pub fn load(&mut self) -> Result<bool> {
+        self.load_requeueing(None)
+    }
+
+    /// Re-reads the search that several workers share (inside the storage's lock): only the
+    /// running trials named in `abandoned` (by number: their worker is gone) go back on the
+    /// queue; the others are still being trained somewhere.
+    pub fn refresh(&mut self, abandoned: &[usize]) -> Result<bool> {
+        self.load_requeueing(Some(abandoned))
+    }
+
+    fn load_requeueing(&mut self, only: Option<&[usize]>) -> Result<bool> {
         let Some(bytes) = self.storage.read("oracle.json")? else {
             return Ok(false);
         };
@@ -649,6 +666,11 @@ impl Oracle {
             .iter()
             .filter(|t| t.status == TrialStatus::Running)
             .map(|t| t.trial_id.clone())
+            .filter(|id| {
+                only.is_none_or(|numbers| {
+                    self.number_of(id).is_some_and(|n| numbers.contains(&n))
+                })
+            })
             .collect();
         for id in waiting {
             self.requeue(&id)?;

@@ -52,7 +52,11 @@ impl Tuner {
     /// The search as a future (see [`Tuner::search`]).
     pub async fn search_async(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
         self.started = Some(Instant::now());
-        self.oracle.save(None)?;
+        if self.oracle.storage().shared() {
+            self.decide(|t| t.oracle.save_state())?;
+        } else {
+            self.oracle.save(None)?;
+        }
         gpu::prepare(self.config.device).await;
         self.stop.store(false, std::sync::atomic::Ordering::SeqCst);
         let (mut device, parallel) = self.resolve_device()?;
@@ -68,6 +72,13 @@ impl Tuner {
                 batch.push(trial);
             }
             if batch.is_empty() {
+                if self.others_running {
+                    // Other workers' trials decide what comes next (or are taken over once
+                    // their worker is found gone): ask again shortly.
+                    #[cfg(not(target_arch = "wasm32"))]
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    continue;
+                }
                 break;
             }
             let t0 = Instant::now();
@@ -81,7 +92,7 @@ impl Tuner {
                 }
             }
             if let Some(m) = fatal {
-                self.oracle.save(None)?;
+                self.decide(|t| t.oracle.save(None))?;
                 return Err(Error::Fatal(m));
             }
             if let Some(y) = &self.yielder {
@@ -97,16 +108,62 @@ impl Tuner {
         if self.stop.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(None);
         }
-        let trial = self.oracle.create_trial()?;
+        self.others_running = false;
+        let trial = self.decide(|t| {
+            let trial = t.oracle.create_trial()?;
+            if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
+                if t.oracle.storage().shared() {
+                    t.others_running = t.oracle.entries().iter().any(|e| {
+                        e.status == TrialStatus::Running && !t.running.contains(&e.number())
+                    });
+                }
+                return Ok(trial);
+            }
+            t.oracle.save(Some(&trial.trial_id))?;
+            if t.oracle.storage().shared() {
+                if let Some(n) = t.oracle.number_of(&trial.trial_id) {
+                    t.running.push(n);
+                    let running = t.running.clone();
+                    t.oracle.storage_mut().set_running(&running)?;
+                }
+            }
+            Ok(trial)
+        })?;
         if matches!(trial.status, TrialStatus::Stopped | TrialStatus::Idle) {
             return Ok(None);
         }
-        self.oracle.save(Some(&trial.trial_id))?;
         self.display_trial_begin(&trial)?;
         for h in &mut self.hooks {
             h.on_trial_begin(&trial);
         }
         Ok(Some(trial))
+    }
+
+    /// Runs one decision of the search. On a storage that other workers share, it runs inside
+    /// the storage's lock, on the search as re-read there (trials whose worker is gone go
+    /// back on the queue), and its writes are committed together; elsewhere it simply runs.
+    pub(super) fn decide<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if !self.oracle.storage().shared() {
+            return f(self);
+        }
+        self.oracle.storage_mut().lock()?;
+        let result = match self.oracle.storage_mut().abandoned() {
+            Ok(gone) => match self.oracle.refresh(&gone) {
+                Ok(_) => f(self),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(v) => {
+                self.oracle.storage_mut().unlock(true)?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.oracle.storage_mut().unlock(false);
+                Err(e)
+            }
+        }
     }
 
     /// Ends a trial with its outcome (metrics, or the error that failed it): the oracle,
@@ -144,10 +201,20 @@ impl Tuner {
             }
         }
         let id = trial.trial_id.clone();
-        let ended = self.oracle.end_trial(trial);
-        // The record as the oracle left it (scored, maybe failed), before saving drops it.
-        let done = self.oracle.trial(&id)?;
-        self.oracle.save(Some(&id))?;
+        let (ended, done) = self.decide(|t| {
+            let ended = t.oracle.end_trial(trial);
+            // The record as the oracle left it (scored, maybe failed), before saving drops it.
+            let done = t.oracle.trial(&id)?;
+            t.oracle.save(Some(&id))?;
+            if t.oracle.storage().shared() {
+                if let Some(n) = t.oracle.number_of(&id) {
+                    t.running.retain(|&r| r != n);
+                    let running = t.running.clone();
+                    t.oracle.storage_mut().set_running(&running)?;
+                }
+            }
+            Ok((ended, done))
+        })?;
         if fatal.is_some() || quiet {
             return Ok(fatal);
         }

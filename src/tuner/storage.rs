@@ -8,6 +8,57 @@ use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// A study in a SQL database that several workers share (`TunerConfig::storage`; needs the
+/// `sql` feature, native only): `url` is `sqlite:///PATH` or `postgresql://USER@HOST/DB`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyStorage {
+    pub url: String,
+    pub study_name: String,
+    /// Seconds between a running trial's heartbeats.
+    pub heartbeat_interval: f64,
+    /// Seconds without a heartbeat after which another worker takes a running trial over.
+    pub grace_period: f64,
+}
+
+impl StudyStorage {
+    /// `study_name` at `url`, with heartbeats every 10 s and a 60 s grace period.
+    pub fn new(url: impl Into<String>, study_name: impl Into<String>) -> Self {
+        StudyStorage {
+            url: url.into(),
+            study_name: study_name.into(),
+            heartbeat_interval: 10.0,
+            grace_period: 60.0,
+        }
+    }
+
+    /// Opens the study (creating the database's tables and the study when needed).
+    /// `direction` is the objective's.
+    pub fn open(&self, direction: crate::tuner::objective::Direction) -> Result<Box<dyn Storage>> {
+        #[cfg(all(feature = "sql", not(target_arch = "wasm32")))]
+        {
+            let options = crate::tuner::sql::SqlOptions {
+                heartbeat_interval: self.heartbeat_interval,
+                grace_period: self.grace_period,
+            };
+            Ok(Box::new(crate::tuner::sql::SqlStorage::open(
+                &self.url,
+                &self.study_name,
+                direction,
+                options,
+            )?))
+        }
+        #[cfg(not(all(feature = "sql", not(target_arch = "wasm32"))))]
+        {
+            let _ = direction;
+            Err(Error::invalid(
+                "storage",
+                &self.url,
+                "a directory: this build has no SQL storage (it needs the `sql` feature, native only)",
+            ))
+        }
+    }
+}
+
 /// A place to keep a search's documents.
 pub trait Storage {
     /// The bytes at `path`, or `None` when there is nothing there.
@@ -20,6 +71,38 @@ pub trait Storage {
     fn clear(&mut self) -> Result<()>;
     /// Where the documents live, for messages ("my_dir/helloworld").
     fn location(&self) -> String;
+
+    /// Whether other processes write to this storage too (a study in a SQL database shared by
+    /// several workers). The tuner then makes each decision (a new trial, a trial's end)
+    /// between [`Storage::lock`] and [`Storage::unlock`], on the search as re-read there.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Starts a section no other worker enters until [`Storage::unlock`].
+    fn lock(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Ends the section, keeping its writes (`commit`) or dropping them.
+    fn unlock(&mut self, _commit: bool) -> Result<()> {
+        Ok(())
+    }
+    /// Numbers of the running trials whose worker stopped giving signs of life (its heartbeats
+    /// are older than the grace period): another worker takes them over.
+    fn abandoned(&mut self) -> Result<Vec<usize>> {
+        Ok(Vec::new())
+    }
+    /// The numbers of the trials this process is running now (their heartbeats go on while
+    /// they run).
+    fn set_running(&mut self, _numbers: &[usize]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The simulated disk faults of [`DirStorage`] for a storage that writes elsewhere (a
+/// database): the N-th write stops the process, or writes fail once the byte budget is spent.
+#[cfg(all(feature = "sql", not(target_arch = "wasm32")))]
+pub(crate) fn fault_before_write(data: &[u8]) -> Result<()> {
+    faults::count_write(data).map_err(|e| Error::Io(format!("cannot write: {e}")))
 }
 
 /// Documents in memory.
@@ -143,6 +226,27 @@ mod faults {
 
     static WRITES: AtomicU64 = AtomicU64::new(0);
     static BYTES: AtomicU64 = AtomicU64::new(0);
+
+    /// Counts a write that has no file of its own (a database's): stops the process at the
+    /// planned write, fails once the byte budget is spent.
+    #[cfg(all(feature = "sql", not(target_arch = "wasm32")))]
+    pub(super) fn count_write(data: &[u8]) -> std::io::Result<()> {
+        let p = plan();
+        if p.crash_at_write.is_none() && p.disk_full_after.is_none() {
+            return Ok(());
+        }
+        let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
+        if p.crash_at_write == Some(n) {
+            std::process::abort();
+        }
+        if let Some(limit) = p.disk_full_after {
+            let before = BYTES.fetch_add(data.len() as u64, Ordering::SeqCst);
+            if before + data.len() as u64 > limit {
+                return Err(std::io::Error::from_raw_os_error(28));
+            }
+        }
+        Ok(())
+    }
 
     /// Called with the temporary file open and nothing written yet.
     pub(super) fn before_write(f: &mut std::fs::File, data: &[u8]) -> std::io::Result<()> {

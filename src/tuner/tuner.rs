@@ -23,7 +23,7 @@ use crate::tuner::executor::Executor;
 use crate::tuner::hypermodel::Runner;
 use crate::tuner::oracle::{Algorithm, Oracle, OracleConfig};
 use crate::tuner::resume::load_checkpoint;
-use crate::tuner::storage::{DirStorage, MemoryStorage, Storage};
+use crate::tuner::storage::{DirStorage, MemoryStorage, Storage, StudyStorage};
 use crate::tuner::trial::Trial;
 use serde_json::Value;
 use web_time::Instant;
@@ -57,6 +57,8 @@ pub struct TunerConfig {
     /// the same results as one after the other. `None`: 8 on a GPU, 1 on the CPU (so the live
     /// display reads as KerasTuner's, one trial after the other).
     pub parallel_trials: Option<usize>,
+    /// A study in a SQL database shared with other workers, instead of `directory`.
+    pub storage: Option<StudyStorage>,
 }
 
 impl Default for TunerConfig {
@@ -71,6 +73,7 @@ impl Default for TunerConfig {
             verbose: false,
             device: Device::Cpu,
             parallel_trials: None,
+            storage: None,
         }
     }
 }
@@ -90,6 +93,11 @@ pub struct Tuner {
     pub(super) stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Where a hypermodel's executions train when not in this process (see [`Executor`]).
     pub(super) executor: Option<Box<dyn Executor>>,
+    /// Shared study: numbers of the trials this process is running (for heartbeats).
+    pub(super) running: Vec<usize>,
+    /// Shared study: nothing to start now, but other workers' trials are still running (a
+    /// Hyperband round waits for them, or one of them may be abandoned and taken over).
+    pub(super) others_running: bool,
 }
 impl Tuner {
     fn with_runner(
@@ -101,9 +109,10 @@ impl Tuner {
         if config.executions_per_trial == 0 {
             return Err(Error::invalid("executions_per_trial", 0, "an integer >= 1"));
         }
-        let storage: Box<dyn Storage> = match &config.directory {
-            Some(d) => Box::new(DirStorage::new(d, &config.project_name)?),
-            None => Box::new(MemoryStorage::new()),
+        let storage: Box<dyn Storage> = match (&config.storage, &config.directory) {
+            (Some(study), _) => study.open(config.oracle.objective.direction())?,
+            (None, Some(d)) => Box::new(DirStorage::new(d, &config.project_name)?),
+            (None, None) => Box::new(MemoryStorage::new()),
         };
         let mut oracle = Oracle::new(config.oracle.clone(), algorithm, hyperparameters)?;
         oracle.set_storage(storage);
@@ -119,9 +128,26 @@ impl Tuner {
             yielder: None,
             stop: Default::default(),
             executor: None,
+            running: Vec::new(),
+            others_running: false,
         };
         if t.config.overwrite {
             t.oracle.storage_mut().clear()?;
+        } else if t.oracle.storage().shared() {
+            // A shared study must be searched over the space it was started with.
+            let saved = match t.oracle.storage().read("oracle.json")? {
+                Some(b) => serde_json::from_slice::<Value>(&b)
+                    .ok()
+                    .and_then(|v| v.get("hyperparameters").cloned())
+                    .map(|h| HyperParameters::from_json(&h))
+                    .transpose()?,
+                None => None,
+            };
+            if let Some(saved) = saved {
+                let ours = t.initial_space(t.oracle.hyperparameters.clone())?;
+                same_space(&saved, &ours, &t.oracle.storage().location())?;
+            }
+            t.oracle.load()?;
         } else {
             t.oracle.load()?;
         }
@@ -233,8 +259,15 @@ impl Tuner {
     /// Registers the hypermodel's hps with their defaults (KerasTuner builds once before
     /// searching so that `search_space_summary` shows the space).
     fn populate_initial_space(&mut self) -> Result<()> {
+        let hp = self.initial_space(self.oracle.hyperparameters.clone())?;
+        self.oracle.hyperparameters.merge(&hp, false);
+        Ok(())
+    }
+
+    /// `base` with the hyperparameters the hypermodel declares and its first build uses.
+    fn initial_space(&mut self, base: HyperParameters) -> Result<HyperParameters> {
         if let Runner::Model(hm) = &mut self.runner {
-            let mut hp = self.oracle.hyperparameters.clone();
+            let mut hp = base.clone();
             hm.declare_hyperparameters(&mut hp)?;
             if !hm.tunable() {
                 // The hypermodel's own hps are fixed at their defaults (KerasTuner's
@@ -244,10 +277,10 @@ impl Tuner {
             if hm.populate_builds() {
                 hm.build(&mut hp)?;
             }
-            hp.tune_new_entries = self.oracle.hyperparameters.tune_new_entries;
-            self.oracle.hyperparameters.merge(&hp, false);
+            hp.tune_new_entries = base.tune_new_entries;
+            return Ok(hp);
         }
-        Ok(())
+        Ok(base)
     }
     /// The project's location as shown in results_summary.
     pub fn project_dir(&self) -> String {
@@ -312,4 +345,32 @@ impl Tuner {
         }
         Ok(out)
     }
+}
+
+/// Refuses to continue a shared study over another search space: every hyperparameter the
+/// hypermodel declares must be in the study's space with the same definition.
+fn same_space(saved: &HyperParameters, ours: &HyperParameters, location: &str) -> Result<()> {
+    for hp in ours.space() {
+        if hp.name.starts_with("tuner/") {
+            continue;
+        }
+        let theirs = saved.space().iter().find(|s| s.name == hp.name);
+        let problem = match theirs {
+            None => Some("none (the study has no such hyperparameter)".to_string()),
+            Some(s) if s.kind != hp.kind || s.conditions != hp.conditions => Some(s.repr()),
+            Some(_) => None,
+        };
+        if let Some(theirs) = problem {
+            return Err(Error::invalid(
+                "search space",
+                hp.repr(),
+                format!(
+                    "the search space of the study in {location}, where `{}` is {theirs}: \
+                     start another study (--study-name) or search the same space",
+                    hp.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
