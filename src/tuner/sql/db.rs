@@ -370,6 +370,7 @@ fn pg_value(row: &postgres::Row, i: usize) -> Result<V> {
             .try_get::<_, Option<EnumLabel>>(i)
             .map_err(e)?
             .map(|l| V::T(l.0)),
+        Type::VOID => None,
         _ => row.try_get::<_, Option<String>>(i).map_err(e)?.map(V::T),
     }
     .unwrap_or(V::Null))

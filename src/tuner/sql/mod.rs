@@ -297,6 +297,15 @@ fn beat(db: &mut Db, trial_row: i64) -> Result<()> {
     Ok(())
 }
 
+/// This process, as `host:pid`.
+fn worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{}:{}", host.trim(), std::process::id())
+}
+
 /// The trial number in `trial_<id>/trial.json` (ids are zero-padded numbers).
 fn trial_doc_number(path: &str) -> Option<i64> {
     let id = path.strip_prefix("trial_")?.strip_suffix("/trial.json")?;
@@ -707,7 +716,7 @@ fn begin(db: &mut Db, study_id: Option<i64>) -> Result<()> {
                 )?;
             }
             None => {
-                db.query("SELECT pg_advisory_xact_lock(74657561)", &[])?;
+                db.exec("SELECT pg_advisory_xact_lock(74657561)", &[])?;
             }
         }
         Ok(())
@@ -1037,7 +1046,14 @@ impl Storage for SqlStorage {
             rows.iter().filter(|r| !old.contains(r)).copied().collect()
         };
         for row in fresh {
-            beat(&mut self.db.borrow_mut(), row)?;
+            let mut db = self.db.borrow_mut();
+            beat(&mut db, row)?;
+            // Which worker runs it (the last one, after a takeover).
+            db.exec(
+                "INSERT INTO trial_system_attributes (trial_id, \"key\", value_json) VALUES ($1, 'tunelab:worker', $2) \
+                 ON CONFLICT (trial_id, \"key\") DO UPDATE SET value_json = excluded.value_json",
+                &[V::I(row), V::T(json!(worker_name()).to_string())],
+            )?;
         }
         if let Ok(mut r) = self.heart.running.lock() {
             *r = rows;
