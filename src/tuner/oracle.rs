@@ -667,9 +667,7 @@ impl Oracle {
             .filter(|t| t.status == TrialStatus::Running)
             .map(|t| t.trial_id.clone())
             .filter(|id| {
-                only.is_none_or(|numbers| {
-                    self.number_of(id).is_some_and(|n| numbers.contains(&n))
-                })
+                only.is_none_or(|numbers| self.number_of(id).is_some_and(|n| numbers.contains(&n)))
             })
             .collect();
         for id in waiting {

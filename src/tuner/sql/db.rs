@@ -57,7 +57,8 @@ pub(crate) enum Url {
 
 impl Url {
     pub(crate) fn parse(url: &str) -> Result<Url> {
-        let allowed = "sqlite:///PATH (a file) or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE";
+        let allowed =
+            "sqlite:///PATH (a file) or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE";
         if let Some(path) = url.strip_prefix("sqlite:///") {
             if path.is_empty() || path == ":memory:" {
                 return Err(Error::invalid(
@@ -334,9 +335,7 @@ fn pg_params(types: &[Type], params: &[V]) -> Result<Vec<Box<dyn ToSql + Sync>>>
             }
             Ok(match *ty {
                 Type::INT2 => Box::new(v.int().ok_or_else(bad)? as i16),
-                Type::INT4 => Box::new(
-                    i32::try_from(v.int().ok_or_else(bad)?).map_err(|_| bad())?,
-                ),
+                Type::INT4 => Box::new(i32::try_from(v.int().ok_or_else(bad)?).map_err(|_| bad())?),
                 Type::INT8 => Box::new(v.int().ok_or_else(bad)?),
                 Type::FLOAT4 => Box::new(v.float().ok_or_else(bad)? as f32),
                 Type::FLOAT8 => Box::new(v.float().ok_or_else(bad)?),
@@ -359,13 +358,25 @@ fn pg_value(row: &postgres::Row, i: usize) -> Result<V> {
     let ty = row.columns()[i].type_().clone();
     let e = |e: postgres::Error| sql_err("postgresql", e);
     Ok(match ty {
-        Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(e)?.map(|x| V::I(x as i64)),
-        Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(e)?.map(|x| V::I(x as i64)),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)
+            .map_err(e)?
+            .map(|x| V::I(x as i64)),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)
+            .map_err(e)?
+            .map(|x| V::I(x as i64)),
         Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(e)?.map(V::I),
-        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map_err(e)?.map(|x| V::F(x as f64)),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(i)
+            .map_err(e)?
+            .map(|x| V::F(x as f64)),
         Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(e)?.map(V::F),
         Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map_err(e)?.map(V::B),
-        Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(e)?.map(|b| V::I(b as i64)),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(i)
+            .map_err(e)?
+            .map(|b| V::I(b as i64)),
         _ if matches!(ty.kind(), Kind::Enum(_)) => row
             .try_get::<_, Option<EnumLabel>>(i)
             .map_err(e)?
@@ -383,13 +394,18 @@ mod tests {
     #[test]
     fn urls() {
         assert!(matches!(Url::parse("sqlite:///a/b.db"), Ok(Url::Sqlite(p)) if p == "a/b.db"));
-        assert!(matches!(Url::parse("sqlite:////tmp/b.db"), Ok(Url::Sqlite(p)) if p == "/tmp/b.db"));
+        assert!(
+            matches!(Url::parse("sqlite:////tmp/b.db"), Ok(Url::Sqlite(p)) if p == "/tmp/b.db")
+        );
         assert!(matches!(
             Url::parse("postgresql+psycopg2://u@h/db"),
             Ok(Url::Postgres(p)) if p == "postgresql://u@h/db"
         ));
         let e = Url::parse("mysql://u:pw@h/db").unwrap_err().to_string();
-        assert!(e.contains("--storage") && e.contains("u:***@h") && !e.contains("pw"), "{e}");
+        assert!(
+            e.contains("--storage") && e.contains("u:***@h") && !e.contains("pw"),
+            "{e}"
+        );
         assert!(Url::parse("sqlite:///").is_err());
         assert_eq!(redact("postgresql://a:b@c/d"), "postgresql://a:***@c/d");
     }

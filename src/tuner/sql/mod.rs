@@ -473,7 +473,9 @@ impl SqlStorage {
         // Params: the active hyperparameters with Optuna's distributions.
         db.exec("DELETE FROM trial_params WHERE trial_id = $1", &[V::I(row)])?;
         let hps = doc.get("hyperparameters");
-        let values = hps.and_then(|h| h.get("values")).and_then(|v| v.as_object());
+        let values = hps
+            .and_then(|h| h.get("values"))
+            .and_then(|v| v.as_object());
         let used: Option<Vec<String>> = doc
             .get("used")
             .and_then(|u| serde_json::from_value(u.clone()).ok());
@@ -544,7 +546,14 @@ impl SqlStorage {
             )?;
             Ok(())
         };
-        for key in ["metrics", "best_step", "seconds", "device", "message", "attempts"] {
+        for key in [
+            "metrics",
+            "best_step",
+            "seconds",
+            "device",
+            "message",
+            "attempts",
+        ] {
             if let Some(v) = doc.get(key).filter(|v| !v.is_null()) {
                 put("trial_user_attributes", key, v)?;
             }
@@ -552,7 +561,11 @@ impl SqlStorage {
         for (k, v) in &user {
             put("trial_user_attributes", k, v)?;
         }
-        put("trial_system_attributes", "tunelab:trial_id", &json!(doc.get("trial_id")))?;
+        put(
+            "trial_system_attributes",
+            "tunelab:trial_id",
+            &json!(doc.get("trial_id")),
+        )?;
         db.exec(
             "INSERT INTO trial_system_attributes (trial_id, \"key\", value_json) VALUES ($1, 'tunelab:trial', $2) \
              ON CONFLICT (trial_id, \"key\") DO UPDATE SET value_json = excluded.value_json",
@@ -653,7 +666,9 @@ fn write_intermediate(db: &mut Db, row: i64, first_step: i64, values: &[f64]) ->
 /// Optuna's internal value and distribution JSON for one hyperparameter's value.
 fn distribution(hp: &HyperParameter, v: &Value) -> Option<(f64, String)> {
     let categorical = |choices: Vec<Value>| -> Option<(f64, String)> {
-        let i = choices.iter().position(|c| c == v || c.as_f64() == v.as_f64() && c.is_number())?;
+        let i = choices
+            .iter()
+            .position(|c| c == v || c.as_f64() == v.as_f64() && c.is_number())?;
         Some((
             i as f64,
             json!({"name": "CategoricalDistribution", "attributes": {"choices": choices}})
@@ -891,14 +906,17 @@ impl Storage for SqlStorage {
                 &[V::I(self.study_id), V::T(path.into())],
             )?
         };
-        Ok(rows.into_iter().next().and_then(|mut r| r.remove(0).into_bytes()))
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|mut r| r.remove(0).into_bytes()))
     }
 
     fn write(&mut self, path: &str, data: &[u8]) -> Result<()> {
         crate::tuner::storage::fault_before_write(data)?;
         if path == "oracle.json" {
-            let text = std::str::from_utf8(data)
-                .map_err(|e| Error::parse(format!("oracle.json: {e}")))?;
+            let text =
+                std::str::from_utf8(data).map_err(|e| Error::parse(format!("oracle.json: {e}")))?;
             if let Ok(v) = serde_json::from_str::<Value>(text) {
                 if let Some(o) = v.get("objective") {
                     *self.objective.borrow_mut() = serde_json::from_value(o.clone()).ok();
@@ -912,11 +930,7 @@ impl Storage for SqlStorage {
         self.db.borrow_mut().exec(
             "INSERT INTO tunelab_files (study_id, path, data) VALUES ($1, $2, $3) \
              ON CONFLICT (study_id, path) DO UPDATE SET data = excluded.data",
-            &[
-                V::I(self.study_id),
-                V::T(path.into()),
-                V::B(data.to_vec()),
-            ],
+            &[V::I(self.study_id), V::T(path.into()), V::B(data.to_vec())],
         )?;
         // `trial_N/resume_0.bin`: execution 0's progress, shown as intermediate values.
         if let Some(id) = path
@@ -979,7 +993,10 @@ impl Storage for SqlStorage {
                 std::slice::from_ref(&sid),
             )?;
         }
-        db.exec("DELETE FROM trials WHERE study_id = $1", std::slice::from_ref(&sid))?;
+        db.exec(
+            "DELETE FROM trials WHERE study_id = $1",
+            std::slice::from_ref(&sid),
+        )?;
         db.exec(
             "DELETE FROM tunelab_files WHERE study_id = $1",
             std::slice::from_ref(&sid),
@@ -1013,7 +1030,12 @@ impl Storage for SqlStorage {
         let mut db = self.db.borrow_mut();
         let age_beat = db.age_sql("h.heartbeat");
         let age_start = db.age_sql("t.datetime_start");
-        let mine = self.heart.running.lock().map(|v| v.clone()).unwrap_or_default();
+        let mine = self
+            .heart
+            .running
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default();
         let rows = db.query(
             &format!(
                 "SELECT t.number, t.trial_id, {age_beat}, {age_start} FROM trials t \
@@ -1042,7 +1064,12 @@ impl Storage for SqlStorage {
             }
         }
         let fresh: Vec<i64> = {
-            let old = self.heart.running.lock().map(|v| v.clone()).unwrap_or_default();
+            let old = self
+                .heart
+                .running
+                .lock()
+                .map(|v| v.clone())
+                .unwrap_or_default();
             rows.iter().filter(|r| !old.contains(r)).copied().collect()
         };
         for row in fresh {
@@ -1096,7 +1123,10 @@ mod tests {
         );
         let (v, d) = distribution(&hp, &json!(64)).unwrap();
         assert_eq!(v, 64.0);
-        assert!(d.contains("\"high\":480") && d.contains("\"step\":32"), "{d}");
+        assert!(
+            d.contains("\"high\":480") && d.contains("\"step\":32"),
+            "{d}"
+        );
         let hp = HyperParameter::new(
             "act",
             HpKind::Choice {
