@@ -105,6 +105,12 @@ class OptunaReadsTunelab(unittest.TestCase):
                 best = min(doc["trials"], key=lambda d: d["score"])
                 self.assertEqual(study.best_trial.number, int(best["trial_id"]))
                 self.assertEqual(study.best_params, doc["best_hyperparameters"])
+                # The tables tunelab created serve Optuna's own writes too.
+                other = optuna.create_study(study_name="optuna_beside", storage=url)
+                other.optimize(lambda t: t.suggest_int("k", 1, 9), n_trials=3)
+                self.assertEqual(len(optuna.load_study(study_name="optuna_beside",
+                                                       storage=url).trials), 3)
+                self.assertEqual(len(optuna.load_study(study_name="s", storage=url).trials), 6)
 
     def test_hyperband_schedule_is_in_user_attributes(self):
         for label, url in storages("hb"):

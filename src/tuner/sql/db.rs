@@ -104,7 +104,27 @@ pub(crate) fn redact(url: &str) -> String {
 
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<Pg>),
+}
+
+/// A PostgreSQL connection and the statements it has prepared (one round trip each, once).
+pub(crate) struct Pg {
+    client: postgres::Client,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl Pg {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self
+            .client
+            .prepare(sql)
+            .map_err(|e| sql_err("postgresql", e))?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
 }
 
 fn sql_err(url: &str, e: impl std::fmt::Display) -> Error {
@@ -122,8 +142,26 @@ impl Db {
                 c.busy_timeout(std::time::Duration::from_secs(60))
                     .map_err(|e| sql_err(&url.shown(), e))?;
                 // Readers never wait for the writer; workers on one machine share the file.
-                c.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
-                    .map_err(|e| Error::Io(format!("cannot use --storage {}: {e}", url.shown())))?;
+                // Switching a new file to WAL takes an exclusive lock for which SQLite does not
+                // wait: workers that start together retry.
+                let started = std::time::Instant::now();
+                loop {
+                    match c.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())) {
+                        Ok(()) => break,
+                        Err(rusqlite::Error::SqliteFailure(f, _))
+                            if f.code == rusqlite::ErrorCode::DatabaseBusy
+                                && started.elapsed().as_secs() < 60 =>
+                        {
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                        }
+                        Err(e) => {
+                            return Err(Error::Io(format!(
+                                "cannot use --storage {}: {e}",
+                                url.shown()
+                            )))
+                        }
+                    }
+                }
                 c.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
                     .map_err(|e| sql_err(&url.shown(), e))?;
                 Ok(Db::Sqlite(c))
@@ -143,7 +181,10 @@ impl Db {
                         url.shown()
                     ))
                 })?;
-                Ok(Db::Postgres(Box::new(client)))
+                Ok(Db::Postgres(Box::new(Pg {
+                    client,
+                    statements: Default::default(),
+                })))
             }
         }
     }
@@ -156,7 +197,10 @@ impl Db {
     pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
         match self {
             Db::Sqlite(c) => c.execute_batch(sql).map_err(|e| sql_err("sqlite", e)),
-            Db::Postgres(c) => c.batch_execute(sql).map_err(|e| sql_err("postgresql", e)),
+            Db::Postgres(c) => c
+                .client
+                .batch_execute(sql)
+                .map_err(|e| sql_err("postgresql", e)),
         }
     }
 
@@ -170,10 +214,11 @@ impl Db {
                     .map_err(|e| sql_err("sqlite", e))
             }
             Db::Postgres(c) => {
-                let stmt = c.prepare(sql).map_err(|e| sql_err("postgresql", e))?;
+                let stmt = c.statement(sql)?;
                 let p = pg_params(stmt.params(), params)?;
                 let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|b| b.as_ref()).collect();
-                c.execute(&stmt, &refs)
+                c.client
+                    .execute(&stmt, &refs)
                     .map_err(|e| sql_err("postgresql", e))
             }
         }
@@ -207,10 +252,11 @@ impl Db {
                     .map_err(|e| sql_err("sqlite", e))
             }
             Db::Postgres(c) => {
-                let stmt = c.prepare(sql).map_err(|e| sql_err("postgresql", e))?;
+                let stmt = c.statement(sql)?;
                 let p = pg_params(stmt.params(), params)?;
                 let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|b| b.as_ref()).collect();
                 let rows = c
+                    .client
                     .query(&stmt, &refs)
                     .map_err(|e| sql_err("postgresql", e))?;
                 rows.iter()

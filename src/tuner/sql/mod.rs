@@ -67,6 +67,11 @@ pub struct SqlStorage {
     study_id: i64,
     study_name: String,
     objective: RefCell<Option<ObjectiveSpec>>,
+    /// Inside the lock: every trial document of the study, read in one query (the tuner
+    /// re-reads them all for each decision), kept up to date by writes.
+    docs: RefCell<Option<std::collections::HashMap<i64, Vec<u8>>>>,
+    /// Trial numbers to their rows (`trials.trial_id`), once seen.
+    rows: RefCell<std::collections::HashMap<i64, i64>>,
     heart: Heartbeat,
     options: SqlOptions,
 }
@@ -375,6 +380,8 @@ impl SqlStorage {
             study_id,
             study_name: study_name.to_string(),
             objective: RefCell::new(None),
+            docs: RefCell::new(None),
+            rows: RefCell::default(),
             heart,
             options,
         })
@@ -386,11 +393,18 @@ impl SqlStorage {
     }
 
     fn trial_row(&self, number: i64) -> Result<Option<i64>> {
+        if let Some(row) = self.rows.borrow().get(&number) {
+            return Ok(Some(*row));
+        }
         let rows = self.db.borrow_mut().query(
             "SELECT trial_id FROM trials WHERE study_id = $1 AND number = $2",
             &[V::I(self.study_id), V::I(number)],
         )?;
-        Ok(rows.first().and_then(|r| r[0].int()))
+        let row = rows.first().and_then(|r| r[0].int());
+        if let Some(row) = row {
+            self.rows.borrow_mut().insert(number, row);
+        }
+        Ok(row)
     }
 
     fn set_study_attr(&self, key: &str, json_text: &str) -> Result<()> {
@@ -596,8 +610,24 @@ impl SqlStorage {
             .and_then(|e| e.first())
             .and_then(|e| e.as_i64())
             .unwrap_or(0);
+        // One epoch more than the last resume point: only its value is new.
         let per_epoch = objective_curve(&obj, std::slice::from_ref(history));
-        write_intermediate(&mut self.db.borrow_mut(), row, first, &per_epoch)
+        let Some(last) = per_epoch.last() else {
+            return Ok(());
+        };
+        let step = first + per_epoch.len() as i64 - 1;
+        let (value, ty) = if last.is_nan() {
+            (V::Null, "NAN")
+        } else {
+            finite_or_inf(*last)
+        };
+        self.db.borrow_mut().exec(
+            "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO UPDATE SET \
+             intermediate_value = excluded.intermediate_value, intermediate_value_type = excluded.intermediate_value_type",
+            &[V::I(row), V::I(step), value, V::T(ty.into())],
+        )?;
+        Ok(())
     }
 }
 
@@ -648,17 +678,31 @@ fn write_intermediate(db: &mut Db, row: i64, first_step: i64, values: &[f64]) ->
         "DELETE FROM trial_intermediate_values WHERE trial_id = $1",
         &[V::I(row)],
     )?;
-    for (i, v) in values.iter().enumerate() {
-        let (value, ty) = if v.is_nan() {
-            (V::Null, "NAN")
-        } else {
-            finite_or_inf(*v)
-        };
-        db.exec(
-            "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) \
-             VALUES ($1, $2, $3, $4)",
-            &[V::I(row), V::I(first_step + i as i64), value, V::T(ty.into())],
-        )?;
+    // Up to 100 rows a statement (4 parameters a row).
+    for (c, chunk) in values.chunks(100).enumerate() {
+        let mut sql = String::from(
+            "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 4);
+        for (i, v) in chunk.iter().enumerate() {
+            let (value, ty) = if v.is_nan() {
+                (V::Null, "NAN")
+            } else {
+                finite_or_inf(*v)
+            };
+            let k = i * 4;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", k + 1, k + 2, k + 3, k + 4));
+            params.extend([
+                V::I(row),
+                V::I(first_step + (c * 100 + i) as i64),
+                value,
+                V::T(ty.into()),
+            ]);
+        }
+        db.exec(&sql, &params)?;
     }
     Ok(())
 }
@@ -895,6 +939,9 @@ impl Storage for SqlStorage {
                 &[V::I(self.study_id)],
             )?
         } else if let Some(n) = trial_doc_number(path) {
+            if let Some(docs) = self.docs.borrow().as_ref() {
+                return Ok(docs.get(&n).cloned());
+            }
             db.query(
                 "SELECT a.value_json FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
                  WHERE t.study_id = $1 AND t.number = $2 AND a.\"key\" = 'tunelab:trial'",
@@ -925,7 +972,11 @@ impl Storage for SqlStorage {
             return self.set_study_attr("tunelab:oracle", text);
         }
         if let Some(n) = trial_doc_number(path) {
-            return self.write_trial(n, data);
+            self.write_trial(n, data)?;
+            if let Some(docs) = self.docs.borrow_mut().as_mut() {
+                docs.insert(n, data.to_vec());
+            }
+            return Ok(());
         }
         self.db.borrow_mut().exec(
             "INSERT INTO tunelab_files (study_id, path, data) VALUES ($1, $2, $3) \
@@ -977,6 +1028,7 @@ impl Storage for SqlStorage {
     }
 
     fn clear(&mut self) -> Result<()> {
+        self.rows.borrow_mut().clear();
         let mut db = self.db.borrow_mut();
         let sid = V::I(self.study_id);
         let of_trials = "trial_id IN (SELECT trial_id FROM trials WHERE study_id = $1)";
@@ -1017,10 +1069,34 @@ impl Storage for SqlStorage {
     }
 
     fn lock(&mut self) -> Result<()> {
-        begin(&mut self.db.borrow_mut(), Some(self.study_id))
+        let mut db = self.db.borrow_mut();
+        begin(&mut db, Some(self.study_id))?;
+        let rows = db.query(
+            "SELECT t.number, a.value_json FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
+             WHERE t.study_id = $1 AND a.\"key\" = 'tunelab:trial'",
+            &[V::I(self.study_id)],
+        );
+        match rows {
+            Ok(rows) => {
+                let docs = rows
+                    .into_iter()
+                    .filter_map(|mut r| {
+                        let doc = r.pop()?.into_bytes()?;
+                        Some((r.first()?.int()?, doc))
+                    })
+                    .collect();
+                *self.docs.borrow_mut() = Some(docs);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = db.batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     fn unlock(&mut self, commit: bool) -> Result<()> {
+        *self.docs.borrow_mut() = None;
         self.db
             .borrow_mut()
             .batch(if commit { "COMMIT" } else { "ROLLBACK" })
@@ -1098,7 +1174,7 @@ mod tests {
         for pg in [false, true] {
             let s = schema_sql(pg);
             assert!(!s.contains('{'), "{s}");
-            assert_eq!(s.matches("CREATE TABLE").count(), 13);
+            assert_eq!(s.matches("CREATE TABLE").count(), 14);
         }
         assert!(schema_sql(true).contains("CREATE TYPE trialstate"));
     }
