@@ -471,6 +471,17 @@ fn bad_input(b: &Backend, dir: &Path) {
         &["search space", "units", "--study-name"],
     );
     assert_eq!(trials(), before);
+    // Another tuner: refused.
+    fails_with(
+        &args(
+            &spec,
+            &url,
+            "s",
+            &["--tuner", "bayesian", "--max-trials", "6"],
+        ),
+        &["tuner", "RandomSearch"],
+    );
+    assert_eq!(trials(), before);
     // The other objective direction: refused.
     fails_with(
         &args(
