@@ -31,9 +31,12 @@ impl StudyStorage {
         }
     }
 
-    /// Opens the study (creating the database's tables and the study when needed).
-    /// `direction` is the objective's.
-    pub fn open(&self, direction: crate::tuner::objective::Direction) -> Result<Box<dyn Storage>> {
+    /// Opens the study (creating the database's tables and the study when needed) for a
+    /// search of `objective` (its direction and name are the study's).
+    pub fn open(
+        &self,
+        objective: &crate::tuner::objective::ObjectiveSpec,
+    ) -> Result<Box<dyn Storage>> {
         #[cfg(all(feature = "sql", not(target_arch = "wasm32")))]
         {
             let options = crate::tuner::sql::SqlOptions {
@@ -43,13 +46,13 @@ impl StudyStorage {
             Ok(Box::new(crate::tuner::sql::SqlStorage::open(
                 &self.url,
                 &self.study_name,
-                direction,
+                objective,
                 options,
             )?))
         }
         #[cfg(not(all(feature = "sql", not(target_arch = "wasm32"))))]
         {
-            let _ = direction;
+            let _ = objective;
             Err(Error::invalid(
                 "storage",
                 &self.url,

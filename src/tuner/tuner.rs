@@ -110,7 +110,7 @@ impl Tuner {
             return Err(Error::invalid("executions_per_trial", 0, "an integer >= 1"));
         }
         let storage: Box<dyn Storage> = match (&config.storage, &config.directory) {
-            (Some(study), _) => study.open(config.oracle.objective.direction())?,
+            (Some(study), _) => study.open(&config.oracle.objective)?,
             (None, Some(d)) => Box::new(DirStorage::new(d, &config.project_name)?),
             (None, None) => Box::new(MemoryStorage::new()),
         };

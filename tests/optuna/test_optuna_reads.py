@@ -81,6 +81,7 @@ class OptunaReadsTunelab(unittest.TestCase):
                                       "--epochs", "5", "--json").stdout)
                 study = optuna.load_study(study_name="s", storage=url)
                 self.assertEqual(study.direction, optuna.study.StudyDirection.MINIMIZE)
+                self.assertEqual(study.metric_names, ["val_loss"])
                 trials = study.get_trials(deepcopy=False)
                 self.assertEqual(len(trials), len(doc["trials"]))
                 for t, d in zip(trials, doc["trials"]):

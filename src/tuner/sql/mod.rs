@@ -327,9 +327,10 @@ impl SqlStorage {
     pub fn open(
         url: &str,
         study_name: &str,
-        direction: Direction,
+        objective: &ObjectiveSpec,
         options: SqlOptions,
     ) -> Result<SqlStorage> {
+        let direction = objective.direction();
         if study_name.is_empty() || study_name.len() > 512 {
             return Err(Error::invalid(
                 "--study-name",
@@ -361,7 +362,7 @@ impl SqlStorage {
         begin(&mut db, None)?;
         let opened = (|| -> Result<i64> {
             ensure_schema(&mut db, &shown)?;
-            open_study(&mut db, &shown, study_name, direction)
+            open_study(&mut db, &shown, study_name, direction, objective.name())
         })();
         let study_id = match opened {
             Ok(id) => {
@@ -861,7 +862,13 @@ fn ensure_schema(db: &mut Db, shown: &str) -> Result<()> {
     Ok(())
 }
 
-fn open_study(db: &mut Db, shown: &str, name: &str, direction: Direction) -> Result<i64> {
+fn open_study(
+    db: &mut Db,
+    shown: &str,
+    name: &str,
+    direction: Direction,
+    metric: &str,
+) -> Result<i64> {
     let dir = match direction {
         Direction::Max => "MAXIMIZE",
         Direction::Min => "MINIMIZE",
@@ -926,6 +933,11 @@ fn open_study(db: &mut Db, shown: &str, name: &str, direction: Direction) -> Res
             V::T(MARK.into()),
             V::T(json!(env!("CARGO_PKG_VERSION")).to_string()),
         ],
+    )?;
+    // Optuna's name for the objective, which its plots and the dashboard show.
+    db.exec(
+        "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES ($1, 'study:metric_names', $2)",
+        &[V::I(id), V::T(json!([metric]).to_string())],
     )?;
     Ok(id)
 }
