@@ -311,6 +311,31 @@ fn worker_name() -> String {
     format!("{}:{}", host.trim(), std::process::id())
 }
 
+/// Where an attribute goes: Optuna's four attribute tables share one shape.
+#[derive(Clone, Copy)]
+enum Attrs {
+    Study,
+    TrialUser,
+    TrialSystem,
+}
+
+/// Sets attribute `key` of the study or trial `owner` to `json_text` (JSON, as Optuna stores it).
+fn put_attr(db: &mut Db, table: Attrs, owner: i64, key: &str, json_text: String) -> Result<()> {
+    let (table, owner_column) = match table {
+        Attrs::Study => ("study_system_attributes", "study_id"),
+        Attrs::TrialUser => ("trial_user_attributes", "trial_id"),
+        Attrs::TrialSystem => ("trial_system_attributes", "trial_id"),
+    };
+    db.exec(
+        &format!(
+            "INSERT INTO {table} ({owner_column}, \"key\", value_json) VALUES ($1, $2, $3) \
+             ON CONFLICT ({owner_column}, \"key\") DO UPDATE SET value_json = excluded.value_json"
+        ),
+        &[V::I(owner), V::T(key.into()), V::T(json_text)],
+    )?;
+    Ok(())
+}
+
 /// The trial number in `trial_<id>/trial.json` (ids are zero-padded numbers).
 fn trial_doc_number(path: &str) -> Option<i64> {
     let id = path.strip_prefix("trial_")?.strip_suffix("/trial.json")?;
@@ -406,19 +431,6 @@ impl SqlStorage {
             self.rows.borrow_mut().insert(number, row);
         }
         Ok(row)
-    }
-
-    fn set_study_attr(&self, key: &str, json_text: &str) -> Result<()> {
-        self.db.borrow_mut().exec(
-            "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES ($1, $2, $3) \
-             ON CONFLICT (study_id, \"key\") DO UPDATE SET value_json = excluded.value_json",
-            &[
-                V::I(self.study_id),
-                V::T(key.into()),
-                V::T(json_text.into()),
-            ],
-        )?;
-        Ok(())
     }
 
     fn objective(&self) -> Result<Option<ObjectiveSpec>> {
@@ -551,16 +563,6 @@ impl SqlStorage {
             }
         }
         // Attributes.
-        let mut put = |table: &str, key: &str, v: &Value| -> Result<()> {
-            db.exec(
-                &format!(
-                    "INSERT INTO {table} (trial_id, \"key\", value_json) VALUES ($1, $2, $3) \
-                     ON CONFLICT (trial_id, \"key\") DO UPDATE SET value_json = excluded.value_json"
-                ),
-                &[V::I(row), V::T(key.into()), V::T(v.to_string())],
-            )?;
-            Ok(())
-        };
         for key in [
             "metrics",
             "best_step",
@@ -570,22 +572,15 @@ impl SqlStorage {
             "attempts",
         ] {
             if let Some(v) = doc.get(key).filter(|v| !v.is_null()) {
-                put("trial_user_attributes", key, v)?;
+                put_attr(&mut db, Attrs::TrialUser, row, key, v.to_string())?;
             }
         }
         for (k, v) in &user {
-            put("trial_user_attributes", k, v)?;
+            put_attr(&mut db, Attrs::TrialUser, row, k, v.to_string())?;
         }
-        put(
-            "trial_system_attributes",
-            "tunelab:trial_id",
-            &json!(doc.get("trial_id")),
-        )?;
-        db.exec(
-            "INSERT INTO trial_system_attributes (trial_id, \"key\", value_json) VALUES ($1, 'tunelab:trial', $2) \
-             ON CONFLICT (trial_id, \"key\") DO UPDATE SET value_json = excluded.value_json",
-            &[V::I(row), V::T(text)],
-        )?;
+        let id = json!(doc.get("trial_id")).to_string();
+        put_attr(&mut db, Attrs::TrialSystem, row, "tunelab:trial_id", id)?;
+        put_attr(&mut db, Attrs::TrialSystem, row, "tunelab:trial", text)?;
         Ok(())
     }
 
@@ -926,19 +921,11 @@ fn open_study(
         "INSERT INTO study_directions (direction, study_id, objective) VALUES ($1, $2, 0)",
         &[V::T(dir.into()), V::I(id)],
     )?;
-    db.exec(
-        "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES ($1, $2, $3)",
-        &[
-            V::I(id),
-            V::T(MARK.into()),
-            V::T(json!(env!("CARGO_PKG_VERSION")).to_string()),
-        ],
-    )?;
+    let version = json!(env!("CARGO_PKG_VERSION")).to_string();
+    put_attr(db, Attrs::Study, id, MARK, version)?;
     // Optuna's name for the objective, which its plots and the dashboard show.
-    db.exec(
-        "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES ($1, 'study:metric_names', $2)",
-        &[V::I(id), V::T(json!([metric]).to_string())],
-    )?;
+    let names = json!([metric]).to_string();
+    put_attr(db, Attrs::Study, id, "study:metric_names", names)?;
     Ok(id)
 }
 
@@ -981,7 +968,13 @@ impl Storage for SqlStorage {
                     *self.objective.borrow_mut() = serde_json::from_value(o.clone()).ok();
                 }
             }
-            return self.set_study_attr("tunelab:oracle", text);
+            return put_attr(
+                &mut self.db.borrow_mut(),
+                Attrs::Study,
+                self.study_id,
+                "tunelab:oracle",
+                text.to_string(),
+            );
         }
         if let Some(n) = trial_doc_number(path) {
             self.write_trial(n, data)?;
@@ -1164,11 +1157,8 @@ impl Storage for SqlStorage {
             let mut db = self.db.borrow_mut();
             beat(&mut db, row)?;
             // Which worker runs it (the last one, after a takeover).
-            db.exec(
-                "INSERT INTO trial_system_attributes (trial_id, \"key\", value_json) VALUES ($1, 'tunelab:worker', $2) \
-                 ON CONFLICT (trial_id, \"key\") DO UPDATE SET value_json = excluded.value_json",
-                &[V::I(row), V::T(json!(worker_name()).to_string())],
-            )?;
+            let worker = json!(worker_name()).to_string();
+            put_attr(&mut db, Attrs::TrialSystem, row, "tunelab:worker", worker)?;
         }
         if let Ok(mut r) = self.heart.running.lock() {
             *r = rows;
