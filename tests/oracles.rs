@@ -655,3 +655,66 @@ fn oversized_models_and_retries() {
         }
     }
 }
+
+/// The Bayesian settings from the options table (the CLI's flags, the npm package's and the
+/// page's options): `acquisition: "lcb"` makes `beta` count; `beta` with expected improvement,
+/// which has no use for it, is refused rather than dropped.
+#[test]
+fn bayesian_acquisition_and_beta_are_honoured_or_refused() {
+    let search = |opts: serde_json::Value| -> Vec<String> {
+        let (algorithm, mut config) = options::tuner("bayesian", &opts).unwrap();
+        config.oracle.seed = 3;
+        let mut t = Tuner::from_fn(
+            algorithm,
+            |trial: &mut Trial| {
+                let x = trial.hyperparameters.float("x", -3.0, 3.0).get()?;
+                Ok(FitResult::Value((x - 1.0).powi(2)))
+            },
+            None,
+            config,
+        )
+        .unwrap();
+        t.search(
+            &Tensor::zeros(&[1, 1]),
+            &Tensor::zeros(&[1, 1]),
+            &FitArgs::default(),
+        )
+        .unwrap();
+        t.oracle
+            .trials()
+            .unwrap()
+            .iter()
+            .map(|t| format!("{:?}", t.hyperparameters.values().get("x")))
+            .collect()
+    };
+    let base = serde_json::json!({"max_trials": 8, "num_initial_points": 2});
+    let with = |extra: serde_json::Value| {
+        let mut o = base.clone();
+        o.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        o
+    };
+    let ei = search(with(serde_json::json!({})));
+    let lcb_low = search(with(serde_json::json!({"acquisition": "lcb", "beta": 0.0})));
+    let lcb_high = search(with(
+        serde_json::json!({"acquisition": "lcb", "beta": 50.0}),
+    ));
+    // The two random initial points are the same; the proposals after them differ.
+    assert_eq!(ei[..2], lcb_low[..2]);
+    assert_ne!(ei[2..], lcb_low[2..], "lcb behaves as ei");
+    assert_ne!(lcb_low[2..], lcb_high[2..], "beta has no effect");
+    let err = options::tuner("bayesian", &with(serde_json::json!({"beta": 3.0})))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("beta") && err.contains("lcb"), "{err}");
+    let err = options::tuner("bayesian", &with(serde_json::json!({"acquisition": "pi"})))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("acquisition") && err.contains("pi") && err.contains("lcb"),
+        "{err}"
+    );
+}

@@ -9,6 +9,7 @@ use crate::nn::callbacks::{Callback, EarlyStopping, Mode, ReduceLROnPlateau, Ter
 use crate::nn::model::FitArgs;
 use crate::tuner::objective::{Objective, ObjectiveSpec};
 use crate::tuner::oracle::{Algorithm, OracleConfig};
+use crate::tuner::oracles::bayesian::{Acquisition, BoOptions};
 use crate::tuner::oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};
 use crate::tuner::tuner::TunerConfig;
 use serde_json::{Map, Value};
@@ -99,7 +100,7 @@ pub fn tuner_defaults(kind: &str) -> Result<Map<String, Value>> {
             serde_json::json!({"max_epochs": 100, "factor": 3, "hyperband_iterations": 1})
         }
         "BayesianOptimization" => {
-            serde_json::json!({"num_initial_points": null, "alpha": 1e-4, "beta": 2.6})
+            serde_json::json!({"num_initial_points": null, "alpha": 1e-4, "beta": 2.6, "acquisition": "ei"})
         }
         _ => serde_json::json!({}),
     };
@@ -257,7 +258,9 @@ pub fn objective(v: &Value) -> Result<ObjectiveSpec> {
 /// `directory`, `project_name`, `max_retries_per_trial`, `max_consecutive_failed_trials`,
 /// `max_collisions`, `max_model_size`, `device`, `parallel_trials`, `verbose`; Hyperband:
 /// `max_epochs`, `factor`, `hyperband_iterations`; BayesianOptimization: `num_initial_points`,
-/// `alpha`, `beta`. An unknown key is an error naming the allowed ones.
+/// `alpha`, `beta`, `acquisition` (`"ei"`, expected improvement, tunelab's default, or `"lcb"`,
+/// KerasTuner's lower confidence bound `mean - beta * sd`; `beta` is refused with `"ei"`, which
+/// has no use for it). An unknown key is an error naming the allowed ones.
 pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)> {
     let given = object(v, "tuner options")?;
     let kind = tuner_kind(kind)?;
@@ -305,11 +308,36 @@ pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)>
             uint(get("factor"), "factor", 2)?,
             opt_uint(&m, "hyperband_iterations", 1)?,
         )?),
-        _ => Box::new(BayesianOptimization::new(
-            opt_uint(&m, "num_initial_points", 1)?,
-            num(get("alpha"), "alpha")?,
-            num(get("beta"), "beta")?,
-        )?),
+        _ => {
+            let acquisition = match string(get("acquisition"), "acquisition")? {
+                "ei" | "expected_improvement" => Acquisition::ExpectedImprovement,
+                "lcb" | "lower_confidence_bound" => Acquisition::LowerConfidenceBound,
+                other => {
+                    return Err(Error::invalid(
+                        "acquisition",
+                        other,
+                        "\"ei\" (expected improvement, the default) or \"lcb\" (KerasTuner's lower confidence bound, mean - beta * sd)",
+                    ))
+                }
+            };
+            if acquisition == Acquisition::ExpectedImprovement && given.contains_key("beta") {
+                return Err(Error::invalid(
+                    "beta",
+                    get("beta"),
+                    "only with acquisition \"lcb\": expected improvement (\"ei\", the default) has no exploration weight",
+                ));
+            }
+            let bo = BayesianOptimization::new(
+                opt_uint(&m, "num_initial_points", 1)?,
+                num(get("alpha"), "alpha")?,
+                num(get("beta"), "beta")?,
+            )?;
+            let options = BoOptions {
+                acquisition,
+                ..bo.options().clone()
+            };
+            Box::new(bo.with_options(options)?)
+        }
     };
     Ok((algorithm, config))
 }
