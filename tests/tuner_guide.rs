@@ -1028,3 +1028,58 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `validation_freq > 1` with a val_ objective: KerasTuner takes the best over the epochs that
+/// logged the metric (they used to be INVALID: only metrics logged at every epoch counted).
+#[test]
+fn validation_freq_scores_the_epochs_that_validated() {
+    let (x, y, xv, yv) = digits();
+    let mut tuner = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(FnHyperModel(build_model)),
+        None,
+        config(2, val_accuracy()),
+    )
+    .unwrap();
+    let mut args = fit_args(&xv, &yv, 6);
+    args.validation_freq = 3;
+    tuner.search(&x, &y, &args).unwrap();
+    for t in &tuner.oracle.trials().unwrap() {
+        assert_eq!(t.status, TrialStatus::Completed, "{:?}", t.message);
+        // Epochs 2 and 5 (0-based) validated.
+        let step = t.best_step.unwrap();
+        assert!(step == 2 || step == 5, "best step {step}");
+        let val = &t.curves[0]
+            .iter()
+            .find(|(k, _)| k == "val_accuracy")
+            .unwrap()
+            .1;
+        assert_eq!(val.len(), 2);
+        let best = val.iter().cloned().fold(f64::MIN, f64::max);
+        assert_eq!(t.score.unwrap(), best);
+        // The metrics are those of the best epoch, training ones included.
+        assert!(t.metric("accuracy").is_some() && t.metric("val_loss").is_some());
+    }
+}
+
+/// The epochs each key was logged at survive a resume point (JSON) and the merge of the
+/// history before an interruption with the one after.
+#[test]
+fn sparse_validation_keys_keep_their_epochs() {
+    let mut h = History::default();
+    for e in 0..5 {
+        let mut logs = Logs::default();
+        logs.set("loss", e as f32);
+        if e % 2 == 1 {
+            logs.set("val_loss", 10.0 + e as f32);
+        }
+        h.record(e, &logs);
+    }
+    assert_eq!(h.epochs_of("loss"), vec![0, 1, 2, 3, 4]);
+    assert_eq!(h.epochs_of("val_loss"), vec![1, 3]);
+    assert_eq!(
+        h.at_epoch(3),
+        vec![("loss".into(), 3.0), ("val_loss".into(), 13.0)]
+    );
+    assert_eq!(h.at_epoch(2), vec![("loss".into(), 2.0)]);
+}

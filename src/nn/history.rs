@@ -49,18 +49,59 @@ pub struct History {
     pub history: Vec<(String, Vec<f32>)>,
     /// 0-based indices of the epochs that ran.
     pub epoch: Vec<usize>,
+    /// Key -> the epochs it was logged at, for the keys not logged at every epoch (validation
+    /// keys with `validation_freq > 1`); see [`History::epochs_of`].
+    pub sparse: Vec<(String, Vec<usize>)>,
 }
 
 impl History {
     /// Appends one epoch's logs.
     pub fn record(&mut self, epoch: usize, logs: &Logs) {
+        let before = self.epoch.len();
+        // A key logged at every epoch so far that misses this one becomes sparse: its values
+        // so far belong to the last epochs.
+        for (k, vals) in &self.history {
+            if logs.get(k).is_none() && !self.sparse.iter().any(|(s, _)| s == k) {
+                let from = before.saturating_sub(vals.len());
+                self.sparse.push((k.clone(), self.epoch[from..].to_vec()));
+            }
+        }
         self.epoch.push(epoch);
         for (k, v) in logs.iter() {
             match self.history.iter_mut().find(|(hk, _)| hk == k) {
                 Some((_, vals)) => vals.push(v),
-                None => self.history.push((k.to_string(), vec![v])),
+                None => {
+                    self.history.push((k.to_string(), vec![v]));
+                    // First logged after the first epoch: sparse from the start.
+                    if before > 0 {
+                        self.sparse.push((k.to_string(), Vec::new()));
+                    }
+                }
+            }
+            if let Some((_, epochs)) = self.sparse.iter_mut().find(|(s, _)| s == k) {
+                epochs.push(epoch);
             }
         }
+    }
+
+    /// The epochs at which `key` was logged, one per value of [`History::get`].
+    pub fn epochs_of(&self, key: &str) -> Vec<usize> {
+        if let Some((_, e)) = self.sparse.iter().find(|(k, _)| k == key) {
+            return e.clone();
+        }
+        let n = self.get(key).map_or(0, <[f32]>::len);
+        self.epoch[self.epoch.len().saturating_sub(n)..].to_vec()
+    }
+
+    /// Every key's value at `epoch` (the keys logged then).
+    pub fn at_epoch(&self, epoch: usize) -> Vec<(String, f32)> {
+        self.history
+            .iter()
+            .filter_map(|(k, v)| {
+                let i = self.epochs_of(k).iter().position(|&e| e == epoch)?;
+                Some((k.clone(), *v.get(i)?))
+            })
+            .collect()
     }
     /// The values of `key`.
     pub fn get(&self, key: &str) -> Option<&[f32]> {

@@ -17,7 +17,15 @@ pub(super) fn curves_of(h: &History) -> Curves {
 }
 
 pub(crate) fn history_to_json(h: &History) -> Value {
-    json!({"epoch": h.epoch, "history": h})
+    if h.sparse.is_empty() {
+        return json!({"epoch": h.epoch, "history": h});
+    }
+    let sparse: serde_json::Map<String, Value> = h
+        .sparse
+        .iter()
+        .map(|(k, e)| (k.clone(), json!(e)))
+        .collect();
+    json!({"epoch": h.epoch, "history": h, "sparse": sparse})
 }
 
 pub(crate) fn history_from_json(v: &Value) -> History {
@@ -43,10 +51,32 @@ pub(crate) fn history_from_json(v: &Value) -> History {
             h.history.push((k.clone(), vs));
         }
     }
+    if let Some(Value::Object(m)) = v.get("sparse") {
+        for (k, e) in m {
+            if let Ok(epochs) = serde_json::from_value::<Vec<usize>>(e.clone()) {
+                h.sparse.push((k.clone(), epochs));
+            }
+        }
+    }
     h
 }
 
 pub(super) fn merge_histories(a: &History, b: &History) -> History {
+    // Each key's epochs in both parts, so a key sparse in either stays correctly placed.
+    let mut keys: Vec<&str> = a.keys();
+    for k in b.keys() {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let logged: Vec<(String, Vec<usize>)> = keys
+        .iter()
+        .map(|k| {
+            let mut e = a.epochs_of(k);
+            e.extend(b.epochs_of(k));
+            (k.to_string(), e)
+        })
+        .collect();
     let mut out = a.clone();
     out.epoch.extend(&b.epoch);
     for (k, v) in &b.history {
@@ -55,6 +85,10 @@ pub(super) fn merge_histories(a: &History, b: &History) -> History {
             None => out.history.push((k.clone(), v.clone())),
         }
     }
+    out.sparse = logged
+        .into_iter()
+        .filter(|(_, e)| *e != out.epoch)
+        .collect();
     out
 }
 
@@ -87,5 +121,35 @@ pub(super) fn load_checkpoint(
     match storage.read(path)? {
         Some(b) => Ok(Some(checkpoint::decode(&b)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::history::Logs;
+
+    fn history(epochs: std::ops::Range<usize>) -> History {
+        let mut h = History::default();
+        for e in epochs {
+            let mut logs = Logs::default();
+            logs.set("loss", e as f32);
+            if e % 2 == 1 {
+                logs.set("val_loss", e as f32);
+            }
+            h.record(e, &logs);
+        }
+        h
+    }
+
+    #[test]
+    fn sparse_keys_survive_json_and_merging() {
+        let a = history(0..3);
+        let back = history_from_json(&history_to_json(&a));
+        assert_eq!(back, a);
+        assert_eq!(back.epochs_of("val_loss"), vec![1]);
+        let merged = merge_histories(&a, &history(3..6));
+        assert_eq!(merged, history(0..6));
+        assert_eq!(merged.epochs_of("val_loss"), vec![1, 3, 5]);
     }
 }

@@ -351,22 +351,20 @@ fn reduce_result(r: &FitResult, objective: &ObjectiveSpec) -> Result<Reduced> {
             Ok((m.clone(), None))
         }
         FitResult::History(h) => {
-            let n = h.epoch.len();
+            // KerasTuner's rule: the best epoch among those that logged the objective (with
+            // `validation_freq > 1` the val_ metrics exist only on validation epochs), with
+            // every metric logged at that epoch.
             let mut best: Option<(usize, f64)> = None;
-            for i in 0..n {
+            let mut last_logged = None;
+            for (i, &e) in h.epoch.iter().enumerate() {
                 let at: Vec<(String, f64)> = h
-                    .history
-                    .iter()
-                    .filter(|(_, v)| v.len() == n)
-                    .map(|(k, v)| (k.clone(), v[i] as f64))
+                    .at_epoch(e)
+                    .into_iter()
+                    .map(|(k, v)| (k, v as f64))
                     .collect();
                 if let Some(v) = objective.value(&at) {
+                    last_logged = Some(i);
                     if v.is_nan() {
-                        // Every epoch NaN (weights that exploded): the last epoch's metrics,
-                        // whose NaN score makes the trial invalid, as in KerasTuner.
-                        if best.is_none() && i + 1 == n {
-                            return Ok((at, h.epoch.get(i).copied()));
-                        }
                         continue;
                     }
                     if best.is_none_or(|(_, b)| objective.better(v, b)) {
@@ -374,21 +372,23 @@ fn reduce_result(r: &FitResult, objective: &ObjectiveSpec) -> Result<Reduced> {
                     }
                 }
             }
-            let Some((i, _)) = best else {
-                return Err(Error::invalid(
-                    "objective",
-                    objective.name(),
-                    format!(
-                        "a metric the model logs every epoch; it logs: {}",
-                        h.keys().join(", ")
-                    ),
-                ));
+            let i = match (best, last_logged) {
+                (Some((i, _)), _) => i,
+                // Every logged value NaN (weights that exploded): the last such epoch's
+                // metrics, whose NaN score makes the trial invalid, as in KerasTuner.
+                (None, Some(i)) => i,
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "objective",
+                        objective.name(),
+                        format!("a metric the model logs; it logs: {}", h.keys().join(", ")),
+                    ))
+                }
             };
             let metrics = h
-                .history
-                .iter()
-                .filter(|(_, v)| v.len() == n)
-                .map(|(k, v)| (k.clone(), v[i] as f64))
+                .at_epoch(h.epoch[i])
+                .into_iter()
+                .map(|(k, v)| (k, v as f64))
                 .collect();
             Ok((metrics, h.epoch.get(i).copied()))
         }
