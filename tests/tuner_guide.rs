@@ -169,7 +169,7 @@ fn random_search_with_executions_results_summary_and_retraining() {
     assert!(best[0].score.unwrap() > 0.5);
 
     // The best models come back with their best-epoch weights.
-    let models = tuner.get_best_models(2, &[64]).unwrap();
+    let models = tuner.get_best_models(2).unwrap();
     assert_eq!(models.len(), 2);
     let mut m0 = models.into_iter().next().unwrap();
     let Evaluation::Dict(d) = m0.evaluate(&xv, &yv, None, None, true).unwrap() else {
@@ -1082,4 +1082,93 @@ fn sparse_validation_keys_keep_their_epochs() {
         vec![("loss".into(), 3.0), ("val_loss".into(), 13.0)]
     );
     assert_eq!(h.at_epoch(2), vec![("loss".into(), 2.0)]);
+}
+
+/// KerasTuner's calls without tunelab-only extras: `get_best_models(n)` asks for no input
+/// shape (it is stored with each checkpoint, so a tuner reloaded from its directory rebuilds
+/// the models too); a function tuner searches without dummy data; `run_trial` gets what
+/// `search` was given.
+#[test]
+fn kerastuner_calls_without_extras() {
+    let (x, y, xv, yv) = digits();
+    let dir = std::env::temp_dir().join(format!("tunelab-extras-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cfg = config(2, val_accuracy());
+    cfg.directory = Some(dir.clone());
+    let mut tuner = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(FnHyperModel(build_model)),
+        None,
+        cfg.clone(),
+    )
+    .unwrap();
+    tuner.search(&x, &y, &fit_args(&xv, &yv, 2)).unwrap();
+    let mut best = tuner.get_best_models(1).unwrap();
+    // Reloaded from the directory, with no search in this process.
+    let mut again = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(FnHyperModel(build_model)),
+        None,
+        cfg,
+    )
+    .unwrap();
+    let mut reloaded = again.get_best_models(1).unwrap();
+    assert_eq!(
+        best[0].get_weights().unwrap(),
+        reloaded[0].get_weights().unwrap()
+    );
+    assert_eq!(
+        best[0].predict(&xv, None).unwrap(),
+        reloaded[0].predict(&xv, None).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A function tuner: no data to invent.
+    let mut f = Tuner::from_fn(
+        Box::new(RandomSearch),
+        |trial: &mut Trial| {
+            let v = trial.hyperparameters.float("v", 0.0, 1.0).get()?;
+            Ok(FitResult::Value(v))
+        },
+        None,
+        config(3, ObjectiveSpec::default()),
+    )
+    .unwrap();
+    f.search_without_data().unwrap();
+    assert_eq!(f.oracle.trials().unwrap().len(), 3);
+    // A hypermodel tuner needs data, and says so.
+    let mut h = Tuner::new(
+        Box::new(RandomSearch),
+        Box::new(FnHyperModel(build_model)),
+        None,
+        config(1, val_accuracy()),
+    )
+    .unwrap();
+    let e = h.search_without_data().unwrap_err().to_string();
+    assert!(e.contains("search(x, y, args)"), "{e}");
+
+    // run_trial sees the search's data and fit arguments.
+    let seen = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = seen.clone();
+    let mut r = Tuner::from_run_trial(
+        Box::new(RandomSearch),
+        move |trial: &mut Trial, data: &SearchData<'_>, args: &FitArgs| {
+            log.borrow_mut()
+                .push((data.x.shape().to_vec(), data.y.rows(), args.epochs));
+            Ok(FitResult::Value(
+                trial.hyperparameters.float("v", 0.0, 1.0).get()?,
+            ))
+        },
+        None,
+        config(2, ObjectiveSpec::default()),
+    )
+    .unwrap();
+    r.search(&x, &y, &fit_args(&xv, &yv, 7)).unwrap();
+    assert_eq!(
+        *seen.borrow(),
+        vec![
+            (x.shape().to_vec(), y.rows(), 7),
+            (x.shape().to_vec(), y.rows(), 7)
+        ]
+    );
 }

@@ -122,7 +122,9 @@ pub trait TunerHooks {
     fn on_batch_end(&mut self, trial: &Trial, batch: usize, logs: &Logs) {}
 }
 
-pub(super) type RunFn = Box<dyn FnMut(&mut Trial) -> Result<FitResult>>;
+/// A tuned function: the trial, and the data and fit arguments `search` was given (KerasTuner's
+/// `run_trial(trial, *args, **kwargs)`).
+pub(super) type RunFn = Box<dyn FnMut(&mut Trial, &SearchData<'_>, &FitArgs) -> Result<FitResult>>;
 
 pub use crate::runtime::LocalFuture;
 

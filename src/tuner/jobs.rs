@@ -36,6 +36,9 @@ pub(super) struct TrialAcc {
     pub(super) best_checkpoint: Option<(f64, Vec<Tensor>)>,
     pub(super) curves: Vec<Curves>,
     pub(super) used: Vec<String>,
+    /// The per-sample input shape the models were built for (kept with the checkpoint, so
+    /// the best models rebuild without being told).
+    pub(super) input_shape: Option<Vec<usize>>,
 }
 impl Tuner {
     /// Builds every execution of every trial in `batch` (or picks up its resume point).
@@ -227,6 +230,9 @@ impl Tuner {
         {
             acc.best_checkpoint = Some((value, weights));
         }
+        if acc.input_shape.is_none() {
+            acc.input_shape = job.model.built_input_shape();
+        }
         for name in job.hp.accessed() {
             if !acc.used.contains(name) {
                 acc.used.push(name.clone());
@@ -250,7 +256,7 @@ impl Tuner {
         if let Some((v, w)) = acc.best_checkpoint {
             self.oracle.storage_mut().write(
                 &format!("trial_{}/checkpoint.bin", trial.trial_id),
-                &checkpoint::encode(&w, &json!({"value": v}))?,
+                &checkpoint::encode(&w, &json!({"value": v, "input_shape": acc.input_shape}))?,
             )?;
         }
         trial.curves = acc.curves;

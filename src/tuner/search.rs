@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{self, Device, Resolved};
 use crate::nn::model::FitArgs;
 use crate::tensor::Tensor;
-use crate::tuner::hypermodel::{FitResult, Runner};
+use crate::tuner::hypermodel::{FitResult, Runner, SearchData};
 use crate::tuner::objective::ObjectiveSpec;
 use crate::tuner::trial::{Trial, TrialStatus};
 use crate::tuner::tuner::Tuner;
@@ -36,6 +36,23 @@ impl Tuner {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn search(&mut self, x: &Tensor, y: &Tensor, args: &FitArgs) -> Result<()> {
         crate::runtime::block_on(self.search_async(x, y, args))
+    }
+
+    /// The search of a tuned function that needs no data (KerasTuner's `tuner.search()` with
+    /// no arguments): [`Tuner::from_fn`] and [`Tuner::from_run_trial`] tuners (the latter get
+    /// empty data and the default fit arguments). A hypermodel needs data: see
+    /// [`Tuner::search`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn search_without_data(&mut self) -> Result<()> {
+        if matches!(self.runner, Runner::Model(_)) {
+            return Err(Error::invalid(
+                "search",
+                "no data",
+                "x and y for a tuner that trains a hypermodel: call search(x, y, args)",
+            ));
+        }
+        let none = Tensor::zeros(&[0, 0]);
+        self.search(&none, &none, &FitArgs::default())
     }
 
     /// The search in the browser's blocking form: runs while nothing needs awaiting (the CPU
@@ -275,7 +292,7 @@ impl Tuner {
                 .iter_mut()
                 .map(|trial| {
                     trial.hyperparameters.clear_accessed();
-                    let r = f(trial);
+                    let r = f(trial, &SearchData { x, y }, args);
                     trial.used = Some(trial.hyperparameters.accessed().to_vec());
                     let r = r?;
                     let space = trial.hyperparameters.clone();

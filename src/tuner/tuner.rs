@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Device;
 use crate::hp::HyperParameters;
 use crate::nn::history::History;
-use crate::nn::model::Sequential;
+use crate::nn::model::{FitArgs, Sequential};
 use crate::tensor::Tensor;
 use crate::tuner::executor::Executor;
 use crate::tuner::hypermodel::Runner;
@@ -175,7 +175,24 @@ impl Tuner {
     /// its hyperparameters from `trial.hyperparameters` and returns a number or metrics.
     pub fn from_fn(
         algorithm: Box<dyn Algorithm>,
-        run_trial: impl FnMut(&mut Trial) -> Result<FitResult> + 'static,
+        mut run_trial: impl FnMut(&mut Trial) -> Result<FitResult> + 'static,
+        hyperparameters: Option<HyperParameters>,
+        config: TunerConfig,
+    ) -> Result<Self> {
+        Self::with_runner(
+            algorithm,
+            Runner::Function(Box::new(move |trial, _, _| run_trial(trial))),
+            hyperparameters.unwrap_or_default(),
+            config,
+        )
+    }
+
+    /// A tuner over a function that also gets what `search` was given, as KerasTuner's
+    /// `run_trial(self, trial, *args, **kwargs)` does: the data (`x`, `y`) and the fit
+    /// arguments.
+    pub fn from_run_trial(
+        algorithm: Box<dyn Algorithm>,
+        run_trial: impl FnMut(&mut Trial, &SearchData<'_>, &FitArgs) -> Result<FitResult> + 'static,
         hyperparameters: Option<HyperParameters>,
         config: TunerConfig,
     ) -> Result<Self> {
@@ -317,8 +334,24 @@ impl Tuner {
             .collect())
     }
 
-    /// The best trials' models, rebuilt and loaded with their best-epoch weights.
-    pub fn get_best_models(&mut self, n: usize, input_shape: &[usize]) -> Result<Vec<Sequential>> {
+    /// The best trials' models, rebuilt and loaded with their best-epoch weights (KerasTuner's
+    /// `get_best_models(num_models)`): each is built for the input shape its trial trained on,
+    /// kept with its checkpoint.
+    pub fn get_best_models(&mut self, n: usize) -> Result<Vec<Sequential>> {
+        self.best_models(n, None)
+    }
+
+    /// [`Tuner::get_best_models`] for checkpoints stored before they kept their input shape
+    /// (older projects): `input_shape` is the per-sample shape to build for.
+    pub fn get_best_models_with_input_shape(
+        &mut self,
+        n: usize,
+        input_shape: &[usize],
+    ) -> Result<Vec<Sequential>> {
+        self.best_models(n, Some(input_shape))
+    }
+
+    fn best_models(&mut self, n: usize, input_shape: Option<&[usize]>) -> Result<Vec<Sequential>> {
         let trials = self.oracle.get_best_trials(n)?;
         let Runner::Model(hm) = &mut self.runner else {
             return Err(Error::state(
@@ -329,17 +362,29 @@ impl Tuner {
         for t in trials {
             let mut hp = t.hyperparameters.clone();
             let mut model = hm.build(&mut hp)?;
-            if !model.is_built() {
-                let shape = model
-                    .get_input_shape()
-                    .map_or_else(|| input_shape.to_vec(), |s| s.to_vec());
-                model.build(&shape)?;
-            }
-            let (w, _) = load_checkpoint(
+            let (w, meta) = load_checkpoint(
                 self.oracle.storage(),
                 &format!("trial_{}/checkpoint.bin", t.trial_id),
             )?
             .ok_or_else(|| Error::state(format!("trial {} has no checkpoint", t.trial_id)))?;
+            if !model.is_built() {
+                let stored: Option<Vec<usize>> = meta
+                    .get("input_shape")
+                    .and_then(|s| serde_json::from_value(s.clone()).ok());
+                let shape = match (model.get_input_shape(), stored, input_shape) {
+                    (Some(s), _, _) => s.to_vec(),
+                    (None, Some(s), _) => s,
+                    (None, None, Some(s)) => s.to_vec(),
+                    (None, None, None) => {
+                        return Err(Error::state(format!(
+                            "trial {}'s checkpoint predates stored input shapes: call \
+                             get_best_models_with_input_shape with the per-sample shape",
+                            t.trial_id
+                        )))
+                    }
+                };
+                model.build(&shape)?;
+            }
             model.set_weights(&w)?;
             out.push(model);
         }

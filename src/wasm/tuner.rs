@@ -595,19 +595,18 @@ impl WasmTuner {
         num_models: u32,
         input_shape: Option<Vec<u32>>,
     ) -> Result<Array, JsError> {
-        let shape: Vec<usize> = match input_shape {
-            Some(s) => s.into_iter().map(|d| d as usize).collect(),
-            None => self.input_shape.borrow().clone().ok_or_else(|| {
-                err(Error::state(
-                    "getBestModels needs the input shape: search first, or pass inputShape",
-                ))
-            })?,
+        // Without inputShape: the shape stored with each checkpoint (the data searched).
+        let shape: Option<Vec<usize>> = match input_shape {
+            Some(s) => Some(s.into_iter().map(|d| d as usize).collect()),
+            None => self.input_shape.borrow().clone(),
         };
         let mut g = self.inner.borrow_mut();
         let t = g.as_mut().ok_or_else(busy)?;
-        let models = t
-            .get_best_models(num_models as usize, &shape)
-            .map_err(err)?;
+        let models = match shape {
+            Some(shape) => t.get_best_models_with_input_shape(num_models as usize, &shape),
+            None => t.get_best_models(num_models as usize),
+        }
+        .map_err(err)?;
         Ok(models
             .into_iter()
             .map(|m| JsValue::from(WasmModel::new(m)))
