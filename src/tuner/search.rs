@@ -42,7 +42,6 @@ impl Tuner {
     /// no arguments): [`Tuner::from_fn`] and [`Tuner::from_run_trial`] tuners (the latter get
     /// empty data and the default fit arguments). A hypermodel needs data: see
     /// [`Tuner::search`].
-    #[cfg(not(target_arch = "wasm32"))]
     pub fn search_without_data(&mut self) -> Result<()> {
         if matches!(self.runner, Runner::Model(_)) {
             return Err(Error::invalid(
