@@ -3,6 +3,7 @@
 //! compile / fit / evaluate / predict.
 
 pub mod callbacks;
+pub mod checkpoint;
 pub mod history;
 pub mod initializers;
 pub mod layers;

@@ -3,6 +3,7 @@
 //! `docs/model-spec.md` for the format. Parsing errors name the JSON path of the bad field.
 
 pub mod hyper;
+pub mod saved;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};

@@ -2,7 +2,7 @@
 //! (random, grid, Hyperband), the tuner's search loop with storage and resume, and reports.
 
 mod callbacks;
-pub mod checkpoint;
+pub use crate::nn::checkpoint;
 pub mod executor;
 mod hypermodel;
 mod jobs;

@@ -1,4 +1,5 @@
-//! A compact binary file for weights (and optimizer slots) with a JSON header: the tuner's
+//! A compact binary file for weights (and optimizer slots) with a JSON header: saved models
+//! (spec::saved), the tuner's
 //! best-epoch checkpoints and the per-epoch resume points of a running trial.
 //!
 //! Layout: `TLCK` magic, u32 little-endian header length, the JSON header
