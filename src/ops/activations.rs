@@ -50,7 +50,7 @@ pub const ACTIVATION_NAMES: &[&str] = &[
 const SELU_ALPHA: f32 = 1.673_263_2;
 const SELU_SCALE: f32 = 1.050_701;
 /// Keras 3's default `negative_slope` for the "leaky_relu" activation.
-const LEAKY_SLOPE: f32 = 0.2;
+pub const LEAKY_SLOPE: f32 = 0.2;
 
 impl Activation {
     /// Resolves a Keras name (`None` and `""` mean linear, as in Keras).

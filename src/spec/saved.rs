@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::nn::checkpoint;
 use crate::nn::layers::Layer;
 use crate::nn::model::Sequential;
+use crate::ops::activations::Activation;
 use crate::spec::ModelSpec;
 use serde_json::{json, Value};
 
@@ -140,6 +141,7 @@ pub fn tfjs_layers_model<B: Backend>(
         }
     };
     for (i, layer) in model.layers().iter().enumerate() {
+        let mut extra: Option<Value> = None;
         let (class, mut config, params): (&str, Value, Vec<&str>) = match layer {
             Layer::Dense(d) => {
                 let name = unique("dense", &d.name);
@@ -148,9 +150,11 @@ pub fn tfjs_layers_model<B: Backend>(
                 } else {
                     vec!["kernel"]
                 };
+                let (act, after) = tfjs_activation(d.activation)?;
+                extra = after;
                 (
                     "Dense",
-                    json!({"name": name, "units": d.units, "activation": d.activation.name(),
+                    json!({"name": name, "units": d.units, "activation": act,
                            "use_bias": d.use_bias, "trainable": true, "dtype": "float32",
                            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
                            "bias_initializer": {"class_name": "Zeros", "config": {}},
@@ -171,12 +175,16 @@ pub fn tfjs_layers_model<B: Backend>(
                 json!({"name": unique("flatten", name), "trainable": true, "dtype": "float32"}),
                 vec![],
             ),
-            Layer::Activation { activation, name } => (
-                "Activation",
-                json!({"name": unique("activation", name), "activation": activation.name(),
-                       "trainable": true, "dtype": "float32"}),
-                vec![],
-            ),
+            Layer::Activation { activation, name } => {
+                let (act, after) = tfjs_activation(*activation)?;
+                extra = after;
+                (
+                    "Activation",
+                    json!({"name": unique("activation", name), "activation": act,
+                           "trainable": true, "dtype": "float32"}),
+                    vec![],
+                )
+            }
         };
         if i == 0 {
             let mut batch_shape: Vec<Value> = vec![Value::Null];
@@ -196,6 +204,10 @@ pub fn tfjs_layers_model<B: Backend>(
             }
         }
         layers.push(json!({"class_name": class, "config": config}));
+        if let Some(mut l) = extra {
+            l["config"]["name"] = json!(unique("leaky_re_lu", &None));
+            layers.push(l);
+        }
     }
     if next.next().is_some() {
         return Err(Error::state("export: more weights than the layers declare"));
@@ -213,6 +225,28 @@ pub fn tfjs_layers_model<B: Backend>(
         "weightsManifest": [{"paths": [weights_file], "weights": manifest}],
     });
     Ok((model_json, data))
+}
+
+/// TensorFlow.js's name for an activation, or the layer that stands for it: `leaky_relu`
+/// becomes a linear activation followed by a `LeakyReLU` layer with tunelab's slope; `exponential`
+/// has no TF.js counterpart and is refused.
+fn tfjs_activation(a: Activation) -> Result<(&'static str, Option<Value>)> {
+    Ok(match a {
+        Activation::HardSigmoid => ("hardSigmoid", None),
+        Activation::Silu => ("swish", None),
+        Activation::LeakyRelu => (
+            "linear",
+            Some(json!({"class_name": "LeakyReLU", "config": {"alpha": crate::ops::activations::LEAKY_SLOPE, "trainable": true, "dtype": "float32"}})),
+        ),
+        Activation::Exponential => {
+            return Err(Error::invalid(
+                "activation",
+                "exponential",
+                "an activation TensorFlow.js has (every other tunelab activation): it has no exponential",
+            ))
+        }
+        a => (a.name(), None),
+    })
 }
 
 /// Writes [`tfjs_layers_model`] into `dir` as `model.json` and `weights.bin`.
