@@ -1050,7 +1050,7 @@ test("one table: the page's catalog module is the engine's catalog; the package,
   // The package's options are the table's keys: one outside it is refused, naming the allowed ones.
   assert.throws(() => new tl.RandomSearch({ hypermodel: () => null, maxEpochs: 3 }), /unknown RandomSearch option `maxEpochs`.*maxTrials/);
   const spec = { layers: [{ class_name: "Dense", config: { units: { hp: "Int", name: "u", min_value: 2, max_value: 4 }, activation: "tanh" } }, { class_name: "Dense", config: { units: 1 } }], compile: { optimizer: "adam", loss: "mse" } };
-  new tl.BayesianOptimization({ hypermodel: tl.specHypermodel(spec), beta: 3, alpha: 1e-3, numInitialPoints: 2, storage: "memory" });
+  new tl.BayesianOptimization({ hypermodel: tl.specHypermodel(spec), acquisition: "lcb", beta: 3, alpha: 1e-3, numInitialPoints: 2, storage: "memory" });
   // The CLI prints the same document.
   const cli = fileURLToPath(new URL("../../target/release/tunelab", import.meta.url));
   const r = spawnSync(cli, ["catalog"], { encoding: "utf8" });
