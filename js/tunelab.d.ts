@@ -101,6 +101,23 @@ export interface CustomCallback {
   onEpochEnd?(epoch: number, logs: Logs): void;
   onBatchBegin?(batch: number): void;
   onBatchEnd?(batch: number, logs: Logs): void;
+  /** `evaluate`'s hooks (Keras's on_test_*); batch logs are the loss and metrics so far. */
+  onTestBegin?(): void;
+  onTestEnd?(logs: Logs): void;
+  onTestBatchBegin?(batch: number): void;
+  onTestBatchEnd?(batch: number, logs: Logs): void;
+  /** `predict`'s hooks (Keras's on_predict_*). */
+  onPredictBegin?(): void;
+  onPredictEnd?(): void;
+  onPredictBatchBegin?(batch: number): void;
+  onPredictBatchEnd?(batch: number, logs: Logs): void;
+}
+/**
+ * The tuner's own callbacks (best-epoch checkpoint, resume points, the search's hooks) in the
+ * options a HyperModel's `fit` receives: hand them on to `model.fit`, as in KerasTuner.
+ */
+export class TunerCallbacks {
+  private constructor();
 }
 export interface BuiltinCallback {
   readonly class_name: string;
@@ -127,6 +144,26 @@ export interface FitOptions {
   validationBatchSize?: number;
   validationFreq?: number;
   seed?: number;
+  callbacks?: CustomCallback | TunerCallbacks | (CustomCallback | BuiltinCallback | TunerCallbacks)[];
+}
+
+/** `evaluate`'s options (Keras's names, camelCase); `verbose` prints through console.log. */
+export interface EvaluateOptions {
+  batchSize?: number;
+  sampleWeight?: Float32Array | number[];
+  /** Only the first `steps` batches. */
+  steps?: number;
+  verbose?: 0 | 1 | 2;
+  callbacks?: CustomCallback | (CustomCallback | BuiltinCallback)[];
+  returnDict?: boolean;
+}
+
+/** `predict`'s options (Keras's names, camelCase). */
+export interface PredictOptions {
+  batchSize?: number;
+  /** Outputs for the first `steps` batches only. */
+  steps?: number;
+  verbose?: 0 | 1 | 2;
   callbacks?: CustomCallback | (CustomCallback | BuiltinCallback)[];
 }
 
@@ -142,6 +179,16 @@ export interface CompileArgs {
   loss: string | { class_name: string; config?: Record<string, unknown> };
   metrics?: string[];
   weightedMetrics?: string[];
+  /** 1 or [1] only: a tunelab model has one output (scale `learningRate` instead). */
+  lossWeights?: number | [number];
+  /** false only: there is no graph mode, so no eager mode to switch to. */
+  runEagerly?: false;
+  /** "auto" or false: there is no XLA. */
+  jitCompile?: "auto" | false;
+  /** Either: tunelab trains in float32 and never scales the loss. */
+  autoScaleLoss?: boolean;
+  /** 1 only (WebGPU already runs an epoch per submission). */
+  stepsPerExecution?: 1;
 }
 
 export class Sequential {
@@ -158,8 +205,8 @@ export class Sequential {
   setSeed(seed: number): void;
   build(inputShape: number[]): void;
   fit(x: TensorLike, y: TensorLike, options?: FitOptions): Promise<History>;
-  evaluate(x: TensorLike, y: TensorLike, options?: { batchSize?: number; sampleWeight?: Float32Array | number[]; returnDict?: boolean }): Promise<number | number[] | Logs>;
-  predict(x: TensorLike, options?: { batchSize?: number }): Promise<Tensor>;
+  evaluate(x: TensorLike, y: TensorLike, options?: EvaluateOptions): Promise<number | number[] | Logs>;
+  predict(x: TensorLike, options?: PredictOptions): Promise<Tensor>;
   trainOnBatch(x: TensorLike, y: TensorLike, options?: { sampleWeight?: Float32Array | number[]; classWeight?: Record<number, number>; returnDict?: boolean }): number | number[] | Logs;
   testOnBatch(x: TensorLike, y: TensorLike, options?: { sampleWeight?: Float32Array | number[]; returnDict?: boolean }): number | number[] | Logs;
   predictOnBatch(x: TensorLike): Tensor;
@@ -212,6 +259,7 @@ export class HyperParameters {
 /** Subclass and override build (and optionally fit). */
 export class HyperModel {
   build(hp: HyperParameters): Sequential;
+  /** `options`: search's fit options, with the tuner's callbacks in `callbacks`: pass them on to `model.fit`. */
   fit?(hp: HyperParameters, model: Sequential, x: TensorLike, y: TensorLike, options: FitOptions): Promise<History | number | Logs> | History | number | Logs;
 }
 
@@ -279,8 +327,13 @@ export interface HyperbandOptions<A extends unknown[] = SearchArgs> extends Tune
 }
 /** BayesianOptimization's options (KerasTuner's names, camelCase). */
 export interface BayesianOptimizationOptions<A extends unknown[] = SearchArgs> extends TunerOptions<A> {
+  /** Random trials before the Gaussian process proposes (default: 3 x the number of hyperparameters, at least 3). */
   numInitialPoints?: number | null;
+  /** The Gaussian process's noise term (added to its kernel's diagonal). */
   alpha?: number;
+  /** "ei" (expected improvement, the default) or "lcb" (KerasTuner's lower confidence bound, mean - beta * sd). */
+  acquisition?: "ei" | "lcb";
+  /** lcb's exploration weight (only with acquisition "lcb"). */
   beta?: number;
 }
 export type TunerClass = "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization";

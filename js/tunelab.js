@@ -285,16 +285,36 @@ export const callbacks = {
   terminateOnNaN: () => new BuiltinCallback("TerminateOnNaN", {}),
 };
 
+/**
+ * The tuner's own callbacks (best-epoch checkpoint, resume points, the search's hooks), as a
+ * HyperModel's `fit(hp, model, x, y, options)` receives them in `options.callbacks`: pass them on
+ * to `model.fit` (`model.fit(x, y, options)` or `{...options, epochs}`), as in KerasTuner.
+ */
+export class TunerCallbacks {
+  constructor(link) {
+    this._link = link;
+  }
+}
+
 function splitCallbacks(cbs) {
-  if (cbs === undefined || cbs === null) return { builtins: [], js: [] };
+  if (cbs === undefined || cbs === null) return { builtins: [], js: [], tunerLink: undefined };
   const list = Array.isArray(cbs) ? cbs : [cbs];
   const builtins = [];
   const js = [];
+  let tunerLink;
   for (const c of list) {
     if (c instanceof BuiltinCallback) builtins.push({ class_name: c.class_name, config: c.config });
+    else if (c instanceof TunerCallbacks) tunerLink = c._link;
     else if (c && typeof c === "object") js.push(c);
     else throw new TypeError(`callbacks: expected callback objects ({onEpochEnd(epoch, logs) {...}} or tl.callbacks.*), got ${typeof c}`);
   }
+  return { builtins, js, tunerLink };
+}
+
+// evaluate's and predict's callbacks: the tuner's belong to a fit only.
+function evalCallbacks(cbs, what) {
+  const { builtins, js, tunerLink } = splitCallbacks(cbs);
+  if (tunerLink !== undefined) throw new Error(`${what}: the tuner's callbacks (a HyperModel fit's options.callbacks) serve model.fit only`);
   return { builtins, js };
 }
 
@@ -306,6 +326,14 @@ export class History {
   constructor(json) {
     this.history = json.history;
     this.epoch = json.epoch;
+  }
+}
+
+const COMPILE_KEYS = ["weightedMetrics", "lossWeights", "runEagerly", "jitCompile", "autoScaleLoss", "stepsPerExecution"];
+
+function checkKeys(opts, allowed, what) {
+  for (const k of Object.keys(plainObject(opts, `${what} options`))) {
+    if (!allowed.includes(k)) throw new Error(`unknown ${what} option \`${k}\` (allowed: ${allowed.join(", ")})`);
   }
 }
 
@@ -357,11 +385,19 @@ export class Sequential {
     this._model = null;
   }
 
-  /** `compile({optimizer, loss, metrics, weightedMetrics})`. */
-  compile({ optimizer = "rmsprop", loss, metrics = [], weightedMetrics, ...rest } = {}) {
-    if (Object.keys(rest).length) throw new Error(`unknown compile option \`${Object.keys(rest)[0]}\` (allowed: optimizer, loss, metrics, weightedMetrics)`);
+  /**
+   * `compile({optimizer, loss, metrics, weightedMetrics})`; Keras's `lossWeights`, `runEagerly`,
+   * `jitCompile`, `autoScaleLoss` and `stepsPerExecution` are taken where their value means what
+   * tunelab does anyway, refused (with the reason) otherwise. The engine checks them now.
+   */
+  compile({ optimizer = "rmsprop", loss, metrics = [], ...rest } = {}) {
+    for (const k of Object.keys(rest)) {
+      if (!COMPILE_KEYS.includes(k)) throw new Error(`unknown compile option \`${k}\` (allowed: optimizer, loss, metrics, ${COMPILE_KEYS.join(", ")})`);
+    }
     if (loss === undefined) throw new Error("compile: `loss` is required (for example \"categorical_crossentropy\")");
-    this._compile = { optimizer, loss, metrics, ...(weightedMetrics ? { weighted_metrics: weightedMetrics } : {}) };
+    const c = { optimizer, loss, metrics, ...snakeKeys(rest) };
+    guard(() => wasm.checkCompile(JSON.stringify(c)));
+    this._compile = c;
     this._model = null;
   }
 
@@ -417,7 +453,7 @@ export class Sequential {
 
   async fit(x, y, opts = {}) {
     const o = fitOptions(opts, "fit");
-    const { builtins, js } = splitCallbacks(o.callbacks);
+    const { builtins, js, tunerLink } = splitCallbacks(o.callbacks);
     const m = this._engine();
     const json = await guardAsync(() =>
       m.fit(toEngine(x, "x"), toEngine(y, "y"), o.json, {
@@ -425,29 +461,42 @@ export class Sequential {
         sampleWeight: o.sampleWeight,
         callbacks: js,
         builtins: JSON.stringify(builtins),
+        tunerLink,
       }),
     );
     return new History(JSON.parse(json));
   }
 
-  async evaluate(x, y, { batchSize, sampleWeight, returnDict = false, ...rest } = {}) {
-    if (Object.keys(rest).length) throw new Error(`unknown evaluate option \`${Object.keys(rest)[0]}\` (allowed: batchSize, sampleWeight, returnDict)`);
+  /** `evaluate(x, y, {batchSize, sampleWeight, steps, verbose, callbacks, returnDict})`. */
+  async evaluate(x, y, opts = {}) {
+    checkKeys(opts, ["batchSize", "sampleWeight", "steps", "verbose", "callbacks", "returnDict"], "evaluate");
+    const { sampleWeight, callbacks: cbs, ...scalars } = opts ?? {};
+    const { builtins, js } = evalCallbacks(cbs, "evaluate");
     const m = this._engine();
-    return guardAsync(() => m.evaluate(toEngine(x, "x"), toEngine(y, "y"), batchSize, sampleWeight, returnDict));
+    return guardAsync(() =>
+      m.evaluate(toEngine(x, "x"), toEngine(y, "y"), JSON.stringify(snakeKeys(scalars)), { sampleWeight, callbacks: js, builtins: JSON.stringify(builtins) }),
+    );
   }
 
-  async predict(x, { batchSize, ...rest } = {}) {
-    if (Object.keys(rest).length) throw new Error(`unknown predict option \`${Object.keys(rest)[0]}\` (allowed: batchSize)`);
+  /** `predict(x, {batchSize, steps, verbose, callbacks})`. */
+  async predict(x, opts = {}) {
+    checkKeys(opts, ["batchSize", "steps", "verbose", "callbacks"], "predict");
+    const { callbacks: cbs, ...scalars } = opts ?? {};
+    const { builtins, js } = evalCallbacks(cbs, "predict");
     const m = this._engine();
-    return fromEngine(await guardAsync(() => m.predict(toEngine(x, "x"), batchSize)));
+    return fromEngine(await guardAsync(() => m.predict(toEngine(x, "x"), JSON.stringify(snakeKeys(scalars)), { callbacks: js, builtins: JSON.stringify(builtins) })));
   }
 
-  trainOnBatch(x, y, { sampleWeight, classWeight, returnDict = false } = {}) {
+  trainOnBatch(x, y, opts = {}) {
+    checkKeys(opts, ["sampleWeight", "classWeight", "returnDict"], "trainOnBatch");
+    const { sampleWeight, classWeight, returnDict = false } = opts ?? {};
     const m = this._engine();
     return guard(() => m.trainOnBatch(toEngine(x, "x"), toEngine(y, "y"), sampleWeight, classWeight ? JSON.stringify(classWeight) : undefined, returnDict));
   }
 
-  testOnBatch(x, y, { sampleWeight, returnDict = false } = {}) {
+  testOnBatch(x, y, opts = {}) {
+    checkKeys(opts, ["sampleWeight", "returnDict"], "testOnBatch");
+    const { sampleWeight, returnDict = false } = opts ?? {};
     const m = this._engine();
     return guard(() => m.testOnBatch(toEngine(x, "x"), toEngine(y, "y"), sampleWeight, returnDict));
   }
@@ -869,14 +918,17 @@ export class Tuner {
           return JSON.stringify(m.toJSON());
         },
         fit: fit
-          ? async (inner, engineModel, optsJSON) => {
+          ? async (inner, engineModel, optsJSON, link) => {
               const s = this._search;
               const opts = camelKeys(JSON.parse(optsJSON));
               for (const k of Object.keys(opts)) if (opts[k] === null) delete opts[k];
+              // Everything search was given, and the tuner's callbacks, which the fit hands on
+              // to model.fit (KerasTuner's **kwargs).
               const r = await fit(new HyperParameters(inner), Sequential._fromEngine(engineModel), s.x, s.y, {
                 ...opts,
                 ...(s.validationData ? { validationData: s.validationData } : {}),
-                callbacks: s.fitCallbacks,
+                ...(s.sampleWeight ? { sampleWeight: s.sampleWeight } : {}),
+                callbacks: [new TunerCallbacks(link)],
               });
               return resultJSON(r, "fit");
             }
@@ -947,11 +999,8 @@ export class Tuner {
       x,
       y,
       validationData: fitOpts.validationData,
+      sampleWeight: fitOpts.sampleWeight,
       currentTrial: null,
-      fitCallbacks: {
-        onEpochBegin: (epoch) => hooks.onEpochBegin?.(this._search.currentTrial, epoch),
-        onEpochEnd: (epoch, logs) => hooks.onEpochEnd?.(this._search.currentTrial, epoch, logs),
-      },
     };
     await this._store.open();
     guard(() => this._t.reload());
@@ -976,6 +1025,7 @@ export class Tuner {
       await guardAsync(() =>
         this._t.search(toEngine(x, "x"), toEngine(y, "y"), o.json, {
           validationData: o.validationData,
+          sampleWeight: o.sampleWeight,
           hooks: engineHooks,
         }),
       );
@@ -1207,6 +1257,7 @@ const api = {
   History,
   HyperParameters,
   HyperModel,
+  TunerCallbacks,
   Tuner,
   RandomSearch,
   GridSearch,

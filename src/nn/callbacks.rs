@@ -69,6 +69,39 @@ pub trait Callback {
     ) -> Result<()> {
         Ok(())
     }
+    /// Called by `evaluate` before its first batch.
+    fn on_test_begin(&mut self, model: &mut dyn ModelAccess) -> Result<()> {
+        Ok(())
+    }
+    /// Called by `evaluate` after its last batch, with its loss and metrics.
+    fn on_test_end(&mut self, model: &mut dyn ModelAccess, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_test_batch_begin(&mut self, batch: usize, model: &mut dyn ModelAccess) -> Result<()> {
+        Ok(())
+    }
+    /// `logs`: the loss and metrics over the batches so far.
+    fn on_test_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &Logs,
+        model: &mut dyn ModelAccess,
+    ) -> Result<()> {
+        Ok(())
+    }
+    /// Called by `predict` before its first batch.
+    fn on_predict_begin(&mut self, model: &mut dyn ModelAccess) -> Result<()> {
+        Ok(())
+    }
+    fn on_predict_end(&mut self, model: &mut dyn ModelAccess) -> Result<()> {
+        Ok(())
+    }
+    fn on_predict_batch_begin(&mut self, batch: usize, model: &mut dyn ModelAccess) -> Result<()> {
+        Ok(())
+    }
+    fn on_predict_batch_end(&mut self, batch: usize, model: &mut dyn ModelAccess) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Whether a monitored quantity improves downwards or upwards.

@@ -81,6 +81,8 @@ impl<B: Backend> Engine<B> for CpuEngine<B> {
             self.validation_steps,
             "val_",
             None,
+            &mut [],
+            0,
         )
     }
 }

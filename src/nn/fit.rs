@@ -10,7 +10,7 @@
 use super::cpu_fit::CpuEngine;
 use super::gpu_fit::GpuEngine;
 use super::model::{MetricSet, Sequential};
-use super::progress::{epoch_line, progress};
+use super::progress::{epoch_line, print_line, progress};
 use crate::backend::Backend;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
@@ -529,7 +529,7 @@ async fn train<B: Backend, E: Engine<B>>(
                 continue;
             }
             if args.verbose == 1 {
-                println!("Epoch {}/{}", epoch + 1, args.epochs);
+                print_line(&format!("Epoch {}/{}", epoch + 1, args.epochs));
             }
             let mut logs = Logs::default();
             for (step, ids) in batches[mi].iter().enumerate() {
@@ -570,7 +570,7 @@ async fn train<B: Backend, E: Engine<B>>(
             match args.verbose {
                 1 => progress(steps, steps, started, &logs, true),
                 2 => {
-                    println!("Epoch {}/{}", epoch + 1, args.epochs);
+                    print_line(&format!("Epoch {}/{}", epoch + 1, args.epochs));
                     epoch_line(steps, started, &logs)
                 }
                 _ => {}

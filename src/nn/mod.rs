@@ -32,6 +32,6 @@ pub use initializers::Initializer;
 pub use layers::{activation, flatten, Dense, Dropout, Layer};
 pub use losses::{Loss, LossKind};
 pub use metrics::{get_metric, Metric};
-pub use model::{Evaluation, FitArgs, Sequential, ValidationData};
+pub use model::{EvalArgs, Evaluation, FitArgs, Sequential, ValidationData};
 pub use optimizers::{Optimizer, OptimizerKind};
 pub use regularizers::Regularizer;

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use super::cpu_fit::Scratch;
 
 pub use super::fit::{FitArgs, ValidationData, Verbose};
-pub use super::predict::Evaluation;
+pub use super::predict::{EvalArgs, Evaluation};
 pub use super::progress::fmt_value;
 
 /// The largest kernel one Dense layer may have (256 Mi weights, 1 GiB of f32): beyond it a

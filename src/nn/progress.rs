@@ -1,9 +1,32 @@
-//! What `fit` and `evaluate` print: Keras 3's progress bar, its `verbose=2` epoch line, and
-//! its number format.
+//! What `fit`, `evaluate` and `predict` print: Keras 3's progress bar, its `verbose=2` epoch
+//! line, and its number format. Natively to stdout; in WebAssembly through `console.log` (the
+//! browser's or Node's console), where a line cannot be redrawn: the progress bar shows there
+//! once it is complete.
 
 use crate::nn::history::Logs;
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
 use web_time::Instant;
+
+/// Prints one finished line: stdout natively, `console.log` in WebAssembly.
+pub(crate) fn print_line(line: &str) {
+    #[cfg(not(target_arch = "wasm32"))]
+    println!("{line}");
+    #[cfg(target_arch = "wasm32")]
+    console_log(line);
+}
+
+#[cfg(target_arch = "wasm32")]
+fn console_log(line: &str) {
+    use wasm_bindgen::{JsCast, JsValue};
+    let log = js_sys::Reflect::get(&js_sys::global(), &"console".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"log".into()).map(|f| (c, f)));
+    if let Ok((console, f)) = log {
+        if let Ok(f) = f.dyn_into::<js_sys::Function>() {
+            let _ = f.call1(&console, &JsValue::from(line));
+        }
+    }
+}
 
 /// Keras's number format in logs: 4 decimals, scientific below 1e-3.
 pub fn fmt_value(v: f32) -> String {
@@ -31,28 +54,44 @@ pub(super) fn progress(done: usize, total: usize, started: Instant, logs: &Logs,
     };
     let tw = total.to_string().len();
     let line = format!(
-        "\r{done:>tw$}/{total} {}{} {time} - {}",
+        "{done:>tw$}/{total} {}{} {time}{}",
         "━".repeat(filled),
         "─".repeat(width - filled),
-        sorted_logs(logs)
+        with_logs(logs)
     );
-    let mut out = std::io::stdout();
-    let _ = out.write_all(line.as_bytes());
-    if finished {
-        let _ = out.write_all(b"\n");
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let mut out = std::io::stdout();
+        let _ = out.write_all(format!("\r{line}").as_bytes());
+        if finished {
+            let _ = out.write_all(b"\n");
+        }
+        let _ = out.flush();
     }
-    let _ = out.flush();
+    #[cfg(target_arch = "wasm32")]
+    if finished {
+        console_log(&line);
+    }
 }
 
 /// Keras 3's `verbose=2` line: `45/45 - 1s - 5ms/step - loss: 0.2345`.
 pub(super) fn epoch_line(steps: usize, started: Instant, logs: &Logs) {
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{steps}/{steps} - {}s - {} - {}",
+    print_line(&format!(
+        "{steps}/{steps} - {}s - {}{}",
         secs.round() as u64,
         step_time(secs / steps.max(1) as f64),
-        sorted_logs(logs)
-    );
+        with_logs(logs)
+    ));
+}
+
+/// ` - name: value - ...` after a progress line, or nothing without logs (`predict`).
+fn with_logs(logs: &Logs) -> String {
+    if logs.iter().next().is_none() {
+        String::new()
+    } else {
+        format!(" - {}", sorted_logs(logs))
+    }
 }
 
 /// `name: value` pairs sorted by name, joined with " - ", as Keras's progress bar shows them.

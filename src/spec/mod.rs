@@ -424,9 +424,20 @@ pub fn parse_compile(v: &Value, path: &str) -> Result<CompileSpec> {
     let m = obj(v, path)?;
     check_keys(
         m,
-        &["optimizer", "loss", "metrics", "weighted_metrics"],
+        &[
+            "optimizer",
+            "loss",
+            "metrics",
+            "weighted_metrics",
+            "loss_weights",
+            "run_eagerly",
+            "jit_compile",
+            "auto_scale_loss",
+            "steps_per_execution",
+        ],
         path,
     )?;
+    keras_only_compile_args(m, path)?;
     let optimizer = match m.get("optimizer") {
         None => Optimizer::from_name("rmsprop")?,
         Some(o) => {
@@ -508,6 +519,73 @@ pub fn parse_compile(v: &Value, path: &str) -> Result<CompileSpec> {
         metrics: names("metrics")?,
         weighted_metrics: names("weighted_metrics")?,
     })
+}
+
+/// Keras's compile arguments for what tunelab has no counterpart of: the values that mean what
+/// tunelab does anyway are accepted (and change nothing), any other is refused with the reason.
+/// `loss_weights`: 1 or `[1]` (a tunelab model has one output, whose loss is not scaled);
+/// `run_eagerly`: false (there is no graph compilation to step around); `jit_compile`:
+/// `"auto"` or false (there is no XLA); `steps_per_execution`: 1; `auto_scale_loss`: true or
+/// false (loss scaling only happens under a mixed-precision policy, and tunelab trains in
+/// float32, so the loss is never scaled either way).
+fn keras_only_compile_args(m: &serde_json::Map<String, Value>, path: &str) -> Result<()> {
+    let given = |k: &str| m.get(k).filter(|v| !v.is_null());
+    if let Some(v) = given("loss_weights") {
+        let one = |v: &Value| v.as_f64() == Some(1.0);
+        let ok = match v {
+            Value::Array(a) => a.len() == 1 && one(&a[0]),
+            v => one(v),
+        };
+        if !ok {
+            let why = match v {
+                Value::Array(a) if a.len() != 1 => "1 or [1]: a tunelab model has one output, so there is one loss to weigh and no other to weigh it against",
+                Value::Array(_) | Value::Number(_) => "1 or [1]: a tunelab model has one output; weighting its only loss just scales the gradients, so scale the optimizer's learning_rate (learningRate) instead",
+                _ => "1 or [1]: a tunelab model has one output (one loss, weight 1)",
+            };
+            return Err(Error::invalid(
+                format!("{path}.loss_weights"),
+                short(v),
+                why,
+            ));
+        }
+    }
+    if let Some(v) = given("run_eagerly") {
+        if v != &Value::Bool(false) {
+            return Err(Error::invalid(
+                format!("{path}.run_eagerly"),
+                short(v),
+                "false: tunelab does not trace models into graphs, every step already runs as written, so there is no eager mode to switch to; leave it out",
+            ));
+        }
+    }
+    if let Some(v) = given("jit_compile") {
+        if v != &Value::Bool(false) && v.as_str() != Some("auto") {
+            return Err(Error::invalid(
+                format!("{path}.jit_compile"),
+                short(v),
+                "\"auto\" or false: tunelab has no XLA compiler (its CPU and WebGPU kernels are compiled ahead of time); leave it out",
+            ));
+        }
+    }
+    if let Some(v) = given("steps_per_execution") {
+        if v.as_f64() != Some(1.0) {
+            return Err(Error::invalid(
+                format!("{path}.steps_per_execution"),
+                short(v),
+                "1: on the CPU each step runs by itself; on WebGPU (device \"webgpu\" or \"auto\") tunelab already runs a whole epoch per submission, so leave it out",
+            ));
+        }
+    }
+    if let Some(v) = given("auto_scale_loss") {
+        if !v.is_boolean() {
+            return Err(Error::invalid(
+                format!("{path}.auto_scale_loss"),
+                short(v),
+                "true or false (both mean the same here: tunelab trains in float32 and never scales the loss)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl ModelSpec {
@@ -655,6 +733,35 @@ pub fn is_optimizer(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keras_compile_arguments_taken_or_refused_with_the_reason() {
+        let ok = serde_json::json!({"loss": "mse", "loss_weights": [1], "run_eagerly": false,
+            "jit_compile": "auto", "steps_per_execution": 1, "auto_scale_loss": false});
+        parse_compile(&ok, "compile").unwrap();
+        let ok = serde_json::json!({"loss": "mse", "loss_weights": 1.0, "jit_compile": false});
+        parse_compile(&ok, "compile").unwrap();
+        for (k, v, says) in [
+            ("run_eagerly", serde_json::json!(true), "no eager mode"),
+            ("jit_compile", serde_json::json!(true), "XLA"),
+            (
+                "steps_per_execution",
+                serde_json::json!(4),
+                "whole epoch per submission",
+            ),
+            ("loss_weights", serde_json::json!([1, 2]), "one output"),
+            ("loss_weights", serde_json::json!(0.5), "learning_rate"),
+            ("auto_scale_loss", serde_json::json!("yes"), "float32"),
+        ] {
+            let mut c = serde_json::json!({"loss": "mse"});
+            c[k] = v;
+            let e = parse_compile(&c, "compile").unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("compile.{k}")) && e.contains(says),
+                "{e}"
+            );
+        }
+    }
 
     const SPEC: &str = r#"{
       "input_shape": [6],

@@ -77,6 +77,17 @@ impl ExecutionJob {
                 "no sample weights when trials train in an executor (they stay with the data)",
             ));
         }
+        if args
+            .validation_data
+            .as_ref()
+            .is_some_and(|v| v.sample_weight.is_some())
+        {
+            return Err(Error::invalid(
+                "validation sample_weight",
+                "given",
+                "no validation sample weights when trials train in an executor (the workers hold the validation data without them)",
+            ));
+        }
         let input_shape = model
             .get_input_shape()
             .map(|s| s.to_vec())

@@ -58,8 +58,9 @@ impl Tuner {
         let objective = self.oracle.config.objective.clone();
         let values = trial.hyperparameters.values();
         let int_of = |k: &str| values.get(k).and_then(|v| v.as_i64());
+        // The caller's verbose reaches every execution's fit, as KerasTuner passes search's
+        // arguments on to `model.fit` (the CLI's live display asks for 0).
         let mut fit_args = args.clone();
-        fit_args.verbose = 0;
         // Hyperband's schedule wins over the hypermodel's own epochs.
         let schedule = |a: &mut FitArgs| {
             if let Some(e) = int_of("tuner/epochs") {

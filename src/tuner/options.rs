@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Device;
 use crate::hp::HyperParameters;
 use crate::nn::callbacks::{Callback, EarlyStopping, Mode, ReduceLROnPlateau, TerminateOnNaN};
-use crate::nn::model::FitArgs;
+use crate::nn::model::{EvalArgs, FitArgs};
 use crate::tuner::objective::{Objective, ObjectiveSpec};
 use crate::tuner::oracle::{Algorithm, OracleConfig};
 use crate::tuner::oracles::bayesian::{Acquisition, BoOptions};
@@ -409,6 +409,43 @@ pub fn fit_args(v: &Value) -> Result<FitArgs> {
     Ok(a)
 }
 
+/// `evaluate`'s (`predict` false) or `predict`'s arguments from Keras's names: `batch_size`,
+/// `steps`, `verbose` (0, 1 or 2; 0 when not given), and for `evaluate` `return_dict`. The
+/// sample weights and callbacks travel separately.
+pub fn eval_args(v: &Value, predict: bool) -> Result<EvalArgs> {
+    let m = object(
+        v,
+        if predict {
+            "predict options"
+        } else {
+            "evaluate options"
+        },
+    )?;
+    if predict {
+        check_keys(m, &["batch_size", "steps", "verbose"], "predict")?;
+    } else {
+        check_keys(
+            m,
+            &["batch_size", "steps", "verbose", "return_dict"],
+            "evaluate",
+        )?;
+    }
+    let verbose = match opt_uint(m, "verbose", 0)? {
+        None => 0,
+        Some(v) if v <= 2 => v as u8,
+        Some(v) => return Err(Error::invalid("verbose", v, "0, 1 or 2")),
+    };
+    Ok(EvalArgs {
+        batch_size: opt_uint(m, "batch_size", 1)?,
+        steps: opt_uint(m, "steps", 1)?,
+        verbose,
+        return_dict: match m.get("return_dict") {
+            None | Some(Value::Null) => false,
+            Some(v) => boolean(v, "return_dict")?,
+        },
+    })
+}
+
 /// `fit`'s arguments as the JSON [`fit_args`] reads (arrays left out).
 pub fn fit_args_to_json(a: &FitArgs) -> Value {
     serde_json::json!({
@@ -585,6 +622,28 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("objective"), "{e}");
+    }
+
+    #[test]
+    fn evaluate_and_predict_arguments() {
+        let a = eval_args(
+            &json!({"batch_size": 8, "steps": 2, "verbose": 1, "return_dict": true}),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (a.batch_size, a.steps, a.verbose, a.return_dict),
+            (Some(8), Some(2), 1, true)
+        );
+        let e = eval_args(&json!({"return_dict": true}), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("return_dict") && e.contains("steps"), "{e}");
+        let e = eval_args(&json!({"verbose": 3}), false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("verbose") && e.contains("0, 1 or 2"), "{e}");
+        assert!(eval_args(&json!({"steps": 0}), true).is_err());
     }
 
     #[test]

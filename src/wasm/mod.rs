@@ -5,6 +5,7 @@
 
 mod executor;
 mod hp;
+mod link;
 mod model;
 mod tuner;
 
@@ -206,6 +207,15 @@ pub fn tuner_kind(name: &str) -> Result<String, JsError> {
 pub fn loss_info(name: &str) -> Result<String, JsError> {
     let kind = crate::ops::losses::LossKind::parse(name).map_err(err)?;
     Ok(serde_json::json!({"name": kind.name(), "targets": kind.targets()}).to_string())
+}
+
+/// Checks a model's compile options (`{"optimizer", "loss", "metrics", ...}`, Keras's names)
+/// as the engine's spec reads them, so `compile` fails at once with the engine's message.
+#[wasm_bindgen(js_name = checkCompile)]
+pub fn check_compile(options: &str) -> Result<(), JsError> {
+    crate::spec::parse_compile(&json_in(options, "compile options")?, "compile")
+        .map(|_| ())
+        .map_err(err)
 }
 
 /// The built-in data sets' names.

@@ -96,9 +96,67 @@ impl Callback for JsCallbacks {
             &[JsValue::from(batch as f64), logs_to_js(logs)],
         )
     }
+    fn on_test_begin(&mut self, _m: &mut dyn ModelAccess) -> Result<()> {
+        self.fire("onTestBegin", &[])
+    }
+    fn on_test_end(&mut self, _m: &mut dyn ModelAccess, logs: &Logs) -> Result<()> {
+        self.fire("onTestEnd", &[logs_to_js(logs)])
+    }
+    fn on_test_batch_begin(&mut self, batch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
+        self.fire("onTestBatchBegin", &[JsValue::from(batch as f64)])
+    }
+    fn on_test_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &Logs,
+        _m: &mut dyn ModelAccess,
+    ) -> Result<()> {
+        self.fire(
+            "onTestBatchEnd",
+            &[JsValue::from(batch as f64), logs_to_js(logs)],
+        )
+    }
+    fn on_predict_begin(&mut self, _m: &mut dyn ModelAccess) -> Result<()> {
+        self.fire("onPredictBegin", &[])
+    }
+    fn on_predict_end(&mut self, _m: &mut dyn ModelAccess) -> Result<()> {
+        self.fire("onPredictEnd", &[])
+    }
+    fn on_predict_batch_begin(&mut self, batch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
+        self.fire("onPredictBatchBegin", &[JsValue::from(batch as f64)])
+    }
+    fn on_predict_batch_end(&mut self, batch: usize, _m: &mut dyn ModelAccess) -> Result<()> {
+        self.fire(
+            "onPredictBatchEnd",
+            &[JsValue::from(batch as f64), js_sys::Object::new().into()],
+        )
+    }
 }
 
-fn weights_of(v: &JsValue, what: &str) -> Result<Option<Vec<f32>>, JsError> {
+/// The callbacks of `extra`: `builtins` (JSON list of Keras callbacks) and `callbacks` (JS
+/// objects, one or a list), in that order.
+fn callbacks_of(extra: &JsValue) -> Result<Vec<Box<dyn Callback>>, JsError> {
+    let mut out: Vec<Box<dyn Callback>> = Vec::new();
+    if let Some(b) = prop(extra, "builtins").and_then(|b| b.as_string()) {
+        if let serde_json::Value::Array(list) = json_in(&b, "callbacks")? {
+            for c in &list {
+                out.push(options::callback(c).map_err(err)?);
+            }
+        }
+    }
+    match prop(extra, "callbacks") {
+        Some(c) if Array::is_array(&c) => out.extend(
+            Array::from(&c)
+                .iter()
+                .map(|c| Box::new(JsCallbacks(c)) as _),
+        ),
+        Some(c) => out.push(Box::new(JsCallbacks(c))),
+        None => {}
+    }
+    Ok(out)
+}
+
+pub(crate) fn weights_of(v: &JsValue, what: &str) -> Result<Option<Vec<f32>>, JsError> {
     match v {
         v if v.is_undefined() || v.is_null() => Ok(None),
         v => {
@@ -183,7 +241,8 @@ impl WasmModel {
     }
 
     /// `fit(x, y, optionsJSON, extra)`: extra holds `validationData` ([x, y] or [x, y, w]),
-    /// `sampleWeight`, `callbacks` (JS objects) and `builtins` (JSON list of callbacks).
+    /// `sampleWeight`, `callbacks` (JS objects), `builtins` (JSON list of callbacks) and
+    /// `tunerLink` (the tuner's callbacks, inside a HyperModel's fit: see `link`).
     /// Resolves to the history as JSON (`{"history": {...}, "epoch": [...]}`).
     pub fn fit(&self, x: JsValue, y: JsValue, options: &str, extra: JsValue) -> js_sys::Promise {
         let cell = self.inner.clone();
@@ -210,81 +269,121 @@ impl WasmModel {
                 &prop(&extra, "sampleWeight").unwrap_or(JsValue::UNDEFINED),
                 "sampleWeight",
             )?;
-            let mut builtins: Vec<Box<dyn Callback>> = Vec::new();
-            if let Some(b) = prop(&extra, "builtins").and_then(|b| b.as_string()) {
-                if let serde_json::Value::Array(list) = json_in(&b, "callbacks")? {
-                    for c in &list {
-                        builtins.push(options::callback(c).map_err(err)?);
-                    }
-                }
-            }
-            let js: Vec<JsCallbacks> = match prop(&extra, "callbacks") {
-                Some(c) if Array::is_array(&c) => Array::from(&c).iter().map(JsCallbacks).collect(),
-                Some(c) => vec![JsCallbacks(c)],
-                None => Vec::new(),
+            let callbacks = callbacks_of(&extra)?;
+            let link = match prop(&extra, "tunerLink") {
+                None => None,
+                Some(v) => Some(v.as_f64().map(|f| f as u32).ok_or_else(|| {
+                    err(Error::invalid(
+                        "tunerLink",
+                        super::show(&v),
+                        "the tuner's callbacks as a HyperModel's fit receives them",
+                    ))
+                })?),
             };
-            Ok((x, y, args, builtins, js))
+            Ok((x, y, args, callbacks, link))
         })();
         wasm_bindgen_futures::future_to_promise(async move {
-            let (x, y, args, mut builtins, mut js) = prepared.map_err(JsValue::from)?;
+            let (x, y, args, mut callbacks, link) = prepared.map_err(JsValue::from)?;
             let mut m = cell.borrow_mut().take().ok_or_else(busy_js)?;
-            let mut cbs: Vec<&mut dyn Callback> = Vec::new();
-            for b in builtins.iter_mut() {
-                cbs.push(b.as_mut());
-            }
-            for j in js.iter_mut() {
-                cbs.push(j);
-            }
-            let r = m.fit_async(&x, &y, &args, &mut cbs).await;
-            *cell.borrow_mut() = Some(m);
+            let r = match link {
+                // The tuner's callbacks: the trial's fit runs this fit with them.
+                Some(id) => {
+                    let reply = Rc::new(super::link::Reply::default());
+                    let req = Box::new(super::link::FitRequest {
+                        model: m,
+                        x,
+                        y,
+                        args,
+                        callbacks,
+                        reply: reply.clone(),
+                    });
+                    match super::link::send(id, req) {
+                        Ok(()) => {
+                            let (back, r) = reply.recv().await;
+                            if let Some(back) = back {
+                                *cell.borrow_mut() = Some(back);
+                            }
+                            r
+                        }
+                        Err(req) => {
+                            *cell.borrow_mut() = Some(req.model);
+                            Err(super::link::gone())
+                        }
+                    }
+                }
+                None => {
+                    let mut cbs: Vec<&mut dyn Callback> = callbacks
+                        .iter_mut()
+                        .map(|c| c.as_mut() as &mut dyn Callback)
+                        .collect();
+                    let r = m.fit_async(&x, &y, &args, &mut cbs).await;
+                    *cell.borrow_mut() = Some(m);
+                    r
+                }
+            };
             let h = r.map_err(js_err)?;
             let json = serde_json::json!({"history": h, "epoch": h.epoch});
             Ok(JsValue::from(json.to_string()))
         })
     }
 
-    /// `evaluate(x, y, batchSize, sampleWeight, returnDict)`: a number, a list or a dict.
+    /// `evaluate(x, y, optionsJSON, extra)`: options `{batch_size, steps, verbose,
+    /// return_dict}`; extra holds `sampleWeight`, `callbacks` (JS objects) and `builtins`.
+    /// Resolves to a number, a list or a dict.
     pub fn evaluate(
         &self,
         x: JsValue,
         y: JsValue,
-        batch_size: Option<u32>,
-        sample_weight: JsValue,
-        return_dict: bool,
+        options: &str,
+        extra: JsValue,
     ) -> js_sys::Promise {
         let cell = self.inner.clone();
         let prepared = (|| -> Result<_, JsError> {
             Ok((
                 tensor(&x, "x")?,
                 tensor(&y, "y")?,
-                weights_of(&sample_weight, "sampleWeight")?,
+                options::eval_args(&json_in(options, "evaluate options")?, false).map_err(err)?,
+                weights_of(
+                    &prop(&extra, "sampleWeight").unwrap_or(JsValue::UNDEFINED),
+                    "sampleWeight",
+                )?,
+                callbacks_of(&extra)?,
             ))
         })();
         wasm_bindgen_futures::future_to_promise(async move {
-            let (x, y, w) = prepared.map_err(JsValue::from)?;
+            let (x, y, args, w, mut callbacks) = prepared.map_err(JsValue::from)?;
             let mut m = cell.borrow_mut().take().ok_or_else(busy_js)?;
+            let mut cbs: Vec<&mut dyn Callback> = callbacks
+                .iter_mut()
+                .map(|c| c.as_mut() as &mut dyn Callback)
+                .collect();
             let r = m
-                .evaluate_async(
-                    &x,
-                    &y,
-                    batch_size.map(|b| b as usize),
-                    w.as_deref(),
-                    return_dict,
-                )
+                .evaluate_with_async(&x, &y, w.as_deref(), &args, &mut cbs)
                 .await;
             *cell.borrow_mut() = Some(m);
             Ok(evaluation_to_js(&r.map_err(js_err)?))
         })
     }
 
-    /// `predict(x, batchSize)`: resolves to `{data, shape}`.
-    pub fn predict(&self, x: JsValue, batch_size: Option<u32>) -> js_sys::Promise {
+    /// `predict(x, optionsJSON, extra)`: options `{batch_size, steps, verbose}`; extra holds
+    /// `callbacks` and `builtins`. Resolves to `{data, shape}`.
+    pub fn predict(&self, x: JsValue, options: &str, extra: JsValue) -> js_sys::Promise {
         let cell = self.inner.clone();
-        let prepared = tensor(&x, "x");
+        let prepared = (|| -> Result<_, JsError> {
+            Ok((
+                tensor(&x, "x")?,
+                options::eval_args(&json_in(options, "predict options")?, true).map_err(err)?,
+                callbacks_of(&extra)?,
+            ))
+        })();
         wasm_bindgen_futures::future_to_promise(async move {
-            let x = prepared.map_err(JsValue::from)?;
+            let (x, args, mut callbacks) = prepared.map_err(JsValue::from)?;
             let mut m = cell.borrow_mut().take().ok_or_else(busy_js)?;
-            let r = m.predict_async(&x, batch_size.map(|b| b as usize)).await;
+            let mut cbs: Vec<&mut dyn Callback> = callbacks
+                .iter_mut()
+                .map(|c| c.as_mut() as &mut dyn Callback)
+                .collect();
+            let r = m.predict_with_async(&x, &args, &mut cbs).await;
             *cell.borrow_mut() = Some(m);
             Ok(tensor_to_js(&r.map_err(js_err)?))
         })

@@ -2,7 +2,7 @@
 //! storage and hooks written in JavaScript.
 
 use super::hp::WasmHp;
-use super::model::WasmModel;
+use super::model::{weights_of, WasmModel};
 use super::{call, err, from_js, js_err, json_in, logs_to_js, next_tick, prop, tensor};
 use crate::error::{Error, Result};
 use crate::hp::HyperParameters;
@@ -78,7 +78,8 @@ fn fit_result(v: &JsValue, what: &str) -> Result<FitResult> {
 }
 
 /// A hypermodel written in JavaScript: `build(hp)` returns the model's JSON spec; `fit(hp,
-/// model, optionsJSON)`, when given, trains it and returns a result (see [`fit_result`]).
+/// model, optionsJSON, link)`, when given, trains it and returns a result (see [`fit_result`]);
+/// `link` carries the tuner's callbacks to the `model.fit` it calls (see `link`).
 struct JsHyperModel {
     build: js_sys::Function,
     fit: Option<js_sys::Function>,
@@ -125,16 +126,26 @@ impl HyperModel for JsHyperModel {
                 inner: m_cell.clone(),
             };
             let opts = JsValue::from(options::fit_args_to_json(args).to_string());
-            let called = fit.call3(
+            // The tuner's callbacks reach the JS fit as a link (see `link`): a model.fit
+            // given it runs here, with them.
+            let link = super::link::Registered::new();
+            let called = fit.apply(
                 &JsValue::NULL,
-                &WasmHp::shared(hp_cell.clone()).into(),
-                &js_model.into(),
-                &opts,
+                &Array::of4(
+                    &WasmHp::shared(hp_cell.clone()).into(),
+                    &js_model.into(),
+                    &opts,
+                    &JsValue::from(link.id),
+                ),
             );
             let out = match called {
-                Ok(v) => settle(v).await.map_err(|e| from_js(e, "fit")),
+                Ok(v) => link
+                    .serve(JsFuture::from(js_sys::Promise::resolve(&v)), callbacks)
+                    .await
+                    .map_err(|e| from_js(e, "fit")),
                 Err(e) => Err(from_js(e, "fit")),
             };
+            drop(link);
             let back = m_cell.borrow_mut().take();
             match back {
                 Some(m) => *model = m,
@@ -530,7 +541,8 @@ impl WasmTuner {
         Ok(())
     }
 
-    /// `search(x, y, fitOptionsJSON, extra)`: extra holds `validationData` and `hooks`.
+    /// `search(x, y, fitOptionsJSON, extra)`: extra holds `validationData` ([x, y] or [x, y,
+    /// w]), `sampleWeight` and `hooks`.
     pub fn search(&self, x: JsValue, y: JsValue, options: &str, extra: JsValue) -> js_sys::Promise {
         let cell = self.inner.clone();
         let shape = self.input_shape.clone();
@@ -539,20 +551,24 @@ impl WasmTuner {
             let y = tensor(&y, "y")?;
             let mut args = options::fit_args(&json_in(options, "search options")?).map_err(err)?;
             if let Some(v) = prop(&extra, "validationData") {
-                if !Array::is_array(&v) || Array::from(&v).length() < 2 {
+                if !Array::is_array(&v) || !(2..=3).contains(&Array::from(&v).length()) {
                     return Err(err(Error::invalid(
                         "validationData",
                         super::show(&v),
-                        "[xVal, yVal]",
+                        "[xVal, yVal] or [xVal, yVal, sampleWeight]",
                     )));
                 }
                 let a = Array::from(&v);
                 args.validation_data = Some(ValidationData {
                     x: tensor(&a.get(0), "validationData[0]")?,
                     y: tensor(&a.get(1), "validationData[1]")?,
-                    sample_weight: None,
+                    sample_weight: weights_of(&a.get(2), "validationData[2]")?,
                 });
             }
+            args.sample_weight = weights_of(
+                &prop(&extra, "sampleWeight").unwrap_or(JsValue::UNDEFINED),
+                "sampleWeight",
+            )?;
             Ok((x, y, args, prop(&extra, "hooks")))
         })();
         wasm_bindgen_futures::future_to_promise(async move {

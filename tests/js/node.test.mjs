@@ -1050,10 +1050,221 @@ test("one table: the page's catalog module is the engine's catalog; the package,
   // The package's options are the table's keys: one outside it is refused, naming the allowed ones.
   assert.throws(() => new tl.RandomSearch({ hypermodel: () => null, maxEpochs: 3 }), /unknown RandomSearch option `maxEpochs`.*maxTrials/);
   const spec = { layers: [{ class_name: "Dense", config: { units: { hp: "Int", name: "u", min_value: 2, max_value: 4 }, activation: "tanh" } }, { class_name: "Dense", config: { units: 1 } }], compile: { optimizer: "adam", loss: "mse" } };
-  new tl.BayesianOptimization({ hypermodel: tl.specHypermodel(spec), beta: 3, alpha: 1e-3, numInitialPoints: 2, storage: "memory" });
+  new tl.BayesianOptimization({ hypermodel: tl.specHypermodel(spec), acquisition: "lcb", beta: 3, alpha: 1e-3, numInitialPoints: 2, storage: "memory" });
   // The CLI prints the same document.
   const cli = fileURLToPath(new URL("../../target/release/tunelab", import.meta.url));
   const r = spawnSync(cli, ["catalog"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), c);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Keras / KerasTuner arguments are honoured or refused, never dropped
+
+// console.log's lines while `f` runs.
+async function logged(f) {
+  const lines = [];
+  const orig = console.log;
+  console.log = (...a) => lines.push(a.join(" "));
+  try {
+    await f();
+  } finally {
+    console.log = orig;
+  }
+  return lines;
+}
+
+// y = 3x on 64 points of [-1, 1]; a linear model trained by SGD.
+function line() {
+  const xs = Array.from({ length: 64 }, (_, i) => -1 + (2 * i) / 63);
+  return { x: tl.tensor(xs, [64, 1]), y: tl.tensor(xs.map((v) => 3 * v), [64, 1]), xs };
+}
+
+function lineModel(lr = 0.1) {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 1, inputShape: [1], kernelInitializer: "zeros" }));
+  m.compile({ optimizer: tl.optimizers.sgd({ learningRate: lr }), loss: "mse" });
+  return m;
+}
+
+test("search honours sampleWeight and the validation data's sample weights", async () => {
+  const { x, y, xs } = line();
+  const run = async (opts) => {
+    const t = new tl.RandomSearch({ hypermodel: () => lineModel(), objective: "val_loss", maxTrials: 1, seed: 1, storage: "memory" });
+    await t.search(x, y, { epochs: 2, batchSize: 16, shuffle: false, ...opts });
+    return t;
+  };
+  // validation targets 0: a point's val loss is (w x + b)^2; its weight 0 or 1 changes the mean
+  const yv = tl.tensor(new Float32Array(64), [64, 1]);
+  const wv = xs.map((v) => (v > 0 ? 1 : 0));
+  const plain = await run({ validationData: [x, yv] });
+  const weighted = await run({ validationData: [x, yv, wv], sampleWeight: xs.map((v) => (v > 0 ? 10 : 0)) });
+  const [tp, tw] = [plain.trials[0], weighted.trials[0]];
+  assert.equal(tw.status, "COMPLETED", tw.message);
+  assert.notEqual(tw.metrics.loss, tp.metrics.loss, "sampleWeight changed nothing");
+  // the trial's val_loss is the weighted loss of its (best-epoch) model on the validation data
+  const [best] = await weighted.getBestModels();
+  close(tw.metrics.val_loss, await best.evaluate(x, yv, { sampleWeight: wv }), 1e-5, "weighted val_loss");
+  assert.ok(Math.abs(tw.metrics.val_loss - (await best.evaluate(x, yv))) > 1e-3, "val_loss is the unweighted loss");
+});
+
+class PassThroughHyperModel extends tl.HyperModel {
+  build() {
+    return lineModel();
+  }
+  async fit(hp, model, x, y, options) {
+    this.options = options;
+    return model.fit(x, y, { ...options, epochs: options.epochs });
+  }
+}
+
+test("a HyperModel's fit gets the tuner's callbacks in its options: the best epoch is checkpointed; classWeight passes through", async () => {
+  const { x, y } = line();
+  // validation targets 0: val_loss grows as the model learns y = 3x, so epoch 0 is the best
+  const yv = tl.tensor(new Float32Array(64), [64, 1]);
+  const hm = new PassThroughHyperModel();
+  const t = new tl.RandomSearch({ hypermodel: hm, objective: "val_loss", maxTrials: 1, seed: 1, storage: "memory" });
+  const epochs = [];
+  await t.search(x, y, { epochs: 4, batchSize: 16, validationData: [x, yv], callbacks: { onEpochEnd: (id, e) => epochs.push(e) } });
+  const trial = t.trials[0];
+  assert.equal(trial.status, "COMPLETED", trial.message);
+  assert.equal(trial.bestStep, 0);
+  assert.deepEqual(epochs, [0, 1, 2, 3], "the search's epoch hooks fire once per epoch");
+  assert.ok(Array.isArray(hm.options.callbacks) && hm.options.callbacks.length > 0, "no tuner callbacks in fit's options");
+  const [best] = await t.getBestModels();
+  close(await best.evaluate(x, yv), trial.score, 1e-5, "the best model's val_loss (best epoch, not the last)");
+
+  // classWeight given to search reaches the HyperModel's fit, and through it model.fit
+  const { x: cx, y: cy } = xor();
+  const cls = new PassThroughHyperModel();
+  cls.build = () => xorModel();
+  const t2 = new tl.RandomSearch({ hypermodel: cls, objective: "loss", maxTrials: 1, seed: 1, storage: "memory" });
+  await t2.search(cx, cy, { epochs: 1, classWeight: { 0: 1, 1: 5 } });
+  assert.deepEqual(cls.options.classWeight, { 0: 1, 1: 5 });
+  const plain = new PassThroughHyperModel();
+  plain.build = () => xorModel();
+  const t4 = new tl.RandomSearch({ hypermodel: plain, objective: "loss", maxTrials: 1, seed: 1, storage: "memory" });
+  await t4.search(cx, cy, { epochs: 1 });
+  assert.notEqual(t2.trials[0].metrics.loss, t4.trials[0].metrics.loss, "classWeight changed nothing");
+  // the tuner's callbacks serve their trial's fit only
+  await fails(() => xorModel().fit(cx, cy, hm.options), /tuner's callbacks .* used after that fit returned/);
+});
+
+test("Hyperband continues a HyperModel-fit trial from its parent's best epoch, not its last", async () => {
+  const { x, y } = line();
+  // validation targets 0: val_loss grows epoch after epoch, so each trial's best epoch is its first
+  const yv = tl.tensor(new Float32Array(64), [64, 1]);
+  const runs = {}; // trial id -> {parent, start kernel, last-epoch kernel}
+  let current = null;
+  class Recording extends PassThroughHyperModel {
+    build(hp) {
+      hp.Int("k", 1, 9); // a search space, so that Hyperband has trials to continue
+      return lineModel();
+    }
+    async fit(hp, model, x, y, options) {
+      const parent = hp.values["tuner/trial_id"];
+      const start = model.getWeights()[0].data[0];
+      const h = await super.fit(hp, model, x, y, options);
+      runs[current] = { parent, start, last: model.getWeights()[0].data[0] };
+      return h;
+    }
+  }
+  const t = new tl.Hyperband({ hypermodel: new Recording(), objective: "val_loss", maxEpochs: 6, factor: 3, seed: 1, storage: "memory" });
+  await t.search(x, y, { batchSize: 16, validationData: [x, yv], callbacks: { onTrialBegin: (tr) => (current = tr.trialId) } });
+  const continued = Object.values(runs).filter((r) => r.parent !== undefined);
+  assert.ok(continued.length > 0, "no trial continued another");
+  for (const r of continued) {
+    const parent = runs[r.parent];
+    close(r.start, t.trialWeights(r.parent)[0].data[0], 1e-7, "the start is the parent's checkpoint");
+    assert.ok(Math.abs(r.start - parent.last) > 1e-3, `continued from the parent's last epoch (${parent.last}), not its best`);
+  }
+});
+
+test("verbose prints Keras's epoch lines through console.log (fit, evaluate, predict, search)", async () => {
+  const { x, y } = xor();
+  const m = xorModel();
+  const quiet = await logged(() => m.fit(x, y, { epochs: 1 }));
+  assert.deepEqual(quiet, []);
+  const two = await logged(() => m.fit(x, y, { epochs: 2, verbose: 2 }));
+  assert.ok(two.includes("Epoch 1/2") && two.includes("Epoch 2/2"), two.join("\n"));
+  assert.ok(two.some((l) => /^16\/16 - \d+s - \d+\S*\/step - accuracy: \d\.\d{4} - loss: \d/.test(l)), two.join("\n"));
+  const one = await logged(() => m.fit(x, y, { epochs: 1, verbose: 1 }));
+  assert.ok(one.includes("Epoch 1/1") && one.some((l) => /^16\/16 ━+ .*loss: /.test(l)), one.join("\n"));
+  const ev = await logged(() => m.evaluate(x, y, { verbose: 1 }));
+  assert.ok(ev.some((l) => /^16\/16 ━+ .*loss: /.test(l)), ev.join("\n"));
+  const pr = await logged(() => m.predict(x, { verbose: 2 }));
+  assert.ok(pr.some((l) => /^16\/16 - \d+s - /.test(l)), pr.join("\n"));
+  const t = new tl.RandomSearch({ hypermodel: xorModel, objective: "loss", maxTrials: 1, seed: 1, storage: "memory" });
+  const s = await logged(() => t.search(x, y, { epochs: 2, verbose: 1 }));
+  assert.ok(s.includes("Epoch 1/2") && s.includes("Epoch 2/2"), s.join("\n"));
+});
+
+test("trainOnBatch / testOnBatch refuse unknown option keys, naming the allowed ones", async () => {
+  const m = xorModel();
+  await fails(() => m.trainOnBatch([[0, 1]], [[1]], { sampleWeights: [1] }), /unknown trainOnBatch option `sampleWeights` \(allowed: sampleWeight, classWeight, returnDict\)/);
+  await fails(() => m.testOnBatch([[0, 1]], [[1]], { classWeight: { 0: 1 } }), /unknown testOnBatch option `classWeight` \(allowed: sampleWeight, returnDict\)/);
+});
+
+test("BayesianOptimization's acquisition: lcb's beta changes the proposals; beta with the default ei is refused", async () => {
+  const proposals = async (beta) => {
+    const t = new tl.BayesianOptimization({
+      runTrial: (trial) => (trial.hyperparameters.Float("x", 0, 1) - 0.3) ** 2,
+      maxTrials: 6, numInitialPoints: 2, seed: 3, acquisition: "lcb", beta, storage: "memory",
+    });
+    await t.search();
+    return t.trials.map((tr) => tr.hyperparameters.values.x);
+  };
+  const [b0, b50] = [await proposals(0), await proposals(50)];
+  assert.deepEqual(b0.slice(0, 2), b50.slice(0, 2), "the initial random points are the same");
+  assert.notDeepEqual(b0.slice(2), b50.slice(2));
+  await fails(() => new tl.BayesianOptimization({ runTrial: () => 0, beta: 3 }), /beta.*lcb/);
+  await fails(() => new tl.BayesianOptimization({ runTrial: () => 0, acquisition: "ucb" }), /acquisition.*"ei".*"lcb"/);
+});
+
+test("Keras compile arguments: the values that mean what tunelab does are accepted, the others refused with the reason", async () => {
+  const { x, y } = xor();
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: 1, activation: "sigmoid", inputShape: [2] }));
+  m.compile({ loss: "binary_crossentropy", lossWeights: [1], runEagerly: false, jitCompile: "auto", stepsPerExecution: 1, autoScaleLoss: true });
+  await m.fit(x, y, { epochs: 1 });
+  m.compile({ loss: "binary_crossentropy", lossWeights: 1, jitCompile: false, autoScaleLoss: false });
+  await m.fit(x, y, { epochs: 1 });
+  await fails(() => m.compile({ loss: "mse", runEagerly: true }), /run_eagerly.*true.*false/);
+  await fails(() => m.compile({ loss: "mse", jitCompile: true }), /jit_compile.*true.*XLA/);
+  await fails(() => m.compile({ loss: "mse", stepsPerExecution: 8 }), /steps_per_execution.*8.*1/);
+  await fails(() => m.compile({ loss: "mse", lossWeights: [1, 2] }), /loss_weights.*one output/);
+  await fails(() => m.compile({ loss: "mse", lossWeights: 0.5 }), /loss_weights.*0\.5.*learningRate/);
+  // the spec format takes them too (every surface parses compile in the engine)
+  const spec = { layers: [{ class_name: "Dense", config: { units: 1 } }], compile: { loss: "mse", run_eagerly: true } };
+  await fails(async () => (await tl.modelFromJSON(spec)).build([2]), /run_eagerly/);
+});
+
+test("evaluate / predict take steps, callbacks and verbose", async () => {
+  const { x, y } = xor();
+  const m = xorModel();
+  await m.fit(x, y, { epochs: 1 });
+  const head = tl.tensor(x.data.slice(0, 20), [10, 2]);
+  const headY = tl.tensor(y.data.slice(0, 10), [10, 1]);
+  const [l10] = await m.evaluate(head, headY, { batchSize: 10 });
+  const [lSteps] = await m.evaluate(x, y, { batchSize: 5, steps: 2 });
+  close(lSteps, l10, 1e-5, "evaluate with steps 2 x 5 rows");
+  const p = await m.predict(x, { batchSize: 4, steps: 3 });
+  assert.deepEqual(p.shape, [12, 1]);
+  const seen = [];
+  const cb = {
+    onTestBegin: () => seen.push("testBegin"),
+    onTestBatchBegin: (b) => seen.push(`test${b}`),
+    onTestBatchEnd: (b, logs) => seen.push(`test${b}:${typeof logs.loss}`),
+    onTestEnd: (logs) => seen.push(`testEnd:${typeof logs.loss}`),
+    onPredictBegin: () => seen.push("predictBegin"),
+    onPredictBatchBegin: (b) => seen.push(`predict${b}`),
+    onPredictBatchEnd: (b) => seen.push(`predict${b}.`),
+    onPredictEnd: () => seen.push("predictEnd"),
+  };
+  await m.evaluate(x, y, { batchSize: 250, callbacks: [cb] });
+  await m.predict(x, { batchSize: 500, callbacks: cb });
+  assert.deepEqual(seen, ["testBegin", "test0", "test0:number", "test1", "test1:number", "testEnd:number", "predictBegin", "predict0", "predict0.", "predictEnd"]);
+  await fails(() => m.evaluate(x, y, { steps: 0 }), /steps/);
+  await fails(() => m.evaluate(x, y, { verbose: 3 }), /verbose.*0, 1 or 2/);
+  await fails(() => m.evaluate(x, y, { callbacks: [new tl.TunerCallbacks(1)] }), /evaluate: the tuner's callbacks .* serve model.fit only/);
 });

@@ -90,7 +90,8 @@ export const CATALOG = {
         "verbose": false,
         "num_initial_points": null,
         "alpha": 0.0001,
-        "beta": 2.6
+        "beta": 2.6,
+        "acquisition": "ei"
       }
     }
   ],
