@@ -212,6 +212,10 @@ export class Sequential {
   predictOnBatch(x: TensorLike): Tensor;
   /** Keras's summary table. */
   summary(): string;
+  /** The trained model in one file (spec, input shape, weights, optimizer state), as Keras's `model.save`; `loadModel`, `tunelab predict FILE` and Rust's `load_model` read it. */
+  save(): Uint8Array;
+  /** TensorFlow.js's LayersModel: the text of `model.json` (naming `weightsFile`, default "weights.bin") and that file's bytes, for `tf.loadLayersModel`. */
+  toTfjs(options?: { weightsFile?: string }): { modelJSON: string; weights: Uint8Array };
   getWeights(): Tensor[];
   setWeights(weights: TensorLike[]): void;
   countParams(): number;
@@ -222,6 +226,8 @@ export class Sequential {
 export function sequential(args?: { layers?: LayerConfig[]; name?: string; inputShape?: number[] }): Sequential;
 
 /** A model from a JSON spec (`{layers, compile, input_shape}`). */
+/** A model saved by `model.save()`, `tunelab fit --save` or Rust's `save_model`: built, with its weights and optimizer state. */
+export function loadModel(bytes: Uint8Array | ArrayBuffer): Sequential;
 export function modelFromJSON(spec: string | object): Sequential;
 /** A hypermodel from a model spec with hp objects and repeat/when blocks (docs/tuning.md). */
 export function specHypermodel(spec: string | object): (hp: HyperParameters) => Sequential;

@@ -430,6 +430,24 @@ export class Sequential {
     return this._model;
   }
 
+  /**
+   * The trained model in one file (a Uint8Array: spec, input shape, weights, optimizer state),
+   * as Keras's `model.save`; `tl.loadModel(bytes)`, `tunelab predict FILE` and Rust's
+   * `load_model` read it.
+   */
+  save() {
+    return guard(() => this._engine().save());
+  }
+
+  /**
+   * TensorFlow.js's LayersModel format: `{modelJSON, weights}`, the text of `model.json` (its
+   * manifest names `weightsFile`) and the weights file's bytes, for `tf.loadLayersModel`.
+   */
+  toTfjs({ weightsFile = "weights.bin" } = {}) {
+    const r = guard(() => this._engine().toTfjs(weightsFile));
+    return { modelJSON: r.modelJSON, weights: r.weights };
+  }
+
   /** `"cpu"` (default), `"webgpu"` or `"auto"` (WebGPU opens on first use; `tl.initGpu()` reports the adapter). */
   setDevice(device) {
     this._device = device;
@@ -544,6 +562,20 @@ export function sequential(config) {
 }
 
 /** A model from a JSON spec (`{layers, compile, input_shape}`, docs/model-spec.md). */
+/**
+ * A model saved by `model.save()`, `tunelab fit --save` or Rust's `save_model` (a Uint8Array,
+ * ArrayBuffer or Node Buffer of the file): built, with its weights and optimizer state.
+ */
+export function loadModel(bytes) {
+  if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer)) {
+    throw new TypeError(`loadModel: expected the saved file's bytes (Uint8Array or ArrayBuffer), got ${bytes === null ? "null" : typeof bytes}`);
+  }
+  checkReady();
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const m = guard(() => wasm.WasmModel.fromBytes(u8));
+  return Sequential._fromEngine(m);
+}
+
 export function modelFromJSON(spec) {
   const s = typeof spec === "string" ? JSON.parse(spec) : spec;
   if (!s || typeof s !== "object" || !Array.isArray(s.layers)) throw new TypeError("modelFromJSON: expected a spec object with a layers list");

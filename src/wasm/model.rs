@@ -553,6 +553,35 @@ impl WasmModel {
         self.with(|m| Ok(ModelSpec::of(m).to_value().to_string()))
     }
 
+    /// The model in one file (spec, input shape, weights, optimizer state): the bytes the CLI's
+    /// `fit --save` and Rust's `save_model` write, which `loadModel` and `tunelab predict` read.
+    pub fn save(&self) -> Result<Vec<u8>, JsError> {
+        self.with(|m| crate::spec::saved::model_to_bytes(m))
+    }
+
+    /// TensorFlow.js's LayersModel: `{modelJSON, weights}` (the `model.json` text, naming
+    /// `weightsFile`, and that file's bytes) for `tf.loadLayersModel`.
+    #[wasm_bindgen(js_name = toTfjs)]
+    pub fn to_tfjs(&self, weights_file: &str) -> Result<JsValue, JsError> {
+        let (json, bin) = self.with(|m| crate::spec::saved::tfjs_layers_model(m, weights_file))?;
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"modelJSON".into(), &json.to_string().into());
+        let _ = js_sys::Reflect::set(
+            &o,
+            &"weights".into(),
+            &js_sys::Uint8Array::from(bin.as_slice()).into(),
+        );
+        Ok(o.into())
+    }
+
+    /// A model from the bytes of `save` (or of the CLI's `fit --save`).
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<WasmModel, JsError> {
+        Ok(WasmModel::new(
+            crate::spec::saved::model_from_bytes(bytes).map_err(err)?,
+        ))
+    }
+
     /// Number of parameters (0 before the model is built).
     #[wasm_bindgen(js_name = countParams)]
     pub fn count_params(&self) -> Result<u32, JsError> {

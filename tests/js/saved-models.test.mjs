@@ -1,9 +1,13 @@
-// tunelab's TensorFlow.js export, read by the real @tensorflow/tfjs package in Node:
-// `tunelab fit ... --save M --save-tfjs DIR` trains a model and writes it both ways; TF.js's
-// tf.loadLayersModel reads DIR (model.json + weights.bin) and predicts the same as
-// `tunelab predict M` within 1e-5.
+// Saved models across surfaces, and tunelab's TensorFlow.js export read by the real
+// @tensorflow/tfjs package in Node:
+// - `tunelab fit ... --save M --save-tfjs DIR` trains a model and writes it both ways; TF.js's
+//   tf.loadLayersModel reads DIR (model.json + weights.bin) and predicts the same as
+//   `tunelab predict M` within 1e-5;
+// - a model saved by the CLI (Rust) loads in the npm package (`tl.loadModel`) and predicts the
+//   same; a model trained and saved in JS (`model.save()`) predicts the same in `tunelab
+//   predict`; the package's own `toTfjs()` loads in TF.js.
 //
-//     cargo build --release && node --test tests/js/tfjs-export.test.mjs
+//     cargo build --release && bash scripts/build-npm.sh && node --test tests/js/saved-models.test.mjs
 //
 // TUNELAB_BIN names the binary (default target/release/tunelab).
 
@@ -15,6 +19,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import init, * as tl from "../../pkg/tunelab.js";
+
+await init();
 
 const BIN = process.env.TUNELAB_BIN ?? fileURLToPath(new URL("../../target/release/tunelab", import.meta.url));
 
@@ -98,3 +105,57 @@ for (const [name, spec] of Object.entries(SPECS)) {
     }
   });
 }
+
+function rowsCsv(dir, rows) {
+  const p = join(dir, "x.csv");
+  writeFileSync(p, rows.map((r) => r.join(",")).join("\n") + "\n");
+  return p;
+}
+
+const ROWS = Array.from({ length: 9 }, (_, i) => [Math.cos(i) * 3, Math.sin(2 * i) * 3]);
+
+function close(a, b, what) {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) {
+    for (let j = 0; j < a[i].length; j++) {
+      assert.ok(Math.abs(a[i][j] - b[i][j]) <= 1e-5, `${what}: row ${i} col ${j}: ${a[i][j]} vs ${b[i][j]}`);
+    }
+  }
+}
+
+function rows2d(t) {
+  const [n, k] = t.shape;
+  const d = t.dataSync();
+  return Array.from({ length: n }, (_, i) => Array.from(d.slice(i * k, (i + 1) * k)));
+}
+
+test("a model saved by the CLI loads in JS, and one saved in JS predicts the same in the CLI", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tunelab-saved-"));
+  const specPath = join(dir, "spec.json");
+  writeFileSync(specPath, JSON.stringify(SPECS.classifier));
+  const x = rowsCsv(dir, ROWS);
+  // Rust -> JS
+  tunelab(["fit", specPath, "--dataset", "circle", "--epochs", "4", "--save", join(dir, "cli.tunelab"), "--json"]);
+  const cli = JSON.parse(tunelab(["predict", join(dir, "cli.tunelab"), "--x", x, "--json"])).predictions;
+  const loaded = tl.loadModel(readFileSync(join(dir, "cli.tunelab")));
+  close(rows2d(await loaded.predict(tl.tensor(ROWS.flat(), [ROWS.length, 2]))), cli, "CLI-saved model in JS");
+  // JS -> Rust: train in JS, save, predict with the CLI.
+  const m = tl.modelFromJSON(SPECS.classifier);
+  const ds = tl.dataset("circle", { seed: 3 });
+  await m.fit(ds.x, ds.y, { epochs: 3, verbose: 0 });
+  writeFileSync(join(dir, "js.tunelab"), m.save());
+  const ours = rows2d(await m.predict(tl.tensor(ROWS.flat(), [ROWS.length, 2])));
+  const inCli = JSON.parse(tunelab(["predict", join(dir, "js.tunelab"), "--x", x, "--json"])).predictions;
+  close(inCli, ours, "JS-saved model in the CLI");
+  // And the package's own TF.js export.
+  const { modelJSON, weights } = m.toTfjs();
+  const j = JSON.parse(modelJSON);
+  const tfm = await tf.loadLayersModel(tf.io.fromMemory({
+    modelTopology: j.modelTopology,
+    weightSpecs: j.weightsManifest[0].weights,
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+  }));
+  close(await tfm.predict(tf.tensor2d(ROWS)).array(), ours, "the package's TF.js export");
+  assert.throws(() => tl.loadModel("not bytes"), /loadModel: expected the saved file's bytes/);
+  assert.throws(() => tl.loadModel(new Uint8Array([1, 2, 3])), /not a saved tunelab model/);
+});
