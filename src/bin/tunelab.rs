@@ -212,8 +212,9 @@ struct TrainArgs {
     json: bool,
 }
 
-/// `tunelab fit`.
+/// `tunelab fit`. A flag given twice takes its last value (as the hand-written parser did).
 #[derive(Args, Debug)]
+#[command(args_override_self = true, allow_negative_numbers = true)]
 struct FitCmd {
     /// The model spec, a JSON file (docs/model-spec.md).
     #[arg(value_name = "SPEC.json")]
@@ -269,6 +270,7 @@ struct ClassWeights(HashMap<usize, f32>);
 
 /// `tunelab tune`.
 #[derive(Args, Debug)]
+#[command(args_override_self = true, allow_negative_numbers = true)]
 struct TuneCmd {
     /// The model spec with hyperparameters, a JSON file (docs/tuning.md).
     #[arg(value_name = "SPEC.json")]
@@ -443,6 +445,7 @@ struct StorageArgs {
 
 /// `tunelab summary`.
 #[derive(Args, Debug)]
+#[command(args_override_self = true, allow_negative_numbers = true)]
 struct SummaryCmd {
     /// The model spec, a JSON file (docs/model-spec.md).
     #[arg(value_name = "SPEC.json")]
@@ -1168,6 +1171,56 @@ fn tune(o: &TuneCmd) -> CliResult<()> {
             }
         }
     }
+    // The command line's options, read over the tuner's defaults (the table the npm package
+    // and the page read too: tunelab::tuner::options). An error in them is the user's (exit 2),
+    // named by the flag they typed; they are checked here, before any work, and read again
+    // once the data tell the default objective.
+    let mut given: serde_json::Map<String, Value> = tuner_options
+        .iter()
+        .map(|(_, key, v)| (key.to_string(), v.clone()))
+        .collect();
+    match &o.objective {
+        Some(names) if names.contains(',') => {
+            let names: Vec<&str> = names.split(',').map(str::trim).collect();
+            given.insert("objective".into(), json!(names));
+        }
+        Some(name) => {
+            given.insert("objective".into(), json!(name));
+        }
+        None => {}
+    }
+    given.insert("seed".into(), json!(o.train.seed));
+    given.insert("directory".into(), json!(o.directory));
+    if let Some(p) = &o.project_name {
+        given.insert("project_name".into(), json!(p));
+    }
+    given.insert("overwrite".into(), json!(o.overwrite));
+    given.insert("verbose".into(), json!(!o.train.json));
+    given.insert("device".into(), json!(o.train.device.name()));
+    if let Some(n) = o.parallel_trials {
+        given.insert("parallel_trials".into(), json!(n));
+    }
+    let read_options = |given: &serde_json::Map<String, Value>| {
+        options::tuner(kind, &Value::Object(given.clone())).map_err(|e| match e {
+            Error::InvalidArgument {
+                field,
+                value,
+                allowed,
+            } => {
+                let flag = tuner_options
+                    .iter()
+                    .find(|(_, key, _)| *key == field)
+                    .map(|(flag, _, _)| flag.to_string());
+                usage(Error::InvalidArgument {
+                    field: flag.unwrap_or(field),
+                    value,
+                    allowed,
+                })
+            }
+            e => usage(e),
+        })
+    };
+    read_options(&given)?;
     let raw: Value = serde_json::from_str(&read_spec(&o.spec)?)
         .map_err(|e| Error::parse(format!("model spec is not valid JSON: {e}")))?;
     // The spec with every hp at its default: checks it and shapes the targets.
@@ -1193,51 +1246,11 @@ fn tune(o: &TuneCmd) -> CliResult<()> {
         &mut probe,
         o.train.json,
     )?;
-    let objective = match &o.objective {
-        Some(names) if names.contains(',') => {
-            json!(names.split(',').map(str::trim).collect::<Vec<_>>())
-        }
-        Some(name) => json!(name),
-        None => json!(if data.validates() { "val_loss" } else { "loss" }),
-    };
-    // The command line's options, read over the tuner's defaults (the table the npm package
-    // and the page read too: tunelab::tuner::options).
-    let mut given: serde_json::Map<String, Value> = tuner_options
-        .iter()
-        .map(|(_, key, v)| (key.to_string(), v.clone()))
-        .collect();
-    given.insert("objective".into(), objective);
-    given.insert("seed".into(), json!(o.train.seed));
-    given.insert("directory".into(), json!(o.directory));
-    if let Some(p) = &o.project_name {
-        given.insert("project_name".into(), json!(p));
+    if !given.contains_key("objective") {
+        let default = if data.validates() { "val_loss" } else { "loss" };
+        given.insert("objective".into(), json!(default));
     }
-    given.insert("overwrite".into(), json!(o.overwrite));
-    given.insert("verbose".into(), json!(!o.train.json));
-    given.insert("device".into(), json!(o.train.device.name()));
-    if let Some(n) = o.parallel_trials {
-        given.insert("parallel_trials".into(), json!(n));
-    }
-    // An error in these options is the user's (exit 2), named by the flag they typed.
-    let (algorithm, mut config) =
-        options::tuner(kind, &Value::Object(given)).map_err(|e| match e {
-            Error::InvalidArgument {
-                field,
-                value,
-                allowed,
-            } => {
-                let flag = tuner_options
-                    .iter()
-                    .find(|(_, key, _)| *key == field)
-                    .map(|(flag, _, _)| flag.to_string());
-                usage(Error::InvalidArgument {
-                    field: flag.unwrap_or(field),
-                    value,
-                    allowed,
-                })
-            }
-            e => usage(e),
-        })?;
+    let (algorithm, mut config) = read_options(&given)?;
     if let Some(url) = &s.storage {
         let name = s.study_name.as_deref().unwrap_or(&config.project_name);
         let mut study = StudyStorage::new(url.as_str(), name);
