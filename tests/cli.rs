@@ -1173,15 +1173,11 @@ fn tune_flags_are_honoured() {
     // ... and true searches it (the default).
     let (code, out, err) = run("tuned", &["--tune-new-entries", "true", "--overwrite"]);
     assert_eq!(code, 0, "{err}");
-    let units: Vec<&Value> = trials(&out)
+    let units: Vec<Value> = trials(&out)
         .iter()
-        .map(|t| &t["hyperparameters"]["units"])
-        .cloned()
-        .collect::<Vec<_>>()
-        .leak()
-        .iter()
+        .map(|t| t["hyperparameters"]["units"].clone())
         .collect();
-    assert!(units.iter().any(|u| **u != 32), "{units:?}");
+    assert!(units.iter().any(|u| *u != 32), "{units:?}");
     // A resumed project keeps the space it stored: the flag is refused, not ignored.
     let (code, _, err) = run(
         "tuned",

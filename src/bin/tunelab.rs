@@ -126,6 +126,8 @@ struct Cli {
 /// struct of its own (sharing [`DataArgs`] / [`TrainArgs`] through `#[command(flatten)]`), and
 /// an arm in [`run`].
 #[derive(Subcommand, Debug)]
+// One value, parsed once per run: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Train a model described in a JSON spec and print Keras-style progress (or JSON).
     #[command(after_long_help = FIT_HELP)]
@@ -575,7 +577,8 @@ fn check_data(d: &DataArgs) -> CliResult<()> {
             )));
         }
     }
-    if let (Some(n), false) = (d.noise, playground) {
+    // (no noise, 0, is what digits and files have: that much is honoured everywhere)
+    if let (Some(n), false) = (d.noise.filter(|n| *n != 0.0), playground) {
         return Err(usage(Error::invalid(
             "--noise",
             n,
@@ -799,11 +802,7 @@ impl Loaded {
 /// Reads `--sample-weight`: one weight per row, as a vector or a one-column table.
 fn load_sample_weight(path: &str, rows: usize) -> Result<Vec<f32>> {
     let t = load_array(path, "--sample-weight")?;
-    let flat = match t.shape() {
-        [_] => true,
-        [_, 1] => true,
-        _ => false,
-    };
+    let flat = matches!(t.shape(), [_] | [_, 1]);
     if !flat || t.rows() != rows {
         return Err(Error::invalid(
             "--sample-weight",
