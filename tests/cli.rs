@@ -151,11 +151,14 @@ fn summary_prints_the_keras_table() {
     assert!(out.contains(" Total params: 19,210 (75.04 KB)"), "{out}");
 }
 
+/// Usage errors (clap's, and values refused before any work) exit 2; failures of the work
+/// (a missing file, a spec that does not build, a shape that does not fit) exit 1.
 #[test]
 fn bad_input_is_a_clear_error_not_a_crash() {
-    let cases: Vec<(Vec<&str>, &str)> = vec![
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
         (
             vec!["fit", "examples/digits.json", "--dataset", "mnist"],
+            2,
             "unknown dataset `mnist`; valid dataset names are: circle, xor",
         ),
         (
@@ -167,7 +170,8 @@ fn bad_input_is_a_clear_error_not_a_crash() {
                 "--batch-size",
                 "0",
             ],
-            "`batch_size`: 0 (allowed: an integer >= 1)",
+            2,
+            "invalid value '0' for '--batch-size <B>': allowed: an integer >= 1",
         ),
         (
             vec![
@@ -178,10 +182,12 @@ fn bad_input_is_a_clear_error_not_a_crash() {
                 "--validation-split",
                 "1.5",
             ],
-            "`validation_split`: 1.5 (allowed: a float in [0, 1))",
+            2,
+            "invalid value '1.5' for '--validation-split <F>': allowed: a float in [0, 1)",
         ),
         (
             vec!["fit", "missing.json", "--dataset", "digits"],
+            1,
             "cannot read SPEC missing.json",
         ),
         (
@@ -193,13 +199,14 @@ fn bad_input_is_a_clear_error_not_a_crash() {
                 "--epoch",
                 "3",
             ],
-            "unknown option `--epoch`",
+            2,
+            "unexpected argument '--epoch'",
         ),
-        (vec!["fitt"], "unknown command `fitt`"),
+        (vec!["fitt"], 2, "unrecognized subcommand 'fitt'"),
     ];
-    for (args, want) in cases {
+    for (args, want_code, want) in cases {
         let (code, _out, err) = tunelab(&args);
-        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(code, want_code, "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: expected `{want}` in: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
@@ -208,7 +215,7 @@ fn bad_input_is_a_clear_error_not_a_crash() {
         r#"{"input_shape": [64], "layers": [{"class_name": "Dense", "config": {"units": 1}}], "compile": {"loss": "mse"}}"#,
     );
     let (code, _, err) = tunelab(&["fit", &wide, "--dataset", "circle"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("shape mismatch in model input: expected (64,), got (2,)"),
         "{err}"
@@ -218,7 +225,7 @@ fn bad_input_is_a_clear_error_not_a_crash() {
         r#"{"layers": [{"class_name": "Dense", "config": {"units": 4, "activation": "rleu"}}], "compile": {"loss": "mse"}}"#,
     );
     let (code, _, err) = tunelab(&["fit", &bad, "--dataset", "reg-plane"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("unknown activation `rleu`; valid activation names are: linear, relu"),
         "{err}"
@@ -531,7 +538,11 @@ fn page_split_features_and_tuner_flags() {
     for (args, words) in [
         (
             vec!["--train-percent", "70", "--validation-split", "0.1"],
-            vec!["--train-percent", "not both"],
+            vec![
+                "--train-percent",
+                "cannot be used with",
+                "--validation-split",
+            ],
         ),
         (
             vec!["--train-percent", "100"],
@@ -570,6 +581,8 @@ fn page_split_features_and_tuner_flags() {
         "2",
         "--alpha",
         "0.001",
+        "--acquisition",
+        "lcb",
         "--beta",
         "3",
     ]);
@@ -594,4 +607,628 @@ fn a_closed_pipe_is_not_a_panic() {
         assert!(out.status.success(), "{:?}: {err}", out.status);
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+/// The command line's own conventions: `--help` of every subcommand (exit 0, its flags named),
+/// `--version`, `--flag=value`, and unknown flags refused by every subcommand with exit 2.
+#[test]
+fn help_version_and_unknown_flags() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "fit",
+            &[
+                "--dataset",
+                "--x",
+                "--label",
+                "--validation-split",
+                "--train-percent",
+                "--features",
+                "--epochs",
+                "--batch-size",
+                "--device",
+                "--json",
+                "--initial-weights",
+                "--verbose",
+                "--class-weight",
+                "--sample-weight",
+                "--initial-epoch",
+                "--steps-per-epoch",
+                "--validation-freq",
+                "--early-stopping-patience",
+                "--early-stopping-monitor",
+                "--restore-best-weights",
+                "Data sets",
+                "digits",
+                "auto (the default)",
+                "get_weights",
+                "Exit status",
+            ],
+        ),
+        (
+            "tune",
+            &[
+                "--tuner",
+                "--objective",
+                "--max-trials",
+                "--executions-per-trial",
+                "--max-epochs",
+                "--factor",
+                "--hyperband-iterations",
+                "--num-initial-points",
+                "--alpha",
+                "--beta",
+                "--acquisition",
+                "--max-model-size",
+                "--tune-new-entries",
+                "--allow-new-entries",
+                "--max-retries-per-trial",
+                "--max-consecutive-failed-trials",
+                "--max-collisions",
+                "--directory",
+                "--project-name",
+                "--overwrite",
+                "--csv",
+                "--json",
+                "--device",
+                "--parallel-trials",
+                "--storage",
+                "--study-name",
+                "--heartbeat-interval",
+                "--grace-period",
+                "optuna-dashboard",
+                "Data sets",
+                "tunelab catalog",
+            ],
+        ),
+        ("summary", &["--input-shape", "SPEC"]),
+        ("datasets", &["built-in data sets"]),
+        ("catalog", &["JSON"]),
+        (
+            "completions",
+            &["bash", "zsh", "fish", "powershell", "elvish"],
+        ),
+    ];
+    for (cmd, words) in cases {
+        for help in ["--help", "-h"] {
+            let (code, out, err) = tunelab(&[cmd, help]);
+            assert_eq!(code, 0, "{cmd} {help}: {err}");
+            if help == "--help" {
+                for w in *words {
+                    assert!(out.contains(w), "{cmd} --help lacks {w}: {out}");
+                }
+            }
+        }
+        // An unknown flag, anywhere on the line.
+        let mut args = vec![*cmd];
+        match *cmd {
+            "fit" | "tune" => args.extend(["examples/digits.json", "--dataset", "digits"]),
+            "summary" => args.extend(["examples/digits.json", "--input-shape", "8,8"]),
+            "completions" => args.push("bash"),
+            _ => {}
+        }
+        args.push("--no-such-flag");
+        let (code, out, err) = tunelab(&args);
+        assert_eq!(code, 2, "{args:?}: {out} {err}");
+        assert!(
+            err.contains("unexpected argument '--no-such-flag'"),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, out, _) = tunelab(&["--version"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("tunelab {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(out.trim(), "tunelab 0.1.0");
+    let (code, out, _) = tunelab(&["--help"]);
+    assert_eq!(code, 0);
+    for c in [
+        "fit",
+        "tune",
+        "summary",
+        "datasets",
+        "catalog",
+        "completions",
+    ] {
+        assert!(out.contains(c), "{out}");
+    }
+    // --flag=value reads as --flag value.
+    let spec = write(
+        "eq.json",
+        r#"{"layers": [{"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}],
+            "compile": {"optimizer": "adam", "loss": "binary_crossentropy"}}"#,
+    );
+    let (code, out, err) = tunelab(&[
+        "fit",
+        &spec,
+        "--dataset=xor",
+        "--epochs=3",
+        "--batch-size=50",
+        "--device=cpu",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["epoch"], serde_json::json!([0, 1, 2]));
+    // A flag given twice takes its last value (as before clap).
+    let (code, out, err) = tunelab(&[
+        "fit",
+        &spec,
+        "--dataset",
+        "xor",
+        "--epochs",
+        "5",
+        "--epochs=2",
+        "--device=cpu",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["epoch"], serde_json::json!([0, 1]));
+    let (code, out, err) = tunelab(&["summary", "examples/digits.json", "--input-shape=8,8"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Total params: 19,210"), "{out}");
+}
+
+/// Bad values and flags that do not go together exit 2 naming the flag, the value and what
+/// is allowed, before any work; a failure of the work exits 1.
+#[test]
+fn exit_codes_usage_2_work_1() {
+    let fit = ["fit", "examples/digits.json", "--dataset", "digits"];
+    let tune = ["tune", "examples/guide_units.json", "--dataset", "digits"];
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            [&fit[..], &["--device", "gpu9"]].concat(),
+            &["'gpu9'", "--device", "cpu, webgpu, auto"],
+        ),
+        (
+            [&fit[..], &["--verbose", "3"]].concat(),
+            &["'3'", "--verbose"],
+        ),
+        (
+            [&fit[..], &["--class-weight", "0=1"]].concat(),
+            &["'0=1'", "--class-weight", "0:1.0,1:3.5"],
+        ),
+        (
+            [&fit[..], &["--class-weight", "12:2"]].concat(),
+            &["--class-weight", "class 12", "below 10"],
+        ),
+        (
+            [&fit[..], &["--restore-best-weights"]].concat(),
+            &["--early-stopping-patience"],
+        ),
+        (
+            [&fit[..], &["--initial-epoch", "4", "--epochs", "3"]].concat(),
+            &["--initial-epoch", "4", "at most --epochs (3)"],
+        ),
+        (
+            [
+                &fit[..],
+                &["--validation-split", "0", "--validation-freq", "2"],
+            ]
+            .concat(),
+            &["--validation-freq", "only with validation data"],
+        ),
+        (
+            [&fit[..], &["--noise", "10"]].concat(),
+            &["--noise", "only with a playground data set"],
+        ),
+        (
+            vec!["fit", "examples/digits.json"],
+            &["--dataset NAME or --x FILE"],
+        ),
+        (
+            [&tune[..], &["--study-name", "s"]].concat(),
+            &["--study-name", "only with --storage"],
+        ),
+        (
+            [&tune[..], &["--storage", "mysql://me:secret@host/db"]].concat(),
+            &["--storage", "mysql", "sqlite:///PATH"],
+        ),
+        (
+            [&tune[..], &["--tuner", "bayesian", "--beta", "3"]].concat(),
+            &["--beta", "only with acquisition \"lcb\""],
+        ),
+        (
+            [&tune[..], &["--tuner", "bayesian", "--acquisition", "ucb"]].concat(),
+            &["--acquisition", "ucb", "\"ei\"", "\"lcb\""],
+        ),
+        (
+            [&tune[..], &["--acquisition", "lcb"]].concat(),
+            &["--acquisition", "only with --tuner bayesian"],
+        ),
+        (
+            [&tune[..], &["--max-model-size", "0"]].concat(),
+            &["--max-model-size", "0", ">= 1"],
+        ),
+        (
+            [&tune[..], &["--tune-new-entries", "no"]].concat(),
+            &["'no'", "--tune-new-entries", "true, false"],
+        ),
+        (
+            [&tune[..], &["--grace-period", "-1"]].concat(),
+            &["--grace-period", "seconds > 0"],
+        ),
+        (
+            vec!["summary", "examples/digits.json"],
+            &["--input-shape", "missing"],
+        ),
+        // Option values are checked before the spec is read.
+        (
+            vec![
+                "tune",
+                "no/such/spec.json",
+                "--dataset",
+                "digits",
+                "--max-trials",
+                "0",
+            ],
+            &["--max-trials", ">= 1"],
+        ),
+        (
+            vec![
+                "tune",
+                "no/such/spec.json",
+                "--dataset",
+                "digits",
+                "--objective",
+                "val_f1",
+            ],
+            &["Could not infer optimization direction"],
+        ),
+    ];
+    for (args, words) in cases {
+        let (code, out, err) = tunelab(&args);
+        assert_eq!(code, 2, "{args:?}: {out} {err}");
+        assert!(
+            err.lines().any(|l| l.starts_with("error: ")),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
+        for w in words {
+            assert!(err.contains(w), "{args:?}: expected {w:?} in: {err}");
+        }
+    }
+    for (args, want) in [
+        (
+            vec!["fit", "no/such/spec.json", "--dataset", "digits"],
+            "cannot read SPEC no/such/spec.json",
+        ),
+        (
+            vec![
+                "fit",
+                "examples/digits.json",
+                "--x",
+                "no/such/x.npy",
+                "--y",
+                "no/such/y.npy",
+            ],
+            "no/such/x.npy",
+        ),
+        (
+            vec!["tune", "no/such/spec.json", "--dataset", "digits"],
+            "cannot read SPEC no/such/spec.json",
+        ),
+        (
+            vec!["summary", "no/such/spec.json"],
+            "cannot read SPEC no/such/spec.json",
+        ),
+    ] {
+        let (code, _, err) = tunelab(&args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+/// A plain two-layer net on xor whose learning rate is too small to move a weight: the loss
+/// is the same every epoch (what early stopping on `loss` waits for).
+const FROZEN: &str = r#"{"layers": [{"class_name": "Dense", "config": {"units": 4, "activation": "tanh"}},
+                       {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}],
+            "compile": {"optimizer": {"class_name": "sgd", "config": {"learning_rate": 1e-30}},
+                        "loss": "binary_crossentropy", "metrics": ["accuracy"]}}"#;
+
+fn fit_json(args: &[&str]) -> Value {
+    let mut all = vec!["fit"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--device", "cpu", "--json"]);
+    let (code, out, err) = tunelab(&all);
+    assert_eq!(code, 0, "{all:?}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn series(v: &Value, key: &str) -> Vec<f64> {
+    v["history"][key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {v}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// The new `fit` flags reach Keras's fit: class and sample weights, the initial epoch, steps
+/// per epoch, the validation frequency, early stopping with its monitor and best weights.
+#[test]
+fn fit_flags_are_honoured() {
+    let frozen = write("frozen.json", FROZEN);
+    let xor = [frozen.as_str(), "--dataset", "xor", "--seed", "1"];
+    // class weights: all 1 changes nothing, class 1 weighted 3.5 raises the training loss.
+    let plain = fit_json(&xor);
+    let ones = fit_json(&[&xor[..], &["--class-weight", "0:1,1:1"]].concat());
+    let heavy = fit_json(&[&xor[..], &["--class-weight", "0:1.0,1:3.5"]].concat());
+    assert_eq!(series(&plain, "loss"), series(&ones, "loss"));
+    assert!(
+        series(&heavy, "loss")[0] > series(&plain, "loss")[0] * 1.5,
+        "{heavy} vs {plain}"
+    );
+    assert_eq!(series(&plain, "val_loss"), series(&heavy, "val_loss"));
+    // sample weights: one per row of the data set (500 for xor, before the split).
+    let ones = write("w1.csv", &format!("w\n{}", "1\n".repeat(500)));
+    let halves: String = (0..500)
+        .map(|i| if i % 2 == 0 { "0.5\n" } else { "2\n" })
+        .collect();
+    let halves = write("w2.csv", &format!("w\n{halves}"));
+    let same = fit_json(&[&xor[..], &["--sample-weight", &ones]].concat());
+    let other = fit_json(&[&xor[..], &["--sample-weight", &halves]].concat());
+    assert_eq!(series(&plain, "loss"), series(&same, "loss"));
+    assert_ne!(series(&plain, "loss"), series(&other, "loss"));
+    let short = write("w3.csv", "w\n1\n2\n");
+    let (code, _, err) = tunelab(&[&["fit"], &xor[..], &["--sample-weight", &short]].concat());
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--sample-weight") && err.contains("500 rows"),
+        "{err}"
+    );
+    // --train-percent splits the weights with the rows.
+    let split = fit_json(
+        &[
+            &xor[..],
+            &["--train-percent", "60", "--sample-weight", &ones],
+        ]
+        .concat(),
+    );
+    let split_plain = fit_json(&[&xor[..], &["--train-percent", "60"]].concat());
+    assert_eq!(series(&split, "loss"), series(&split_plain, "loss"));
+    // --initial-epoch 3 with --epochs 5 trains epochs 3 and 4.
+    let v = fit_json(&[&xor[..], &["--initial-epoch", "3", "--epochs", "5"]].concat());
+    assert_eq!(v["epoch"], serde_json::json!([3, 4]));
+    assert_eq!(series(&v, "loss").len(), 2);
+    // --validation-freq 2: validation on every second epoch only.
+    let v = fit_json(&[&xor[..], &["--epochs", "4", "--validation-freq", "2"]].concat());
+    assert_eq!(series(&v, "loss").len(), 4);
+    assert_eq!(series(&v, "val_loss").len(), 2);
+    // --steps-per-epoch 3 (of 13 batches): another (shorter) epoch.
+    let learn = write("learn.json", &FROZEN.replace("1e-30", "0.5"));
+    let learn_xor = [learn.as_str(), "--dataset", "xor", "--seed", "1"];
+    let full = fit_json(&learn_xor);
+    let (code, out, err) = tunelab(
+        &[
+            &["fit"],
+            &learn_xor[..],
+            &[
+                "--steps-per-epoch",
+                "3",
+                "--verbose",
+                "2",
+                "--device",
+                "cpu",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("3/3 - "), "{out}");
+    let steps = fit_json(&[&learn_xor[..], &["--steps-per-epoch", "3"]].concat());
+    assert_ne!(series(&full, "loss"), series(&steps, "loss"));
+    // Early stopping: the frozen loss never improves, so patience 2 stops after 3 epochs.
+    let v = fit_json(
+        &[
+            &xor[..],
+            &[
+                "--epochs",
+                "10",
+                "--early-stopping-patience",
+                "2",
+                "--early-stopping-monitor",
+                "loss",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(v["epoch"], serde_json::json!([0, 1, 2]));
+    // A monitor the fit does not log is refused, naming the ones it does.
+    let (code, _, err) = tunelab(
+        &[
+            &["fit"],
+            &xor[..],
+            &[
+                "--epochs",
+                "3",
+                "--early-stopping-patience",
+                "1",
+                "--early-stopping-monitor",
+                "val_acc",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--early-stopping-monitor") && err.contains("val_accuracy"),
+        "{err}"
+    );
+    // --restore-best-weights: a fast learner whose val_loss turns back up ends on the weights
+    // of its best epoch, which a plain fit of that many epochs reproduces.
+    let fast = write(
+        "fast.json",
+        &FROZEN.replace("\"units\": 4", "\"units\": 8").replace(
+            "{\"class_name\": \"sgd\", \"config\": {\"learning_rate\": 1e-30}}",
+            "{\"class_name\": \"adam\", \"config\": {\"learning_rate\": 0.3}}",
+        ),
+    );
+    let fast_xor = [fast.as_str(), "--dataset", "xor", "--epochs", "40"];
+    let stop = ["--early-stopping-patience", "2"];
+    let stopped = fit_json(&[&fast_xor[..], &stop[..]].concat());
+    let restored = fit_json(&[&fast_xor[..], &stop[..], &["--restore-best-weights"]].concat());
+    let val = series(&restored, "val_loss");
+    assert!(val.len() < 40, "early stopping never stopped: {val:?}");
+    assert_eq!(series(&stopped, "val_loss"), val);
+    let best = val
+        .iter()
+        .enumerate()
+        .fold(
+            (0, f64::INFINITY),
+            |b, (i, &v)| if v < b.1 { (i, v) } else { b },
+        )
+        .0;
+    assert!(best + 1 < val.len(), "{val:?}");
+    let epochs = (best + 1).to_string();
+    let reference = fit_json(&[fast.as_str(), "--dataset", "xor", "--epochs", &epochs]);
+    assert_eq!(restored["weights"], reference["weights"]);
+    assert_ne!(stopped["weights"], reference["weights"]);
+}
+
+/// The new `tune` flags reach the engine: the acquisition, the model size limit, and
+/// KerasTuner's tune_new_entries / allow_new_entries on the search space.
+#[test]
+fn tune_flags_are_honoured() {
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-flags-{}", std::process::id()));
+    let d = dir.to_string_lossy().into_owned();
+    let run = |project: &str, extra: &[&str]| {
+        let mut args = vec![
+            "tune",
+            "examples/guide_units.json",
+            "--dataset",
+            "digits",
+            "--epochs",
+            "1",
+            "--max-trials",
+            "3",
+            "--device",
+            "cpu",
+            "--directory",
+            d.as_str(),
+            "--project-name",
+            project,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        tunelab(&args)
+    };
+    let trials = |out: &str| -> Vec<Value> {
+        let v: Value = serde_json::from_str(out).unwrap();
+        v["trials"].as_array().unwrap().clone()
+    };
+    // Bayesian optimization with KerasTuner's lower confidence bound.
+    let (code, out, err) = run(
+        "lcb",
+        &[
+            "--tuner",
+            "bayesian",
+            "--num-initial-points",
+            "2",
+            "--acquisition",
+            "lcb",
+            "--beta",
+            "3",
+            "--overwrite",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(trials(&out).len(), 3);
+    // --max-model-size: every model of this space is larger, so every trial fails and the
+    // search ends on its consecutive-failure limit (a failure of the work: exit 1).
+    let (code, _, err) = run("small", &["--max-model-size", "5000", "--overwrite"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Oversized model"), "{err}");
+    let (code, out, err) = run("big", &["--max-model-size", "1000000", "--overwrite"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(trials(&out).iter().all(|t| t["status"] == "COMPLETED"));
+    // --tune-new-entries false: units stays at its default, one trial (the space has one point).
+    let (code, out, err) = run("fixed", &["--tune-new-entries", "false", "--overwrite"]);
+    assert_eq!(code, 0, "{err}");
+    let t = trials(&out);
+    assert!(!t.is_empty());
+    for t in &t {
+        assert_eq!(t["hyperparameters"]["units"], 32, "{t}");
+    }
+    let (code, out, err) = tunelab(&[
+        "tune",
+        "examples/guide_units.json",
+        "--dataset",
+        "digits",
+        "--max-trials",
+        "1",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--directory",
+        &d,
+        "--project-name",
+        "fixed-text",
+        "--overwrite",
+        "--tune-new-entries=false",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("units (Fixed)"), "{out}");
+    // ... and true searches it (the default).
+    let (code, out, err) = run("tuned", &["--tune-new-entries", "true", "--overwrite"]);
+    assert_eq!(code, 0, "{err}");
+    let units: Vec<Value> = trials(&out)
+        .iter()
+        .map(|t| t["hyperparameters"]["units"].clone())
+        .collect();
+    assert!(units.iter().any(|u| *u != 32), "{units:?}");
+    // A resumed project keeps the space it stored: the flag is refused, not ignored.
+    let (code, _, err) = run(
+        "tuned",
+        &["--tune-new-entries", "false", "--max-trials", "4"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--tune-new-entries false") && err.contains("--overwrite"),
+        "{err}"
+    );
+    // --allow-new-entries false: a new project has no space yet, so the spec's hp is refused;
+    // a resumed project's stored space holds it, so the search goes on.
+    let (code, _, err) = run("closed", &["--allow-new-entries", "false", "--overwrite"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--allow-new-entries false") && err.contains("units"),
+        "{err}"
+    );
+    let (code, out, err) = run(
+        "tuned",
+        &["--allow-new-entries", "false", "--max-trials", "4"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(trials(&out).len(), 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tunelab completions SHELL` prints clap_complete's script.
+#[test]
+fn completions() {
+    let (code, out, err) = tunelab(&["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    for w in [
+        "_tunelab()",
+        "fit",
+        "tune",
+        "summary",
+        "datasets",
+        "catalog",
+        "completions",
+        "--early-stopping-patience",
+        "--storage",
+    ] {
+        assert!(out.contains(w), "bash completion lacks {w}");
+    }
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let (code, out, err) = tunelab(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {err}");
+        assert!(out.contains("tunelab") && out.contains("tune"), "{shell}");
+    }
+    let (code, _, err) = tunelab(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'tcsh'") && err.contains("bash"), "{err}");
 }

@@ -440,10 +440,12 @@ fn postgres_hyperband_three_workers_keep_its_schedule() {
     }
 }
 
-fn fails_with(args: &[String], needles: &[&str]) -> String {
+/// `tunelab tune ARGS` exits `code` (2: a usage error, found before any work; 1: the work
+/// failed, here the study in the database refused it) with all of `needles` in its message.
+fn fails_with(args: &[String], code: i32, needles: &[&str]) -> String {
     let out = tune(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     for n in needles {
         assert!(err.contains(n), "expected {n:?} in: {err}");
@@ -468,6 +470,7 @@ fn bad_input(b: &Backend, dir: &Path) {
     let before = trials();
     fails_with(
         &args(&other, &url, "s", &["--max-trials", "6", "--epochs", "2"]),
+        1,
         &["search space", "units", "--study-name"],
     );
     assert_eq!(trials(), before);
@@ -479,6 +482,7 @@ fn bad_input(b: &Backend, dir: &Path) {
             "s",
             &["--tuner", "bayesian", "--max-trials", "6"],
         ),
+        1,
         &["tuner", "RandomSearch"],
     );
     assert_eq!(trials(), before);
@@ -490,6 +494,7 @@ fn bad_input(b: &Backend, dir: &Path) {
             "s",
             &["--objective", "val_accuracy", "--max-trials", "6"],
         ),
+        1,
         &["objective", "MINIMIZE"],
     );
     assert_eq!(trials(), before);
@@ -497,6 +502,7 @@ fn bad_input(b: &Backend, dir: &Path) {
     b.exec("INSERT INTO studies (study_name) VALUES ('made_by_optuna')");
     fails_with(
         &args(&spec, &url, "made_by_optuna", &["--max-trials", "3"]),
+        1,
         &["made_by_optuna", "Optuna", "--study-name"],
     );
     // A schema of another Optuna version: refused, no study added.
@@ -504,6 +510,7 @@ fn bad_input(b: &Backend, dir: &Path) {
     let studies = b.count("SELECT COUNT(*) FROM studies");
     fails_with(
         &args(&spec, &url, "new_study", &["--max-trials", "3"]),
+        1,
         &["v3.0.0.d", "v3.2.0.a", "optuna storage upgrade"],
     );
     assert_eq!(b.count("SELECT COUNT(*) FROM studies"), studies);
@@ -524,23 +531,26 @@ fn sqlite_bad_input_is_refused_with_nothing_written() {
     .unwrap();
     fails_with(
         &args(&spec, &format!("sqlite:///{}", junk.display()), "s", &[]),
+        1,
         &["--storage", "not a database"],
     );
     // A folder that does not exist.
     fails_with(
         &args(&spec, "sqlite:///no/such/folder/x.db", "s", &[]),
+        1,
         &["cannot open --storage", "no/such/folder/x.db"],
     );
     // A scheme tunelab does not speak, its password hidden.
     let err = fails_with(
         &args(&spec, "mysql://me:secret@localhost/db", "s", &[]),
+        2,
         &["--storage", "sqlite:///PATH", "postgresql://"],
     );
     assert!(!err.contains("secret"), "{err}");
     // Study options without --storage.
     let mut a = vec![spec.clone(), "--dataset".into(), "circle".into()];
     a.extend(["--study-name".to_string(), "x".to_string()]);
-    fails_with(&a, &["--study-name", "only with --storage"]);
+    fails_with(&a, 2, &["--study-name", "only with --storage"]);
 }
 
 #[test]
@@ -553,6 +563,7 @@ fn postgres_bad_input_is_refused_with_nothing_written() {
     // Nothing listens on port 1: a clear error, quickly.
     fails_with(
         &args(&spec, "postgresql://tunelab@127.0.0.1:1/study", "s", &[]),
+        1,
         &["cannot connect to --storage postgresql://tunelab@127.0.0.1:1/study"],
     );
     // Wrong credentials (the test server asks `tunelab_pw` for a password), the password
@@ -569,6 +580,7 @@ fn postgres_bad_input_is_refused_with_nothing_written() {
                 "s",
                 &[],
             ),
+            1,
             &[
                 "cannot connect",
                 "password authentication failed",
