@@ -81,6 +81,9 @@ fi
 step "JS tests in Node (CPU path; the playground's pure modules)"
 node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs tests/js/fuzz-state.test.mjs
 
+step "saved models across the CLI, the npm package and Rust; the TensorFlow.js export read by @tensorflow/tfjs in Node"
+node --test tests/js/saved-models.test.mjs
+
 step "one version: Cargo.toml's, in js/package.json, pkg/, Cargo.lock and python/pyproject.toml (scripts/version.mjs); the publish workflow held to this test command"
 node scripts/version.mjs
 node --test tests/js/version.test.mjs tests/js/publish-workflow.test.mjs

@@ -681,6 +681,14 @@ fn help_version_and_unknown_flags() {
             ],
         ),
         ("summary", &["--input-shape", "SPEC"]),
+        (
+            "evaluate",
+            &["MODEL", "--dataset", "--x", "--y", "--label", "--json"],
+        ),
+        (
+            "predict",
+            &["MODEL", "--dataset", "--x", "--features", "--json"],
+        ),
         ("datasets", &["built-in data sets"]),
         ("catalog", &["JSON"]),
         (
@@ -703,6 +711,7 @@ fn help_version_and_unknown_flags() {
         match *cmd {
             "fit" | "tune" => args.extend(["examples/digits.json", "--dataset", "digits"]),
             "summary" => args.extend(["examples/digits.json", "--input-shape", "8,8"]),
+            "evaluate" | "predict" => args.extend(["model.tunelab", "--dataset", "digits"]),
             "completions" => args.push("bash"),
             _ => {}
         }
@@ -723,6 +732,8 @@ fn help_version_and_unknown_flags() {
     for c in [
         "fit",
         "tune",
+        "evaluate",
+        "predict",
         "summary",
         "datasets",
         "catalog",
@@ -1231,4 +1242,86 @@ fn completions() {
     let (code, _, err) = tunelab(&["completions", "tcsh"]);
     assert_eq!(code, 2);
     assert!(err.contains("'tcsh'") && err.contains("bash"), "{err}");
+}
+
+/// `fit --save` then `evaluate` and `predict` on the saved model: the same numbers as the fit's
+/// own model, CSV and JSON output, and the errors (a missing model file exits 1, a file that is
+/// not a model exits 1 naming it, data flags that make no sense exit 2).
+#[test]
+fn saved_models_evaluate_and_predict() {
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-saved-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("digits.tunelab");
+    let m = model.to_str().unwrap();
+    let (code, out, err) = tunelab(&[
+        "fit",
+        "examples/digits.json",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "3",
+        "--device",
+        "cpu",
+        "--save",
+        m,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let trained: Value = serde_json::from_str(&out).unwrap();
+    // evaluate on the whole set: Keras's line, then JSON.
+    let (code, out, err) = tunelab(&["evaluate", m, "--dataset", "digits"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("loss: ") && out.contains(" - accuracy: "),
+        "{out}"
+    );
+    let (code, out, err) = tunelab(&["evaluate", m, "--dataset", "digits", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let ev: Value = serde_json::from_str(&out).unwrap();
+    let acc = ev["accuracy"].as_f64().unwrap();
+    assert!(acc > 0.5 && acc <= 1.0, "{ev}");
+    // The last epoch's training accuracy is measured on 80% of the rows while the weights
+    // moved; the saved model's accuracy on all rows is close to it.
+    let last = trained["history"]["accuracy"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!((acc - last).abs() < 0.1, "{acc} vs {last}");
+    // predict: one CSV row of 10 probabilities per sample; JSON the same numbers.
+    let (code, csv, err) = tunelab(&["predict", m, "--dataset", "digits"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 1797);
+    let first: Vec<f64> = rows[0].split(',').map(|v| v.parse().unwrap()).collect();
+    assert_eq!(first.len(), 10);
+    assert!((first.iter().sum::<f64>() - 1.0).abs() < 1e-4);
+    let (code, out, err) = tunelab(&["predict", m, "--dataset", "digits", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["predictions"].as_array().unwrap().len(), 1797);
+    assert_eq!(
+        p["predictions"][0][3].as_f64().unwrap() as f32,
+        first[3] as f32
+    );
+    // Errors.
+    let (code, _, err) = tunelab(&["predict", "no/such.tunelab", "--dataset", "digits"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cannot read the model no/such.tunelab"),
+        "{err}"
+    );
+    let (code, _, err) = tunelab(&["predict", "examples/digits.json", "--dataset", "digits"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a saved tunelab model"), "{err}");
+    let (code, _, err) = tunelab(&["evaluate", m, "--x", "x.csv"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--y"), "{err}");
+    let (code, _, err) = tunelab(&["predict", m]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--dataset NAME or --x FILE"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -22,7 +22,7 @@ use tunelab::hp::{HpKind, HyperParameters};
 use tunelab::nn::callbacks::{Callback, EarlyStopping, ModelAccess};
 use tunelab::nn::{FitArgs, LossKind, ValidationData};
 use tunelab::nn::{History, Logs};
-use tunelab::spec::{hyper, ModelSpec};
+use tunelab::spec::{hyper, saved, ModelSpec};
 use tunelab::tuner::storage::StudyStorage;
 use tunelab::tuner::{options, SpecHyperModel, Tuner};
 use tunelab::{Error, Result, Tensor};
@@ -135,6 +135,12 @@ enum Command {
     /// Search the hyperparameters written into a spec with KerasTuner's algorithms.
     #[command(after_long_help = TUNE_HELP)]
     Tune(TuneCmd),
+    /// Evaluate a saved model (`fit --save`) on data: its loss and metrics, as Keras's
+    /// `model.evaluate`.
+    Evaluate(EvalCmd),
+    /// Predict with a saved model (`fit --save`): one row of outputs per input row, as CSV (or
+    /// JSON with --json).
+    Predict(PredictCmd),
     /// Print Keras's summary table of a spec's model.
     Summary(SummaryCmd),
     /// List the built-in data sets.
@@ -214,6 +220,78 @@ struct TrainArgs {
     json: bool,
 }
 
+/// The data of `evaluate` and `predict`: a built-in set or files (no split: every row).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Data")]
+struct RowsArgs {
+    /// A built-in data set (see `tunelab datasets`).
+    #[arg(long, value_name = "NAME")]
+    dataset: Option<String>,
+    /// The inputs, a .npy or .csv file (instead of --dataset).
+    #[arg(long, value_name = "X.npy|X.csv", conflicts_with = "dataset")]
+    x: Option<String>,
+    /// Noise of a playground data set, in percent (default 0).
+    #[arg(long, value_name = "PERCENT", value_parser = noise)]
+    noise: Option<f32>,
+    /// Seed of a playground data set's points (default 0).
+    #[arg(long, value_name = "S")]
+    data_seed: Option<u64>,
+    /// Playground's input features, e.g. x1,x2,x1x2 (as the model was trained on).
+    #[arg(long, value_name = "F1,F2,...", value_delimiter = ',')]
+    features: Option<Vec<String>>,
+}
+
+/// `tunelab evaluate`.
+#[derive(Args, Debug)]
+#[command(args_override_self = true)]
+struct EvalCmd {
+    /// A model saved by `tunelab fit --save` (or `model.save()` in the npm package).
+    #[arg(value_name = "MODEL")]
+    model: String,
+    #[command(flatten)]
+    rows: RowsArgs,
+    /// The targets, a .npy or .csv file (with --x).
+    #[arg(
+        long,
+        value_name = "Y.npy|Y.csv",
+        requires = "x",
+        help_heading = "Data"
+    )]
+    y: Option<String>,
+    /// The targets' column of the --x CSV, instead of --y.
+    #[arg(
+        long,
+        value_name = "COLUMN",
+        requires = "x",
+        conflicts_with = "y",
+        help_heading = "Data"
+    )]
+    label: Option<String>,
+    /// Rows per batch (Keras's default 32).
+    #[arg(long, value_name = "B", value_parser = at_least_one, help_heading = "Output")]
+    batch_size: Option<usize>,
+    /// Print {"loss": ..., metric: ...} as JSON.
+    #[arg(long, help_heading = "Output")]
+    json: bool,
+}
+
+/// `tunelab predict`.
+#[derive(Args, Debug)]
+#[command(args_override_self = true)]
+struct PredictCmd {
+    /// A model saved by `tunelab fit --save` (or `model.save()` in the npm package).
+    #[arg(value_name = "MODEL")]
+    model: String,
+    #[command(flatten)]
+    rows: RowsArgs,
+    /// Rows per batch (Keras's default 32).
+    #[arg(long, value_name = "B", value_parser = at_least_one, help_heading = "Output")]
+    batch_size: Option<usize>,
+    /// Print {"predictions": [[...], ...]} as JSON instead of CSV.
+    #[arg(long, help_heading = "Output")]
+    json: bool,
+}
+
 /// `tunelab fit`. A flag given twice takes its last value (as the hand-written parser did).
 #[derive(Args, Debug)]
 #[command(args_override_self = true, allow_negative_numbers = true)]
@@ -257,6 +335,14 @@ struct FitCmd {
         help_heading = "Early stopping"
     )]
     early_stopping_monitor: Option<String>,
+    /// Save the trained model to this file (spec, weights, optimizer state), for `tunelab
+    /// evaluate` / `predict`, the npm package's `tl.loadModel` and Rust's `load_model`.
+    #[arg(long, value_name = "MODEL", help_heading = "Output")]
+    save: Option<String>,
+    /// Also write the trained model in TensorFlow.js's LayersModel format (DIR/model.json and
+    /// DIR/weights.bin, for `tf.loadLayersModel`).
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    save_tfjs: Option<String>,
     /// End on the weights of the best epoch early stopping saw.
     #[arg(
         long,
@@ -1023,6 +1109,10 @@ fn fit(o: &FitCmd) -> CliResult<()> {
             )));
         }
     }
+    if o.save_tfjs.is_some() {
+        // A layer TF.js cannot express is refused before any training.
+        saved::tfjs_layers_model(&model, "weights.bin").map_err(usage)?;
+    }
     if let Some(w) = &o.initial_weights {
         let text = std::fs::read_to_string(w)
             .map_err(|e| Error::Io(format!("cannot read --initial-weights {w}: {e}")))?;
@@ -1089,6 +1179,18 @@ fn fit(o: &FitCmd) -> CliResult<()> {
                     String::new()
                 }
             );
+        }
+    }
+    if let Some(path) = &o.save {
+        saved::save_model(&model, path)?;
+        if !quiet {
+            eprintln!("saved the model to {path}");
+        }
+    }
+    if let Some(dir) = &o.save_tfjs {
+        saved::save_tfjs(&model, dir)?;
+        if !quiet {
+            eprintln!("saved the TensorFlow.js model to {dir}/model.json and {dir}/weights.bin");
         }
     }
     if quiet {
@@ -1345,6 +1447,102 @@ fn tune(o: &TuneCmd) -> CliResult<()> {
     Ok(())
 }
 
+/// The rows of `evaluate` / `predict` (and the targets, when asked for), shaped for `model`.
+fn load_rows(
+    r: &RowsArgs,
+    targets: Option<(Option<&str>, Option<&str>)>,
+    model: &mut tunelab::nn::Sequential,
+) -> CliResult<(Tensor, Option<Tensor>)> {
+    let d = DataArgs {
+        dataset: r.dataset.clone(),
+        x: r.x.clone(),
+        y: targets.and_then(|t| t.0.map(String::from)),
+        label: targets.and_then(|t| t.1.map(String::from)),
+        validation_split: None,
+        validation_x: None,
+        validation_y: None,
+        train_percent: None,
+        noise: r.noise,
+        data_seed: r.data_seed,
+        features: r.features.clone(),
+    };
+    if targets.is_some() {
+        check_data(&d)?;
+    }
+    if targets.is_none() {
+        // Inputs only: the targets are not needed (nor read).
+        let x = match (&r.dataset, &r.x) {
+            (Some(name), _) => {
+                let ds = data::builtin(name, r.noise.unwrap_or(0.0), r.data_seed.unwrap_or(0))?;
+                match &r.features {
+                    Some(names) => {
+                        let names: Vec<&str> = names.iter().map(|n| n.trim()).collect();
+                        data::playground::features(&ds.x, &names)?
+                    }
+                    None => ds.x,
+                }
+            }
+            (None, Some(xp)) => load_array(xp, "--x")?,
+            (None, None) => {
+                return Err(usage(Error::invalid(
+                    "data",
+                    "none given",
+                    "--dataset NAME or --x FILE",
+                )))
+            }
+        };
+        return Ok((x, None));
+    }
+    let loss = model
+        .loss()
+        .map(|l| l.kind)
+        .ok_or_else(|| Error::state("the saved model is not compiled: evaluate needs its loss"))?;
+    let loaded = load_data(&d, 0, None, loss, model, true)?;
+    Ok((loaded.x, Some(loaded.y)))
+}
+
+fn evaluate(o: &EvalCmd) -> CliResult<()> {
+    let mut model = saved::load_model(&o.model)?;
+    let (x, y) = load_rows(
+        &o.rows,
+        Some((o.y.as_deref(), o.label.as_deref())),
+        &mut model,
+    )?;
+    let y = y.ok_or_else(|| Error::state("no targets"))?;
+    let logs = match model.evaluate(&x, &y, o.batch_size, None, true)? {
+        tunelab::nn::Evaluation::Dict(l) => l,
+        other => return Err(Error::state(format!("evaluate returned {other:?}")).into()),
+    };
+    if o.json {
+        let m: serde_json::Map<String, Value> = logs
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        println!("{}", Value::Object(m));
+    } else {
+        let parts: Vec<String> = logs.iter().map(|(k, v)| format!("{k}: {v:.4}")).collect();
+        println!("{}", parts.join(" - "));
+    }
+    Ok(())
+}
+
+fn predict(o: &PredictCmd) -> CliResult<()> {
+    let mut model = saved::load_model(&o.model)?;
+    let (x, _) = load_rows(&o.rows, None, &mut model)?;
+    let p = model.predict(&x, o.batch_size)?;
+    let cols = p.shape().get(1).copied().unwrap_or(1).max(1);
+    let rows: Vec<&[f32]> = p.data().chunks(cols).collect();
+    if o.json {
+        println!("{}", json!({"predictions": rows}));
+    } else {
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|v| v.to_string()).collect();
+            println!("{}", cells.join(","));
+        }
+    }
+    Ok(())
+}
+
 fn summary(o: &SummaryCmd) -> CliResult<()> {
     let spec = ModelSpec::parse(&read_spec(&o.spec)?)?;
     let mut model = spec.build(0)?;
@@ -1375,6 +1573,8 @@ fn run(command: &Command) -> CliResult<()> {
     match command {
         Command::Fit(o) => fit(o),
         Command::Tune(o) => tune(o),
+        Command::Evaluate(o) => evaluate(o),
+        Command::Predict(o) => predict(o),
         Command::Summary(o) => summary(o),
         Command::Datasets => {
             for n in data::BUILTIN {
@@ -1400,6 +1600,8 @@ fn name(command: &Command) -> &'static str {
     match command {
         Command::Fit(_) => "fit",
         Command::Tune(_) => "tune",
+        Command::Evaluate(_) => "evaluate",
+        Command::Predict(_) => "predict",
         Command::Summary(_) => "summary",
         Command::Datasets => "datasets",
         Command::Catalog => "catalog",

@@ -90,7 +90,6 @@ pub fn model_from_bytes(bytes: &[u8]) -> Result<Sequential> {
 }
 
 /// Saves a model to `path` (see [`model_to_bytes`]).
-#[cfg(not(target_arch = "wasm32"))]
 pub fn save_model<B: Backend>(
     model: &Sequential<B>,
     path: impl AsRef<std::path::Path>,
@@ -101,7 +100,6 @@ pub fn save_model<B: Backend>(
 }
 
 /// Loads a model saved by [`save_model`] (or by the npm package's `model.save()`).
-#[cfg(not(target_arch = "wasm32"))]
 pub fn load_model(path: impl AsRef<std::path::Path>) -> Result<Sequential> {
     let p = path.as_ref();
     let bytes = std::fs::read(p)
@@ -140,7 +138,14 @@ pub fn tfjs_layers_model<B: Backend>(
             format!("{base}_{}", *c - 1)
         }
     };
-    for (i, layer) in model.layers().iter().enumerate() {
+    // TF.js's Flatten refuses a sample that is already flat: such a Flatten is left out.
+    let mut rank = shape.len();
+    let mut first = true;
+    for layer in model.layers() {
+        if matches!(layer, Layer::Flatten { .. }) && rank == 1 {
+            continue;
+        }
+        rank = 1;
         let mut extra: Option<Value> = None;
         let (class, mut config, params): (&str, Value, Vec<&str>) = match layer {
             Layer::Dense(d) => {
@@ -186,7 +191,7 @@ pub fn tfjs_layers_model<B: Backend>(
                 )
             }
         };
-        if i == 0 {
+        if std::mem::take(&mut first) {
             let mut batch_shape: Vec<Value> = vec![Value::Null];
             batch_shape.extend(shape.iter().map(|&d| json!(d)));
             config["batch_input_shape"] = Value::Array(batch_shape);
@@ -229,10 +234,18 @@ pub fn tfjs_layers_model<B: Backend>(
 
 /// TensorFlow.js's name for an activation, or the layer that stands for it: `leaky_relu`
 /// becomes a linear activation followed by a `LeakyReLU` layer with tunelab's slope; `exponential`
-/// has no TF.js counterpart and is refused.
+/// (none in TF.js) and `hard_sigmoid` (TF.js computes Keras 2's) are refused.
 fn tfjs_activation(a: Activation) -> Result<(&'static str, Option<Value>)> {
     Ok(match a {
-        Activation::HardSigmoid => ("hardSigmoid", None),
+        Activation::HardSigmoid => {
+            return Err(Error::invalid(
+                "activation",
+                "hard_sigmoid",
+                "an activation TensorFlow.js computes the same way: its hardSigmoid is Keras 2's \
+                 clip(0.2x + 0.5), tunelab's is Keras 3's relu6(x + 3) / 6 (use sigmoid, or \
+                 save with --save for tunelab)",
+            ))
+        }
         Activation::Silu => ("swish", None),
         Activation::LeakyRelu => (
             "linear",
@@ -250,7 +263,6 @@ fn tfjs_activation(a: Activation) -> Result<(&'static str, Option<Value>)> {
 }
 
 /// Writes [`tfjs_layers_model`] into `dir` as `model.json` and `weights.bin`.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn save_tfjs<B: Backend>(
     model: &Sequential<B>,
     dir: impl AsRef<std::path::Path>,

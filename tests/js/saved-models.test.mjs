@@ -42,6 +42,9 @@ function fromFiles(dir) {
   });
 }
 
+// A CSV header line (tunelab reads the first line of a CSV as column names).
+const header = (n) => Array.from({ length: n }, (_, j) => `c${j}`).join(",") + "\n";
+
 const SPECS = {
   // Every layer kind, a softmax classifier on the 2-D circle set.
   classifier: {
@@ -64,7 +67,7 @@ const SPECS = {
       { class_name: "Dense", config: { units: 8, activation: "softsign" } },
       { class_name: "Dense", config: { units: 8, activation: "swish" } },
       { class_name: "Dense", config: { units: 8, activation: "silu" } },
-      { class_name: "Dense", config: { units: 2, activation: "hard_sigmoid" } },
+      { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
     ],
     compile: { optimizer: "adam", loss: "mse", metrics: [] },
   },
@@ -92,7 +95,7 @@ for (const [name, spec] of Object.entries(SPECS)) {
     const width = name === "digits" ? 64 : 2;
     const rows = Array.from({ length: 7 }, (_, i) =>
       Array.from({ length: width }, (_, j) => Math.sin(1.3 * i + 0.7 * j) * (name === "digits" ? 0.5 : 4)));
-    writeFileSync(join(dir, "x.csv"), rows.map((r) => r.join(",")).join("\n") + "\n");
+    writeFileSync(join(dir, "x.csv"), header(width) + rows.map((r) => r.join(",")).join("\n") + "\n");
     const ours = JSON.parse(tunelab(["predict", join(dir, "m.tunelab"), "--x", join(dir, "x.csv"), "--json"]));
     const model = await tf.loadLayersModel(fromFiles(join(dir, "tfjs")));
     const theirs = await model.predict(tf.tensor2d(rows)).array();
@@ -108,7 +111,7 @@ for (const [name, spec] of Object.entries(SPECS)) {
 
 function rowsCsv(dir, rows) {
   const p = join(dir, "x.csv");
-  writeFileSync(p, rows.map((r) => r.join(",")).join("\n") + "\n");
+  writeFileSync(p, header(rows[0].length) + rows.map((r) => r.join(",")).join("\n") + "\n");
   return p;
 }
 
@@ -158,4 +161,18 @@ test("a model saved by the CLI loads in JS, and one saved in JS predicts the sam
   close(await tfm.predict(tf.tensor2d(ROWS)).array(), ours, "the package's TF.js export");
   assert.throws(() => tl.loadModel("not bytes"), /loadModel: expected the saved file's bytes/);
   assert.throws(() => tl.loadModel(new Uint8Array([1, 2, 3])), /not a saved tunelab model/);
+});
+
+test("activations TF.js lacks or computes otherwise are refused before training", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tunelab-tfjs-refused-"));
+  for (const act of ["hard_sigmoid", "exponential"]) {
+    const specPath = join(dir, `${act}.json`);
+    writeFileSync(specPath, JSON.stringify({
+      layers: [{ class_name: "Dense", config: { units: 3, activation: act } }, { class_name: "Dense", config: { units: 1 } }],
+      compile: { optimizer: "adam", loss: "mse", metrics: [] },
+    }));
+    const r = spawnSync(BIN, ["fit", specPath, "--dataset", "circle", "--save-tfjs", join(dir, act)], { encoding: "utf8" });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`activation.*${act}.*TensorFlow.js`));
+  }
 });
