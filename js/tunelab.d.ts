@@ -16,7 +16,7 @@ export default function init(input?: InitInput): Promise<typeof import("./tunela
 
 /** A float32 array with a shape. */
 export class Tensor {
-  constructor(data: Float32Array | number[] | NestedArray, shape?: number[]);
+  constructor(data: Float32Array | number[] | NestedArray | TfjsTensorLike, shape?: number[]);
   readonly data: Float32Array;
   readonly shape: number[];
   readonly size: number;
@@ -24,11 +24,21 @@ export class Tensor {
   arraySync(): NestedArray | number;
   array(): Promise<NestedArray | number>;
   dataSync(): Float32Array;
+  /** TensorFlow.js's habit: drops the values now (the garbage collector frees them anyway). */
+  dispose(): void;
+  readonly isDisposed?: boolean;
 }
 export type NestedArray = number[] | NestedArray[];
-/** Data a model accepts: a tensor, `{data, shape}`, or nested arrays of numbers. */
-export type TensorLike = Tensor | { data: Float32Array | number[]; shape: number[] } | NestedArray;
-export function tensor(data: Float32Array | number[] | NestedArray, shape?: number[]): Tensor;
+/** Anything with a shape and dataSync(): a TensorFlow.js tensor is read as a tensor. */
+export interface TfjsTensorLike { shape: number[]; dataSync(): ArrayLike<number> }
+/** Data a model accepts: a tensor, a TensorFlow.js tensor, `{data, shape}`, or nested arrays of numbers. */
+export type TensorLike = Tensor | TfjsTensorLike | { data: Float32Array | number[]; shape: number[] } | NestedArray;
+/** TensorFlow.js's `tf.tidy`: runs `fn` and returns its result (tunelab's tensors need no cleanup). */
+export function tidy<T>(fn: () => T): T;
+export function tidy<T>(name: string, fn: () => T): T;
+/** TensorFlow.js's `tf.dispose`: disposes a tensor, or every tensor in a list or object. */
+export function dispose(x: Tensor | Tensor[] | Record<string, Tensor>): void;
+export function tensor(data: Float32Array | number[] | NestedArray | TfjsTensorLike, shape?: number[]): Tensor;
 
 /** A layer description, as the model spec writes it. */
 export interface LayerConfig {

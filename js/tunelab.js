@@ -106,6 +106,11 @@ async function guardAsync(f) {
 export class Tensor {
   constructor(data, shape) {
     if (data instanceof Tensor) return data;
+    if (shape === undefined && isTensorLike(data)) {
+      // A TensorFlow.js tensor (or anything with shape and dataSync()).
+      shape = data.shape;
+      data = Float32Array.from(data.dataSync());
+    }
     if (shape === undefined && data && typeof data === "object" && !Array.isArray(data) && !ArrayBuffer.isView(data) && "data" in data && "shape" in data) {
       shape = data.shape;
       data = data.data;
@@ -154,6 +159,35 @@ export class Tensor {
   toString() {
     return `Tensor(shape=[${this.shape}])`;
   }
+  /**
+   * TensorFlow.js's habit: drops this tensor's values now. tunelab's tensors are plain JS
+   * memory, freed by the garbage collector anyway, so code without dispose() or tidy() does not
+   * leak; a disposed tensor refuses further use.
+   */
+  dispose() {
+    this.data = new Float32Array(0);
+    this.shape = [0];
+    this.isDisposed = true;
+  }
+}
+
+/** Anything with a shape and dataSync() (a TensorFlow.js tensor): read as a tensor. */
+function isTensorLike(x) {
+  return x !== null && typeof x === "object" && Array.isArray(x.shape) && typeof x.dataSync === "function";
+}
+
+/** TensorFlow.js's `tf.tidy(fn)`: runs `fn` and returns its result (nothing to clean up here). */
+export function tidy(nameOrFn, fn) {
+  const f = typeof nameOrFn === "function" ? nameOrFn : fn;
+  if (typeof f !== "function") throw new TypeError("tidy: expected a function");
+  return f();
+}
+
+/** TensorFlow.js's `tf.dispose(tensors)`: disposes a tensor, or every tensor in a list or object. */
+export function dispose(x) {
+  if (x instanceof Tensor) x.dispose();
+  else if (Array.isArray(x)) x.forEach(dispose);
+  else if (x && typeof x === "object") Object.values(x).forEach(dispose);
 }
 
 function checkRectangular(a, shape, axis) {
@@ -183,12 +217,16 @@ export function tensor(data, shape) {
 }
 
 function toEngine(x, what) {
-  if (x instanceof Tensor) return { data: x.data, shape: x.shape };
+  if (x instanceof Tensor) {
+    if (x.isDisposed) throw new Error(`${what} was disposed (dispose()): make a new tensor`);
+    return { data: x.data, shape: x.shape };
+  }
+  if (isTensorLike(x)) return { data: Float32Array.from(x.dataSync()), shape: x.shape.slice() };
   if (x === undefined || x === null) throw new TypeError(`${what} is missing: pass a tl.tensor, {data, shape} or nested arrays`);
   if (Array.isArray(x)) return x;
   if (ArrayBuffer.isView(x)) throw new TypeError(`${what}: a typed array needs a shape: tl.tensor(data, [rows, cols])`);
   if (typeof x === "object" && "data" in x && "shape" in x) return x;
-  throw new TypeError(`${what}: expected a tl.tensor, {data, shape} or nested arrays, got ${typeof x}`);
+  throw new TypeError(`${what}: expected a tl.tensor, a TensorFlow.js tensor, {data, shape} or nested arrays, got ${typeof x}`);
 }
 
 function fromEngine(t) {

@@ -176,3 +176,27 @@ test("activations TF.js lacks or computes otherwise are refused before training"
     assert.match(r.stderr, new RegExp(`activation.*${act}.*TensorFlow.js`));
   }
 });
+
+test("TF.js habits: tf.Tensor inputs, dispose(), tidy()", async () => {
+  const xs = tf.tensor2d(ROWS);
+  const ys = tf.tensor2d(ROWS.map((r) => [r[0] * r[0] + r[1] * r[1] < 9 ? 1 : 0]));
+  const m = tl.modelFromJSON({
+    layers: [{ class_name: "Dense", config: { units: 8, activation: "tanh" } }, { class_name: "Dense", config: { units: 1, activation: "sigmoid" } }],
+    compile: { optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"] },
+  });
+  const h = await m.fit(xs, ys, { epochs: 2, verbose: 0 });
+  assert.equal(h.history.loss.length, 2);
+  // The same numbers as from tunelab's own tensors.
+  const viaTf = await m.predict(xs);
+  const viaTl = await m.predict(tl.tensor(ROWS.flat(), [ROWS.length, 2]));
+  assert.deepEqual(Array.from(viaTf.dataSync()), Array.from(viaTl.dataSync()));
+  const t = tl.tensor(xs);
+  assert.deepEqual(t.shape, [ROWS.length, 2]);
+  const out = tl.tidy(() => tl.tensor([1, 2], [2]));
+  assert.deepEqual(Array.from(out.dataSync()), [1, 2]);
+  tl.dispose([out, t]);
+  assert.ok(out.isDisposed && t.isDisposed);
+  await assert.rejects(() => m.predict(t), /disposed/);
+  xs.dispose();
+  ys.dispose();
+});
