@@ -1325,3 +1325,46 @@ fn saved_models_evaluate_and_predict() {
     assert!(err.contains("--dataset NAME or --x FILE"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `tune --verbose`: each trial's fit prints Keras's lines under the trial display, as
+/// KerasTuner passes search's verbose to every fit; none by default off a terminal, and
+/// --json refuses it (its output is one JSON document).
+#[test]
+fn tune_verbose_shows_each_trials_fit() {
+    let base = [
+        "tune",
+        "examples/guide_search.json",
+        "--dataset",
+        "digits",
+        "--max-trials",
+        "2",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        "--overwrite",
+        "--directory",
+    ];
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-verbose-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend([d, "--verbose", "2"]);
+    let (code, out, err) = tunelab(&args);
+    assert_eq!(code, 0, "{err}");
+    let begin = out.find("Running Trial #1").unwrap();
+    let epoch = out.find("Epoch 1/2").expect("no epoch line");
+    let end = out.find("Trial 1 Complete").unwrap();
+    assert!(begin < epoch && epoch < end, "{out}");
+    assert!(out.contains("val_accuracy: "), "{out}");
+    let mut args: Vec<&str> = base.to_vec();
+    args.push(d);
+    let (code, out, err) = tunelab(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("Epoch 1/2"), "{out}");
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend([d, "--json", "--verbose", "1"]);
+    let (code, _, err) = tunelab(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--verbose") && err.contains("--json"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -404,6 +404,11 @@ struct TuneCmd {
     /// Also write the trials as CSV to FILE.
     #[arg(long, value_name = "FILE", help_heading = "Project")]
     csv: Option<String>,
+    /// Each trial's fit: 0 silent, 1 Keras's progress bar under the trial display, 2 one line
+    /// per epoch (default 1 on a terminal, else 0; always 0 with --json).
+    #[arg(long, value_name = "0|1|2", value_parser = clap::value_parser!(u8).range(0..=2),
+          help_heading = "Search")]
+    verbose: Option<u8>,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -1418,10 +1423,27 @@ fn tune(o: &TuneCmd) -> CliResult<()> {
     if !o.train.json {
         println!("{}", tuner.search_space_summary());
     }
+    // KerasTuner passes search's verbose to every trial's fit.
+    let verbose = if o.train.json {
+        if o.verbose.is_some_and(|v| v > 0) {
+            return Err(usage(Error::invalid(
+                "--verbose",
+                o.verbose.unwrap_or(0),
+                "0 with --json (its output is one JSON document)",
+            )));
+        }
+        0
+    } else {
+        o.verbose.unwrap_or(if std::io::stdout().is_terminal() {
+            1
+        } else {
+            0
+        })
+    };
     let fit_args = FitArgs {
         epochs: o.train.epochs,
         batch_size: o.train.batch_size,
-        verbose: 0,
+        verbose,
         validation_split: data.validation_split,
         validation_data: data.validation_data,
         shuffle: !o.train.no_shuffle,
