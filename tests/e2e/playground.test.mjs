@@ -233,6 +233,47 @@ test("grid search runs every combination; Bayesian optimization pauses and resum
   await page.context().close();
 });
 
+test("Bayesian optimization's options show with the Bayesian tuner; a search with acquisition lcb runs to the end", { timeout: TIMEOUT }, async () => {
+  const page = await open(stateWith({ data: { source: "spiral" }, model: small({ epochs: { value: 4 } }), tuner: { kind: "random", maxTrials: 4, workers: 1, device: "cpu", objective: "val_accuracy" } }), { width: 1366, height: 768 });
+  for (const id of ["#tuner-initial", "#tuner-acquisition", "#tuner-beta", "#tuner-alpha"]) assert.equal(await page.isVisible(id), false, `${id} hidden for random search`);
+  await page.selectOption("#tuner-kind", "bayesian");
+  for (const id of ["#tuner-initial", "#tuner-acquisition", "#tuner-alpha"]) assert.equal(await page.isVisible(id), true, `${id} shown for Bayesian optimization`);
+  // the engine's defaults (its catalog); beta belongs to "lcb" alone
+  assert.equal(await page.inputValue("#tuner-acquisition"), "ei");
+  assert.equal(await page.inputValue("#tuner-alpha"), "0.0001");
+  assert.equal(await page.inputValue("#tuner-initial"), "");
+  assert.equal(await page.isVisible("#tuner-beta"), false, "beta hidden with ei");
+  assert.doesNotMatch(await page.inputValue("#cli-command"), /--beta/);
+  await page.selectOption("#tuner-acquisition", "lcb");
+  assert.equal(await page.isVisible("#tuner-beta"), true, "beta shown with lcb");
+  assert.equal(await page.inputValue("#tuner-beta"), "2.6");
+  await page.fill("#tuner-beta", "1.5");
+  await page.press("#tuner-beta", "Tab");
+  await page.fill("#tuner-initial", "2");
+  await page.press("#tuner-initial", "Tab");
+  // an out-of-range value is refused with the field, the value and the range, and put back
+  await page.fill("#tuner-alpha", "5");
+  await page.press("#tuner-alpha", "Tab");
+  assert.match(await page.textContent("#search-error"), /tuner\.alpha: 5 is too large \(0\.\.1\)/);
+  assert.equal(await page.inputValue("#tuner-alpha"), "0.0001");
+  await page.fill("#tuner-alpha", "0.001");
+  await page.press("#tuner-alpha", "Tab");
+  const t = await page.evaluate(() => window.tunelabPage.state.tuner);
+  assert.deepEqual([t.kind, t.acquisition, t.beta, t.alpha, t.numInitialPoints], ["bayesian", "lcb", 1.5, 0.001, 2]);
+  assert.match(await page.inputValue("#cli-command"), /--tuner bayesian .*--num-initial-points 2 --acquisition lcb --alpha 0\.001 --beta 1\.5/);
+  // the URL holds them: a reload opens the same panel
+  await page.reload();
+  await page.waitForFunction(() => window.tunelabPage && window.tunelabPage.info);
+  assert.equal(await page.inputValue("#tuner-acquisition"), "lcb");
+  assert.equal(await page.inputValue("#tuner-beta"), "1.5");
+  await page.locator("#sec-tuner").screenshot({ path: join(SHOTS, "14-bayesian-options.png") });
+  // 2 random points, then 2 trials chosen by the Gaussian process with lcb
+  await runToEnd(page, 4);
+  checkTrials(await trialsOf(page), 4);
+  assert.equal((await page.textContent("#search-error")).trim(), "");
+  await page.context().close();
+});
+
 test("Stop ends the search after the running trial; Resume carries on to max trials", { timeout: TIMEOUT }, async () => {
   const model = small({ hidden: [{ type: "dense", units: { hp: "Int", min: 16, max: 32, step: 16 }, activation: { value: "relu" } }], batchSize: { value: 64 }, epochs: { value: 2 } });
   const page = await open(stateWith({ data: { source: "mnist", trainPct: 80 }, model, tuner: { kind: "random", maxTrials: 4, workers: 1, device: "cpu", objective: "val_accuracy" } }));

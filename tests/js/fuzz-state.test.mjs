@@ -25,6 +25,7 @@ import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import {
+  ACQUISITIONS,
   ACTIVATIONS,
   CSV_TASKS,
   DATASETS,
@@ -296,6 +297,9 @@ const validStateArb = fc
       factor: fc.integer({ min: 2, max: 10 }),
       hyperbandIterations: fc.integer({ min: 1, max: 10 }),
       numInitialPoints: fc.option(fc.integer({ min: 1, max: 500 })),
+      acquisition: fc.constantFrom(...ACQUISITIONS),
+      beta: fc.double({ min: 0, max: LIMITS.betaMax, noNaN: true }),
+      alpha: fc.double({ min: 0, max: LIMITS.alphaMax, noNaN: true }),
       device: fc.constantFrom(...DEVICES),
       workers: fc.integer({ min: 1, max: 8 }),
     }),

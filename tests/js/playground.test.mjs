@@ -9,8 +9,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  ACQUISITIONS,
   DATASETS,
+  LIMITS,
   SECTIONS,
+  bayesianOptions,
   decodeState,
   defaultObjective,
   defaultState,
@@ -20,7 +23,8 @@ import {
   validateP,
   validateState,
 } from "../../www/src/state.js";
-import { buildSpec, fitHps, layerHpName, parseSpecText, resolveFit, specText } from "../../www/src/spec.js";
+import { buildSpec, cliCommand, fitHps, layerHpName, parseSpecText, resolveFit, specText } from "../../www/src/spec.js";
+import { CATALOG } from "../../www/src/catalog.js";
 import { kerasSnippet, pyFloat, pyStr } from "../../www/src/python.js";
 
 const BINARY = { kind: "binary", classes: 2 };
@@ -200,6 +204,62 @@ test("validateState enforces the page's limits", () => {
   // -0 becomes 0 (JSON would not keep it)
   assert.ok(Object.is(validateState({ data: { noise: -0 } }).data.noise, 0));
   assert.deepEqual(validateP("rate", { hp: "Boolean" }), { hp: "Boolean" });
+});
+
+test("Bayesian optimization's options: catalog defaults, URL round trip, refusals, engine options and CLI flags", () => {
+  // the defaults are the engine's (its catalog), not the page's own numbers
+  const engine = CATALOG.tuners.find((t) => t.name === "bayesian").options;
+  const d = defaultState().tuner;
+  assert.equal(d.acquisition, engine.acquisition);
+  assert.equal(d.beta, engine.beta);
+  assert.equal(d.alpha, engine.alpha);
+  assert.equal(d.numInitialPoints, engine.num_initial_points);
+  assert.deepEqual(ACQUISITIONS, ["ei", "lcb"]);
+  // a state with every option set round-trips through the URL exactly
+  const s = defaultState();
+  s.tuner = { ...s.tuner, kind: "bayesian", maxTrials: 7, numInitialPoints: 3, acquisition: "lcb", beta: 1.75, alpha: 0.003 };
+  const hash = encodeState(s);
+  assert.deepEqual(decodeState("#" + hash), s);
+  assert.equal(encodeState(decodeState(hash)), hash);
+  // a link from before these options opens with the defaults
+  const old = defaultState();
+  for (const k of ["acquisition", "beta", "alpha"]) delete old.tuner[k];
+  assert.deepEqual(decodeState(rawHash(old)), defaultState());
+  // invalid values are refused, naming the field, the value and what is allowed
+  const bad = (tuner, re) => throwsMatching(() => decodeState(rawHash({ ...defaultState(), tuner: { ...defaultState().tuner, ...tuner } })), re);
+  bad({ acquisition: "ucb" }, /^tuner\.acquisition: "ucb" is not an acquisition \(ei, lcb\)$/);
+  bad({ acquisition: null }, /^tuner\.acquisition: null is not an acquisition \(ei, lcb\)$/);
+  bad({ beta: -0.5 }, /^tuner\.beta: -0\.5 is too small \(0\.\.100\)$/);
+  bad({ beta: LIMITS.betaMax + 1 }, /^tuner\.beta: 101 is too large \(0\.\.100\)$/);
+  bad({ beta: "2.6" }, /^tuner\.beta: "2\.6" is not a number \(0\.\.100\)$/);
+  bad({ alpha: -1e-4 }, /^tuner\.alpha: -0\.0001 is too small \(0\.\.1\)$/);
+  bad({ alpha: 2 }, /^tuner\.alpha: 2 is too large \(0\.\.1\)$/);
+  bad({ alpha: null }, /^tuner\.alpha: null is not a number \(0\.\.1\)$/);
+  bad({ numInitialPoints: 0 }, /^tuner\.numInitialPoints: 0 is too small \(1\.\.500\)$/);
+  bad({ numInitialPoints: 2.5 }, /^tuner\.numInitialPoints: 2\.5 is not an integer \(1\.\.500\)$/);
+  // the edges are allowed (the engine takes alpha and beta >= 0)
+  assert.equal(validateState({ tuner: { alpha: 0, beta: 0 } }).tuner.alpha, 0);
+  // the engine's options: beta only with "lcb" (the engine refuses it with "ei")
+  assert.deepEqual(bayesianOptions(s.tuner), { acquisition: "lcb", alpha: 0.003, beta: 1.75, numInitialPoints: 3 });
+  assert.deepEqual(bayesianOptions(defaultState().tuner), { acquisition: "ei", alpha: 1e-4 });
+  // the command line: the same flags, beta only with "lcb", the initial points only when set
+  const flags = (words) => words.slice(words.indexOf("--tuner"));
+  const lcb = cliCommand(s);
+  assert.deepEqual(flags(lcb).slice(0, 2), ["--tuner", "bayesian"]);
+  const at = (words, flag) => (words.includes(flag) ? words[words.indexOf(flag) + 1] : undefined);
+  assert.equal(at(lcb, "--acquisition"), "lcb");
+  assert.equal(at(lcb, "--beta"), "1.75");
+  assert.equal(at(lcb, "--alpha"), "0.003");
+  assert.equal(at(lcb, "--num-initial-points"), "3");
+  assert.equal(at(lcb, "--max-trials"), "7");
+  const ei = cliCommand({ ...s, tuner: { ...s.tuner, acquisition: "ei", numInitialPoints: null } });
+  assert.equal(at(ei, "--acquisition"), "ei");
+  assert.equal(at(ei, "--alpha"), "0.003");
+  assert.ok(!ei.includes("--beta"), ei.join(" "));
+  assert.ok(!ei.includes("--num-initial-points"), ei.join(" "));
+  // other tuners get none of them
+  const random = cliCommand({ ...s, tuner: { ...s.tuner, kind: "random" } });
+  for (const f of ["--acquisition", "--beta", "--alpha", "--num-initial-points"]) assert.ok(!random.includes(f), f);
 });
 
 test("encodeState refuses an invalid state instead of making a link that cannot open", () => {

@@ -2,7 +2,7 @@
 // sharing. All training and searching happens in www/src/search-worker.js (and its trial
 // workers); this thread only sends the page state there and draws what comes back.
 
-import { defaultState, validateState, encodeState, decodeState, taskOf, objectivesFor, defaultObjective, tunerClass, FEATURES, SECTIONS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
+import { defaultState, validateState, encodeState, decodeState, bayesianOptions, taskOf, objectivesFor, defaultObjective, tunerClass, FEATURES, SECTIONS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 import { buildSpec, cliCommand, cliLine, hpDefault } from "./spec.js";
 import { kerasSnippet } from "./python.js";
 import { mountEditor } from "./editor.js";
@@ -333,11 +333,16 @@ function refreshControls() {
   $("tuner-factor").value = t.factor;
   $("tuner-iterations").value = t.hyperbandIterations;
   $("tuner-initial").value = t.numInitialPoints ?? "";
+  $("tuner-acquisition").value = t.acquisition;
+  $("tuner-beta").value = t.beta;
+  $("tuner-alpha").value = t.alpha;
   $("tuner-device").value = t.device;
   $("tuner-workers").value = t.workers;
   for (const el of document.querySelectorAll(".hyperband-only")) el.hidden = t.kind !== "hyperband";
   for (const el of document.querySelectorAll(".not-hyperband")) el.hidden = t.kind === "hyperband";
   for (const el of document.querySelectorAll(".bayesian-only")) el.hidden = t.kind !== "bayesian";
+  // beta weighs the uncertainty in "lcb" only: shown (and sent) with that acquisition alone.
+  for (const el of document.querySelectorAll(".lcb-only")) el.hidden = t.kind !== "bayesian" || t.acquisition !== "lcb";
   if ($("tuner-objective").value !== t.objective && [...$("tuner-objective").options].some((o) => o.value === t.objective)) $("tuner-objective").value = t.objective;
   for (const box of document.querySelectorAll("#hide-list input")) box.checked = state.hide.includes(box.value);
 }
@@ -399,7 +404,9 @@ function bindControls() {
     $(id).addEventListener("change", (e) => {
       const raw = e.target.value.trim();
       try {
-        tuner({ [key]: raw === "" && nullable ? null : Number(raw) });
+        // An emptied field is refused (Number("") would be 0), unless empty means the default.
+        if (raw === "" && !nullable) throw new Error(`tuner.${key}: the field is empty (a number is needed)`);
+        tuner({ [key]: raw === "" ? null : Number(raw) });
         showError("search-error", null);
       } catch (err) {
         showError("search-error", err.message);
@@ -413,6 +420,9 @@ function bindControls() {
   num("tuner-factor", "factor");
   num("tuner-iterations", "hyperbandIterations");
   num("tuner-initial", "numInitialPoints", { nullable: true });
+  $("tuner-acquisition").addEventListener("change", (e) => tuner({ acquisition: e.target.value }));
+  num("tuner-beta", "beta");
+  num("tuner-alpha", "alpha");
   num("tuner-workers", "workers");
   $("tuner-device").addEventListener("change", (e) => tuner({ device: e.target.value }));
 
@@ -921,6 +931,7 @@ function updateShare() {
     const options = { objective: t.objective, seed: t.seed, executionsPerTrial: t.executionsPerTrial };
     if (t.kind === "hyperband") Object.assign(options, { maxEpochs: t.maxEpochs, factor: t.factor });
     else options.maxTrials = t.maxTrials;
+    if (t.kind === "bayesian") Object.assign(options, bayesianOptions(t));
     const cfg = {
       title: `tunelab: ${d.source}`,
       spec,

@@ -19,7 +19,7 @@
 
 import init, * as tl from "./lib/tunelab.js";
 import { buildSpec } from "./spec.js";
-import { taskOf, tunerClass, PLANE_DATASETS as PLAYGROUND } from "./state.js";
+import { bayesianOptions, taskOf, tunerClass, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 
 const GRID = 50;
 const EXTENT = [-6, 6, -6, 6];
@@ -200,7 +200,7 @@ function tunerOptions(state, store, parallel) {
   } else {
     o.maxTrials = t.maxTrials;
   }
-  if (t.kind === "bayesian" && t.numInitialPoints) o.numInitialPoints = t.numInitialPoints;
+  if (t.kind === "bayesian") Object.assign(o, bayesianOptions(t));
   return o;
 }
 

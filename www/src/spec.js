@@ -194,7 +194,12 @@ export function cliCommand(state, specPath = "spec.json") {
   } else {
     args.push("--max-trials", String(t.maxTrials));
   }
-  if (t.kind === "bayesian" && t.numInitialPoints) args.push("--num-initial-points", String(t.numInitialPoints));
+  if (t.kind === "bayesian") {
+    if (t.numInitialPoints !== null) args.push("--num-initial-points", String(t.numInitialPoints));
+    args.push("--acquisition", t.acquisition, "--alpha", String(t.alpha));
+    // The engine refuses beta with "ei" (it has no exploration weight).
+    if (t.acquisition === "lcb") args.push("--beta", String(t.beta));
+  }
   args.push("--device", t.device);
   if (t.device === "cpu") args.push("--parallel-trials", String(t.workers));
   return args;

@@ -22,6 +22,13 @@ export const OPTIMIZERS = ["adam", "sgd", "rmsprop", "adamw", "adagrad", "adamax
 export const TUNERS = CATALOG.tuners.map((t) => t.name);
 /** A tuner's class name in the engine (`RandomSearch` for "random"). */
 export const tunerClass = (name) => CATALOG.tuners.find((t) => t.name === name)?.class;
+/** BayesianOptimization's options and their defaults, from the engine's table. */
+const BAYESIAN = CATALOG.tuners.find((t) => t.name === "bayesian").options;
+/**
+ * BayesianOptimization's acquisitions (src/tuner/options.rs): "ei", expected improvement (the
+ * default), or "lcb", KerasTuner's lower confidence bound, mean - beta * sd.
+ */
+export const ACQUISITIONS = ["ei", "lcb"];
 export const DEVICES = ["auto", "webgpu", "cpu"];
 export const REGULARIZERS = ["none", "l1", "l2"];
 export const CSV_TASKS = ["classification", "regression"];
@@ -41,6 +48,9 @@ export const LIMITS = {
   nameChars: 200,
   csvColumns: 1000,
   maxTrials: 1000,
+  /** The page's bounds of BayesianOptimization's `alpha` (GP noise) and `beta` (lcb's weight). */
+  alphaMax: 1,
+  betaMax: 100,
 };
 
 /**
@@ -94,7 +104,10 @@ export function defaultState() {
       maxEpochs: 20,
       factor: 3,
       hyperbandIterations: 1,
-      numInitialPoints: null,
+      numInitialPoints: BAYESIAN.num_initial_points,
+      acquisition: BAYESIAN.acquisition,
+      beta: BAYESIAN.beta,
+      alpha: BAYESIAN.alpha,
       device: "auto",
       workers: 2,
     },
@@ -367,9 +380,24 @@ function validateTuner(v, task) {
     factor: integer(t.factor, "tuner.factor", 2, 10),
     hyperbandIterations: integer(t.hyperbandIterations, "tuner.hyperbandIterations", 1, 10),
     numInitialPoints: t.numInitialPoints === null ? null : integer(t.numInitialPoints, "tuner.numInitialPoints", 1, 500),
+    acquisition: oneOf(t.acquisition, "tuner.acquisition", ACQUISITIONS, "an acquisition"),
+    beta: number(t.beta, "tuner.beta", 0, LIMITS.betaMax),
+    alpha: number(t.alpha, "tuner.alpha", 0, LIMITS.alphaMax),
     device: oneOf(t.device, "tuner.device", DEVICES, "a device"),
     workers: integer(t.workers, "tuner.workers", 1, 8),
   };
+}
+
+/**
+ * A Bayesian tuner state's options for the engine (tunelab.js's camelCase names): the number of
+ * initial points when one is set, the acquisition and alpha, and beta only with "lcb" (the engine
+ * refuses beta with "ei").
+ */
+export function bayesianOptions(t) {
+  const o = { acquisition: t.acquisition, alpha: t.alpha };
+  if (t.numInitialPoints !== null) o.numInitialPoints = t.numInitialPoints;
+  if (t.acquisition === "lcb") o.beta = t.beta;
+  return o;
 }
 
 function utf8Length(s) {
