@@ -245,20 +245,43 @@ export function specHypermodel(spec: string | object): (hp: HyperParameters) => 
 export type HpValue = number | string | boolean;
 export type Sampling = "linear" | "log" | "reverse_log";
 
+/**
+ * KerasTuner's `parent_name` / `parent_values` on a value creator: the hp is active only when
+ * hp `parentName`'s value is one of `parentValues` (give both, or neither).
+ */
+export interface HpParent {
+  parentName?: string;
+  parentValues?: HpValue | HpValue[];
+}
+
+/** An hp's JSON, as in `toJSON().space`: `{class_name: "Int", config: {name, ...}}`. */
+export interface HpJSON {
+  class_name: string;
+  config: { name: string; [key: string]: unknown };
+}
+
+/** KerasTuner's `get_config()`: the space, and every value held. */
+export interface HyperParametersJSON {
+  space: HpJSON[];
+  values: Record<string, HpValue>;
+}
+
 /** KerasTuner's HyperParameters. */
 export class HyperParameters {
   constructor();
+  /** KerasTuner's `from_config`: hyperparameters from `toJSON()`'s object or its JSON text. */
+  static fromJSON(json: HyperParametersJSON | string): HyperParameters;
   /** Frees the engine memory behind these hyperparameters now; they cannot be used afterwards. */
   dispose(): void;
-  /** Inside an inactive conditional scope, the hp's default is returned (KerasTuner returns None). */
-  Int(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
-  Int(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;
-  Float(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number }): number;
-  Float(name: string, minValue: number, maxValue: number, stepOrOptions?: number | { step?: number; sampling?: Sampling; default?: number }): number;
+  /** Inside an inactive conditional scope (or with an unmet parent), the hp's default is returned (KerasTuner returns None). */
+  Int(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number } & HpParent): number;
+  Int(name: string, minValue: number, maxValue: number, stepOrOptions?: number | ({ step?: number; sampling?: Sampling; default?: number } & HpParent)): number;
+  Float(name: string, options: { minValue: number; maxValue: number; step?: number; sampling?: Sampling; default?: number } & HpParent): number;
+  Float(name: string, minValue: number, maxValue: number, stepOrOptions?: number | ({ step?: number; sampling?: Sampling; default?: number } & HpParent)): number;
   /** The values keep their literal types: `hp.Choice("act", ["relu", "tanh"])` is `"relu" | "tanh"`. */
-  Choice<const T extends HpValue>(name: string, values: readonly T[], options?: { ordered?: boolean; default?: T }): T;
-  Boolean(name: string, options?: { default?: boolean }): boolean;
-  Fixed<T extends HpValue>(name: string, value: T): T;
+  Choice<const T extends HpValue>(name: string, values: readonly T[], options?: { ordered?: boolean; default?: T } & HpParent): T;
+  Boolean(name: string, options?: { default?: boolean } & HpParent): boolean;
+  Fixed<T extends HpValue>(name: string, value: T, options?: HpParent): T;
   int: HyperParameters["Int"];
   float: HyperParameters["Float"];
   choice: HyperParameters["Choice"];
@@ -267,14 +290,29 @@ export class HyperParameters {
   conditionalScope<R>(parentName: string, parentValues: HpValue | HpValue[], fn: () => R): R;
   nameScope<R>(name: string, fn: () => R): R;
   get(name: string): HpValue;
+  /** KerasTuner's `is_active`: by name (some hp of that name has its conditions met), or for one hp's JSON (from `toJSON().space`). */
+  isActive(nameOrHp: string | HpJSON): boolean;
+  /** KerasTuner's `merge(hps, overwrite=True)`: adds `other`'s hps; with `overwrite` those already here are replaced and reset to their defaults. Returns this. */
+  merge(other: HyperParameters | HyperParametersJSON, options?: { overwrite?: boolean }): this;
+  /** KerasTuner's `copy()`: the same space and values, independent of this one. */
+  copy(): HyperParameters;
   readonly values: Record<string, HpValue>;
   searchSpaceSummary(): string;
-  toJSON(): unknown;
+  toJSON(): HyperParametersJSON;
 }
 
-/** Subclass and override build (and optionally fit). */
+/**
+ * KerasTuner's `HyperModel(name, tunable)`: subclass and override build (and optionally fit).
+ * `tunable: false` keeps the hps build creates at their defaults; hps declared in
+ * `declareHyperparameters` (called before the first build) or given to the tuner stay searched.
+ */
 export class HyperModel {
+  constructor(options?: { name?: string | null; tunable?: boolean });
+  readonly name: string | null;
+  readonly tunable: boolean;
   build(hp: HyperParameters): Sequential;
+  /** KerasTuner's `declare_hyperparameters(hp)`: declares hps before the first build. */
+  declareHyperparameters(hp: HyperParameters): void;
   /** `options`: search's fit options, with the tuner's callbacks in `callbacks`: pass them on to `model.fit`. */
   fit?(hp: HyperParameters, model: Sequential, x: TensorLike, y: TensorLike, options: FitOptions): Promise<History | number | Logs> | History | number | Logs;
 }

@@ -673,7 +673,7 @@ export class HyperParameters {
       if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`${kind}("${name}"): ${k} must be a finite number, got ${JSON.stringify(v)}`);
     }
     for (const k of Object.keys(rest)) {
-      if (!["step", "sampling", "default"].includes(k)) throw new Error(`unknown ${kind} option \`${k}\` (allowed: minValue, maxValue, step, sampling, default)`);
+      if (!["step", "sampling", "default", "parentName", "parentValues"].includes(k)) throw new Error(`unknown ${kind} option \`${k}\` (allowed: minValue, maxValue, step, sampling, default, parentName, parentValues)`);
     }
     return [minValue, maxValue, JSON.stringify(snakeKeys(rest))];
   }
@@ -686,17 +686,18 @@ export class HyperParameters {
     const [lo, hi, o] = HyperParameters._range(name, args, "Float");
     return guard(() => this._hp.Float(name, lo, hi, o));
   }
-  Choice(name, values, { ordered, default: d, ...rest } = {}) {
+  Choice(name, values, { ordered, default: d, parentName, parentValues, ...rest } = {}) {
     if (!Array.isArray(values)) throw new TypeError(`Choice("${name}"): values must be an array`);
-    if (Object.keys(rest).length) throw new Error(`unknown Choice option \`${Object.keys(rest)[0]}\` (allowed: ordered, default)`);
-    return guard(() => this._hp.Choice(name, JSON.stringify(values), JSON.stringify({ ordered, default: d })));
+    if (Object.keys(rest).length) throw new Error(`unknown Choice option \`${Object.keys(rest)[0]}\` (allowed: ordered, default, parentName, parentValues)`);
+    return guard(() => this._hp.Choice(name, JSON.stringify(values), JSON.stringify(snakeKeys({ ordered, default: d, parentName, parentValues }))));
   }
-  Boolean(name, { default: d, ...rest } = {}) {
-    if (Object.keys(rest).length) throw new Error(`unknown Boolean option \`${Object.keys(rest)[0]}\` (allowed: default)`);
-    return guard(() => this._hp.Boolean(name, JSON.stringify({ default: d })));
+  Boolean(name, { default: d, parentName, parentValues, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new Error(`unknown Boolean option \`${Object.keys(rest)[0]}\` (allowed: default, parentName, parentValues)`);
+    return guard(() => this._hp.Boolean(name, JSON.stringify(snakeKeys({ default: d, parentName, parentValues }))));
   }
-  Fixed(name, value) {
-    return guard(() => this._hp.Fixed(name, JSON.stringify(value)));
+  Fixed(name, value, { parentName, parentValues, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new Error(`unknown Fixed option \`${Object.keys(rest)[0]}\` (allowed: parentName, parentValues)`);
+    return guard(() => this._hp.Fixed(name, JSON.stringify(value), JSON.stringify(snakeKeys({ parentName, parentValues }))));
   }
   int(...a) {
     return this.Int(...a);
@@ -730,16 +731,68 @@ export class HyperParameters {
   searchSpaceSummary() {
     return guard(() => this._hp.searchSpaceSummary());
   }
+  /** KerasTuner's `get_config()`: `{space, values}`; `HyperParameters.fromJSON` reads it back. */
   toJSON() {
     return JSON.parse(guard(() => this._hp.toJSON()));
   }
+  /**
+   * KerasTuner's `is_active`: by name, whether some hp of that name has its conditions met; given
+   * an hp's JSON (an entry of `toJSON().space`), whether that hp's own conditions are met.
+   */
+  isActive(nameOrHp) {
+    if (typeof nameOrHp === "string") return guard(() => this._hp.isActive(nameOrHp));
+    if (nameOrHp && typeof nameOrHp === "object" && !Array.isArray(nameOrHp)) return guard(() => this._hp.isActiveHp(JSON.stringify(nameOrHp)));
+    throw new TypeError(`isActive(nameOrHp): expected an hp name or an hp's JSON ({class_name, config}, from toJSON().space), got ${nameOrHp === null ? "null" : typeof nameOrHp}`);
+  }
+  /**
+   * KerasTuner's `merge(hps, overwrite=True)`: adds `other`'s hps (a HyperParameters, or its
+   * JSON) to this space; with `overwrite` an hp already here is replaced and reset to its default.
+   */
+  merge(other, { overwrite = true, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new Error(`unknown merge option \`${Object.keys(rest)[0]}\` (allowed: overwrite)`);
+    if (typeof overwrite !== "boolean") throw new TypeError(`merge: overwrite must be true or false, got ${JSON.stringify(overwrite)}`);
+    const o = other instanceof HyperParameters ? other : other && typeof other === "object" ? HyperParameters.fromJSON(other) : null;
+    if (!o) throw new TypeError(`merge(other): other must be a HyperParameters or its toJSON() object, got ${other === null ? "null" : typeof other}`);
+    try {
+      guard(() => this._hp.merge(o._hp, overwrite));
+    } finally {
+      if (o !== other) o.dispose();
+    }
+    return this;
+  }
+  /** KerasTuner's `copy()`: the same space and values, independent of this one. */
+  copy() {
+    return new HyperParameters(guard(() => this._hp.copy()));
+  }
+  /** KerasTuner's `from_config`: hyperparameters from `toJSON()`'s object or its JSON text. */
+  static fromJSON(json) {
+    checkReady();
+    const text = typeof json === "string" ? json : json && typeof json === "object" && !Array.isArray(json) ? JSON.stringify(json) : null;
+    if (text === null) throw new TypeError(`HyperParameters.fromJSON: expected toJSON()'s object ({space, values}) or its JSON text, got ${json === null ? "null" : typeof json}`);
+    return new HyperParameters(guard(() => wasm.WasmHp.fromJSON(text)));
+  }
 }
 
-/** Base class for hypermodels: override `build(hp)`, and `fit(hp, model, x, y, options)` to tune training. */
+/**
+ * KerasTuner's `HyperModel(name, tunable)`: override `build(hp)`, and `fit(hp, model, x, y,
+ * options)` to tune training. `tunable: false` keeps the hps that build creates at their
+ * defaults; hps declared in `declareHyperparameters(hp)` (called before the first build) or
+ * given to the tuner's `hyperparameters` stay searchable.
+ */
 export class HyperModel {
+  constructor(options = {}) {
+    const { name = null, tunable = true, ...rest } = plainObject(options, "new HyperModel(options)");
+    if (Object.keys(rest).length) throw new Error(`unknown HyperModel option \`${Object.keys(rest)[0]}\` (allowed: name, tunable)`);
+    if (name !== null && typeof name !== "string") throw new TypeError(`new HyperModel: name must be a string, got ${JSON.stringify(name)}`);
+    if (typeof tunable !== "boolean") throw new TypeError(`new HyperModel: tunable must be true or false, got ${JSON.stringify(tunable)}`);
+    this.name = name;
+    this.tunable = tunable;
+  }
   build(_hp) {
     throw new Error("HyperModel.build(hp) must be overridden and return a tl.sequential() model");
   }
+  /** KerasTuner's `declare_hyperparameters(hp)`: override to declare hps before the first build. */
+  declareHyperparameters(_hp) {}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -981,7 +1034,11 @@ export class Tuner {
       const build = typeof hypermodel === "function" ? hypermodel : hypermodel.build?.bind(hypermodel);
       if (typeof build !== "function") throw new TypeError("hypermodel must be a function (hp) => model or an object with build(hp)");
       const fit = typeof hypermodel === "object" && typeof hypermodel.fit === "function" ? hypermodel.fit.bind(hypermodel) : null;
+      const declare = typeof hypermodel === "object" ? hypermodel.declareHyperparameters : undefined;
+      if (declare !== undefined && typeof declare !== "function") throw new TypeError("hypermodel.declareHyperparameters must be a function (hp) => void");
       hm = {
+        tunable: typeof hypermodel === "object" ? hypermodel.tunable : undefined,
+        declareHyperparameters: declare ? (inner) => void declare.call(hypermodel, new HyperParameters(inner)) : undefined,
         build: (inner) => {
           const m = build(new HyperParameters(inner));
           if (!(m instanceof Sequential)) throw new TypeError("build(hp) must return a tl.sequential() model");

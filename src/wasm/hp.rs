@@ -79,6 +79,49 @@ fn float_of(v: &Json, what: &str) -> Result<f64> {
         .ok_or_else(|| Error::invalid(what, v, "a number"))
 }
 
+/// Parent values: a list, or one value (KerasTuner's `parent_values`).
+fn parent_values(v: &Json, what: &str) -> Result<Vec<Value>> {
+    match v {
+        Json::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Value::from_json(x, &format!("{what}[{i}]")))
+            .collect(),
+        v => Ok(vec![Value::from_json(v, what)?]),
+    }
+}
+
+/// The creators' `parent_name` / `parent_values` options (KerasTuner's per-creator
+/// condition): both or neither.
+fn parent(m: &serde_json::Map<String, Json>, name: &str) -> Result<Option<(String, Vec<Value>)>> {
+    let pn = m.get("parent_name").filter(|v| !v.is_null());
+    let pv = m.get("parent_values").filter(|v| !v.is_null());
+    match (pn, pv) {
+        (None, None) => Ok(None),
+        (Some(n), Some(v)) => {
+            let n = n.as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
+                Error::invalid(format!("{name}.parentName"), n, "a non-empty string")
+            })?;
+            Ok(Some((
+                n.to_string(),
+                parent_values(v, &format!("{name}.parentValues"))?,
+            )))
+        }
+        (Some(_), None) => Err(Error::invalid(
+            format!("{name}.parentValues"),
+            "missing",
+            "the parent's values for which this hp is active (given with parentName)",
+        )),
+        (None, Some(v)) => Err(Error::invalid(
+            format!("{name}.parentName"),
+            format!("missing (parentValues is {v})"),
+            "the name of the parent hp (given with parentValues)",
+        )),
+    }
+}
+
+const PARENT: [&str; 2] = ["parent_name", "parent_values"];
+
 #[wasm_bindgen]
 impl WasmHp {
     /// An empty set of hyperparameters (to declare some before a search).
@@ -96,7 +139,11 @@ impl WasmHp {
         max_value: f64,
         options: Option<String>,
     ) -> Result<f64, JsError> {
-        let m = opts(options, &["step", "sampling", "default"], "Int")?;
+        let m = opts(
+            options,
+            &["step", "sampling", "default", PARENT[0], PARENT[1]],
+            "Int",
+        )?;
         let r = (|| -> Result<i64> {
             if min_value.fract() != 0.0 || max_value.fract() != 0.0 {
                 return Err(Error::invalid(
@@ -116,6 +163,9 @@ impl WasmHp {
             if let Some(d) = m.get("default").filter(|v| !v.is_null()) {
                 b = b.default(int_of(d, "default")?);
             }
+            if let Some((p, v)) = parent(&m, name)? {
+                b = b.parent(&p, v);
+            }
             b.get()
         })();
         r.map(|v| v as f64).map_err(err)
@@ -130,7 +180,11 @@ impl WasmHp {
         max_value: f64,
         options: Option<String>,
     ) -> Result<f64, JsError> {
-        let m = opts(options, &["step", "sampling", "default"], "Float")?;
+        let m = opts(
+            options,
+            &["step", "sampling", "default", PARENT[0], PARENT[1]],
+            "Float",
+        )?;
         let r = (|| -> Result<f64> {
             let mut hp = self.inner.borrow_mut();
             let mut b = hp.float(name, min_value, max_value);
@@ -142,6 +196,9 @@ impl WasmHp {
             }
             if let Some(d) = m.get("default").filter(|v| !v.is_null()) {
                 b = b.default(float_of(d, "default")?);
+            }
+            if let Some((p, v)) = parent(&m, name)? {
+                b = b.parent(&p, v);
             }
             b.get()
         })();
@@ -156,7 +213,11 @@ impl WasmHp {
         values: &str,
         options: Option<String>,
     ) -> Result<JsValue, JsError> {
-        let m = opts(options, &["ordered", "default"], "Choice")?;
+        let m = opts(
+            options,
+            &["ordered", "default", PARENT[0], PARENT[1]],
+            "Choice",
+        )?;
         let vals = match json_in(values, "Choice values")? {
             Json::Array(a) => a
                 .iter()
@@ -184,6 +245,9 @@ impl WasmHp {
             if let Some(d) = m.get("default").filter(|v| !v.is_null()) {
                 b = b.default(Value::from_json(d, "default")?);
             }
+            if let Some((p, v)) = parent(&m, name)? {
+                b = b.parent(&p, v);
+            }
             b.get()
         })();
         r.map(|v| value_to_js(&v)).map_err(err)
@@ -192,7 +256,7 @@ impl WasmHp {
     /// `Boolean(name, {default})`.
     #[wasm_bindgen(js_name = Boolean)]
     pub fn boolean(&self, name: &str, options: Option<String>) -> Result<bool, JsError> {
-        let m = opts(options, &["default"], "Boolean")?;
+        let m = opts(options, &["default", PARENT[0], PARENT[1]], "Boolean")?;
         let r = (|| -> Result<bool> {
             let mut hp = self.inner.borrow_mut();
             let mut b = hp.boolean(name);
@@ -202,16 +266,32 @@ impl WasmHp {
                         .ok_or_else(|| Error::invalid("default", d, "true or false"))?,
                 );
             }
+            if let Some((p, v)) = parent(&m, name)? {
+                b = b.parent(&p, v);
+            }
             b.get()
         })();
         r.map_err(err)
     }
 
-    /// `Fixed(name, valueJSON)`.
+    /// `Fixed(name, valueJSON, {parent_name, parent_values})`.
     #[wasm_bindgen(js_name = Fixed)]
-    pub fn fixed(&self, name: &str, value: &str) -> Result<JsValue, JsError> {
+    pub fn fixed(
+        &self,
+        name: &str,
+        value: &str,
+        options: Option<String>,
+    ) -> Result<JsValue, JsError> {
+        let m = opts(options, &PARENT, "Fixed")?;
         let v = Value::from_json(&json_in(value, "Fixed value")?, name).map_err(err)?;
-        let r = self.inner.borrow_mut().fixed(name, v).get();
+        let r = (|| -> Result<Value> {
+            let mut hp = self.inner.borrow_mut();
+            let mut b = hp.fixed(name, v);
+            if let Some((p, v)) = parent(&m, name)? {
+                b = b.parent(&p, v);
+            }
+            b.get()
+        })();
         r.map(|v| value_to_js(&v)).map_err(err)
     }
 
@@ -223,14 +303,8 @@ impl WasmHp {
         values: &str,
         f: &js_sys::Function,
     ) -> Result<JsValue, JsError> {
-        let vals = match json_in(values, "parent values")? {
-            Json::Array(a) => a
-                .iter()
-                .map(|v| Value::from_json(v, "parent values"))
-                .collect::<Result<Vec<_>>>()
-                .map_err(err)?,
-            v => vec![Value::from_json(&v, "parent values").map_err(err)?],
-        };
+        let vals =
+            parent_values(&json_in(values, "parent values")?, "parent values").map_err(err)?;
         self.inner
             .borrow_mut()
             .enter_conditional_scope(parent, vals)
@@ -273,6 +347,40 @@ impl WasmHp {
         let v = json_in(spec, "model spec")?;
         let plain = crate::spec::hyper::resolve(&v, &mut self.inner.borrow_mut()).map_err(err)?;
         Ok(plain.to_string())
+    }
+
+    /// KerasTuner's `is_active(name)`: whether some hp called `name` has its conditions met.
+    #[wasm_bindgen(js_name = isActive)]
+    pub fn is_active(&self, name: &str) -> bool {
+        self.inner.borrow().is_active(name)
+    }
+
+    /// KerasTuner's `is_active(hyperparameter)`: whether this hp's own conditions are met. The
+    /// hp is given as its JSON (`{"class_name", "config"}`, an entry of `toJSON().space`).
+    #[wasm_bindgen(js_name = isActiveHp)]
+    pub fn is_active_hp(&self, hp: &str) -> Result<bool, JsError> {
+        let h = crate::hp::HyperParameter::from_json(&json_in(hp, "isActive hp")?, "isActive hp")
+            .map_err(err)?;
+        Ok(h.is_active(self.inner.borrow().raw_values()))
+    }
+
+    /// KerasTuner's `merge(hps, overwrite)`: adds `other`'s hps to this space.
+    pub fn merge(&self, other: &WasmHp, overwrite: bool) {
+        // `other` may share this one's cell (hp.merge(hp)): read it before borrowing mutably.
+        let o = other.inner.borrow().clone();
+        self.inner.borrow_mut().merge(&o, overwrite);
+    }
+
+    /// KerasTuner's `copy()`: the space and values, no open scopes.
+    pub fn copy(&self) -> WasmHp {
+        WasmHp::new(self.inner.borrow().copy())
+    }
+
+    /// KerasTuner's `from_config`: hyperparameters from what `toJSON` wrote.
+    #[wasm_bindgen(js_name = fromJSON)]
+    pub fn from_json(json: &str) -> Result<WasmHp, JsError> {
+        let v = json_in(json, "hyperparameters JSON")?;
+        Ok(WasmHp::new(HyperParameters::from_json(&v).map_err(err)?))
     }
 
     /// KerasTuner's search space summary text.

@@ -79,20 +79,38 @@ fn fit_result(v: &JsValue, what: &str) -> Result<FitResult> {
 
 /// A hypermodel written in JavaScript: `build(hp)` returns the model's JSON spec; `fit(hp,
 /// model, optionsJSON, link)`, when given, trains it and returns a result (see [`fit_result`]);
-/// `link` carries the tuner's callbacks to the `model.fit` it calls (see `link`).
+/// `link` carries the tuner's callbacks to the `model.fit` it calls (see `link`);
+/// `declare(hp)`, when given, is KerasTuner's `declare_hyperparameters`; `tunable` false fixes
+/// the hps that build creates at their defaults (KerasTuner's `HyperModel(tunable=False)`).
 struct JsHyperModel {
     build: js_sys::Function,
     fit: Option<js_sys::Function>,
+    declare: Option<js_sys::Function>,
+    tunable: bool,
+}
+
+/// Calls `f(hp)` with `hp` shared with JavaScript for the call.
+fn with_hp(f: &js_sys::Function, hp: &mut HyperParameters, what: &str) -> Result<JsValue> {
+    let cell = Rc::new(RefCell::new(std::mem::take(hp)));
+    let r = f.call1(&JsValue::NULL, &WasmHp::shared(cell.clone()).into());
+    *hp = cell.replace(HyperParameters::new());
+    r.map_err(|e| from_js(e, what))
 }
 
 impl HyperModel for JsHyperModel {
+    fn declare_hyperparameters(&mut self, hp: &mut HyperParameters) -> Result<()> {
+        match &self.declare {
+            Some(f) => with_hp(f, hp, "declareHyperparameters").map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    fn tunable(&self) -> bool {
+        self.tunable
+    }
+
     fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
-        let cell = Rc::new(RefCell::new(std::mem::take(hp)));
-        let r = self
-            .build
-            .call1(&JsValue::NULL, &WasmHp::shared(cell.clone()).into());
-        *hp = cell.replace(HyperParameters::new());
-        let spec = r.map_err(|e| from_js(e, "build"))?;
+        let spec = with_hp(&self.build, hp, "build")?;
         let spec = spec.as_string().ok_or_else(|| {
             Error::invalid(
                 "build(hp)",
@@ -368,9 +386,34 @@ impl WasmTuner {
                     ))
                 })?;
             let fit = prop(&hypermodel, "fit").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            let declare = match prop(&hypermodel, "declareHyperparameters") {
+                None => None,
+                Some(f) => Some(f.dyn_into::<js_sys::Function>().map_err(|v| {
+                    err(Error::invalid(
+                        "hypermodel.declareHyperparameters",
+                        super::show(&v),
+                        "a function (hp) => void",
+                    ))
+                })?),
+            };
+            let tunable = match prop(&hypermodel, "tunable") {
+                None => true,
+                Some(v) => v.as_bool().ok_or_else(|| {
+                    err(Error::invalid(
+                        "hypermodel.tunable",
+                        super::show(&v),
+                        "true or false",
+                    ))
+                })?,
+            };
             Tuner::new(
                 algorithm,
-                Box::new(JsHyperModel { build, fit }),
+                Box::new(JsHyperModel {
+                    build,
+                    fit,
+                    declare,
+                    tunable,
+                }),
                 hps,
                 config,
             )

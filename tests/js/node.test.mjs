@@ -508,6 +508,85 @@ test("tuner.trials' values leave out inactive conditional hps (as trialsJSON doe
   assert.deepEqual(tuner.trials.map((t) => t.hyperparameters.values), [{ kind: "a", a_units: 1 }, { kind: "a", a_units: 2 }, { kind: "b" }]);
 });
 
+test("parentName / parentValues on every creator (KerasTuner's parent_name / parent_values)", async () => {
+  const hp = new tl.HyperParameters();
+  assert.equal(hp.Choice("kind", ["a", "b"]), "a");
+  assert.equal(hp.Int("a_units", 1, 4, { parentName: "kind", parentValues: ["a"] }), 1);
+  close(hp.Float("b_rate", 0.1, 0.9, { parentName: "kind", parentValues: ["b"] }), 0.1, 1e-12);
+  assert.equal(hp.Choice("b_act", ["relu", "tanh"], { parentName: "kind", parentValues: "b" }), "relu");
+  assert.equal(hp.Boolean("b_flag", { parentName: "kind", parentValues: ["b"] }), false);
+  assert.equal(hp.Fixed("a_fixed", 7, { parentName: "kind", parentValues: ["a"] }), 7);
+  hp.Int("b_i", { minValue: 1, maxValue: 3, parentName: "kind", parentValues: ["b"] });
+  assert.deepEqual(hp.values, { kind: "a", a_units: 1, a_fixed: 7 });
+  assert.match(hp.searchSpaceSummary(), /b_flag \(Boolean\)\n\{'default': False, 'conditions': \[\{'class_name': 'Parent', 'config': \{'name': 'kind', 'values': \['b'\]\}\}\]\}/);
+  await fails(() => hp.get("b_rate"), /b_rate is currently inactive/);
+  await fails(() => hp.Int("x", 1, 2, { parentName: "kind" }), /x\.parentValues/);
+  await fails(() => hp.Choice("x", [1, 2], { parentValues: ["a"] }), /x\.parentName/);
+  await fails(() => hp.Int("x", 1, 2, { parentName: "nope", parentValues: [1] }), /nope not defined/);
+  await fails(() => hp.Fixed("x", 1, { parent: "kind" }), /unknown Fixed option `parent`/);
+
+  // In a search: the grid reaches each branch, and values hold only the active hps
+  const tuner = new tl.GridSearch({
+    objective: "loss",
+    runTrial: (trial) => {
+      const h = trial.hyperparameters;
+      const kind = h.Choice("kind", ["a", "b"]);
+      const a = h.Int("a_units", 1, 2, { parentName: "kind", parentValues: ["a"] });
+      const b = h.Boolean("b_flag", { parentName: "kind", parentValues: ["b"] });
+      return kind === "a" ? a : b ? 10 : 20;
+    },
+  });
+  await tuner.search();
+  assert.deepEqual(tuner.trials.map((t) => t.hyperparameters.values), [{ kind: "a", a_units: 1 }, { kind: "a", a_units: 2 }, { kind: "b", b_flag: false }, { kind: "b", b_flag: true }]);
+});
+
+test("isActive, merge, copy, fromJSON / toJSON (KerasTuner's is_active, merge, copy, from_config)", async () => {
+  const hp = new tl.HyperParameters();
+  hp.Choice("kind", ["a", "b"]);
+  hp.Int("a_units", 1, 4, { parentName: "kind", parentValues: ["a"] });
+  hp.Boolean("b_flag", { parentName: "kind", parentValues: ["b"] });
+  assert.equal(hp.isActive("kind"), true);
+  assert.equal(hp.isActive("a_units"), true);
+  assert.equal(hp.isActive("b_flag"), false);
+  assert.equal(hp.isActive("nothing"), false);
+  const space = hp.toJSON().space;
+  assert.equal(hp.isActive(space.find((h) => h.config.name === "b_flag")), false);
+  assert.equal(hp.isActive(space.find((h) => h.config.name === "a_units")), true);
+  await fails(() => hp.isActive(3), /isActive\(nameOrHp\)/);
+  await fails(() => hp.isActive({ class_name: "Nope", config: { name: "x" } }), /Nope/);
+
+  // copy: the same space and values, independent afterwards
+  const c = hp.copy();
+  assert.deepEqual(c.toJSON(), hp.toJSON());
+  c.Float("lr", 0.001, 0.1);
+  assert.equal(hp.toJSON().space.length, 3);
+  assert.equal(c.toJSON().space.length, 4);
+
+  // fromJSON: toJSON's object or its text, round trip
+  assert.deepEqual(tl.HyperParameters.fromJSON(hp.toJSON()).toJSON(), hp.toJSON());
+  assert.deepEqual(tl.HyperParameters.fromJSON(JSON.stringify(hp.toJSON())).values, { kind: "a", a_units: 1 });
+  await fails(() => tl.HyperParameters.fromJSON({ values: {} }), /space/);
+  await fails(() => tl.HyperParameters.fromJSON(42), /fromJSON/);
+
+  // merge: new hps join; overwrite (default true, as KerasTuner's) replaces those already here
+  const other = new tl.HyperParameters();
+  other.Choice("kind", ["b", "c"]);
+  other.Float("lr", 0.01, 0.1);
+  const kept = hp.copy().merge(other, { overwrite: false });
+  assert.equal(kept.get("kind"), "a");
+  close(kept.get("lr"), 0.01, 1e-12);
+  const replaced = hp.copy().merge(other);
+  assert.equal(replaced.get("kind"), "b");
+  assert.equal(replaced.isActive("b_flag"), true);
+  assert.equal(replaced.isActive("a_units"), false);
+  assert.deepEqual(hp.copy().merge(other.toJSON()).toJSON(), replaced.toJSON());
+  hp.merge(hp); // itself: no trap
+  assert.deepEqual(hp.values, { kind: "a", a_units: 1 });
+  await fails(() => hp.merge(other, { overwrite: "yes" }), /overwrite must be true or false/);
+  await fails(() => hp.merge(other, { replace: true }), /unknown merge option `replace`/);
+  await fails(() => hp.merge(7), /merge\(other\)/);
+});
+
 // ---------------------------------------------------------------------------------------------
 // HyperModels and runTrial
 
@@ -554,6 +633,49 @@ test("search callbacks from a HyperModel's own fit carry the trial id", async ()
   const ids = [];
   await tuner.search(x, y, { epochs: 1, validationSplit: 0.2, callbacks: { onEpochEnd: (id) => ids.push(id) } });
   assert.deepEqual(ids, [tuner.trials[0].trialId]);
+});
+
+test("HyperModel({name, tunable: false}): build's hps stay at their defaults, declareHyperparameters' hps are searched", async () => {
+  const { x, y } = xor();
+  class FixedUnits extends tl.HyperModel {
+    constructor() {
+      super({ name: "xor_mlp", tunable: false });
+      this.declared = 0;
+    }
+    declareHyperparameters(hp) {
+      this.declared++;
+      hp.Float("lr", 0.001, 0.1, { sampling: "log" });
+    }
+    build(hp) {
+      const m = tl.sequential();
+      m.add(tl.layers.dense({ units: hp.Int("units", 4, 16, { step: 4, default: 8 }), activation: "relu", inputShape: [2] }));
+      m.add(tl.layers.dense({ units: 1, activation: "sigmoid" }));
+      // the declared hp, read with its creator (a trial records the hps its creators read)
+      const lr = hp.Float("lr", 0.001, 0.1, { sampling: "log" });
+      m.compile({ optimizer: tl.optimizers.adam({ learningRate: lr }), loss: "binary_crossentropy", metrics: ["accuracy"] });
+      return m;
+    }
+  }
+  const hm = new FixedUnits();
+  assert.equal(hm.name, "xor_mlp");
+  assert.equal(hm.tunable, false);
+  assert.equal(new tl.HyperModel().name, null);
+  assert.equal(new tl.HyperModel().tunable, true);
+  const tuner = new tl.RandomSearch({ hypermodel: hm, objective: "val_accuracy", maxTrials: 4, seed: 1 });
+  assert.equal(hm.declared, 1, "declareHyperparameters is called before the first build");
+  assert.match(tuner.searchSpaceSummary(), /lr \(Float\)[\s\S]*units \(Fixed\)\n\{'conditions': \[\], 'value': 8\}/);
+  await tuner.search(x, y, { epochs: 1, validationSplit: 0.2 });
+  const trials = tuner.trialsJSON().trials;
+  assert.equal(trials.length, 4);
+  for (const t of trials) assert.equal(t.hyperparameters.units, 8, "units stays at its default");
+  assert.equal(new Set(trials.map((t) => t.hyperparameters.lr)).size, 4, "lr is searched");
+  // the same hypermodel tunable: units is searched
+  const open = new tl.RandomSearch({ hypermodel: Object.assign(new FixedUnits(), { tunable: true }), objective: "val_accuracy", maxTrials: 4, seed: 1 });
+  assert.match(open.searchSpaceSummary(), /units \(Int\)/);
+  await fails(() => new tl.HyperModel({ tunable: 1 }), /tunable must be true or false/);
+  await fails(() => new tl.HyperModel({ name: 3 }), /name must be a string/);
+  await fails(() => new tl.HyperModel({ nam: "x" }), /unknown HyperModel option `nam`/);
+  await fails(() => new tl.RandomSearch({ hypermodel: { build: xorModel, tunable: "no" }, objective: "val_accuracy" }), /hypermodel\.tunable/);
 });
 
 test("tune any function: a subclass overriding runTrial finds the minimum", async () => {

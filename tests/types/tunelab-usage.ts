@@ -168,6 +168,20 @@ const named: number = hp.nameScope("block", () => hp.Int("units", 4, 8));
 const value: HpValue = hp.get("units");
 const values: Record<string, HpValue> = hp.values;
 const space: string = hp.searchSpaceSummary();
+// KerasTuner's parent_name / parent_values on every creator; is_active, merge, copy, from_config
+const child: number = hp.Int("child", 1, 4, { parentName: "activation", parentValues: ["relu"] });
+const child2: number = hp.Float("child2", { minValue: 0, maxValue: 1, parentName: "activation", parentValues: "tanh" });
+const child3: "a" | "b" = hp.Choice("child3", ["a", "b"], { parentName: "activation", parentValues: ["relu"] });
+const child4: boolean = hp.Boolean("child4", { default: true, parentName: "activation", parentValues: ["relu"] });
+const child5: number = hp.Fixed("child5", 3, { parentName: "activation", parentValues: ["relu"] });
+const active: boolean = hp.isActive("child") && hp.isActive(hp.toJSON().space[0]);
+const hpCopy: tl.HyperParameters = hp.copy();
+const merged: tl.HyperParameters = hpCopy.merge(hp, { overwrite: false }).merge(hp.toJSON());
+const restored: tl.HyperParameters = tl.HyperParameters.fromJSON(hp.toJSON());
+const restored2: tl.HyperParameters = tl.HyperParameters.fromJSON(JSON.stringify(hp.toJSON()));
+const spaceJSON: tl.HpJSON[] = restored.toJSON().space;
+// @ts-expect-error: KerasTuner's snake_case parent_name; the package takes parentName
+hp.Int("bad2", 1, 2, { parent_name: "activation", parentValues: ["relu"] });
 hp.toJSON();
 hp.dispose();
 // @ts-expect-error: KerasTuner's snake_case min_value; the package takes minValue
@@ -182,6 +196,19 @@ function buildModel(hp: tl.HyperParameters): tl.Sequential {
   return m;
 }
 const fromSpec: (hp: tl.HyperParameters) => tl.Sequential = tl.specHypermodel({ layers: [{ class_name: "Dense", config: { units: { hp: "Int", name: "u", min_value: 2, max_value: 8 } } }] });
+class FixedHyperModel extends tl.HyperModel {
+  constructor() {
+    super({ name: "fixed", tunable: false });
+  }
+  declareHyperparameters(hp: tl.HyperParameters): void {
+    hp.Float("lr", 1e-3, 1e-1, { sampling: "log" });
+  }
+  build(hp: tl.HyperParameters): tl.Sequential {
+    return buildModel(hp);
+  }
+}
+const fixedName: string | null = new FixedHyperModel().name;
+const isTunable: boolean = new tl.HyperModel({ tunable: true }).tunable;
 class MyHyperModel extends tl.HyperModel {
   build(hp: tl.HyperParameters): tl.Sequential {
     return buildModel(hp);
