@@ -18,22 +18,8 @@ wheel=$(ls python/dist/tunelab-*.whl)
 
 py=${PYTHON:-python3}
 "$py" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' || { echo "tunelab notebook test: Python 3.9 or newer is needed ($py)" >&2; exit 1; }
-key=$( (cat tests/notebook/requirements.txt tests/notebook/requirements-ranges.txt; "$py" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-16)
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/tunelab-venv"
-venv="$cache/$key"
-if [ ! -f "$venv/.complete" ]; then
-  echo "tunelab: making the notebook test's venv in $venv (JupyterLab, Notebook 7, anywidget, numpy, pandas from PyPI; about a minute, cached afterwards)"
-  rm -rf "$venv"
-  mkdir -p "$cache"
-  "$py" -m venv "$venv" || { echo "tunelab: '$py -m venv' failed (on Debian: apt-get install python3-venv)" >&2; exit 1; }
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip || echo "note: could not upgrade pip in the venv; going on with $("$venv/bin/python" -m pip --version)"
-  if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/notebook/requirements.txt; then
-    echo "note: the pinned versions of tests/notebook/requirements.txt did not install (the registry moved on?);" \
-      "falling back to the ranges of tests/notebook/requirements-ranges.txt" >&2
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/notebook/requirements-ranges.txt
-  fi
-  touch "$venv/.complete"
-fi
+source scripts/venv.sh
+cached_venv tunelab-venv tests/notebook "JupyterLab, Notebook 7, anywidget, numpy, pandas"
 "$venv/bin/python" -m pip freeze --disable-pip-version-check | grep -iE '^(jupyterlab|anywidget|ipywidgets|numpy|pandas)==' | tr '\n' ' '
 echo
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$wheel"
