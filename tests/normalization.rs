@@ -7,41 +7,9 @@ use tunelab::spec::saved;
 use tunelab::spec::ModelSpec;
 use tunelab::Tensor;
 
-/// A 3-class table like scikit-learn's wine data: six informative columns, three of them in
-/// the thousands (offset and wide), three below one. Deterministic.
-pub fn scaled_table(n: usize, seed: u64) -> (Tensor, Tensor) {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut unif = move || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((s >> 11) as f64 / (1u64 << 53) as f64) as f32
-    };
-    let gauss = move |u: &mut dyn FnMut() -> f32| {
-        let (a, b) = (u().max(1e-7), u());
-        (-2.0 * a.ln()).sqrt() * (std::f32::consts::TAU * b).cos()
-    };
-    let centers = [[-1.0f32, 0.5, 1.0], [1.0, -1.0, 0.0], [0.0, 1.0, -1.0]];
-    let scales = [1500.0f32, 300.0, 40.0, 0.1, 0.05, 0.8];
-    let offsets = [5000.0f32, 800.0, 100.0, 0.3, 0.02, 2.0];
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let c = i % 3;
-        for (j, (sc, off)) in scales.iter().zip(&offsets).enumerate() {
-            let v = centers[c][j % 3] + 0.6 * gauss(&mut unif);
-            x.push(off + sc * v);
-        }
-        let mut one = [0.0; 3];
-        one[c] = 1.0;
-        y.extend(one);
-    }
-    (
-        Tensor::new(vec![n, 6], x).unwrap(),
-        Tensor::new(vec![n, 3], y).unwrap(),
-    )
-}
+#[path = "support/scaled.rs"]
+mod scaled;
+use scaled::scaled_table;
 
 fn classifier(normalize: bool) -> Sequential {
     let mut m = Sequential::new().seed(3);
@@ -349,4 +317,16 @@ fn normalization_after_flatten_uses_every_value_as_a_feature() {
     )
     .unwrap();
     assert_eq!(m2.get_weights().unwrap()[0].shape(), &[2]);
+}
+
+/// tests/data/scaled-3class.csv (the table the CLI, npm and page tests read) is this
+/// generator's output; `TUNELAB_WRITE_FIXTURES=1` rewrites it.
+#[test]
+fn the_committed_csv_fixture_is_the_generators_table() {
+    let text = scaled::csv(&scaled_table(600, 5));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/scaled-3class.csv");
+    if std::env::var_os("TUNELAB_WRITE_FIXTURES").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(path).unwrap(), text);
 }

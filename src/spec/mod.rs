@@ -654,6 +654,45 @@ fn keras_only_compile_args(m: &serde_json::Map<String, Value>, path: &str) -> Re
     Ok(())
 }
 
+/// Puts an unadapted Normalization layer at the front of a spec's `layers` (a model spec or a
+/// hypermodel spec: after any leading InputLayer and Flatten), which `fit` then adapts on the
+/// training rows: `tunelab fit / tune --normalize`. A spec that already has one is refused.
+pub fn prepend_normalization(spec: &mut Value) -> Result<()> {
+    let layers = spec
+        .get_mut("layers")
+        .and_then(|l| l.as_array_mut())
+        .ok_or_else(|| {
+            Error::invalid(
+                "layers",
+                "missing",
+                "a list of {\"class_name\", \"config\"} objects",
+            )
+        })?;
+    let class = |l: &Value| {
+        l.get("class_name")
+            .and_then(|c| c.as_str())
+            .map(crate::ops::losses::normalize)
+            .unwrap_or_default()
+    };
+    if let Some(i) = layers.iter().position(|l| class(l) == "normalization") {
+        return Err(Error::invalid(
+            format!("layers[{i}]"),
+            "a Normalization layer",
+            "no Normalization layer in the spec with --normalize (it adds one): drop one of \
+             the two",
+        ));
+    }
+    let at = layers
+        .iter()
+        .position(|l| !matches!(class(l).as_str(), "inputlayer" | "input" | "flatten"))
+        .unwrap_or(layers.len());
+    layers.insert(
+        at,
+        json!({"class_name": "Normalization", "config": {"axis": -1}}),
+    );
+    Ok(())
+}
+
 impl ModelSpec {
     /// Parses a JSON document.
     ///
