@@ -58,7 +58,24 @@ interface CommonLayerArgs {
   trainable?: boolean;
   dtype?: string;
 }
+/**
+ * Keras's `Normalization` layer: `(x - mean) / sqrt(variance)` per feature of the last axis
+ * (`axis: null`: one mean and variance for all). Put it first in a model (after an optional
+ * Flatten); without `mean`/`variance` and without `adapt`, `fit` adapts it on the training rows.
+ */
+export interface NormalizationLayer extends LayerConfig {
+  /** Keras's `adapt(data)`: the mean and (population) variance of `x`'s rows; returns the layer. */
+  adapt(x: TensorLike): NormalizationLayer;
+  /** The layer called on data (Keras's `Normalization()(x)`): `x` standardized, adapting first when unadapted. */
+  apply(x: TensorLike): Tensor;
+}
 export const layers: {
+  normalization(args?: CommonLayerArgs & {
+    axis?: -1 | null;
+    mean?: number | number[] | Float32Array;
+    variance?: number | number[] | Float32Array;
+    invert?: false;
+  }): NormalizationLayer;
   dense(args: CommonLayerArgs & {
     units: number;
     activation?: Activation;

@@ -283,8 +283,37 @@ function layer(className, keys) {
 
 const COMMON = ["name", "inputShape", "batchInputShape", "trainable", "dtype"];
 
+// Keras's Normalization: a spec like the others, with `adapt(x)` (its mean and variance from x's
+// rows, computed by the engine) and `apply(x)` (the layer called on data: x standardized,
+// adapting on x first when it has no statistics). Left unadapted inside a model, `fit` adapts it
+// on the training rows.
+function normalization(config = {}) {
+  const c = { ...plainObject(config, "layers.normalization(config)") };
+  for (const k of ["mean", "variance"]) if (ArrayBuffer.isView(c[k])) c[k] = Array.from(c[k]);
+  const l = layer("Normalization", ["axis", "mean", "variance", "invert", ...COMMON])(c);
+  Object.defineProperties(l, {
+    adapt: {
+      value(x) {
+        checkReady();
+        l.config = JSON.parse(guard(() => wasm.adaptNormalization(JSON.stringify(l), toEngine(x, "adapt(x)")))).config;
+        return l;
+      },
+    },
+    apply: {
+      value(x) {
+        checkReady();
+        const r = guard(() => wasm.callNormalization(JSON.stringify(l), toEngine(x, "apply(x)")));
+        l.config = JSON.parse(r.layer).config;
+        return fromEngine(r.x);
+      },
+    },
+  });
+  return l;
+}
+
 export const layers = {
   dense: layer("Dense", ["units", "activation", "useBias", "kernelInitializer", "biasInitializer", "kernelRegularizer", "biasRegularizer", ...COMMON]),
+  normalization,
   dropout: layer("Dropout", ["rate", "seed", ...COMMON]),
   flatten: layer("Flatten", COMMON),
   activation: layer("Activation", ["activation", ...COMMON]),
@@ -417,7 +446,7 @@ export class Sequential {
   /** Appends a layer (`tl.layers.dense({...})`, ...). */
   add(l) {
     if (!l || typeof l !== "object" || typeof l.class_name !== "string") {
-      throw new TypeError("add(layer): expected a layer from tl.layers (dense, dropout, flatten, activation)");
+      throw new TypeError("add(layer): expected a layer from tl.layers (dense, dropout, flatten, activation, normalization)");
     }
     this._layers.push(l);
     this._model = null;
@@ -441,9 +470,15 @@ export class Sequential {
 
   /** The model as a JSON spec (docs/model-spec.md). */
   toJSON() {
+    let layers = this._layers;
+    // A Normalization layer adapted by fit: its statistics live in the engine's model.
+    if (this._model && !this._disposed && layers.some((l) => l?.class_name === "Normalization")) {
+      const adapted = JSON.parse(guard(() => this._model.toJSON())).layers.find((l) => l.class_name === "Normalization");
+      if (adapted) layers = layers.map((l) => (l?.class_name === "Normalization" ? adapted : l));
+    }
     return {
       ...(this._inputShape ? { input_shape: this._inputShape } : {}),
-      layers: this._layers,
+      layers,
       ...(this._compile ? { compile: this._compile } : {}),
     };
   }

@@ -654,6 +654,18 @@ fn keras_only_compile_args(m: &serde_json::Map<String, Value>, path: &str) -> Re
     Ok(())
 }
 
+/// One layer from its `{"class_name", "config"}` object (`path` names it in errors).
+pub fn layer_from_value(v: &Value, path: &str) -> Result<Layer> {
+    let mut shape = None;
+    parse_layer(v, path, &mut shape)?
+        .ok_or_else(|| Error::invalid(path, "an InputLayer", "a layer with weights or an op"))
+}
+
+/// A layer as its `{"class_name", "config"}` object.
+pub fn layer_to_value(l: &Layer) -> Value {
+    layer_value(l)
+}
+
 /// Puts an unadapted Normalization layer at the front of a spec's `layers` (a model spec or a
 /// hypermodel spec: after any leading InputLayer and Flatten), which `fit` then adapts on the
 /// training rows: `tunelab fit / tune --normalize`. A spec that already has one is refused.

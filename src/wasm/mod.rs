@@ -151,6 +151,42 @@ pub fn features(x: JsValue, names: Vec<String>) -> Result<JsValue, JsError> {
     ))
 }
 
+/// A Normalization layer spec (`{"class_name": "Normalization", "config": {...}}`) and what it
+/// needs: the npm package's `layer.adapt(x)` and `layer.apply(x)`.
+fn normalization_layer(layer: &str) -> Result<crate::nn::Normalization, JsError> {
+    let v: serde_json::Value = serde_json::from_str(layer)
+        .map_err(|e| err(crate::error::Error::parse(format!("layer is not valid JSON: {e}"))))?;
+    match crate::spec::layer_from_value(&v, "layer").map_err(err)? {
+        crate::nn::Layer::Normalization(n) => Ok(n),
+        other => Err(err(crate::error::Error::invalid(
+            "layer",
+            other.class_name(),
+            "a Normalization layer",
+        ))),
+    }
+}
+
+/// Keras's `Normalization.adapt(x)`: the layer spec with the mean and variance of `x`'s rows.
+#[wasm_bindgen(js_name = adaptNormalization)]
+pub fn adapt_normalization(layer: &str, x: JsValue) -> Result<String, JsError> {
+    let mut n = normalization_layer(layer)?;
+    n.adapt(&tensor(&x, "x")?).map_err(err)?;
+    Ok(crate::spec::layer_to_value(&crate::nn::Layer::Normalization(n)).to_string())
+}
+
+/// The layer called on data (Keras's `Normalization()(x)`): `{layer, x}`, `x` standardized
+/// with the layer's statistics (adapted on `x` first when it has none), `layer` the spec with them.
+#[wasm_bindgen(js_name = callNormalization)]
+pub fn call_normalization(layer: &str, x: JsValue) -> Result<JsValue, JsError> {
+    let mut n = normalization_layer(layer)?;
+    let out = n.call(&tensor(&x, "x")?).map_err(err)?;
+    let o = Object::new();
+    let spec = crate::spec::layer_to_value(&crate::nn::Layer::Normalization(n)).to_string();
+    set(&o, "layer", &JsValue::from(spec))?;
+    set(&o, "x", &tensor_to_js(&out))?;
+    Ok(o.into())
+}
+
 /// The playground's train/test split of `n` rows (`data::holdout_indices`):
 /// `{train: Uint32Array, test: Uint32Array}` of row indices.
 #[wasm_bindgen(js_name = splitIndices)]

@@ -1391,3 +1391,121 @@ test("evaluate / predict take steps, callbacks and verbose", async () => {
   await fails(() => m.evaluate(x, y, { verbose: 3 }), /verbose.*0, 1 or 2/);
   await fails(() => m.evaluate(x, y, { callbacks: [new tl.TunerCallbacks(1)] }), /evaluate: the tuner's callbacks .* serve model.fit only/);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Normalization
+
+const SCALED_CSV = fileURLToPath(new URL("../data/scaled-3class.csv", import.meta.url));
+
+async function scaledTable() {
+  const { readFileSync } = await import("node:fs");
+  const t = tl.csv.parse(readFileSync(SCALED_CSV, "utf8"), { label: "label" });
+  return { x: t.x, y: tl.oneHot(t.y, 3) };
+}
+
+function tableModel(normalize) {
+  const m = tl.sequential();
+  if (normalize) m.add(tl.layers.normalization());
+  m.add(tl.layers.dense({ units: 16, activation: "relu", inputShape: [6] }));
+  m.add(tl.layers.dense({ units: 3, activation: "softmax" }));
+  m.compile({ optimizer: tl.optimizers.adam({ learningRate: 0.01 }), loss: "categorical_crossentropy", metrics: ["accuracy"] });
+  return m;
+}
+
+test("layers.normalization: adapt and apply compute Keras's statistics in the engine", async () => {
+  const x = tl.tensor([1, 10, 2, 20, 3, 30, 4, 40], [4, 2]);
+  const n = tl.layers.normalization().adapt(x);
+  assert.deepEqual(n.config.mean, [2.5, 25]);
+  assert.deepEqual(n.config.variance, [1.25, 125]);
+  assert.deepEqual(JSON.parse(JSON.stringify(n)).class_name, "Normalization");
+  const z = tl.layers.normalization().apply(x);
+  closeAll(Array.from(z.data).slice(0, 2), [-1.3416407, -1.3416407], 1e-5);
+  const given = tl.layers.normalization({ mean: new Float32Array([1, 2]), variance: [4, 1] });
+  closeAll(Array.from(given.apply(tl.tensor([[3, 3]])).data), [1, 1]);
+  await fails(() => tl.layers.normalization({ axis: 0 }).adapt(x), /layer\.config\.axis/);
+  await fails(() => tl.layers.normalization({ invert: true }).apply(x), /layer\.config\.invert/);
+  await fails(() => tl.layers.normalization({ mean: [1] }).apply(x), /mean \/ .*variance/);
+  await fails(() => tl.layers.normalization({ axes: -1 }), /unknown Normalization option `axes`/);
+});
+
+test("a model with a Normalization layer trains on columns from 0.05 to 5,000; without it, it does not", async () => {
+  const { x, y } = await scaledTable();
+  const best = async (normalize) => {
+    const m = tableModel(normalize);
+    const h = await m.fit(x, y, { epochs: 40, validationSplit: 0.25, verbose: 0 });
+    return [Math.max(...h.history.val_accuracy), m];
+  };
+  const [raw] = await best(false);
+  const [norm, m] = await best(true);
+  assert.ok(norm >= 0.95 && raw < norm - 0.2, `raw ${raw}, normalized ${norm}`);
+  // fit adapted it on the training rows (450 of 600): toJSON, getWeights, save and the TF.js
+  // export carry the statistics.
+  const layer = m.toJSON().layers[0];
+  assert.equal(layer.class_name, "Normalization");
+  assert.equal(layer.config.mean.length, 6);
+  const w = m.getWeights();
+  assert.deepEqual(w.map((t) => t.shape).slice(0, 4), [[6], [6], [], [6, 16]]);
+  assert.equal(w[2].data[0], 450);
+  const want = await m.predict(x);
+  const loaded = tl.loadModel(m.save());
+  closeAll(Array.from((await loaded.predict(x)).data), Array.from(want.data), 1e-6);
+  const fromSpec = tl.modelFromJSON(m.toJSON());
+  fromSpec.setWeights(w);
+  closeAll(Array.from((await fromSpec.predict(x)).data), Array.from(want.data), 1e-6);
+});
+
+// The guide's HyperModel (image_size shared by build and fit; `x = layers.Normalization()(x)` in
+// fit when hp.Boolean("normalize")), on digits.
+test("the guide's HyperModel with Normalization in fit", async () => {
+  const d = tl.dataset("digits");
+  const n = 600;
+  const x = tl.tensor(d.x.data.slice(0, n * 64), [n, 8, 8]);
+  const y = tl.oneHot(tl.tensor(d.y.data.slice(0, n), [n, 1]), 10);
+  const crop = (t, side) => {
+    const rows = t.shape[0];
+    const out = new Float32Array(rows * side * side);
+    for (let i = 0; i < rows; i++)
+      for (let r = 0; r < side; r++)
+        for (let c = 0; c < side; c++) out[(i * side + r) * side + c] = t.data[i * 64 + r * 8 + c];
+    return tl.tensor(out, [rows, side, side]);
+  };
+  class MyHyperModel extends tl.HyperModel {
+    build(hp) {
+      const side = hp.Int("image_size", 4, 8);
+      const model = tl.sequential();
+      model.add(tl.layers.flatten({ inputShape: [side, side] }));
+      model.add(tl.layers.dense({ units: hp.Int("units", { minValue: 32, maxValue: 512, step: 32 }), activation: "relu" }));
+      model.add(tl.layers.dense({ units: 10, activation: "softmax" }));
+      model.compile({ optimizer: "adam", loss: "categorical_crossentropy", metrics: ["accuracy"] });
+      return model;
+    }
+    async fit(hp, model, x, y, { validationData, ...options } = {}) {
+      const side = hp.get("image_size");
+      let cx = crop(x, side);
+      const norm = tl.layers.normalization();
+      const normalize = hp.Boolean("normalize");
+      if (normalize) cx = norm.apply(cx);
+      if (validationData) {
+        let [xv, yv] = validationData;
+        xv = crop(xv, side);
+        if (normalize) xv = norm.apply(xv);
+        validationData = [xv, yv];
+      }
+      this.normalized = (this.normalized ?? 0) + (normalize ? 1 : 0);
+      return model.fit(cx, y, { ...options, shuffle: hp.Boolean("shuffle"), validationData });
+    }
+  }
+  const hm = new MyHyperModel();
+  const tuner = new tl.RandomSearch({ hypermodel: hm, objective: "val_accuracy", maxTrials: 4, seed: 3 });
+  const xv = tl.tensor(d.x.data.slice(n * 64, (n + 200) * 64), [200, 8, 8]);
+  const yv = tl.oneHot(tl.tensor(d.y.data.slice(n, n + 200), [200, 1]), 10);
+  await tuner.search(x, y, { epochs: 2, validationData: [xv, yv] });
+  const trials = tuner.trialsJSON().trials;
+  assert.equal(trials.length, 4);
+  for (const t of trials) {
+    assert.equal(t.status, "COMPLETED", t.message);
+    assert.deepEqual(Object.keys(t.hyperparameters).sort(), ["image_size", "normalize", "shuffle", "units"]);
+  }
+  assert.ok(hm.normalized > 0, "some trial normalized");
+  assert.ok(Math.max(...trials.map((t) => t.score)) > 0.5);
+});

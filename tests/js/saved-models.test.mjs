@@ -71,6 +71,15 @@ const SPECS = {
     ],
     compile: { optimizer: "adam", loss: "mse", metrics: [] },
   },
+  // A Normalization layer (adapted by fit on the training rows) becomes a diagonal Dense layer.
+  normalized: {
+    layers: [
+      { class_name: "Normalization", config: {} },
+      { class_name: "Dense", config: { units: 8, activation: "tanh" } },
+      { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
+    ],
+    compile: { optimizer: "adam", loss: "binary_crossentropy", metrics: [] },
+  },
   // 8x8 digits through Flatten, with elu and a linear output.
   digits: {
     input_shape: [64],
