@@ -201,10 +201,20 @@ export class History {
 
 export type Device = "cpu" | "webgpu" | "auto";
 
+/** A metric written in JS: its name (the function's name) is its key in the logs (`val_` + name on validation data). */
+export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => number | Tensor | TfjsTensorLike | ArrayLike<number>;
+/** A Keras Metric-like object: state kept by the object, `result()` read at the end of each epoch. */
+export interface MetricObject {
+  name: string;
+  updateState(yTrue: Tensor, yPred: Tensor, sampleWeight: Tensor | null): void;
+  result(): number | Tensor | TfjsTensorLike;
+  resetState(): void;
+}
 export interface CompileArgs {
   optimizer?: string | OptimizerConfig;
   loss: string | { class_name: string; config?: Record<string, unknown> };
-  metrics?: string[];
+  /** Built-in metric names, and metrics written in JS (usable as a tuner's objective). */
+  metrics?: (string | MetricFunction | MetricObject)[];
   weightedMetrics?: string[];
   /** 1 or [1] only: a tunelab model has one output (scale `learningRate` instead). */
   lossWeights?: number | [number];

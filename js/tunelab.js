@@ -396,6 +396,39 @@ export class History {
   }
 }
 
+// A metric written in JS, in the engine's protocol (src/wasm/metric.rs): a function
+// `(yTrue, yPred) => number | per-sample values` (averaged over the samples by the engine, as
+// Keras's MeanMetricWrapper; TF.js's custom metric functions return such a tensor), or a Keras
+// Metric-like object `{name, updateState(yTrue, yPred, sampleWeight), result(), resetState()}`.
+function jsMetric(m, what) {
+  const values = (v) => {
+    if (typeof v === "number") return v;
+    if (v instanceof Tensor) return v.data;
+    if (isTensorLike(v)) return Float32Array.from(v.dataSync());
+    return v; // arrays pass; anything else the engine refuses, naming the metric
+  };
+  if (typeof m === "function") {
+    if (!m.name) throw new TypeError(`${what}: a metric function needs a name (function myMetric(yTrue, yPred) {...}): it is the metric's key in the logs`);
+    return { name: m.name, fn: (yt, yp) => values(m(fromEngine(yt), fromEngine(yp))) };
+  }
+  if (m && typeof m === "object") {
+    for (const k of ["updateState", "result", "resetState"]) {
+      if (typeof m[k] !== "function") throw new TypeError(`${what}: a metric object needs ${k}() (Keras's Metric: updateState(yTrue, yPred, sampleWeight), result(), resetState())`);
+    }
+    if (typeof m.name !== "string" || !m.name) throw new TypeError(`${what}: a metric object needs a name (its key in the logs)`);
+    return {
+      name: m.name,
+      update: (yt, yp, sw) => void m.updateState(fromEngine(yt), fromEngine(yp), sw ? fromEngine(sw) : null),
+      result: () => {
+        const r = values(m.result());
+        return typeof r === "number" ? r : r?.length === 1 ? Number(r[0]) : r;
+      },
+      reset: () => void m.resetState(),
+    };
+  }
+  throw new TypeError(`${what}: expected a metric name, a function (yTrue, yPred) or an object with updateState/result/resetState, got ${m === null ? "null" : typeof m}`);
+}
+
 const COMPILE_KEYS = ["weightedMetrics", "lossWeights", "runEagerly", "jitCompile", "autoScaleLoss", "stepsPerExecution"];
 
 function checkKeys(opts, allowed, what) {
@@ -462,9 +495,18 @@ export class Sequential {
       if (!COMPILE_KEYS.includes(k)) throw new Error(`unknown compile option \`${k}\` (allowed: optimizer, loss, metrics, ${COMPILE_KEYS.join(", ")})`);
     }
     if (loss === undefined) throw new Error("compile: `loss` is required (for example \"categorical_crossentropy\")");
-    const c = { optimizer, loss, metrics, ...snakeKeys(rest) };
+    // Metrics written in JS (functions, or objects with updateState/result/resetState) run in the
+    // engine's fit next to the built-in ones; only the names go into the JSON spec.
+    const custom = [];
+    let named = metrics;
+    if (Array.isArray(metrics)) {
+      named = [];
+      metrics.forEach((m, i) => (typeof m === "string" ? named.push(m) : custom.push(jsMetric(m, `compile: metrics[${i}]`))));
+    }
+    const c = { optimizer, loss, metrics: named, ...snakeKeys(rest) };
     guard(() => wasm.checkCompile(JSON.stringify(c)));
     this._compile = c;
+    this._customMetrics = custom;
     this._model = null;
   }
 
@@ -499,6 +541,7 @@ export class Sequential {
     if (!this._model) {
       this._model = guard(() => wasm.WasmModel.fromSpec(JSON.stringify(this.toJSON()), this._seed));
       guard(() => this._model.setDevice(this._device));
+      if (this._customMetrics?.length) guard(() => this._model.addMetrics(this._customMetrics));
     }
     return this._model;
   }
@@ -1077,7 +1120,8 @@ export class Tuner {
         build: (inner) => {
           const m = build(new HyperParameters(inner));
           if (!(m instanceof Sequential)) throw new TypeError("build(hp) must return a tl.sequential() model");
-          return JSON.stringify(m.toJSON());
+          const spec = JSON.stringify(m.toJSON());
+          return m._customMetrics?.length ? { spec, metrics: m._customMetrics } : spec;
         },
         fit: fit
           ? async (inner, engineModel, optsJSON, link) => {

@@ -375,6 +375,17 @@ impl<B: Backend> Sequential<B> {
         Ok(())
     }
 
+    /// Adds user-defined metric objects to a compiled model (what `compile_full` takes as
+    /// `custom`): the npm package's metrics written in JavaScript arrive this way.
+    pub fn add_metrics(&mut self, custom: Vec<Box<dyn Metric>>) -> Result<()> {
+        let c = self
+            .compiled
+            .as_mut()
+            .ok_or_else(|| Error::state("compile the model before adding metrics to it"))?;
+        c.custom.extend(custom);
+        Ok(())
+    }
+
     /// The compiled optimizer.
     pub fn optimizer(&self) -> Option<&Optimizer> {
         self.compiled.as_ref().map(|c| &c.optimizer)

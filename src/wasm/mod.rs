@@ -6,6 +6,7 @@
 mod executor;
 mod hp;
 mod link;
+mod metric;
 mod model;
 mod tuner;
 
@@ -154,8 +155,11 @@ pub fn features(x: JsValue, names: Vec<String>) -> Result<JsValue, JsError> {
 /// A Normalization layer spec (`{"class_name": "Normalization", "config": {...}}`) and what it
 /// needs: the npm package's `layer.adapt(x)` and `layer.apply(x)`.
 fn normalization_layer(layer: &str) -> Result<crate::nn::Normalization, JsError> {
-    let v: serde_json::Value = serde_json::from_str(layer)
-        .map_err(|e| err(crate::error::Error::parse(format!("layer is not valid JSON: {e}"))))?;
+    let v: serde_json::Value = serde_json::from_str(layer).map_err(|e| {
+        err(crate::error::Error::parse(format!(
+            "layer is not valid JSON: {e}"
+        )))
+    })?;
     match crate::spec::layer_from_value(&v, "layer").map_err(err)? {
         crate::nn::Layer::Normalization(n) => Ok(n),
         other => Err(err(crate::error::Error::invalid(

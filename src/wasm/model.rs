@@ -209,6 +209,14 @@ impl WasmModel {
         Ok(WasmModel::new(s.build(seed.max(0.0) as u64).map_err(err)?))
     }
 
+    /// Adds metrics written in JavaScript (the package's protocol objects, see `wasm::metric`)
+    /// to the compiled model.
+    #[wasm_bindgen(js_name = addMetrics)]
+    pub fn add_metrics(&self, metrics: JsValue) -> Result<(), JsError> {
+        let list = super::metric::metrics_from_js(&metrics).map_err(err)?;
+        self.with(|m| m.add_metrics(list))
+    }
+
     /// `"cpu"`, `"webgpu"` or `"auto"`.
     #[wasm_bindgen(js_name = setDevice)]
     pub fn set_device(&self, device: &str) -> Result<(), JsError> {

@@ -110,15 +110,31 @@ impl HyperModel for JsHyperModel {
     }
 
     fn build(&mut self, hp: &mut HyperParameters) -> Result<Sequential> {
-        let spec = with_hp(&self.build, hp, "build")?;
-        let spec = spec.as_string().ok_or_else(|| {
+        // The package hands over the model's spec, with its JS metrics when it has some:
+        // a string, or {spec, metrics}.
+        let out = with_hp(&self.build, hp, "build")?;
+        let bad = || {
             Error::invalid(
                 "build(hp)",
                 "a value that is not a model",
                 "a tl.sequential() model",
             )
-        })?;
-        ModelSpec::parse(&spec)?.build(0)
+        };
+        let (spec, metrics) = match out.as_string() {
+            Some(s) => (s, None),
+            None => (
+                js_sys::Reflect::get(&out, &"spec".into())
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .ok_or_else(bad)?,
+                js_sys::Reflect::get(&out, &"metrics".into()).ok(),
+            ),
+        };
+        let mut model = ModelSpec::parse(&spec)?.build(0)?;
+        if let Some(list) = metrics {
+            model.add_metrics(super::metric::metrics_from_js(&list)?)?;
+        }
+        Ok(model)
     }
 
     fn fit_async<'a>(

@@ -1509,3 +1509,85 @@ test("the guide's HyperModel with Normalization in fit", async () => {
   assert.ok(hm.normalized > 0, "some trial normalized");
   assert.ok(Math.max(...trials.map((t) => t.score)) > 0.5);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Metrics written in JS, as objectives
+
+// The guide's CustomMetric (a Keras Metric subclass), in JS: the mean squared error kept in the
+// object's own state.
+class CustomMetric {
+  constructor() {
+    this.name = "custom_metric";
+    this.resetState();
+  }
+  updateState(yTrue, yPred) {
+    for (let i = 0; i < yTrue.data.length; i++) this.sum += (yTrue.data[i] - yPred.data[i]) ** 2;
+    this.count += yTrue.data.length;
+  }
+  result() {
+    return this.sum / this.count;
+  }
+  resetState() {
+    this.sum = 0;
+    this.count = 0;
+  }
+}
+
+function regressor(hp, metrics) {
+  const m = tl.sequential();
+  m.add(tl.layers.dense({ units: hp.Int("units", { minValue: 4, maxValue: 16, step: 4 }), activation: "relu", inputShape: [2] }));
+  m.add(tl.layers.dense({ units: 1 }));
+  m.compile({ optimizer: "adam", loss: "mean_squared_error", metrics });
+  return m;
+}
+
+test("the guide's CustomMetric and a metric function are objectives of a search", async () => {
+  const d = tl.dataset("reg-plane", { seed: 2 });
+  // A TF.js-style metric function: one value per sample (here a tl.Tensor), averaged by the engine.
+  function absError(yTrue, yPred) {
+    return tl.tensor(yTrue.data.map((v, i) => Math.abs(v - yPred.data[i])), [yTrue.shape[0]]);
+  }
+  const tuner = new tl.RandomSearch({
+    hypermodel: (hp) => regressor(hp, [new CustomMetric(), absError, "mae"]),
+    objective: { name: "val_custom_metric", direction: "min" },
+    maxTrials: 3,
+    seed: 1,
+  });
+  await tuner.search(d.x, d.y, { epochs: 3, validationSplit: 0.2 });
+  const trials = tuner.trialsJSON().trials;
+  assert.equal(trials.length, 3);
+  for (const t of trials) {
+    assert.equal(t.status, "COMPLETED", t.message);
+    // custom_metric is the squared error, so it equals val_loss (mse); absError equals mae.
+    close(t.metrics.val_custom_metric, t.metrics.val_loss, 1e-4, "val_custom_metric vs val_loss");
+    close(t.metrics.val_absError, t.metrics.val_mae, 1e-4, "val_absError vs val_mae");
+    close(t.score, t.metrics.val_custom_metric, 1e-6, "the objective is the custom metric");
+  }
+  const best = trials.reduce((a, t) => (t.score < a.score ? t : a));
+  assert.deepEqual(tuner.getBestHyperparameters(1)[0].values, best.hyperparameters, "best trial by the custom metric");
+  // Plain fit and evaluate log them too.
+  const m = regressor(new tl.HyperParameters(), [new CustomMetric(), absError]);
+  const h = await m.fit(d.x, d.y, { epochs: 2, validationSplit: 0.25, verbose: 0 });
+  assert.deepEqual(Object.keys(h.history).sort(), ["absError", "custom_metric", "loss", "val_absError", "val_custom_metric", "val_loss"]);
+  const ev = await m.evaluate(d.x, d.y, { returnDict: true });
+  close(ev.custom_metric, ev.loss, 1e-4);
+});
+
+test("metrics written in JS: bad ones are refused with their name, a throwing one fails the fit", async () => {
+  const d = tl.dataset("reg-plane", { seed: 2 });
+  const hp = new tl.HyperParameters();
+  await fails(() => regressor(hp, [(a, b) => 0]), /metrics\[0\]: a metric function needs a name/);
+  await fails(() => regressor(hp, [{ name: "x", updateState() {} }]), /metrics\[0\]: a metric object needs result\(\)/);
+  await fails(() => regressor(hp, [42]), /metrics\[0\]: expected a metric name, a function/);
+  function broken() {
+    throw new Error("metric boom");
+  }
+  await fails(() => regressor(hp, [broken]).fit(d.x, d.y, { epochs: 1, verbose: 0 }), /metric `broken` threw: "?metric boom/);
+  function wrongLength() {
+    return [1, 2, 3];
+  }
+  await fails(() => regressor(hp, ["mae", wrongLength]).fit(d.x, d.y, { epochs: 1, verbose: 0 }), /metric `wrongLength`.*3 values for a batch of 32/);
+  const bad = new CustomMetric();
+  bad.result = () => "high";
+  await fails(() => regressor(hp, [bad]).fit(d.x, d.y, { epochs: 2, verbose: 0 }), /custom_metric`\.result\(\) returned "high"/);
+});
