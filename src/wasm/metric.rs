@@ -102,7 +102,7 @@ impl JsMetric {
 }
 
 fn rows(data: &[f32], n: usize) -> Result<Tensor> {
-    let cols = if n == 0 { 0 } else { data.len() / n };
+    let cols = data.len().checked_div(n).unwrap_or(0);
     Tensor::new(vec![n, cols], data.to_vec())
 }
 
