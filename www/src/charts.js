@@ -19,6 +19,7 @@ import {
   ParallelComponent,
   VisualMapContinuousComponent,
   TitleComponent,
+  LegendPlainComponent,
 } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 import { hpImportance, hyperbandPlan, bestSoFar } from "./importance.js";
@@ -34,6 +35,7 @@ echarts.use([
   ParallelComponent,
   VisualMapContinuousComponent,
   TitleComponent,
+  LegendPlainComponent,
   CanvasRenderer,
 ]);
 
@@ -1062,6 +1064,54 @@ export function createCharts(el) {
       for (const key of Object.keys(recs)) {
         try { recs[key].chart.dispose(); } catch (e) { /* already gone */ }
       }
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- the race
+
+const RACE_COLOURS = [BLUE, ORANGE];
+
+/**
+ * The race chart: each tuner's best score so far against the epochs it has spent.
+ *   const c = createRaceChart(el);  c.update({sides: [{label, points: [[epochs, best], ...]}], budget, metric});
+ */
+export function createRaceChart(node) {
+  if (!node || !node.nodeType) return { update() {}, resize() {} };
+  node.setAttribute("role", "img");
+  node.setAttribute("aria-label", "Race: best score so far against epochs spent");
+  const chart = echarts.init(node, null, { renderer: "canvas" });
+  const waiting = messageOption("start a race: two tuners, the same epochs to spend");
+  delete waiting.__mode;
+  chart.setOption(waiting);
+  let drawn = false;
+  return {
+    update({ sides, budget, metric }) {
+      const option = {
+        animation: false,
+        title: { show: false },
+        legend: { top: 0, textStyle: { fontSize: 11 } },
+        grid: { left: 8, right: 16, top: 30, bottom: 24, containLabel: true },
+        tooltip: { ...TOOLTIP, trigger: "axis", valueFormatter: fmtNum },
+        xAxis: { type: "value", min: 0, max: budget, name: "epochs spent", nameLocation: "middle", nameGap: 22, nameTextStyle: AXIS_NAME, axisLine: EDGE, axisLabel: AXIS_LABEL },
+        yAxis: { type: "value", scale: true, name: `best ${metric} so far`, nameTextStyle: { ...AXIS_NAME, align: "left" }, axisLine: EDGE, axisLabel: { ...AXIS_LABEL, formatter: fmtNum } },
+        series: sides.map((s, i) => ({
+          type: "line",
+          id: `side${i}`,
+          name: s.label,
+          step: "end",
+          data: s.points,
+          symbolSize: 5,
+          lineStyle: { color: RACE_COLOURS[i % 2], width: 2 },
+          itemStyle: { color: RACE_COLOURS[i % 2] },
+        })),
+      };
+      chart.setOption(option, { notMerge: !drawn, lazyUpdate: true });
+      drawn = true;
+      node.setAttribute("aria-label", "Race: best score so far against epochs spent: " + sides.map((s) => `${s.label}, ${s.points.length ? fmtNum(s.points[s.points.length - 1][1]) : "no score yet"}`).join("; "));
+    },
+    resize() {
+      chart.resize();
     },
   };
 }
