@@ -1368,3 +1368,124 @@ fn tune_verbose_shows_each_trials_fit() {
     assert!(err.contains("--verbose") && err.contains("--json"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--normalize` on a table whose columns differ in scale by orders of magnitude: without it
+/// fit and tune warn and stall, with it they train; the saved model keeps the statistics.
+#[test]
+fn normalize_flag_and_the_scale_warning() {
+    let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/scaled-3class.csv");
+    let spec = write(
+        "table.json",
+        r#"{"layers": [{"class_name": "Dense", "config": {"units": 16, "activation": "relu"}},
+                       {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}],
+            "compile": {"optimizer": {"class_name": "adam", "config": {"learning_rate": 0.01}},
+                        "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}"#,
+    );
+    let model = write("table.tlmodel", "");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            &spec,
+            "--x",
+            csv,
+            "--label",
+            "label",
+            "--validation-split",
+            "0.25",
+            "--epochs",
+            "30",
+            "--device",
+            "cpu",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = tunelab(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let best = series(&v, "val_accuracy").into_iter().fold(0.0, f64::max);
+        (best, err)
+    };
+    let (raw, err) = run(&[]);
+    assert!(
+        err.contains("warning: the input columns differ in scale") && err.contains("--normalize"),
+        "{err}"
+    );
+    let (norm, err) = run(&["--normalize", "--save", &model]);
+    assert!(!err.contains("warning"), "{err}");
+    assert!(
+        norm >= 0.95 && raw < norm - 0.2,
+        "raw {raw}, normalized {norm}"
+    );
+    // The saved model standardizes by itself.
+    let (code, out, err) = tunelab(&["evaluate", &model, "--x", csv, "--label", "label", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["accuracy"].as_f64().unwrap() >= 0.9, "{v}");
+    // tune: the same, over a searched width and learning rate.
+    let hspec = write(
+        "table-hyper.json",
+        r#"{"layers": [{"class_name": "Dense", "config": {"units": {"hp": "Int", "name": "units", "min_value": 4, "max_value": 32, "step": 4}, "activation": "relu"}},
+                       {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}],
+            "compile": {"optimizer": {"class_name": "adam", "config": {"learning_rate": {"hp": "Float", "name": "lr", "min_value": 1e-3, "max_value": 3e-2, "sampling": "log"}}},
+                        "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}"#,
+    );
+    let tune = |extra: &[&str]| {
+        let dir = write(&format!("tune-norm{}", extra.len()), "");
+        let _ = std::fs::remove_file(&dir);
+        let mut args = vec![
+            "tune",
+            &hspec,
+            "--x",
+            csv,
+            "--label",
+            "label",
+            "--validation-split",
+            "0.25",
+            "--epochs",
+            "30",
+            "--max-trials",
+            "4",
+            "--objective",
+            "val_accuracy",
+            "--device",
+            "cpu",
+            "--directory",
+            &dir,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = tunelab(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let best = v["trials"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .filter_map(|t| t["score"].as_f64())
+            .fold(0.0, f64::max);
+        (best, err)
+    };
+    let (raw, err) = tune(&[]);
+    assert!(
+        err.contains("warning: the input columns differ in scale"),
+        "{err}"
+    );
+    let (norm, _) = tune(&["--normalize"]);
+    assert!(
+        norm >= 0.95 && raw < norm - 0.2,
+        "tune: raw {raw}, normalized {norm}"
+    );
+    // A spec that already normalizes is refused with --normalize (not doubled).
+    let twice = write(
+        "twice.json",
+        r#"{"layers": [{"class_name": "Normalization", "config": {}},
+                       {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}],
+            "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy"}}"#,
+    );
+    let (code, _, err) = tunelab(&["fit", &twice, "--x", csv, "--label", "label", "--normalize"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("layers[0]") && err.contains("--normalize"),
+        "{err}"
+    );
+}

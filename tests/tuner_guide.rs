@@ -258,14 +258,19 @@ impl HyperModel for MyHyperModel {
         let side = hp.get("image_size")?.as_i64().unwrap_or(8) as usize;
         let normalize = hp.boolean("normalize").get()?;
         let mut x = crop(data.x, side);
+        // The guide's `x = layers.Normalization()(x)`: the layer adapts on the training rows;
+        // the validation rows get the same statistics (the guide leaves them raw).
+        let mut norm = Normalization::new();
         if normalize {
-            let mean = x.data().iter().sum::<f32>() / x.len() as f32;
-            x.data_mut().iter_mut().for_each(|v| *v -= mean);
+            x = norm.call(&x)?;
         }
         let mut args = args.clone();
         args.shuffle = hp.boolean("shuffle").get()?;
         if let Some(v) = &mut args.validation_data {
             v.x = crop(&v.x, side);
+            if normalize {
+                v.x = norm.call(&v.x)?;
+            }
         }
         Ok(FitResult::History(model.fit(&x, data.y, &args, callbacks)?))
     }
@@ -1170,5 +1175,62 @@ fn kerastuner_calls_without_extras() {
             (x.shape().to_vec(), y.rows(), 7),
             (x.shape().to_vec(), y.rows(), 7)
         ]
+    );
+}
+
+#[path = "support/scaled.rs"]
+mod scaled;
+
+/// A hypermodel that tunes whether its input is standardized, by a Normalization layer inside
+/// the model (tunelab's way of the guide's `hp.Boolean("normalize")`): on a table whose columns
+/// differ in scale by orders of magnitude the tuner finds that it should, and the best model
+/// from `get_best_models` carries the statistics its trial adapted.
+#[test]
+fn tuned_normalization_layer_and_best_models_keep_the_statistics() {
+    let (x, y) = scaled::scaled_table(600, 5);
+    let full = data::Dataset::new(x, y).unwrap();
+    let (train, val) = data::split_validation(&full, 0.25).unwrap();
+    let hm = FnHyperModel(|hp: &mut HyperParameters| {
+        let mut model = Sequential::new();
+        if hp.boolean("normalize").get()? {
+            model.add(Normalization::new());
+        }
+        model.add(Dense::new(16).activation(Activation::Relu));
+        model.add(Dense::new(3).activation(Activation::Softmax));
+        model.compile(
+            Optimizer::from_name("adam")?.learning_rate(0.01),
+            Loss::from_name("categorical_crossentropy")?,
+            &["accuracy"],
+        )?;
+        Ok(model)
+    });
+    let mut tuner = Tuner::new(
+        Box::new(GridSearch::default()),
+        Box::new(hm),
+        None,
+        config(2, val_accuracy()),
+    )
+    .unwrap();
+    tuner
+        .search(&train.x, &train.y, &fit_args(&val.x, &val.y, 30))
+        .unwrap();
+    let best = tuner.get_best_hyperparameters(1).unwrap().remove(0);
+    assert_eq!(best.get("normalize").unwrap().as_bool(), Some(true));
+    let trials = tuner.oracle.get_best_trials(2).unwrap();
+    let (good, bad) = (trials[0].score.unwrap(), trials[1].score.unwrap());
+    assert!(
+        good >= 0.95 && bad < good - 0.2,
+        "normalized {good}, raw {bad}"
+    );
+    let mut model = tuner.get_best_models(1).unwrap().remove(0);
+    let (_, n) = model.normalization().expect("the best model normalizes");
+    assert_eq!(n.count as usize, train.x.rows());
+    let Evaluation::Dict(logs) = model.evaluate(&val.x, &val.y, None, None, true).unwrap() else {
+        panic!("return_dict gives a dict")
+    };
+    let acc = logs.get("accuracy").unwrap();
+    assert!(
+        (acc as f64 - good).abs() < 1e-6,
+        "best model {acc} vs trial {good}"
     );
 }

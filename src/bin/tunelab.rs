@@ -194,6 +194,10 @@ struct DataArgs {
     /// Playground's input features, e.g. x1,x2,x1x2.
     #[arg(long, value_name = "F1,F2,...", value_delimiter = ',')]
     features: Option<Vec<String>>,
+    /// Put a Normalization layer in front of the model: each input column standardized with
+    /// the mean and variance of the training rows (saved with the model).
+    #[arg(long)]
+    normalize: bool,
 }
 
 /// Training flags of `fit` and `tune`.
@@ -1008,6 +1012,34 @@ fn read_spec(path: &str) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::Io(format!("cannot read SPEC {path}: {e}")))
 }
 
+/// The spec as JSON, with a Normalization layer in front for `--normalize`.
+fn read_spec_value(path: &str, normalize: bool) -> Result<Value> {
+    let mut v: Value = serde_json::from_str(&read_spec(path)?)
+        .map_err(|e| Error::parse(format!("model spec is not valid JSON: {e}")))?;
+    if normalize {
+        tunelab::spec::prepend_normalization(&mut v)?;
+    }
+    Ok(v)
+}
+
+/// Warns (on stderr) when the input columns' scales differ by orders of magnitude and the model
+/// does not normalize its input: such a search mostly measures the scales.
+fn warn_scales(x: &Tensor, normalized: bool) {
+    if normalized {
+        return;
+    }
+    if let Some((ratio, hi, lo)) = data::scale_spread(x) {
+        if ratio >= data::SCALE_WARNING_RATIO {
+            eprintln!(
+                "warning: the input columns differ in scale by a factor of {ratio:.0} (column {hi} \
+                 vs column {lo}, root mean square) and the model has no Normalization layer: \
+                 training will mostly fit the large columns. Pass --normalize (or put a \
+                 Normalization layer first in the spec)."
+            );
+        }
+    }
+}
+
 /// Keras's EarlyStopping, refusing a monitor that the fit does not log (Keras only warns,
 /// and the flag would then do nothing).
 struct CheckedEarlyStopping(EarlyStopping);
@@ -1066,7 +1098,7 @@ fn fit(o: &FitCmd) -> CliResult<()> {
             ),
         )));
     }
-    let spec = ModelSpec::parse(&read_spec(&o.spec)?)?;
+    let spec = ModelSpec::from_value(&read_spec_value(&o.spec, o.data.normalize)?)?;
     let compile = spec.compile.clone().ok_or_else(|| {
         Error::invalid(
             "compile",
@@ -1084,6 +1116,7 @@ fn fit(o: &FitCmd) -> CliResult<()> {
         &mut model,
         quiet,
     )?;
+    warn_scales(&data.x, model.normalization().is_some());
     // Flags that only mean something with validation data, or with these classes.
     if let (Some(n), false) = (o.validation_freq, data.validates()) {
         return Err(usage(Error::invalid(
@@ -1327,8 +1360,7 @@ fn tune(o: &TuneCmd) -> CliResult<()> {
         })
     };
     read_options(&given)?;
-    let raw: Value = serde_json::from_str(&read_spec(&o.spec)?)
-        .map_err(|e| Error::parse(format!("model spec is not valid JSON: {e}")))?;
+    let raw = read_spec_value(&o.spec, o.data.normalize)?;
     // The spec with every hp at its default: checks it and shapes the targets.
     let mut declared = HyperParameters::new();
     let mut plain = hyper::resolve(&raw, &mut declared)?;
@@ -1352,6 +1384,7 @@ fn tune(o: &TuneCmd) -> CliResult<()> {
         &mut probe,
         o.train.json,
     )?;
+    warn_scales(&data.x, probe.normalization().is_some());
     if !given.contains_key("objective") {
         let default = if data.validates() { "val_loss" } else { "loss" };
         given.insert("objective".into(), json!(default));
@@ -1487,6 +1520,7 @@ fn load_rows(
         noise: r.noise,
         data_seed: r.data_seed,
         features: r.features.clone(),
+        normalize: false,
     };
     if targets.is_some() {
         check_data(&d)?;

@@ -88,9 +88,10 @@ impl Default for FitArgs {
 
 /// fit's checked inputs: training data, validation data, combined sample weights.
 pub(super) struct FitInputs<'a> {
-    pub(super) x: &'a Tensor,
+    /// As the first weighted layer sees it (standardized by a Normalization layer).
+    pub(super) x: Cow<'a, Tensor>,
     pub(super) y: &'a Tensor,
-    pub(super) val: Option<&'a ValidationData>,
+    pub(super) val: Option<Cow<'a, ValidationData>>,
     pub(super) weights: Option<Vec<f32>>,
 }
 
@@ -182,6 +183,15 @@ impl<B: Backend> Sequential<B> {
                 Some(g) => gpu = Some(g),
                 None => all_gpu = false,
             }
+        }
+        // One group trains on one input: every model must standardize it the same way.
+        let stats = |m: &Sequential<B>| {
+            m.normalization()
+                .map(|(_, n)| (n.mean.clone(), n.variance.clone()))
+        };
+        let first = models.first().map(|m| stats(m));
+        if models.iter().any(|m| Some(stats(m)) != first) {
+            all_gpu = false;
         }
         if let (true, Some(g)) = (all_gpu, gpu) {
             let inp = models[0].fit_inputs(x, y, args, &mut split)?;
@@ -305,6 +315,18 @@ impl<B: Backend> Sequential<B> {
             )?;
         }
         let weights = Self::combined_weights(y, sw, args.class_weight.as_ref())?;
+        // A Normalization layer without statistics adapts on the training rows, then standardizes
+        // the training and validation inputs (copies; without one nothing is copied).
+        self.adapt_normalization(x)?;
+        let x = self.normalized(x);
+        let val = val.map(|v| match self.normalized(&v.x) {
+            Cow::Borrowed(_) => Cow::Borrowed(v),
+            Cow::Owned(nx) => Cow::Owned(ValidationData {
+                x: nx,
+                y: v.y.clone(),
+                sample_weight: v.sample_weight.clone(),
+            }),
+        });
         Ok(FitInputs { x, y, val, weights })
     }
 
@@ -474,7 +496,7 @@ async fn train<B: Backend, E: Engine<B>>(
     callbacks: &mut [&mut [&mut dyn Callback]],
     yielding: bool,
 ) -> Result<Vec<History>> {
-    let (x, y) = (inp.x, inp.y);
+    let (x, y) = (&*inp.x, inp.y);
     let n = x.rows();
     let steps = args
         .steps_per_epoch
@@ -555,7 +577,7 @@ async fn train<B: Backend, E: Engine<B>>(
                     break;
                 }
             }
-            if let (true, Some(v)) = (validate, inp.val) {
+            if let (true, Some(v)) = (validate, inp.val.as_deref()) {
                 for (key, value) in engine.validate(m, mi, v)?.iter() {
                     logs.set(key, value);
                 }

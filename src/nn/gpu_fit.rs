@@ -29,7 +29,8 @@ impl<B: Backend> Sequential<B> {
         let mut input_dropout = None;
         for (i, layer) in self.layers.iter().enumerate() {
             match layer {
-                Layer::Flatten { .. } => {}
+                // The input arrives standardized (see `Sequential::normalized`).
+                Layer::Flatten { .. } | Layer::Normalization(_) => {}
                 Layer::Dense(d) => dense.push(DenseSpec {
                     units: d.units,
                     act: d.activation,
@@ -175,7 +176,7 @@ impl<'a> GpuEngine<'a> {
         args: &FitArgs,
         watched: Vec<bool>,
     ) -> Result<Self> {
-        let (x, y, val) = (inp.x, inp.y, inp.val);
+        let (x, y, val) = (&*inp.x, inp.y, inp.val.as_deref());
         let k = models.len();
         let bs = args.batch_size.unwrap_or(32);
         let n = x.rows();

@@ -29,7 +29,7 @@ pub use callbacks::{
 };
 pub use history::{History, Logs};
 pub use initializers::Initializer;
-pub use layers::{activation, flatten, Dense, Dropout, Layer};
+pub use layers::{activation, flatten, Dense, Dropout, Layer, Normalization};
 pub use losses::{Loss, LossKind};
 pub use metrics::{get_metric, Metric};
 pub use model::{EvalArgs, Evaluation, FitArgs, Sequential, ValidationData};

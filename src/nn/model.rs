@@ -10,13 +10,14 @@ use crate::error::{Error, Result};
 use crate::gpu::{Device, Gpu, Resolved};
 use crate::nn::callbacks::{ModelAccess, TrainingState};
 use crate::nn::history::Logs;
-use crate::nn::layers::Layer;
+use crate::nn::layers::{Layer, Normalization};
 use crate::nn::metrics::{get_metric, Metric};
 use crate::ops::losses::Loss;
 use crate::ops::optimizers::Optimizer;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::cpu_fit::Scratch;
@@ -477,6 +478,7 @@ impl<B: Backend> Sequential<B> {
                 Layer::Dropout(_) => "dropout",
                 Layer::Flatten { .. } => "flatten",
                 Layer::Activation { .. } => "activation",
+                Layer::Normalization(_) => "normalization",
             };
             let c = counts.entry(base).or_insert(0);
             names.push(match layer.given_name() {
@@ -509,6 +511,29 @@ impl<B: Backend> Sequential<B> {
                 }
                 Layer::Flatten { .. } => {
                     rank = 1;
+                    slots.push(None);
+                }
+                Layer::Normalization(n) => {
+                    let leading =
+                        i == 0 || (i == 1 && matches!(self.layers[0], Layer::Flatten { .. }));
+                    if !leading {
+                        return Err(Error::invalid(
+                            format!("layers[{i}] (Normalization)"),
+                            format!("position {i}"),
+                            "the first layer (or the second, after a leading Flatten): tunelab \
+                             normalizes the model's input",
+                        ));
+                    }
+                    let features = normalization_features(input_shape, i);
+                    if let Some(m) = &n.mean {
+                        if n.axis.is_some() && m.len() != features {
+                            return Err(Error::invalid(
+                                format!("layers[{i}].mean"),
+                                format!("{} values", m.len()),
+                                format!("one per feature of the input's last axis ({features})"),
+                            ));
+                        }
+                    }
                     slots.push(None);
                 }
                 _ => slots.push(None),
@@ -550,14 +575,80 @@ impl<B: Backend> Sequential<B> {
             .ok_or_else(|| Error::state("the model has no layers"))
     }
 
-    /// The weights in Keras's order: each Dense layer's kernel (in x out), then its bias.
+    /// The weights in Keras's order: a Normalization layer's mean, variance and count (zeros,
+    /// ones and 0 while unadapted), then each Dense layer's kernel (in x out) and its bias.
     pub fn get_weights(&self) -> Result<Vec<Tensor>> {
         let b = self.built()?;
-        b.params
-            .iter()
-            .zip(&b.shapes)
-            .map(|(p, s)| Tensor::new(s.clone(), self.backend.read(p)))
-            .collect()
+        let mut out = match self.normalization() {
+            Some((i, n)) => {
+                let f = normalization_features(&b.input_shape, i);
+                let shape = if n.axis.is_some() { vec![f] } else { vec![] };
+                let len = shape.iter().product::<usize>();
+                vec![
+                    Tensor::new(shape.clone(), n.mean.clone().unwrap_or(vec![0.0; len]))?,
+                    Tensor::new(shape, n.variance.clone().unwrap_or(vec![1.0; len]))?,
+                    Tensor::new(
+                        vec![],
+                        vec![if n.is_adapted() {
+                            n.count.max(1) as f32
+                        } else {
+                            0.0
+                        }],
+                    )?,
+                ]
+            }
+            None => Vec::new(),
+        };
+        for (p, s) in b.params.iter().zip(&b.shapes) {
+            out.push(Tensor::new(s.clone(), self.backend.read(p))?);
+        }
+        Ok(out)
+    }
+
+    /// The model's Normalization layer and its index, if it has one.
+    pub fn normalization(&self) -> Option<(usize, &Normalization)> {
+        self.layers.iter().enumerate().find_map(|(i, l)| match l {
+            Layer::Normalization(n) => Some((i, n)),
+            _ => None,
+        })
+    }
+
+    /// Adapts an unadapted Normalization layer on `x` (the training rows, as `fit` passes
+    /// them); a layer with statistics keeps them.
+    pub(super) fn adapt_normalization(&mut self, x: &Tensor) -> Result<()> {
+        let Some(i) = self
+            .normalization()
+            .filter(|(_, n)| !n.is_adapted())
+            .map(|(i, _)| i)
+        else {
+            return Ok(());
+        };
+        if x.rows() == 0 {
+            return Ok(());
+        }
+        x.check_finite("training x")?;
+        let shape = x.shape()[1..].to_vec();
+        let f = normalization_features(&shape, i);
+        if let Layer::Normalization(n) = &mut self.layers[i] {
+            n.adapt_columns(x.data(), f, x.rows());
+        }
+        Ok(())
+    }
+
+    /// `x` as the first weighted layer sees it: standardized by the Normalization layer (a
+    /// copy), or `x` itself when the model has none.
+    pub(super) fn normalized<'a>(&self, x: &'a Tensor) -> Cow<'a, Tensor> {
+        match self.normalization() {
+            Some((_, n)) if n.is_adapted() => {
+                let mut data = x.data().to_vec();
+                n.apply(&mut data);
+                match Tensor::new(x.shape().to_vec(), data) {
+                    Ok(t) => Cow::Owned(t),
+                    Err(_) => Cow::Borrowed(x),
+                }
+            }
+            _ => Cow::Borrowed(x),
+        }
     }
 
     /// Replaces the weights; count and shapes must match `get_weights`.
@@ -577,22 +668,70 @@ impl<B: Backend> Sequential<B> {
         let b = self.built.as_mut().ok_or_else(|| {
             Error::state("the model is not built yet: call build(input_shape) before set_weights")
         })?;
-        if weights.len() != b.params.len() {
+        let norm = self
+            .layers
+            .iter()
+            .position(|l| matches!(l, Layer::Normalization(_)));
+        let extra = if norm.is_some() { 3 } else { 0 };
+        if weights.len() != b.params.len() + extra {
             return Err(Error::invalid(
                 "weights",
                 format!("{} arrays", weights.len()),
                 format!(
-                    "exactly {} arrays (kernel then bias, layer by layer)",
-                    b.params.len()
+                    "exactly {} arrays ({}kernel then bias, layer by layer)",
+                    b.params.len() + extra,
+                    if extra > 0 {
+                        "the Normalization layer's mean, variance and count, then "
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
+        let (stats, weights) = weights.split_at(extra);
+        if let Some(i) = norm {
+            let f = normalization_features(&b.input_shape, i);
+            if let Layer::Normalization(n) = &mut self.layers[i] {
+                let shape = if n.axis.is_some() { vec![f] } else { vec![] };
+                for (k, what) in [(0, "mean"), (1, "variance")] {
+                    if stats[k].shape() != shape.as_slice() {
+                        return Err(Error::shape(
+                            format!("weights[{k}] (Normalization {what})"),
+                            &shape,
+                            stats[k].shape(),
+                        ));
+                    }
+                    stats[k].check_finite(&format!("weights[{k}] (Normalization {what})"))?;
+                }
+                if stats[2].len() != 1 {
+                    return Err(Error::shape(
+                        "weights[2] (Normalization count)",
+                        &[] as &[usize],
+                        stats[2].shape(),
+                    ));
+                }
+                let count = stats[2].data()[0];
+                if count > 0.0 {
+                    n.mean = Some(stats[0].data().to_vec());
+                    n.variance = Some(stats[1].data().to_vec());
+                    n.count = count as u64;
+                } else {
+                    n.mean = None;
+                    n.variance = None;
+                    n.count = 0;
+                }
+            }
+        }
         for (i, (w, s)) in weights.iter().zip(&b.shapes).enumerate() {
             if w.shape() != s.as_slice() {
-                return Err(Error::shape(format!("weights[{i}]"), s, w.shape()));
+                return Err(Error::shape(
+                    format!("weights[{}]", i + extra),
+                    s,
+                    w.shape(),
+                ));
             }
             if check_finite {
-                w.check_finite(&format!("weights[{i}]"))?;
+                w.check_finite(&format!("weights[{}]", i + extra))?;
             }
         }
         for (p, w) in b.params.iter_mut().zip(weights) {
@@ -602,11 +741,31 @@ impl<B: Backend> Sequential<B> {
         Ok(())
     }
 
-    /// Total number of parameters.
+    /// Total number of parameters (Keras's count: a Normalization layer's mean, variance and
+    /// count are non-trainable parameters).
     pub fn count_params(&self) -> usize {
         self.built.as_ref().map_or(0, |b| {
-            b.shapes.iter().map(|s| s.iter().product::<usize>()).sum()
+            b.shapes
+                .iter()
+                .map(|s| s.iter().product::<usize>())
+                .sum::<usize>()
+                + self.non_trainable_params()
         })
+    }
+
+    /// The Normalization layer's parameters (mean, variance and count), 0 without one.
+    pub fn non_trainable_params(&self) -> usize {
+        match (self.normalization(), &self.built) {
+            (Some((i, n)), Some(b)) => {
+                let f = if n.axis.is_some() {
+                    normalization_features(&b.input_shape, i)
+                } else {
+                    1
+                };
+                2 * f + 1
+            }
+            _ => 0,
+        }
     }
 
     pub(super) fn ensure_built(&mut self, x: &Tensor) -> Result<()> {
@@ -793,5 +952,15 @@ impl<B: Backend> ModelAccess for Sequential<B> {
     }
     fn training_state(&self) -> Option<TrainingState> {
         Sequential::training_state(self)
+    }
+}
+
+/// How many features a Normalization layer at `index` sees for a per-sample `input_shape`:
+/// the last axis, or every value when a leading Flatten came first.
+pub(crate) fn normalization_features(input_shape: &[usize], index: usize) -> usize {
+    if index > 0 || input_shape.len() <= 1 {
+        input_shape.iter().product()
+    } else {
+        input_shape.last().copied().unwrap_or(1)
     }
 }

@@ -174,8 +174,9 @@ impl<B: Backend> Sequential<B> {
         return_dict: bool,
     ) -> Result<Evaluation> {
         self.compiled()?;
+        let x = self.normalized(x);
         let logs = self.evaluate_logs(
-            x,
+            &x,
             y,
             batch_size.unwrap_or(32),
             sample_weight,
@@ -228,6 +229,10 @@ impl<B: Backend> Sequential<B> {
         } else {
             (std::borrow::Cow::Borrowed(x), std::borrow::Cow::Borrowed(y))
         };
+        let x = match self.normalized(&x) {
+            std::borrow::Cow::Owned(n) => std::borrow::Cow::Owned(n),
+            std::borrow::Cow::Borrowed(_) => x,
+        };
         let sw = sample_weight.map(|w| &w[..rows]);
         crate::gpu::prepare(self.device).await;
         let preds = match self.gpu_for(y.cols())? {
@@ -275,7 +280,8 @@ impl<B: Backend> Sequential<B> {
     pub fn predict(&mut self, x: &Tensor, batch_size: Option<usize>) -> Result<Tensor> {
         let bs = batch_size.unwrap_or(32);
         self.check_predict(x, bs)?;
-        self.predict_cpu(x, bs)
+        let x = self.normalized(x);
+        self.predict_cpu(&x, bs)
     }
 
     /// `predict`, awaiting the GPU when the model's device is one.
@@ -302,6 +308,10 @@ impl<B: Backend> Sequential<B> {
             std::borrow::Cow::Owned(x.slice_rows(0, rows))
         } else {
             std::borrow::Cow::Borrowed(x)
+        };
+        let x = match self.normalized(&x) {
+            std::borrow::Cow::Owned(n) => std::borrow::Cow::Owned(n),
+            std::borrow::Cow::Borrowed(_) => x,
         };
         let out_w = self.output_width()?;
         crate::gpu::prepare(self.device).await;
@@ -392,6 +402,7 @@ impl<B: Backend> Sequential<B> {
         self.compiled()?;
         self.check_xy(x, y, "train_on_batch")?;
         let w = Self::combined_weights(y, sample_weight, class_weight)?;
+        let x = self.normalized(x);
         let rows = x.rows();
         let mut metrics = self.metric_set(y, self.output_width()?)?;
         let mut s = self.scratch(rows)?;
@@ -420,7 +431,8 @@ impl<B: Backend> Sequential<B> {
     ) -> Result<Evaluation> {
         self.compiled()?;
         let rows = x.rows().max(1);
-        let logs = self.evaluate_logs(x, y, rows, sample_weight, None, "", None, &mut [], 0)?;
+        let x = self.normalized(x);
+        let logs = self.evaluate_logs(&x, y, rows, sample_weight, None, "", None, &mut [], 0)?;
         Ok(Evaluation::shape(logs, return_dict))
     }
 }

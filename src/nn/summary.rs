@@ -37,6 +37,7 @@ impl<B: Backend> Sequential<B> {
                     b.shapes[k].iter().product::<usize>()
                         + bias.map_or(0, |bi| b.shapes[bi].iter().product())
                 }
+                None if matches!(layer, Layer::Normalization(_)) => self.non_trainable_params(),
                 None => 0,
             };
             total += count;
@@ -65,12 +66,17 @@ impl<B: Backend> Sequential<B> {
             };
         }
         s += &format!(" Total params: {} ({})\n", group(total), bytes(total * 4));
+        let fixed = self.non_trainable_params();
         s += &format!(
             " Trainable params: {} ({})\n",
-            group(total),
-            bytes(total * 4)
+            group(total - fixed),
+            bytes((total - fixed) * 4)
         );
-        s += " Non-trainable params: 0 (0.00 B)\n";
+        s += &format!(
+            " Non-trainable params: {} ({})\n",
+            group(fixed),
+            bytes(fixed * 4)
+        );
         Ok(s)
     }
 }

@@ -8,7 +8,7 @@ pub mod saved;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::nn::initializers::Initializer;
-use crate::nn::layers::{Dense, Dropout, Layer};
+use crate::nn::layers::{Dense, Dropout, Layer, Normalization};
 use crate::nn::Sequential;
 use crate::ops::activations::Activation;
 use crate::ops::losses::{Loss, LossKind};
@@ -17,7 +17,14 @@ use crate::ops::regularizers::Regularizer;
 use serde_json::{json, Map, Value};
 
 /// Layer class names the spec accepts.
-pub const LAYER_NAMES: &[&str] = &["Dense", "Dropout", "Flatten", "Activation", "InputLayer"];
+pub const LAYER_NAMES: &[&str] = &[
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Activation",
+    "Normalization",
+    "InputLayer",
+];
 
 /// `compile`'s arguments as data.
 #[derive(Debug, Clone, PartialEq)]
@@ -362,6 +369,54 @@ fn parse_layer(
                 name: opt_name(cfg, &cpath)?,
             }
         }
+        "normalization" => {
+            check_keys(
+                cfg,
+                &with(&common, &["axis", "mean", "variance", "invert"]),
+                &cpath,
+            )?;
+            let mut n = Normalization::new();
+            match cfg.get("axis") {
+                None => {}
+                Some(Value::Null) => n.axis = None,
+                Some(a) if a.as_i64() == Some(-1) => n.axis = Some(-1),
+                Some(a) => {
+                    return Err(Error::invalid(
+                        format!("{cpath}.axis"),
+                        short(a),
+                        "-1 (one mean and variance per feature of the last axis) or null (one \
+                         for every value)",
+                    ))
+                }
+            }
+            if let Some(inv) = cfg.get("invert") {
+                if inv != &Value::Bool(false) {
+                    return Err(Error::invalid(
+                        format!("{cpath}.invert"),
+                        short(inv),
+                        "false: tunelab has no de-normalizing layer (scale the targets \
+                         yourself)",
+                    ));
+                }
+            }
+            let stats = |key: &str| -> Result<Option<Vec<f32>>> {
+                let p = format!("{cpath}.{key}");
+                match cfg.get(key) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .map(|v| get_f32(v, &p))
+                        .collect::<Result<Vec<_>>>()
+                        .map(Some),
+                    Some(v) => get_f32(v, &p).map(|x| Some(vec![x])),
+                }
+            };
+            n.mean = stats("mean")?;
+            n.variance = stats("variance")?;
+            n.name = opt_name(cfg, &cpath)?;
+            n.check_stats(&cpath)?;
+            Layer::Normalization(n)
+        }
         "inputlayer" | "input" => {
             check_keys(
                 cfg,
@@ -409,6 +464,17 @@ fn layer_value(l: &Layer) -> Value {
             Some(n) => json!({"class_name": "Flatten", "config": {"name": n}}),
             None => json!({"class_name": "Flatten", "config": {}}),
         },
+        Layer::Normalization(n) => {
+            let mut cfg = json!({"axis": n.axis});
+            if let (Some(m), Some(v), Some(o)) = (&n.mean, &n.variance, cfg.as_object_mut()) {
+                o.insert("mean".into(), json!(m));
+                o.insert("variance".into(), json!(v));
+            }
+            if let (Some(name), Some(o)) = (&n.name, cfg.as_object_mut()) {
+                o.insert("name".into(), Value::from(name.as_str()));
+            }
+            json!({"class_name": "Normalization", "config": cfg})
+        }
         Layer::Activation { activation, name } => {
             let mut cfg = json!({"activation": activation.name()});
             if let (Some(n), Some(m)) = (name, cfg.as_object_mut()) {
@@ -585,6 +651,45 @@ fn keras_only_compile_args(m: &serde_json::Map<String, Value>, path: &str) -> Re
             ));
         }
     }
+    Ok(())
+}
+
+/// Puts an unadapted Normalization layer at the front of a spec's `layers` (a model spec or a
+/// hypermodel spec: after any leading InputLayer and Flatten), which `fit` then adapts on the
+/// training rows: `tunelab fit / tune --normalize`. A spec that already has one is refused.
+pub fn prepend_normalization(spec: &mut Value) -> Result<()> {
+    let layers = spec
+        .get_mut("layers")
+        .and_then(|l| l.as_array_mut())
+        .ok_or_else(|| {
+            Error::invalid(
+                "layers",
+                "missing",
+                "a list of {\"class_name\", \"config\"} objects",
+            )
+        })?;
+    let class = |l: &Value| {
+        l.get("class_name")
+            .and_then(|c| c.as_str())
+            .map(crate::ops::losses::normalize)
+            .unwrap_or_default()
+    };
+    if let Some(i) = layers.iter().position(|l| class(l) == "normalization") {
+        return Err(Error::invalid(
+            format!("layers[{i}]"),
+            "a Normalization layer",
+            "no Normalization layer in the spec with --normalize (it adds one): drop one of \
+             the two",
+        ));
+    }
+    let at = layers
+        .iter()
+        .position(|l| !matches!(class(l).as_str(), "inputlayer" | "input" | "flatten"))
+        .unwrap_or(layers.len());
+    layers.insert(
+        at,
+        json!({"class_name": "Normalization", "config": {"axis": -1}}),
+    );
     Ok(())
 }
 

@@ -10,10 +10,11 @@
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::nn::checkpoint;
-use crate::nn::layers::Layer;
+use crate::nn::layers::{Layer, NORMALIZATION_EPSILON};
 use crate::nn::model::Sequential;
 use crate::ops::activations::Activation;
 use crate::spec::ModelSpec;
+use crate::tensor::Tensor;
 use serde_json::{json, Value};
 
 /// The header's `format` of a saved model.
@@ -145,9 +146,49 @@ pub fn tfjs_layers_model<B: Backend>(
         if matches!(layer, Layer::Flatten { .. }) && rank == 1 {
             continue;
         }
-        rank = 1;
+        if !matches!(layer, Layer::Normalization(_)) {
+            rank = 1;
+        }
         let mut extra: Option<Value> = None;
+        // TF.js has no Normalization layer: it becomes a Dense layer with a diagonal kernel
+        // (1 / std) and a bias (-mean / std), the same affine map.
+        let mut synthesized: Vec<Tensor> = Vec::new();
         let (class, mut config, params): (&str, Value, Vec<&str>) = match layer {
+            Layer::Normalization(n) => {
+                let mut take = || {
+                    next.next().ok_or_else(|| {
+                        Error::state("export: fewer weights than the layers declare")
+                    })
+                };
+                let (mean, var, _count) = (take()?, take()?, take()?);
+                let f = match n.axis {
+                    Some(_) => shape.last().copied().unwrap_or(1),
+                    None => 1,
+                };
+                let f = if rank == 1 { shape.iter().product() } else { f };
+                let (mut kernel, mut bias) = (vec![0f32; f * f], vec![0f32; f]);
+                for j in 0..f {
+                    let k = if mean.len() == 1 { 0 } else { j };
+                    let inv = 1.0 / var.data()[k].max(0.0).sqrt().max(NORMALIZATION_EPSILON);
+                    kernel[j * f + j] = inv;
+                    bias[j] = -mean.data()[k] * inv;
+                }
+                synthesized = vec![
+                    Tensor::new(vec![f, f], kernel)?,
+                    Tensor::new(vec![f], bias)?,
+                ];
+                (
+                    "Dense",
+                    json!({"name": unique("normalization", &n.name), "units": f, "activation": "linear",
+                           "use_bias": true, "trainable": false, "dtype": "float32",
+                           "kernel_initializer": {"class_name": "Zeros", "config": {}},
+                           "bias_initializer": {"class_name": "Zeros", "config": {}},
+                           "kernel_regularizer": null, "bias_regularizer": null,
+                           "activity_regularizer": null, "kernel_constraint": null,
+                           "bias_constraint": null}),
+                    vec!["kernel", "bias"],
+                )
+            }
             Layer::Dense(d) => {
                 let name = unique("dense", &d.name);
                 let params = if d.use_bias {
@@ -197,10 +238,14 @@ pub fn tfjs_layers_model<B: Backend>(
             config["batch_input_shape"] = Value::Array(batch_shape);
         }
         let name = config["name"].as_str().unwrap_or("layer").to_string();
+        let mut own = synthesized.iter();
         for p in params {
-            let w = next
-                .next()
-                .ok_or_else(|| Error::state("export: fewer weights than the layers declare"))?;
+            let w = match own.next() {
+                Some(w) => w,
+                None => next
+                    .next()
+                    .ok_or_else(|| Error::state("export: fewer weights than the layers declare"))?,
+            };
             manifest.push(
                 json!({"name": format!("{name}/{p}"), "shape": w.shape(), "dtype": "float32"}),
             );
