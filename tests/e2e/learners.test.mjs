@@ -11,12 +11,13 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CHROMIUM, CHROMIUM_ARGS, serve } from "../js/serve.mjs";
 import { LESSONS, lessonLink, lessonState } from "../../www/src/lessons.js";
 import { raceOf } from "../../www/src/race.js";
-import { DIST, ROOT, requireBuiltPage } from "./common.mjs";
+import { encodeState } from "../../www/src/state.js";
+import { DIST, ROOT, requireBuiltPage, stateWith } from "./common.mjs";
 
 const SHOTS = join(ROOT, "test-results", "learners");
 const TIMEOUT = 240_000;
@@ -53,11 +54,12 @@ function watch(page, sink) {
   return page;
 }
 
-async function open(hash = "", { sink = problems, viewport = VIEWPORT } = {}) {
+async function open(hash = "", { sink = problems, viewport = VIEWPORT, csv = false } = {}) {
   const ctx = await browser.newContext({ viewport });
   const page = watch(await ctx.newPage(), sink);
   await page.goto(`${site.origin}/${hash}`);
-  await page.waitForFunction(() => window.tunelabPage && window.tunelabPage.info, null, { timeout: 60000 });
+  // A CSV state has no data until a file is chosen: then the engine being ready is enough.
+  await page.waitForFunction((csv) => window.tunelabPage && (csv ? /ready/.test(document.querySelector("#engine-status").textContent) : window.tunelabPage.info), csv, { timeout: 60000 });
   return page;
 }
 
@@ -185,7 +187,8 @@ for (const lesson of LESSONS) {
     await page.selectOption("#tuner-pace", "fast");
     if (lesson.patch.race) {
       const plan = raceOf(want);
-      await page.click("#race-start");
+      assert.equal(await page.isVisible("#lesson-race"), true);
+      await page.click("#lesson-race");
       await page.waitForFunction(() => window.tunelabPage.race?.finished, null, { timeout: TIMEOUT, polling: 250 });
       const r = await page.evaluate(() => window.tunelabPage.race);
       assert.deepEqual(r.sides.map((x) => x.kind), [want.race.a, want.race.b]);
@@ -238,6 +241,41 @@ test("phone width: one column, the live views under the controls", { timeout: TI
   assert.ok(overflow <= 1, `the page is ${overflow}px wider than the phone`);
   const [controls, live] = await page.evaluate(() => [".controls", "#live"].map((s) => document.querySelector(s).getBoundingClientRect().toJSON()));
   assert.ok(live.top >= controls.bottom - 1, "the live views are not under the controls");
+  await page.context().close();
+});
+
+test("a CSV upload with columns of very different scales: the Normalization step (on by default, in the editor, the spec and the Keras code) trains it to a high accuracy; switched off, clearly lower", { timeout: TIMEOUT }, async () => {
+  // tests/data/scaled-3class.csv: 600 rows, 3 classes, 6 columns from about 0.05 to 5,000 (like scikit-learn's wine data).
+  const csv = readFileSync(join(ROOT, "tests", "data", "scaled-3class.csv"));
+  const st = stateWith({ data: { source: "csv", trainPct: 70 }, tuner: { maxTrials: 4, device: "cpu", pace: "fast" } });
+  const page = await open("#" + encodeState(st), { csv: true });
+  await page.setInputFiles("#csv-file", { name: "scaled-3class.csv", mimeType: "text/csv", buffer: csv });
+  await page.waitForFunction(() => window.tunelabPage.info?.inputDim === 6);
+  const info = await page.evaluate(() => window.tunelabPage.info);
+  assert.equal(info.task.classes, 3);
+  // The step is in the network editor, on, and in the spec the engine gets.
+  assert.equal(await page.isChecked("#normalize"), true);
+  const spec = JSON.parse(await page.inputValue("#spec-json"));
+  assert.deepEqual(spec.layers[0], { class_name: "Normalization", config: { axis: -1 } });
+  const best = async () => {
+    await page.click("#btn-start");
+    await page.waitForFunction((n) => window.tunelabPage.searchesEnded > n && !window.tunelabPage.running, await page.evaluate(() => window.tunelabPage.searchesEnded), { timeout: TIMEOUT, polling: 250 });
+    const trials = await page.evaluate(() => window.tunelabPage.trials);
+    assert.equal(trials.length, 4);
+    return Math.max(...trials.map((t) => (t.status === "COMPLETED" ? t.score : 0)));
+  };
+  const on = await best();
+  await page.waitForFunction(() => /adapt\(x_train\)/.test(document.querySelector("#python-code").textContent), null, { timeout: 30000 });
+  assert.match(await page.textContent("#python-code"), /keras\.layers\.Normalization\(axis=-1\)/);
+  await page.locator("#sec-editor").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, "06-csv-normalization.png") });
+  await page.uncheck("#normalize");
+  assert.equal(await page.evaluate(() => window.tunelabPage.state.model.normalize), false);
+  assert.ok(!(await page.inputValue("#spec-json")).includes("Normalization"));
+  const off = await best();
+  console.log(`scaled-3class.csv, best val_accuracy of 4 trials: ${on} with the Normalization step, ${off} without`);
+  assert.ok(on >= 0.9, `with the Normalization step: best val_accuracy ${on}`);
+  assert.ok(off <= on - 0.15, `without it: ${off}, with it: ${on}`);
   await page.context().close();
 });
 

@@ -308,7 +308,7 @@ function onData() {
     writeHash();
   }
   sel.value = state.tuner.objective;
-  editor?.setTask(task);
+  editor?.setTask(task, { data: state.data });
   updateShare();
   $("box-boundary").hidden = !i.points;
   if (!trials.size || !running) send({ type: "status", state });
@@ -389,7 +389,9 @@ function renderLesson() {
   if (!l) return;
   $("lesson-title").textContent = `Lesson: ${l.title}`;
   $("lesson-question").textContent = l.question;
-  $("lesson-look").textContent = l.look + (state.race ? " Press “Start race” under “Race two tuners”." : "");
+  $("lesson-look").textContent = l.look;
+  // A race lesson starts its race from here (the race's chart is under "Race two tuners").
+  $("lesson-race").hidden = !state.race;
   $("lesson-explain").textContent = l.explain;
 }
 
@@ -651,6 +653,10 @@ function bindControls() {
     $("race-stop").disabled = true;
   });
   $("lesson-leave").addEventListener("click", () => setState({ ...state, lesson: null }));
+  $("lesson-race").addEventListener("click", () => {
+    startRace();
+    $("sec-race").scrollIntoView();
+  });
   $("go-lessons").addEventListener("click", () => $("sec-lessons").scrollIntoView());
   $("go-race").addEventListener("click", () => $("sec-race").scrollIntoView());
 
@@ -701,10 +707,19 @@ function bindControls() {
       return l;
     }),
   );
-  window.addEventListener("resize", () => {
-    charts?.resize();
-    raceChart?.resize();
+  // A chart follows its box: the window's size, and the layout (a lesson's notes shown or hidden,
+  // the boundary hidden for data without a plane) change it.
+  let resizeQueued = false;
+  const observer = new ResizeObserver(() => {
+    if (resizeQueued) return;
+    resizeQueued = true;
+    requestAnimationFrame(() => {
+      resizeQueued = false;
+      charts?.resize();
+      raceChart?.resize();
+    });
   });
+  for (const node of document.querySelectorAll(".chart")) observer.observe(node);
   window.addEventListener("hashchange", () => {
     if (location.hash === "#" + encodeState(state)) return;
     const next = readHash();

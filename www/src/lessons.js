@@ -69,7 +69,7 @@ export const LESSONS = [
     id: "depth-spiral",
     title: "Does depth help on the spiral?",
     question: "Grid search tries 1, 2, 3 and 4 hidden layers of 16 relu units on the spiral (x1 and x2 only), 80 epochs each. How does the score change with depth?",
-    look: "The objective per trial (trial 1 has one layer, trial 4 four layers) and the decision boundary of each trial (click a row in the table).",
+    look: "The objective per trial (grid search goes in order: the first trial has one layer, the last four) and the decision boundary of each trial (click a row in the table).",
     explain: "Each layer can fold the plane again, so deeper networks draw more intricate boundaries from the same raw inputs. They also take longer to train: the extra layers pay off only with enough epochs and a suitable learning rate.",
     patch: {
       data: { source: "spiral", noise: 0 },
