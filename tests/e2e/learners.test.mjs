@@ -154,6 +154,33 @@ test("the first screen at 1366x768: after Start the boundary and the objective c
   problems.push(...seen);
 });
 
+test("the 8x8 digits at 1366x768: the confusion view and the objective chart are in view during the search and follow the trials", { timeout: TIMEOUT }, async () => {
+  const st = stateWith({ data: { source: "digits", trainPct: 80 }, model: { hidden: [{ type: "dense", units: { hp: "Int", min: 16, max: 64, step: 16 }, activation: { value: "relu" } }], learningRate: { value: 0.01 }, batchSize: { value: 32 }, epochs: { value: 8 } }, tuner: { maxTrials: 4, workers: 2, device: "cpu", pace: "watch" } });
+  const page = await open("#" + encodeState(st));
+  assert.equal(await page.textContent("#boundary-kind"), "Confusion");
+  await page.click("#btn-start");
+  await page.waitForFunction(() => /trial .* test rows right/.test(document.querySelector("#chart-boundary").getAttribute("aria-label") ?? ""), null, { timeout: 60000 });
+  const first = await page.getAttribute("#chart-boundary", "aria-label");
+  const d1 = await canvasDigest(page, "chart-boundary");
+  await page.waitForFunction(() => window.tunelabPage.trials.some((t) => t.status === "COMPLETED") && window.tunelabPage.running, null, { timeout: 60000, polling: 100 });
+  await page.waitForTimeout(300);
+  for (const sel of ["#chart-boundary", "#chart-objective"]) {
+    const v = await inView(page, sel);
+    assert.ok(v.ok, `${sel} is not in view during the search: ${JSON.stringify(v)}`);
+  }
+  assert.notEqual(await canvasDigest(page, "chart-boundary"), d1, `the confusion view did not change (${first})`);
+  await shot(page, "07-digits-confusion");
+  await waitDone(page);
+  // The best trial's confusion: all of the digits' test rows (fewer than the probe's 500) are drawn.
+  const rows = await page.evaluate(() => window.tunelabPage.info.test);
+  await page.waitForFunction((n) => new RegExp(`of ${n} test rows right`).test(document.querySelector("#chart-boundary").getAttribute("aria-label")), rows);
+  const right = Number(new RegExp(`: (\\d+) of ${rows}`).exec(await page.getAttribute("#chart-boundary", "aria-label"))[1]);
+  const best = Math.max(...(await page.evaluate(() => window.tunelabPage.trials.map((t) => t.score))));
+  // The view counts the best trial's stored (best-epoch) predictions: its val_accuracy.
+  assert.ok(Math.abs(right / rows - best) < 0.003, `${right} of ${rows} right, best val_accuracy ${best}`);
+  await page.context().close();
+});
+
 test("the pace: 'watch' holds each epoch on screen, 'as fast as possible' does not; the trials are the same", { timeout: TIMEOUT }, async () => {
   const base = lessonState(LESSONS.find((l) => l.id === "lr-too-low"));
   const run = async (pace) => {

@@ -310,7 +310,10 @@ function onData() {
   sel.value = state.tuner.objective;
   editor?.setTask(task, { data: state.data });
   updateShare();
-  $("box-boundary").hidden = !i.points;
+  // A plane: the decision boundary; classes without a plane: the confusion on the test rows.
+  $("box-boundary").hidden = !i.points && !i.confusion;
+  $("boundary-kind").textContent = i.points ? "Decision boundary" : "Confusion";
+  $("boundary-explain").textContent = i.points ? "(colour: the model's output; dots: training points, ringed: test points)" : `(the first ${i.confusion?.labels.length ?? 0} test rows: true class down, predicted class across; blue: right, orange: wrong)`;
   if (!trials.size || !running) send({ type: "status", state });
   drawBoundary();
 }
@@ -1119,6 +1122,10 @@ function showSummary(m) {
 }
 
 function drawBoundary() {
+  if (info?.confusion && charts) {
+    charts.setConfusion({ ...info.confusion, values: shownBoundary ? shownBoundary.values : null, title: shownBoundary ? `trial ${shownBoundary.trialId}` : "" });
+    return;
+  }
   if (!charts || !info || !info.points) {
     charts?.setBoundary(null);
     return;

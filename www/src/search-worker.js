@@ -24,6 +24,8 @@ import { buildSpec } from "./spec.js";
 import { bayesianOptions, taskOf, tunerClass, WATCH_EPOCH_MS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 
 const GRID = 50;
+/** The test rows whose predictions the confusion view of data without a plane is drawn from. */
+const PROBE_ROWS = 500;
 const EXTENT = [-6, 6, -6, 6];
 
 let csvText = null;
@@ -137,6 +139,13 @@ async function loadData(state) {
     }
     const gt = tl.features(tl.tensor(g, [GRID * GRID, 2]), d.features);
     grid = { data: gt.data, shape: gt.shape };
+  }
+  if (!points2d && info.task.kind !== "regression") {
+    // Data without a plane (digits, MNIST, a CSV table): the probe is the first test rows, and
+    // the page draws the confusion of the true and the predicted classes on them.
+    const probeIdx = testIdx.slice(0, PROBE_ROWS);
+    grid = rows(x, probeIdx);
+    info.confusion = { labels: Array.from(rows(y, probeIdx).data), classes: info.task.classes ?? 2 };
   }
   const plain = (t) => ({ data: t.data, shape: t.shape });
   data = {
