@@ -262,6 +262,21 @@ test("the lesson gallery: a link per lesson, each opening that lesson", { timeou
   await page.context().close();
 });
 
+test("1280x720: the run bar, the boundary, the objective chart and the curves sit beside the controls, inside the first screen", { timeout: TIMEOUT }, async () => {
+  const page = await open("", { viewport: { width: 1280, height: 720 } });
+  for (const sel of ["#btn-start", "#tuner-pace", "#chart-boundary", "#chart-objective", "#chart-curves"]) {
+    const v = await inView(page, sel);
+    assert.ok(v.ok, `${sel} is not inside the first screen at 1280x720: ${JSON.stringify(v)}`);
+  }
+  const [controls, live] = await page.evaluate(() => [".controls", "#live"].map((s) => document.querySelector(s).getBoundingClientRect().toJSON()));
+  assert.ok(live.left >= controls.right, "the live views are beside the controls");
+  // Scrolled down to the tuner's settings, the views are still there (sticky).
+  await page.locator("#sec-tuner").scrollIntoViewIfNeeded();
+  const r = await page.evaluate(() => document.querySelector("#chart-objective").getBoundingClientRect().toJSON());
+  assert.ok(r.top >= 0 && r.bottom <= 720, `the objective chart left the screen when scrolling: ${JSON.stringify(r)}`);
+  await page.context().close();
+});
+
 test("phone width: one column, the live views under the controls", { timeout: TIMEOUT }, async () => {
   const page = await open("", { viewport: { width: 390, height: 844 } });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
