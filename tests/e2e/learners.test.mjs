@@ -252,9 +252,17 @@ test("the lesson gallery: a link per lesson, each opening that lesson", { timeou
   const hrefs = await page.$$eval("#lesson-list a", (as) => as.map((a) => a.getAttribute("href")));
   assert.deepEqual(hrefs, LESSONS.map(lessonLink));
   assert.ok(LESSONS.length >= 8);
+  // The default page races random search and Hyperband evenly; opening a lesson ends that race.
+  assert.match(await page.textContent("#race-plan"), /^Each tuner spends 120 epochs: random search 12 trials × 10 epochs; Hyperband its brackets \(max epochs 10, factor 3\)\.$/);
+  await page.click("#race-start");
+  await page.waitForFunction(() => window.tunelabPage.race?.sides.some((s) => s.trials > 0));
+  assert.equal(await page.evaluate(() => window.tunelabPage.race.finished), false, "the race (at the watch pace) is still running");
   await page.click(`#lesson-list a[data-lesson="spiral-features"]`);
   await page.waitForFunction(() => window.tunelabPage.state.lesson === "spiral-features");
   assert.equal(await page.textContent("#lesson-title"), "Lesson: Input features vs hidden units");
+  assert.equal(await page.evaluate(() => window.tunelabPage.race), null, "the race of the page before the lesson ended");
+  assert.equal(await page.locator("#race-sides .side").count(), 0);
+  assert.equal(await page.isEnabled("#race-start"), true);
   const v = await inView(page, "#lesson-notes");
   assert.ok(v.ok, `the lesson's notes are not beside the views: ${JSON.stringify(v)}`);
   await page.click("#lesson-leave");

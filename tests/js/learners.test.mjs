@@ -103,6 +103,13 @@ test("the race: Hyperband's epochs from its plan are the engine's, and the other
   // Without Hyperband: the state's max trials of its epochs, for both.
   const g = raceOf(lessonState(lessonById("random-vs-grid")));
   assert.deepEqual(g.sides.map((x) => x.state.tuner.maxTrials * x.state.model.epochs.value), [g.budget, g.budget]);
+  // The default state races random search and Hyperband evenly (12 trials of 10 epochs).
+  const d = raceOf({ ...defaultState(), race: { a: "random", b: "hyperband" } });
+  assert.deepEqual([d.budget, d.epochs, d.sides[0].state.tuner.maxTrials], [120, 10, 12]);
+  // A max epochs whose budget only splits into short trials is refused, naming good ones
+  // (20, factor 3: 226 epochs = 2 x 113).
+  const uneven = validateState({ ...defaultState(), tuner: { ...defaultState().tuner, maxEpochs: 20 }, race: { a: "hyperband", b: "bayesian" } });
+  assert.throws(() => raceOf(uneven), /^Error: tuner\.maxEpochs: 20 makes Hyperband \(factor 3\) train 226 epochs, which split evenly only into trials of 2 epochs .*pick max epochs 18, 21, 23$/);
   // A tuned number of epochs has no fixed budget.
   const ranged = validateState({ ...defaultState(), model: { ...defaultState().model, epochs: { hp: "Int", min: 5, max: 10 } }, race: { a: "random", b: "grid" } });
   assert.throws(() => raceOf(ranged), /model\.epochs: a race needs a fixed number of epochs/);

@@ -730,6 +730,14 @@ function bindControls() {
     if (loadError) showBanner(loadError);
     else $("banner")?.remove();
     state = next;
+    // Another link (a lesson) is another experiment: a race of the last one ends here.
+    if (race) {
+      stopRace(true);
+      $("race-sides").replaceChildren();
+      raceChart?.clear();
+      for (const id of ["race-start", "race-a", "race-b"]) $(id).disabled = false;
+      $("race-stop").disabled = true;
+    }
     applyClassroom();
     editor?.setState(state);
     refreshControls();

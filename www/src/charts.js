@@ -1161,7 +1161,7 @@ const RACE_COLOURS = [BLUE, ORANGE];
  *   const c = createRaceChart(el);  c.update({sides: [{label, points: [[epochs, best], ...]}], budget, metric});
  */
 export function createRaceChart(node) {
-  if (!node || !node.nodeType) return { update() {}, resize() {} };
+  if (!node || !node.nodeType) return { update() {}, resize() {}, clear() {} };
   node.setAttribute("role", "img");
   node.setAttribute("aria-label", "Race: best score so far against epochs spent");
   const chart = echarts.init(node, null, { renderer: "canvas" });
@@ -1170,6 +1170,12 @@ export function createRaceChart(node) {
   chart.setOption(waiting);
   let drawn = false;
   return {
+    /** Back to the empty chart (a new race is about to start, or another link was opened). */
+    clear() {
+      chart.setOption(waiting, { notMerge: true });
+      drawn = false;
+      node.setAttribute("aria-label", "Race: best score so far against epochs spent");
+    },
     update({ sides, budget, metric }) {
       const option = {
         animation: false,

@@ -7,8 +7,9 @@
 // trial of a later round continuing from its parent's epochs: KerasTuner's schedule, the one
 // the page's bracket chart draws). A tuner that trains every trial for a fixed number of epochs
 // gets the same budget as trials of E epochs: E is the largest divisor of the budget that is at
-// most Hyperband's max epochs, so the two spend exactly the same number of epochs. A race
-// without Hyperband gives both tuners the state's max trials of the state's epochs.
+// most Hyperband's max epochs, so the two spend exactly the same number of epochs (a max epochs
+// whose budget only splits into trials of under half of it is refused, naming better ones). A
+// race without Hyperband gives both tuners the state's max trials of the state's epochs.
 
 import { hyperbandPlan, bestSoFar } from "./importance.js";
 import { validateState } from "./state.js";
@@ -41,12 +42,18 @@ export function raceOf(state) {
   let epochs;
   if (kinds.includes("hyperband")) {
     budget = hyperbandEpochs(t.maxEpochs, t.factor) * t.hyperbandIterations;
-    epochs = 1;
-    for (let e = Math.min(t.maxEpochs, budget); e >= 1; e--) {
-      if (budget % e === 0) {
-        epochs = e;
-        break;
+    epochs = evenSplit(budget, t.maxEpochs);
+    if (epochs * 2 < t.maxEpochs) {
+      const good = [];
+      for (let d = 1; d <= 60 && good.length < 3; d++) {
+        for (const m of [t.maxEpochs - d, t.maxEpochs + d]) {
+          if (m >= 2 && m <= 500 && good.length < 3 && evenSplit(hyperbandEpochs(m, t.factor) * t.hyperbandIterations, m) * 2 >= m) good.push(m);
+        }
       }
+      throw new Error(
+        `tuner.maxEpochs: ${t.maxEpochs} makes Hyperband (factor ${t.factor}) train ${budget} epochs, which split evenly only into trials of ${epochs} epoch${epochs === 1 ? "" : "s"} or more than ${t.maxEpochs} for the other tuner; ` +
+          `for a fair race pick max epochs ${good.sort((a, b) => a - b).join(", ")}`,
+      );
     }
   } else {
     const e = state.model.epochs;
@@ -65,6 +72,12 @@ export function raceOf(state) {
     return { kind, state: validateState({ ...state, tuner, model, race: null }) };
   });
   return { budget, epochs, sides };
+}
+
+/** The largest number of epochs, at most `most`, that divides `budget`. */
+function evenSplit(budget, most) {
+  for (let e = Math.min(most, budget); e >= 1; e--) if (budget % e === 0) return e;
+  return 1;
 }
 
 /** The epochs a finished trial trained (per execution): Hyperband's from its initial epoch. */

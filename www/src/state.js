@@ -110,7 +110,7 @@ export function defaultState() {
       maxTrials: 10,
       executionsPerTrial: 1,
       seed: 1,
-      maxEpochs: 20,
+      maxEpochs: 10,
       factor: 3,
       hyperbandIterations: 1,
       numInitialPoints: BAYESIAN.num_initial_points,
