@@ -57,7 +57,7 @@ export const LESSONS = [
     id: "spiral-features",
     title: "Input features vs hidden units",
     question: "Same spiral, same small search, but the inputs now include sin(x1) and sin(x2). Does the network need to be bigger to get the spiral right?",
-    look: "The objective chart against the spiral lesson's; the parallel coordinates: small widths now score as well as large ones.",
+    look: "The objective chart against the spiral lesson's: with the same small search the best trials now get (almost) every test point right. The decision boundary follows the arms. The parallel coordinates: width and learning rate still matter, but no huge network is needed.",
     explain: "A good input feature does work that would otherwise take many hidden units: sin(x) already bends the way the spiral's arms do, so a few units combine them into the right boundary. Choosing features is part of the model too.",
     patch: {
       data: { source: "spiral", noise: 0, features: ["x1", "x2", "sin(x1)", "sin(x2)"] },
@@ -80,9 +80,9 @@ export const LESSONS = [
   {
     id: "overfitting",
     title: "Overfitting, and dropout / L2 as the cure",
-    question: "Only 10% of noisy data to train on, and a network of 64 + 64 units for 60 epochs. The search switches dropout on or off and picks an L2 rate. Which trials do best on the test data?",
-    look: "The learning curves of loss against val_loss (hover a curve): without dropout the training loss keeps falling while val_loss rises again. The parallel coordinates: dropout on and larger L2 rates go with better val_accuracy.",
-    explain: "With few noisy points a big network can memorise them, noise included, and the boundary turns into islands around single points. Dropout (randomly silencing units while training) and L2 (a penalty on large weights) keep the boundary smooth, which is what generalises.",
+    question: "Only 10% of noisy data to train on (50 points), and a network of 64 + 64 units for 60 epochs. The search switches dropout on or off and picks an L2 rate, scored by val_loss. Which trials generalise best, and what happens to the others after their best epoch?",
+    look: "The learning curves (val_loss per epoch): many trials reach their lowest val_loss early and then climb again while training goes on. The table sorted by score: the trials with dropout on (dropout_1 true) have the lowest val_loss. The decision boundary of a trial without dropout: islands around single noisy points.",
+    explain: "With few noisy points a big network can memorise them, noise included: the training loss keeps falling while the loss on the test points rises. Dropout (randomly silencing units while training) and L2 (a penalty on large weights) keep the boundary smooth, which is what generalises. KerasTuner scores a trial by its best epoch, so the climb after it shows in the curves more than in the scores.",
     patch: {
       data: { source: "xor", noise: 40, trainPct: 10 },
       model: {
@@ -92,15 +92,15 @@ export const LESSONS = [
         learningRate: { value: 0.01 },
         epochs: { value: 60 },
       },
-      tuner: { kind: "random", maxTrials: 8 },
+      tuner: { kind: "random", maxTrials: 8, objective: "val_loss" },
     },
   },
   {
     id: "random-vs-grid",
     title: "Random vs grid search on the same budget",
-    question: "Both tuners get 8 trials of 15 epochs to choose the width (2 to 16) and the activation (tanh, relu, sigmoid). Which finds the better model, and why?",
-    look: "The race chart: best score so far against epochs spent, one line per tuner. The trials each tuner tried: grid search walks through the grid in order.",
-    explain: "Grid search tries every combination in order, so with a budget smaller than the grid it only ever sees one corner of the space (here the tanh widths). Random search spreads the same budget over the whole space. With a budget large enough for the full grid, grid search is the thorough one.",
+    question: "Both tuners get 8 trials of 15 epochs to choose the width (2 to 16) and the activation (sigmoid, tanh, relu). Which finds the better model, and why?",
+    look: "The race chart: best score so far against epochs spent, one line per tuner. Run grid search alone (Tuner: grid search) and look at the table: it walks through the grid in order, all three activations of width 2, then of 4, then of 6.",
+    explain: "Grid search tries every combination in order, so with a budget smaller than the grid (24 combinations here, 8 trials) it only ever sees one corner of the space: widths 8 to 16 are never tried. Random search spreads the same budget over the whole space. With a budget large enough for the full grid, grid search is the thorough one.",
     patch: {
       data: { source: "circle", noise: 10 },
       model: {
@@ -117,7 +117,7 @@ export const LESSONS = [
     title: "Hyperband's early stopping",
     question: "Random search and Hyperband get the same number of epochs. Hyperband starts many trials for 1 or 2 epochs and keeps training only the best. Does that pay off?",
     look: "The race chart: Hyperband's best-so-far line climbs after few epochs spent; random search's first point only comes after a full 10-epoch trial. Run Hyperband alone (Tuner: Hyperband) to see its brackets fill.",
-    explain: "Most configurations can be judged poor after a couple of epochs. Hyperband spends its epochs where they matter: the best 1/factor of each round train longer. Random search spends the same epochs training every trial to the end.",
+    explain: "Most configurations can be judged poor after a couple of epochs. Hyperband spends its epochs where they matter: the best 1/factor of each round train longer. Random search spends the same epochs training every trial to the end. On a problem this easy both may end at about the same score: the difference is how early each has a good one.",
     patch: {
       data: { source: "spiral", noise: 0, features: ["x1", "x2", "sin(x1)", "sin(x2)"] },
       model: { learningRate: logRange(1e-3, 1e-1), epochs: { value: 10 } },
@@ -129,7 +129,7 @@ export const LESSONS = [
     id: "bayesian-vs-random",
     title: "Bayesian optimization vs random search",
     question: "Both tuners get 12 trials of 15 epochs to find the learning rate (0.0001 to 1) and the width. Does learning from earlier trials help?",
-    look: "The race chart: after its first random points, Bayesian optimization proposes trials near the good ones, and its best-so-far line often moves up sooner.",
+    look: "The race chart: where each line gets close to its final score. Bayesian optimization's first 3 trials are random; after them it proposes trials near the good ones (the table of a Bayesian search alone: learning rates gather where scores were high).",
     explain: "Bayesian optimization fits a Gaussian process to the scores so far and picks the next trial where it expects a good score or is unsure. On a smooth problem with few hyperparameters that uses the budget well; random search needs luck to land in the good region.",
     patch: {
       data: { source: "gauss", noise: 30 },
