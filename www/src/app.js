@@ -1130,6 +1130,12 @@ function showSummary(m) {
 }
 
 function drawBoundary() {
+  // Which model the box shows: the selected trial, a trial while it trains, or the best one.
+  if (!selectedId) {
+    const id = shownBoundary?.trialId;
+    const note = id === undefined ? "" : isRunning(id) ? " (training)" : bestTrial()?.id === id ? " (the best)" : "";
+    $("boundary-which").textContent = id === undefined ? "the best trial" : `trial ${id}${note}`;
+  }
   if (info?.confusion && charts) {
     charts.setConfusion({ ...info.confusion, values: shownBoundary ? shownBoundary.values : null, title: shownBoundary ? `trial ${shownBoundary.trialId}` : "" });
     return;

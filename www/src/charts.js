@@ -206,6 +206,14 @@ function objectiveOption(s) {
   if (!points.length) return messageOption("no completed trials yet");
   const best = bestSoFar(scores, dir);
   const bound = robustBound(scores, dir) || {};
+  // Scores (nearly) all equal: a narrow band around them, not ECharts' wide default (0.4 to 1.6
+  // around a single accuracy of 0.98).
+  const lo = Math.min(...scores), hi = Math.max(...scores);
+  if (bound.min === undefined && bound.max === undefined && hi - lo <= 1e-3 * Math.max(1, Math.abs(hi))) {
+    const pad = Math.max(0.01, Math.abs(hi) * 0.02);
+    bound.min = lo - pad;
+    bound.max = hi + pad;
+  }
   // Scores beyond a robust bound sit on the plot's edge as triangles; the tooltip keeps the value.
   for (const item of points) {
     const y = item.value[1];
