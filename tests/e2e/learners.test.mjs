@@ -181,6 +181,21 @@ test("the 8x8 digits at 1366x768: the confusion view and the objective chart are
   await page.context().close();
 });
 
+test("Hyperband at the watch pace: its brackets fill beside the learning curves, in view", { timeout: TIMEOUT }, async () => {
+  const st = stateWith({ data: { source: "spiral", features: ["x1", "x2", "sin(x1)", "sin(x2)"] }, tuner: { kind: "hyperband", maxEpochs: 9, factor: 3, workers: 2, device: "cpu", pace: "watch" } });
+  const page = await open("#" + encodeState(st));
+  const v = await inView(page, "#chart-brackets");
+  assert.ok(v.ok, `the brackets are not in the first screen: ${JSON.stringify(v)}`);
+  await page.click("#btn-start");
+  const before = await canvasDigest(page, "chart-brackets");
+  await page.waitForFunction(() => window.tunelabPage.trials.filter((t) => t.status === "COMPLETED").length >= 6, null, { timeout: 60000, polling: 100 });
+  await page.waitForTimeout(300);
+  assert.notEqual(await canvasDigest(page, "chart-brackets"), before, "the brackets did not fill");
+  await shot(page, "08-hyperband-watch");
+  await waitDone(page);
+  await page.context().close();
+});
+
 test("the pace: 'watch' holds each epoch on screen, 'as fast as possible' does not; the trials are the same", { timeout: TIMEOUT }, async () => {
   const base = lessonState(LESSONS.find((l) => l.id === "lr-too-low"));
   const run = async (pace) => {
