@@ -9,7 +9,7 @@ import { mountEditor } from "./editor.js";
 import { createCharts } from "./charts.js";
 import { hyperbandPlan, progressLine } from "./importance.js";
 import { LESSONS, lessonById, lessonLink } from "./lessons.js";
-import { raceOf, raceCurve, trialEpochs } from "./race.js";
+import { raceOf, raceCurve } from "./race.js";
 import { createRaceChart } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
