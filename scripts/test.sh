@@ -79,7 +79,7 @@ if [ -z "$gz" ] || [ "$gz" -ge 1048576 ]; then
 fi
 
 step "JS tests in Node (CPU path; the playground's pure modules)"
-node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs tests/js/fuzz-state.test.mjs
+node --test tests/js/node.test.mjs tests/js/playground.test.mjs tests/js/importance.test.mjs tests/js/fuzz-state.test.mjs tests/js/learners.test.mjs
 
 step "saved models across the CLI, the npm package and Rust; the TensorFlow.js export read by @tensorflow/tfjs in Node"
 node --test tests/js/saved-models.test.mjs
@@ -99,8 +99,8 @@ trunk build --release
 node scripts/page-size.mjs dist | tee /tmp/tunelab-page-size.txt
 grep -q "within the 1 MB budget" /tmp/tunelab-page-size.txt
 
-step "the playground page end to end in headless Chromium: features, then reliability (screenshots in test-results/playground/ and test-results/reliability/)"
-node --test --test-concurrency=1 tests/e2e/playground.test.mjs tests/e2e/reliability.test.mjs tests/e2e/one-engine.test.mjs
+step "the playground page end to end in headless Chromium: features, reliability, one engine, then learners and teachers at 1366x768 (screenshots in test-results/playground/, test-results/reliability/ and test-results/learners/)"
+node --test --test-concurrency=1 tests/e2e/playground.test.mjs tests/e2e/reliability.test.mjs tests/e2e/one-engine.test.mjs tests/e2e/learners.test.mjs
 
 step "JS tests in headless Chromium (Playwright, Debian's Chromium), Vite example included"
 node tests/js/browser.test.mjs

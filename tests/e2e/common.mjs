@@ -16,9 +16,14 @@ export function requireBuiltPage() {
   }
 }
 
-/** A state for the URL: the defaults with `patch` applied section by section. */
+/**
+ * A state for the URL: the defaults with `patch` applied section by section. The pace is "fast"
+ * unless the patch sets it (the default "watch" holds each epoch for a learner to see; the tests
+ * of other features run at full speed; tests/e2e/learners.test.mjs tests the pace).
+ */
 export function stateWith(patch = {}) {
   const s = defaultState();
+  s.tuner.pace = "fast";
   for (const k of Object.keys(patch)) s[k] = Array.isArray(patch[k]) || typeof patch[k] !== "object" || patch[k] === null ? patch[k] : { ...s[k], ...patch[k] };
   return s;
 }

@@ -527,7 +527,7 @@ test("a shared link asking for 10,000 layers or a billion units is refused, nami
       // ... and a bad one after it says what is wrong with it.
       await page.evaluate((h) => (location.hash = h), rawHash(cases[0][0]));
       await page.waitForFunction(() => /model\.hidden: 10000 entries/.test(document.querySelector("#banner")?.textContent ?? ""));
-      assert.equal(await page.evaluate(() => window.tunelabPage.state.data.source), "spiral", "the defaults, not the last good link");
+      assert.equal(await page.evaluate(() => window.tunelabPage.state.data.source), defaultState().data.source, "the defaults, not the last good link");
     }
     await page.close();
   }

@@ -103,11 +103,11 @@ function checkPrototypes() {
   assert.equal(Object.getPrototypeOf({}), Object.prototype);
 }
 
-const TOP = ["state", "v", "data", "model", "tuner", "hide", "spec"];
+const TOP = ["state", "v", "data", "model", "tuner", "hide", "spec", "lesson", "race"];
 // A path error: `data.noise: ...`, `model.hidden[3].units.max: ...`, `hide[1]: ...`;
 // spec paths carry the user's own keys (`spec.layers[0].config.units: ...`), and a spec that is
 // not JSON says `spec is not valid JSON at line 1, column 5: ...`.
-const PATH_ERROR = /^(state|v|data|model|tuner|hide)((\.[A-Za-z]+)|\[\d+\])*: \S/;
+const PATH_ERROR = /^(state|v|data|model|tuner|hide|lesson|race)((\.[A-Za-z]+)|\[\d+\])*: \S/;
 const SPEC_ERROR = /^spec([.[][^]*?)?(: \S| is not valid JSON)/;
 const LINK_ERROR = /^(the link (is too long|holds no playground state)|the link's state is not (valid base64url|UTF-8 text|valid JSON))/;
 

@@ -72,6 +72,7 @@ function richState() {
     learningRate: { value: 0.0031 },
     batchSize: { hp: "Int", min: 8, max: 64, step: 8, sampling: "linear" },
     epochs: { hp: "Int", min: 5, max: 50, step: 1, sampling: "linear" },
+    normalize: false,
   };
   s.tuner = { ...s.tuner, kind: "bayesian", objective: "val_loss", numInitialPoints: 4, device: "cpu", workers: 8 };
   s.hide = ["json", "share"];
@@ -92,7 +93,11 @@ test("the default state is valid, normalised, and round-trips through the URL ha
   assert.deepEqual(decodeState(""), s);
   assert.deepEqual(decodeState("#"), s);
   // the default search is the small one the brief describes
-  assert.equal(s.data.source, "spiral");
+  assert.equal(s.data.source, "circle");
+  assert.equal(s.data.noise, 10);
+  assert.equal(s.tuner.pace, "watch");
+  assert.equal(s.lesson, null);
+  assert.equal(s.race, null);
   assert.deepEqual(s.model.hidden[0].units, { hp: "Int", min: 2, max: 16, step: 2, sampling: "linear" });
   assert.deepEqual(s.model.learningRate, { hp: "Float", min: 1e-3, max: 1e-1, sampling: "log" });
   assert.equal(s.tuner.workers, 2);

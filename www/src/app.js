@@ -2,12 +2,15 @@
 // sharing. All training and searching happens in www/src/search-worker.js (and its trial
 // workers); this thread only sends the page state there and draws what comes back.
 
-import { defaultState, validateState, encodeState, decodeState, bayesianOptions, taskOf, objectivesFor, defaultObjective, tunerClass, FEATURES, SECTIONS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
+import { defaultState, validateState, encodeState, decodeState, bayesianOptions, taskOf, objectivesFor, defaultObjective, tunerClass, FEATURES, SECTIONS, TUNERS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 import { buildSpec, cliCommand, cliLine, hpDefault } from "./spec.js";
 import { kerasSnippet } from "./python.js";
 import { mountEditor } from "./editor.js";
 import { createCharts } from "./charts.js";
 import { hyperbandPlan, progressLine } from "./importance.js";
+import { LESSONS, lessonById, lessonLink } from "./lessons.js";
+import { raceOf, raceCurve } from "./race.js";
+import { createRaceChart } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
 const TUNER_TEXT = {
@@ -286,6 +289,7 @@ function setRunning(on) {
 // Data controls
 
 let csvLoaded = false;
+let csvFile = null; // {text, name}: the loaded file, for the race's workers
 
 function onData() {
   const i = info;
@@ -304,9 +308,12 @@ function onData() {
     writeHash();
   }
   sel.value = state.tuner.objective;
-  editor?.setTask(task);
+  editor?.setTask(task, { data: state.data });
   updateShare();
-  $("box-boundary").hidden = !i.points;
+  // A plane: the decision boundary; classes without a plane: the confusion on the test rows.
+  $("box-boundary").hidden = !i.points && !i.confusion;
+  $("boundary-kind").textContent = i.points ? "Decision boundary" : "Confusion";
+  $("boundary-explain").textContent = i.points ? "(colour: the model's output; dots: training points, ringed: test points)" : `(the first ${i.confusion?.labels.length ?? 0} test rows: true class down, predicted class across; blue: right, orange: wrong)`;
   if (!trials.size || !running) send({ type: "status", state });
   drawBoundary();
 }
@@ -338,6 +345,7 @@ function refreshControls() {
   $("tuner-alpha").value = t.alpha;
   $("tuner-device").value = t.device;
   $("tuner-workers").value = t.workers;
+  $("tuner-pace").value = t.pace;
   for (const el of document.querySelectorAll(".hyperband-only")) el.hidden = t.kind !== "hyperband";
   for (const el of document.querySelectorAll(".not-hyperband")) el.hidden = t.kind === "hyperband";
   for (const el of document.querySelectorAll(".bayesian-only")) el.hidden = t.kind !== "bayesian";
@@ -345,6 +353,205 @@ function refreshControls() {
   for (const el of document.querySelectorAll(".lcb-only")) el.hidden = t.kind !== "bayesian" || t.acquisition !== "lcb";
   if ($("tuner-objective").value !== t.objective && [...$("tuner-objective").options].some((o) => o.value === t.objective)) $("tuner-objective").value = t.objective;
   for (const box of document.querySelectorAll("#hide-list input")) box.checked = state.hide.includes(box.value);
+  renderLesson();
+  renderRacePlan();
+}
+
+// ------------------------------------------------------------------------------------------
+// Lessons: page state (in the link) and words beside the live views
+
+function renderLessonList() {
+  $("lesson-list").replaceChildren(
+    ...LESSONS.map((l) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = lessonLink(l);
+      a.textContent = l.title;
+      a.dataset.lesson = l.id;
+      // The link changes the hash (hashchange loads the state); the live views come into view.
+      a.addEventListener("click", () => setTimeout(() => window.scrollTo(0, 0), 0));
+      li.append(a);
+      if (l.patch.race) {
+        const tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = "race";
+        li.append(tag);
+      }
+      const q = document.createElement("p");
+      q.textContent = l.question;
+      li.append(q);
+      return li;
+    }),
+  );
+}
+
+function renderLesson() {
+  const l = state.lesson ? lessonById(state.lesson) : null;
+  $("lesson-notes").hidden = !l;
+  if (state.lesson && !l) showBanner(`This page has no lesson named "${state.lesson}" (it may come from a newer page); the settings of the link are shown.`);
+  if (!l) return;
+  $("lesson-title").textContent = `Lesson: ${l.title}`;
+  $("lesson-question").textContent = l.question;
+  $("lesson-look").textContent = l.look;
+  // A race lesson starts its race from here (the race's chart is under "Race two tuners").
+  $("lesson-race").hidden = !state.race;
+  $("lesson-explain").textContent = l.explain;
+}
+
+// ------------------------------------------------------------------------------------------
+// Racing two tuners: two ordinary engine searches, each in its own search worker
+
+let race = null; // {budget, epochs, sides: [{kind, worker, trials: Map, ended: [], done, error}]}
+let raceChart = null;
+
+function raceKinds() {
+  return state.race ?? { a: "random", b: "hyperband" };
+}
+
+function renderRacePlan() {
+  const k = raceKinds();
+  $("race-a").value = k.a;
+  $("race-b").value = k.b;
+  if (race && !race.finished) return;
+  try {
+    const r = raceOf({ ...state, race: k });
+    showError("race-error", null);
+    $("race-plan").textContent = `Each tuner spends ${r.budget} epochs: ` + r.sides.map((s) => (s.kind === "hyperband" ? `Hyperband its brackets (max epochs ${s.state.tuner.maxEpochs}, factor ${s.state.tuner.factor}${s.state.tuner.hyperbandIterations > 1 ? `, ${s.state.tuner.hyperbandIterations} iterations` : ""})` : `${TUNER_NAMES[s.kind]} ${s.state.tuner.maxTrials} trials × ${r.epochs} epochs`)).join("; ") + (state.tuner.executionsPerTrial > 1 ? ` (each trial ${state.tuner.executionsPerTrial} times)` : "") + ".";
+  } catch (e) {
+    $("race-plan").textContent = "";
+    showError("race-error", e.message);
+  }
+}
+
+const TUNER_NAMES = { random: "random search", grid: "grid search", hyperband: "Hyperband", bayesian: "Bayesian optimization" };
+
+function startRace() {
+  if (!info) {
+    showError("race-error", "the data set is not ready: fix the data settings first");
+    return;
+  }
+  let plan;
+  try {
+    plan = raceOf({ ...state, race: raceKinds() });
+  } catch (e) {
+    showError("race-error", e.message);
+    return;
+  }
+  stopRace(true);
+  showError("race-error", null);
+  race = { budget: plan.budget, epochs: plan.epochs, finished: false, sides: [] };
+  plan.sides.forEach((p, i) => {
+    const w = new Worker(new URL("./search-worker.js", import.meta.url), { type: "module" });
+    const side = { kind: p.kind, label: `${"AB"[i]}: ${TUNER_NAMES[p.kind]}`, worker: w, trials: new Map(), ended: [], done: false, error: null, state: p.state };
+    race.sides.push(side);
+    const mine = race;
+    w.onmessage = (e) => {
+      if (race === mine) raceMessage(side, e.data);
+    };
+    w.onerror = (e) => {
+      if (race === mine) raceMessage(side, { type: "error", where: "start", message: `the race's worker failed: ${e.message ?? "unknown error"}` });
+    };
+    if (state.data.source === "csv" && csvFile) w.postMessage({ type: "csv-header", text: csvFile.text, name: csvFile.name });
+    w.postMessage({ type: "start", state: p.state, fresh: true, race: "ab"[i] });
+  });
+  $("race-start").disabled = true;
+  $("race-stop").disabled = false;
+  $("race-a").disabled = true;
+  $("race-b").disabled = true;
+  $("race-plan").textContent = `Racing: each tuner spends ${plan.budget} epochs.`;
+  renderRace();
+}
+
+function stopRace(now) {
+  if (!race) return;
+  for (const side of race.sides) {
+    if (now) side.worker.terminate();
+    else if (!side.done) side.worker.postMessage({ type: "stop" });
+  }
+  if (now) race = null;
+}
+
+const ENDED = ["COMPLETED", "FAILED", "INVALID"];
+
+function raceMessage(side, m) {
+  switch (m.type) {
+    case "trial": {
+      const t = { ...side.trials.get(m.trial.id), ...m.trial };
+      side.trials.set(t.id, t);
+      if (ENDED.includes(t.status) && !side.ended.some((x) => x.id === t.id)) side.ended.push(t);
+      break;
+    }
+    case "search-end":
+      side.done = true;
+      side.stopped = m.stopped;
+      for (const t of m.trials) {
+        const merged = { ...side.trials.get(t.id), ...t };
+        side.trials.set(t.id, merged);
+        const at = side.ended.findIndex((x) => x.id === t.id);
+        if (at >= 0) side.ended[at] = merged;
+        else if (ENDED.includes(merged.status)) side.ended.push(merged);
+      }
+      side.worker.terminate();
+      break;
+    case "error":
+      if (m.where === "start" || m.where === "storage") {
+        side.done = true;
+        side.error = m.message;
+        side.worker.terminate();
+      }
+      break;
+    default:
+      return; // epochs and boundaries: the race draws trials as they end
+  }
+  if (race.sides.every((s) => s.done) && !race.finished) {
+    race.finished = true;
+    $("race-start").disabled = false;
+    $("race-stop").disabled = true;
+    $("race-a").disabled = false;
+    $("race-b").disabled = false;
+    const errors = race.sides.filter((s) => s.error).map((s) => `${s.label}: ${s.error}`);
+    showError("race-error", errors.length ? errors.join("\n") : null);
+  }
+  renderRace();
+}
+
+function raceSummary() {
+  if (!race) return null;
+  const dir = objective().direction;
+  return {
+    budget: race.budget,
+    epochs: race.epochs,
+    finished: race.finished,
+    sides: race.sides.map((s) => {
+      const c = raceCurve(s.ended, dir);
+      const best = c.points.length ? c.points[c.points.length - 1][1] : null;
+      return { kind: s.kind, label: s.label, trials: s.ended.length, spent: c.spent, best, points: c.points, done: s.done, error: s.error, stopped: !!s.stopped };
+    }),
+  };
+}
+
+function renderRace() {
+  const r = raceSummary();
+  if (!r) return;
+  raceChart?.update({ sides: r.sides, budget: r.budget, metric: state.tuner.objective });
+  $("race-sides").replaceChildren(
+    ...r.sides.map((s) => {
+      const div = document.createElement("div");
+      div.className = "side";
+      const h = document.createElement("b");
+      h.textContent = s.label;
+      const p = document.createElement("div");
+      const status = s.error ? "stopped by an error" : s.done ? (s.stopped ? "stopped" : "finished") : "running";
+      p.textContent = `${s.trials} trials ended · ${s.spent} of ${r.budget} epochs spent · best ${state.tuner.objective} ${s.best === null ? "–" : fmt(s.best)} · ${status}`;
+      div.append(h, p);
+      return div;
+    }),
+  );
+  if (r.finished) {
+    const [a, b] = r.sides;
+    const same = a.spent === b.spent;
+    $("race-plan").textContent = `Race over: ${a.label} spent ${a.spent} epochs, ${b.label} ${b.spent}${same ? " (the same budget)" : ""}.`;
+  }
 }
 
 /** `next` with an objective its task offers (val_accuracy means nothing for a regression). */
@@ -425,6 +632,36 @@ function bindControls() {
   num("tuner-alpha", "alpha");
   num("tuner-workers", "workers");
   $("tuner-device").addEventListener("change", (e) => tuner({ device: e.target.value }));
+  // The pace may change while a search (or a race) runs: the workers are told at once.
+  $("tuner-pace").addEventListener("change", (e) => {
+    tuner({ pace: e.target.value });
+    send({ type: "pace", pace: state.tuner.pace });
+    for (const side of race?.sides ?? []) if (!side.done) side.worker.postMessage({ type: "pace", pace: state.tuner.pace });
+  });
+  for (const id of ["race-a", "race-b"]) {
+    $(id).replaceChildren(...TUNERS.map((k) => new Option(TUNER_NAMES[k], k)));
+    $(id).addEventListener("change", () => {
+      const next = { a: $("race-a").value, b: $("race-b").value };
+      try {
+        setState({ ...state, race: next });
+      } catch (err) {
+        showError("race-error", err.message);
+        $("race-plan").textContent = "";
+      }
+    });
+  }
+  $("race-start").addEventListener("click", startRace);
+  $("race-stop").addEventListener("click", () => {
+    stopRace(false);
+    $("race-stop").disabled = true;
+  });
+  $("lesson-leave").addEventListener("click", () => setState({ ...state, lesson: null }));
+  $("lesson-race").addEventListener("click", () => {
+    startRace();
+    $("sec-race").scrollIntoView();
+  });
+  $("go-lessons").addEventListener("click", () => $("sec-lessons").scrollIntoView());
+  $("go-race").addEventListener("click", () => $("sec-race").scrollIntoView());
 
   $("btn-start").addEventListener("click", () => start(true));
   $("btn-resume").addEventListener("click", () => start(false));
@@ -473,7 +710,19 @@ function bindControls() {
       return l;
     }),
   );
-  window.addEventListener("resize", () => charts?.resize());
+  // A chart follows its box: the window's size, and the layout (a lesson's notes shown or hidden,
+  // the boundary hidden for data without a plane) change it.
+  let resizeQueued = false;
+  const observer = new ResizeObserver(() => {
+    if (resizeQueued) return;
+    resizeQueued = true;
+    requestAnimationFrame(() => {
+      resizeQueued = false;
+      charts?.resize();
+      raceChart?.resize();
+    });
+  });
+  for (const node of document.querySelectorAll(".chart")) observer.observe(node);
   window.addEventListener("hashchange", () => {
     if (location.hash === "#" + encodeState(state)) return;
     const next = readHash();
@@ -481,6 +730,14 @@ function bindControls() {
     if (loadError) showBanner(loadError);
     else $("banner")?.remove();
     state = next;
+    // Another link (a lesson) is another experiment: a race of the last one ends here.
+    if (race) {
+      stopRace(true);
+      $("race-sides").replaceChildren();
+      raceChart?.clear();
+      for (const id of ["race-start", "race-a", "race-b"]) $(id).disabled = false;
+      $("race-stop").disabled = true;
+    }
     applyClassroom();
     editor?.setState(state);
     refreshControls();
@@ -502,6 +759,7 @@ async function onCsvFile(e) {
     return;
   }
   const text = await file.text();
+  csvFile = { text, name: file.name };
   send({ type: "csv-header", text, name: file.name });
 }
 
@@ -872,6 +1130,16 @@ function showSummary(m) {
 }
 
 function drawBoundary() {
+  // Which model the box shows: the selected trial, a trial while it trains, or the best one.
+  if (!selectedId) {
+    const id = shownBoundary?.trialId;
+    const note = id === undefined ? "" : isRunning(id) ? " (training)" : bestTrial()?.id === id ? " (the best)" : "";
+    $("boundary-which").textContent = id === undefined ? "the best trial" : `trial ${id}${note}`;
+  }
+  if (info?.confusion && charts) {
+    charts.setConfusion({ ...info.confusion, values: shownBoundary ? shownBoundary.values : null, title: shownBoundary ? `trial ${shownBoundary.trialId}` : "" });
+    return;
+  }
   if (!charts || !info || !info.points) {
     charts?.setBoundary(null);
     return;
@@ -1035,12 +1303,14 @@ function main() {
     boundary: $("chart-boundary"),
   });
   charts.onSelect((id) => select(id));
+  raceChart = createRaceChart($("chart-race"));
+  renderLessonList();
   refreshControls();
   writeHash();
   startWorker();
   render();
   // For tests and the curious: the page's state and a way to ask whether it is idle.
-  window.tunelabPage = { get state() { return state; }, get trials() { return ordered(); }, get running() { return running; }, get info() { return info; }, get maxRunning() { return maxRunning; }, get searchesEnded() { return searchesEnded; } };
+  window.tunelabPage = { get state() { return state; }, get trials() { return ordered(); }, get running() { return running; }, get info() { return info; }, get maxRunning() { return maxRunning; }, get searchesEnded() { return searchesEnded; }, get race() { return raceSummary(); } };
 }
 
 main();

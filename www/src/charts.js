@@ -19,6 +19,7 @@ import {
   ParallelComponent,
   VisualMapContinuousComponent,
   TitleComponent,
+  LegendPlainComponent,
 } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 import { hpImportance, hyperbandPlan, bestSoFar } from "./importance.js";
@@ -34,6 +35,7 @@ echarts.use([
   ParallelComponent,
   VisualMapContinuousComponent,
   TitleComponent,
+  LegendPlainComponent,
   CanvasRenderer,
 ]);
 
@@ -204,6 +206,14 @@ function objectiveOption(s) {
   if (!points.length) return messageOption("no completed trials yet");
   const best = bestSoFar(scores, dir);
   const bound = robustBound(scores, dir) || {};
+  // Scores (nearly) all equal: a narrow band around them, not ECharts' wide default (0.4 to 1.6
+  // around a single accuracy of 0.98).
+  const lo = Math.min(...scores), hi = Math.max(...scores);
+  if (bound.min === undefined && bound.max === undefined && hi - lo <= 1e-3 * Math.max(1, Math.abs(hi))) {
+    const pad = Math.max(0.01, Math.abs(hi) * 0.02);
+    bound.min = lo - pad;
+    bound.max = hi + pad;
+  }
   // Scores beyond a robust bound sit on the plot's edge as triangles; the tooltip keeps the value.
   for (const item of points) {
     const y = item.value[1];
@@ -657,6 +667,66 @@ function importanceOption(s) {
 
 // ----------------------------------------------------------------------------- decision boundary
 
+/** The counts of true (rows) against predicted (columns) classes of a confusion payload. */
+function confusionOf(c) {
+  const k = Math.max(2, Math.floor(Number(c.classes)) || 2);
+  const labels = Array.from(c.labels ?? []);
+  const counts = Array.from({ length: k }, () => new Array(k).fill(0));
+  let correct = 0;
+  const values = c.values;
+  const perRow = values && labels.length ? values.length / labels.length : 0;
+  labels.forEach((label, i) => {
+    const t = Math.round(label);
+    let p = t;
+    if (values) {
+      if (perRow === 1) p = values[i] >= 0.5 ? 1 : 0;
+      else {
+        p = 0;
+        for (let j = 1; j < perRow; j++) if (values[i * perRow + j] > values[i * perRow + p]) p = j;
+      }
+    }
+    if (t >= 0 && t < k && p >= 0 && p < k) counts[t][p]++;
+    if (p === t) correct++;
+  });
+  return { k, counts, total: labels.length, correct, model: !!values, title: c.title ? String(c.title) : "" };
+}
+
+/** The confusion as a grid of coloured cells (scatter of squares: no extra chart type bundled). */
+function confusionOption(c, width, height) {
+  const { k, counts, total, correct } = c;
+  const rowSum = counts.map((r) => r.reduce((a, b) => a + b, 0) || 1);
+  const plot = Math.max(60, Math.min(width - 60, height - 70));
+  const cell = plot / k;
+  const names = Array.from({ length: k }, (_, i) => String(i));
+  const data = [];
+  for (let t = 0; t < k; t++) {
+    for (let p = 0; p < k; p++) {
+      const share = counts[t][p] / rowSum[t];
+      const base = t === p ? hexRgb(BLUE) : hexRgb(ORANGE);
+      const rgb = base.map((v) => Math.round(255 - (255 - v) * Math.min(1, share * (t === p ? 1 : 2.5))));
+      data.push({ value: [p, t, counts[t][p]], itemStyle: { color: rgbCss(rgb) } });
+    }
+  }
+  return {
+    animation: false,
+    title: { text: c.model ? `${c.title}: ${correct} of ${total} test rows right (${((100 * correct) / Math.max(1, total)).toFixed(1)}%)` : `${total} test rows, ${k} classes (no model yet)`, left: "center", top: 0, textStyle: { fontSize: 12, fontWeight: "normal" } },
+    grid: { left: (width - plot) / 2 + 8, top: 26, width: plot, height: plot },
+    tooltip: { ...TOOLTIP, trigger: "item", formatter: (p) => `true ${p.value[1]}, predicted ${p.value[0]}: <b>${p.value[2]}</b>` },
+    xAxis: { type: "category", data: names, position: "bottom", axisLine: EDGE, axisTick: { show: false }, name: "predicted", nameLocation: "middle", nameGap: 20, nameTextStyle: AXIS_NAME, axisLabel: AXIS_LABEL, splitLine: { show: false } },
+    yAxis: { type: "category", data: names, inverse: true, axisLine: EDGE, axisTick: { show: false }, name: "true", nameLocation: "middle", nameGap: 20, nameTextStyle: AXIS_NAME, axisLabel: AXIS_LABEL, splitLine: { show: false } },
+    series: [
+      {
+        type: "scatter",
+        id: "cells",
+        symbol: "rect",
+        symbolSize: [cell - 1, cell - 1],
+        data,
+        label: { show: k <= 12, formatter: (p) => (p.value[2] ? String(p.value[2]) : ""), fontSize: Math.max(8, Math.min(12, cell / 3)), color: "#1d2330" },
+      },
+    ],
+  };
+}
+
 /** Checks the boundary payload; returns a normalised copy or null. */
 function readBoundary(b) {
   if (!b || typeof b !== "object") return null;
@@ -896,6 +966,7 @@ export function createCharts(el) {
   let lastRender = -Infinity;
   let lastArgs = null;
   let boundary = null;
+  let confusion = null;
   let disposed = false;
 
   const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
@@ -1021,6 +1092,15 @@ export function createCharts(el) {
     });
   }
 
+  function drawConfusion(c) {
+    guarded("boundary", (rec) => {
+      const option = confusionOption(c, rec.node.clientWidth, rec.node.clientHeight);
+      rec.chart.setOption(option, rec.mode === "confusion" ? { lazyUpdate: true } : { notMerge: true, lazyUpdate: true });
+      rec.mode = "confusion";
+      rec.node.setAttribute("aria-label", `Confusion of ${c.title}: ${c.correct} of ${c.total} test rows right`);
+    });
+  }
+
   function update(args) {
     if (disposed) return;
     pending = lastArgs = args || {};
@@ -1037,7 +1117,20 @@ export function createCharts(el) {
     setBoundary(b) {
       if (disposed || !recs.boundary) return;
       boundary = readBoundary(b);
+      confusion = null;
+      if (boundary && recs.boundary.mode === "confusion") recs.boundary.mode = null;
       drawBoundary();
+    },
+    /**
+     * The confusion view (classes without a plane): `{classes, labels, values, title}`, values
+     * the model's outputs on the labelled rows (one probability for 2 classes, else one per
+     * class); null shows the labels alone.
+     */
+    setConfusion(c) {
+      if (disposed || !recs.boundary) return;
+      boundary = null;
+      confusion = confusionOf(c);
+      drawConfusion(confusion);
     },
     resize() {
       if (disposed) return;
@@ -1047,6 +1140,7 @@ export function createCharts(el) {
       // Layouts that depend on the element's size are recomputed.
       if (recs.parallel) recs.parallel.sig = null;
       if (boundary) drawBoundary();
+      if (confusion) drawConfusion(confusion);
       if (recs.parallel && lastArgs) update(lastArgs);
     },
     onSelect(cb) {
@@ -1062,6 +1156,60 @@ export function createCharts(el) {
       for (const key of Object.keys(recs)) {
         try { recs[key].chart.dispose(); } catch (e) { /* already gone */ }
       }
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- the race
+
+const RACE_COLOURS = [BLUE, ORANGE];
+
+/**
+ * The race chart: each tuner's best score so far against the epochs it has spent.
+ *   const c = createRaceChart(el);  c.update({sides: [{label, points: [[epochs, best], ...]}], budget, metric});
+ */
+export function createRaceChart(node) {
+  if (!node || !node.nodeType) return { update() {}, resize() {}, clear() {} };
+  node.setAttribute("role", "img");
+  node.setAttribute("aria-label", "Race: best score so far against epochs spent");
+  const chart = echarts.init(node, null, { renderer: "canvas" });
+  const waiting = messageOption("start a race: two tuners, the same epochs to spend");
+  delete waiting.__mode;
+  chart.setOption(waiting);
+  let drawn = false;
+  return {
+    /** Back to the empty chart (a new race is about to start, or another link was opened). */
+    clear() {
+      chart.setOption(waiting, { notMerge: true });
+      drawn = false;
+      node.setAttribute("aria-label", "Race: best score so far against epochs spent");
+    },
+    update({ sides, budget, metric }) {
+      const option = {
+        animation: false,
+        title: { show: false },
+        legend: { top: 0, textStyle: { fontSize: 11 } },
+        grid: { left: 8, right: 16, top: 30, bottom: 24, containLabel: true },
+        tooltip: { ...TOOLTIP, trigger: "axis", valueFormatter: fmtNum },
+        xAxis: { type: "value", min: 0, max: budget, name: "epochs spent", nameLocation: "middle", nameGap: 22, nameTextStyle: AXIS_NAME, axisLine: EDGE, axisLabel: AXIS_LABEL },
+        yAxis: { type: "value", scale: true, name: `best ${metric} so far`, nameTextStyle: { ...AXIS_NAME, align: "left" }, axisLine: EDGE, axisLabel: { ...AXIS_LABEL, formatter: fmtNum } },
+        series: sides.map((s, i) => ({
+          type: "line",
+          id: `side${i}`,
+          name: s.label,
+          step: "end",
+          data: s.points,
+          symbolSize: 5,
+          lineStyle: { color: RACE_COLOURS[i % 2], width: 2 },
+          itemStyle: { color: RACE_COLOURS[i % 2] },
+        })),
+      };
+      chart.setOption(option, { notMerge: !drawn, lazyUpdate: true });
+      drawn = true;
+      node.setAttribute("aria-label", "Race: best score so far against epochs spent: " + sides.map((s) => `${s.label}, ${s.points.length ? fmtNum(s.points[s.points.length - 1][1]) : "no score yet"}`).join("; "));
+    },
+    resize() {
+      chart.resize();
     },
   };
 }

@@ -432,9 +432,36 @@ export function mountEditor(container, { state, task, onChange = () => {} } = {}
     return `Output: ${layer} · loss ${loss} · metrics ${metrics.join(", ")}`;
   }
 
+  /**
+   * CSV data: the Normalization step in front of the hidden layers (Keras's layer, adapted by
+   * the engine on the training rows at the start of each fit), on by default, switchable.
+   */
+  function normalizationRow() {
+    const on = cur.model.normalize;
+    const box = el("input", { id: "normalize", type: "checkbox", checked: on, "aria-describedby": "normalize-hint" });
+    box.addEventListener("change", () => {
+      const m = clone(cur.model);
+      m.normalize = box.checked;
+      tryModel(m, { rerender: true, focus: "normalize" });
+    });
+    return el(
+      "div",
+      { className: "layer-row normalization-row", dataset: { layer: "normalization" } },
+      el("label", { for: "normalize", className: "check" }, box, " Normalization"),
+      el("span", {
+        id: "normalize-hint",
+        className: "hint",
+        text: on
+          ? "each input column is shifted and scaled to mean 0 and variance 1, with the mean and variance of the training rows (adapted at the start of fit): columns of very different scales train well"
+          : "off: the columns reach the first layer as they are in the file",
+      }),
+    );
+  }
+
   function layersSection() {
     const model = cur.model;
     const sec = el("fieldset", { className: "editor-layers" }, el("legend", { text: "Hidden layers" }));
+    if (cur.data?.source === "csv") sec.append(normalizationRow());
 
     // The tunable number of layers.
     const repeatOn = model.repeat !== null;
@@ -595,7 +622,7 @@ export function mountEditor(container, { state, task, onChange = () => {} } = {}
     let result;
     try {
       if (!curTask) throw new Error("the data's task is not known yet: pick or load the data first");
-      result = parseSpecText(text, curTask, cur.model);
+      result = parseSpecText(text, curTask, cur.model, { csv: cur.data?.source === "csv" });
     } catch (e) {
       jsonDraft = text;
       setJsonError(e.message);
@@ -702,9 +729,13 @@ export function mountEditor(container, { state, task, onChange = () => {} } = {}
       jsonError = "";
       render(null);
     },
-    /** The data's task changed: the output layer and the JSON follow. */
-    setTask(next) {
+    /**
+     * The data's task changed: the output layer and the JSON follow. `data`: the state's data
+     * section (CSV data gets the Normalization step).
+     */
+    setTask(next, { data = null } = {}) {
       curTask = next ?? null;
+      if (data) cur.data = clone(data);
       jsonError = "";
       render(null);
     },

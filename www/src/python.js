@@ -231,6 +231,9 @@ function layerLine(layer, i) {
       return `keras.layers.Flatten(${kwargs(c, SHAPE_KEYS).join(", ")})`;
     case "Activation":
       return `keras.layers.Activation(${[py(c.activation), ...kwargs(c, ["activation", ...SHAPE_KEYS])].join(", ")})`;
+    case "Normalization":
+      // Without mean / variance the layer is adapted on the training rows before fit (below).
+      return `keras.layers.Normalization(${kwargs(c, SHAPE_KEYS).join(", ")})`;
     case "InputLayer":
       return null; // keras.Input sets the shape
     default:
@@ -313,6 +316,12 @@ export function kerasSnippet(resolved, { inputDim, batchSize, epochs, hps, datas
   lines.push("model.summary()", "");
 
   lines.push("# x_train, y_train, x_val, y_val: the page's training and validation rows (inputs flattened to columns).");
+  const norm = resolved.layers.findIndex((l) => isObj(l) && l.class_name === "Normalization");
+  if (norm >= 0 && !(isObj(resolved.layers[norm].config) && "mean" in resolved.layers[norm].config)) {
+    // tunelab adapts it at the start of fit on the same rows.
+    const at = resolved.layers.slice(0, norm).filter((l) => l.class_name !== "InputLayer").length;
+    lines.push(`model.layers[${at}].adapt(x_train)  # the Normalization step learns each column's mean and variance from the training rows`);
+  }
   const fitArgs = ["x_train", "y_train"];
   if (Number.isInteger(batchSize)) fitArgs.push(`batch_size=${pyInt(batchSize)}`);
   if (Number.isInteger(epochs)) fitArgs.push(`epochs=${pyInt(epochs)}`);

@@ -5,7 +5,9 @@
 // In:  {type: "data", state, csv?: {text}}     -> {type: "data", info} | {type: "error", where: "data"}
 //      {type: "csv-header", text}               -> {type: "csv-header", columns, rows}
 //      {type: "status", state}                  -> {type: "status", project, trials, finished}
-//      {type: "start", state, fresh}            -> search events, then {type: "search-end"}
+//      {type: "start", state, fresh, race?}     -> search events, then {type: "search-end"}
+//                                                  (race: "a" | "b", one side of a race: its own project)
+//      {type: "pace", pace}                     ("fast" | "watch": the running search's pace)
 //      {type: "stop"}                           (no new trials; the running ones finish)
 //      {type: "show", trialId}                  -> {type: "boundary", trialId, values}
 //      {type: "retrain"}                        -> {type: "retrain-epoch"}..., {type: "retrained"}
@@ -19,9 +21,11 @@
 
 import init, * as tl from "./lib/tunelab.js";
 import { buildSpec } from "./spec.js";
-import { bayesianOptions, taskOf, tunerClass, PLANE_DATASETS as PLAYGROUND } from "./state.js";
+import { bayesianOptions, taskOf, tunerClass, WATCH_EPOCH_MS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 
 const GRID = 50;
+/** The test rows whose predictions the confusion view of data without a plane is drawn from. */
+const PROBE_ROWS = 500;
 const EXTENT = [-6, 6, -6, 6];
 
 let csvText = null;
@@ -136,6 +140,13 @@ async function loadData(state) {
     const gt = tl.features(tl.tensor(g, [GRID * GRID, 2]), d.features);
     grid = { data: gt.data, shape: gt.shape };
   }
+  if (!points2d && info.task.kind !== "regression") {
+    // Data without a plane (digits, MNIST, a CSV table): the probe is the first test rows, and
+    // the page draws the confusion of the true and the predicted classes on them.
+    const probeIdx = testIdx.slice(0, PROBE_ROWS);
+    grid = rows(x, probeIdx);
+    info.confusion = { labels: Array.from(rows(y, probeIdx).data), classes: info.task.classes ?? 2 };
+  }
   const plain = (t) => ({ data: t.data, shape: t.shape });
   data = {
     key,
@@ -173,9 +184,12 @@ function specOf(state, task) {
   return JSON.stringify({ ...spec, fit });
 }
 
-function projectOf(state) {
-  const { hide: _hide, ...rest } = state;
-  return `pg-${hash(JSON.stringify(rest) + (state.data.source === "csv" ? hash(csvText ?? "") : ""))}`;
+function projectOf(state, race) {
+  // What is searched names the project: not the sections hidden, the lesson shown or the pace.
+  const { hide: _hide, lesson: _lesson, race: _race, ...rest } = state;
+  const { pace: _pace, ...tuner } = rest.tuner;
+  const text = JSON.stringify({ ...rest, tuner }) + (state.data.source === "csv" ? hash(csvText ?? "") : "");
+  return `${race ? `race${race}` : "pg"}-${hash(text)}`;
 }
 
 function objectiveOf(state) {
@@ -315,9 +329,9 @@ function storageMessage(e) {
 // ------------------------------------------------------------------------------------------
 // The search
 
-async function makeTuner(state, parallel, fresh) {
-  const project = projectOf(state);
-  const ctx = { project, state, parallel, trials: new Map(), objective: objectiveOf(state) };
+async function makeTuner(state, parallel, fresh, race = null) {
+  const project = projectOf(state, race);
+  const ctx = { project, state, parallel, trials: new Map(), objective: objectiveOf(state), paceMs: paceMs(state.tuner.pace) };
   // The package's IndexedDB store: a turn's writes in one transaction, a failed save reported
   // at once (storageFailed) and every later write dropped, afterSave for what a reload keeps.
   const store = new tl.IndexedDBStore(`playground/${project}`, { onFail: (e) => storageFailed(ctx, e) });
@@ -376,6 +390,12 @@ function hpsOf(values) {
  */
 function executorOf(ctx) {
   return async (bytes, info, onEpoch) => {
+    // The pace: with "watch", each epoch is handed on (to the tuner and the page) at least
+    // ctx.paceMs after the one before it in this execution. The trial worker trains at full
+    // speed; the execution ends (and the tuner starts the next trial or round) after its last
+    // epoch is shown.
+    let shown = Promise.resolve();
+    let nextAt = performance.now();
     const id = info.trialId;
     if (info.execution === 0) {
       const record = ctx.trials.get(id) ?? pageTrial({ trialId: id, status: "RUNNING" });
@@ -384,7 +404,7 @@ function executorOf(ctx) {
       ctx.trials.set(id, record);
       postSaved(ctx, { type: "trial", trial: record });
     }
-    await ctx.pool.run({ bytes }, (m) => {
+    const show = (m) => {
       // The tuner's answer (false: stop, a resume point could not be stored) needs no relay:
       // a failed save already stops the search and Pause ends the workers.
       onEpoch(m.report);
@@ -395,9 +415,31 @@ function executorOf(ctx) {
         postSaved(ctx, { type: "epoch", trialId: id, epoch: m.epoch, epochs: info.epochs, logs: m.logs, exec: 0 });
         if (m.grid) postSaved(ctx, { type: "boundary", trialId: id, values: m.grid });
       }
-    });
+    };
+    let failed = null;
+    try {
+      await ctx.pool.run({ bytes }, (m) => {
+        shown = shown.then(async () => {
+          const wait = nextAt - performance.now();
+          if (ctx.paceMs > 0 && wait > 0) await sleep(Math.min(wait, ctx.paceMs));
+          show(m);
+          nextAt = performance.now() + ctx.paceMs;
+        });
+      });
+    } catch (e) {
+      failed = e;
+    }
+    // Every epoch trained is handed to the tuner before the execution ends (or fails).
+    await shown;
+    if (failed) throw failed;
   };
 }
+
+function paceMs(pace) {
+  return pace === "watch" ? WATCH_EPOCH_MS : 0;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function better(a, b, direction) {
   if (!Number.isFinite(a)) return false;
@@ -410,11 +452,11 @@ function workersFor(state) {
   return Math.max(1, Math.min(state.tuner.workers, 8));
 }
 
-async function start(state, fresh) {
+async function start(state, fresh, race) {
   if (search) throw new Error("a search is already running");
   const d = await loadData(state);
   const parallel = workersFor(state);
-  const ctx = await makeTuner(state, parallel, fresh);
+  const ctx = await makeTuner(state, parallel, fresh, race);
   ctx.device = state.tuner.device === "cpu" ? "cpu" : null;
   search = ctx;
   last = ctx;
@@ -631,7 +673,10 @@ self.onmessage = async (e) => {
         post({ type: "status", ...(await status(m.state)) });
         break;
       case "start":
-        await start(m.state, m.fresh);
+        await start(m.state, m.fresh, m.race ?? null);
+        break;
+      case "pace":
+        if (search) search.paceMs = paceMs(m.pace);
         break;
       case "stop":
         if (search) {

@@ -120,10 +120,24 @@ function hiddenLayers(model) {
   ];
 }
 
-/** The spec of a form model (a validated `state.model`) for a task. */
-export function modelSpec(model, task) {
+/**
+ * Keras's Normalization step: the engine adapts its mean and variance on the training rows at
+ * the start of fit (after the validation split), as `layer.adapt(x_train)` does in Keras.
+ */
+export const NORMALIZATION = { class_name: "Normalization", config: { axis: -1 } };
+
+/** Does the state's model start with a Normalization step? (CSV data, with the switch on.) */
+export function normalizes(state) {
+  return state.data.source === "csv" && state.model.normalize === true;
+}
+
+/**
+ * The spec of a form model (a validated `state.model`) for a task; `normalize`: a
+ * Normalization layer first (the page adds one for CSV data, see `normalizes`).
+ */
+export function modelSpec(model, task, { normalize = false } = {}) {
   return {
-    layers: [...hiddenLayers(model), outputLayer(task)],
+    layers: [...(normalize ? [structuredClone(NORMALIZATION)] : []), ...hiddenLayers(model), outputLayer(task)],
     compile: {
       optimizer: {
         class_name: pToSpec(model.optimizer, HP_NAMES.optimizer),
@@ -165,7 +179,7 @@ export function buildSpec(state, task = taskOf(state)) {
     }
     return { spec: custom.spec, fit };
   }
-  return { spec: modelSpec(state.model, task), fit: modelFit(state.model) };
+  return { spec: modelSpec(state.model, task, { normalize: normalizes(state) }), fit: modelFit(state.model) };
 }
 
 /** The JSON text the page shows for the state's spec (its `fit` as a top-level key). */
@@ -235,9 +249,15 @@ function pFromSpec(v) {
 }
 
 /** Maps a spec onto a form model, or returns null when its shape is not the form's. */
-function toModel(spec, fit, base) {
-  const layers = spec.layers;
+function toModel(spec, fit, base, csv) {
+  let layers = spec.layers;
   if (!Array.isArray(layers) || layers.length < 1) return null;
+  // CSV data: a leading Normalization step is the form's switch (on); none is the switch off.
+  let normalize = base.normalize;
+  if (csv) {
+    normalize = sameJson(canonical(layers[0]), NORMALIZATION);
+    if (normalize) layers = layers.slice(1);
+  }
   let items = layers.slice(0, -1);
   let repeat = null;
   if (items.length === 1 && isObj(items[0]) && "repeat" in items[0]) {
@@ -279,6 +299,7 @@ function toModel(spec, fit, base) {
     learningRate: pFromSpec(compile.optimizer.config.learning_rate),
     batchSize: fit && "batch_size" in fit ? pFromSpec(fit.batch_size) : base.batchSize,
     epochs: fit && "epochs" in fit ? pFromSpec(fit.epochs) : base.epochs,
+    normalize,
   };
 }
 
@@ -312,14 +333,16 @@ function sameJson(a, b) {
  * without Dense layers, batch size and epochs when there is no `fit`) come from `base` (a
  * state.model; default: the default state's). Throws an Error for text that is not JSON or
  * not a model spec (no `layers` list, unknown top-level key, beyond the page's limits).
+ * `csv`: the data is a CSV file, where a leading Normalization layer is the form's
+ * `model.normalize` switch (elsewhere such a spec is a hand-written one).
  */
-export function parseSpecText(textValue, task, base = defaultState().model) {
+export function parseSpecText(textValue, task, base = defaultState().model, { csv = false } = {}) {
   if (typeof textValue !== "string") throw new Error("the model spec is not text");
   const { spec, fit } = customOf(textValue);
   if (fit !== null) checkFit(fit, "spec.fit");
   let model = null;
   try {
-    const loose = toModel(spec, fit, base);
+    const loose = toModel(spec, fit, base, csv);
     if (loose) model = validateModel(loose);
   } catch {
     model = null;
@@ -327,7 +350,7 @@ export function parseSpecText(textValue, task, base = defaultState().model) {
   if (model && task) {
     let rebuilt = null;
     try {
-      rebuilt = modelSpec(model, task);
+      rebuilt = modelSpec(model, task, { normalize: csv && model.normalize });
     } catch {
       rebuilt = null;
     }

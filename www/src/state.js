@@ -30,6 +30,14 @@ const BAYESIAN = CATALOG.tuners.find((t) => t.name === "bayesian").options;
  */
 export const ACQUISITIONS = ["ei", "lcb"];
 export const DEVICES = ["auto", "webgpu", "cpu"];
+/**
+ * The search's pace: "fast" shows the epochs as the engine trains them; "watch" shows each epoch
+ * of each running trial for at least WATCH_EPOCH_MS (the engine trains at full speed; the search
+ * worker hands its reports to the tuner no faster than that, so the next trial or Hyperband
+ * round waits for the learner).
+ */
+export const PACES = ["fast", "watch"];
+export const WATCH_EPOCH_MS = 120;
 export const REGULARIZERS = ["none", "l1", "l2"];
 export const CSV_TASKS = ["classification", "regression"];
 /** Sections a classroom link may hide (`hide`). */
@@ -77,7 +85,7 @@ export function defaultLayer(type) {
 export function defaultState() {
   return {
     v: STATE_VERSION,
-    data: { source: "spiral", noise: 0, trainPct: 50, seed: 0, features: ["x1", "x2"], csv: null },
+    data: { source: "circle", noise: 10, trainPct: 50, seed: 0, features: ["x1", "x2"], csv: null },
     model: {
       hidden: [
         {
@@ -94,6 +102,7 @@ export function defaultState() {
       learningRate: { hp: "Float", min: 1e-3, max: 1e-1, sampling: "log" },
       batchSize: { value: 10 },
       epochs: { value: 20 },
+      normalize: true,
     },
     tuner: {
       kind: "random",
@@ -101,7 +110,7 @@ export function defaultState() {
       maxTrials: 10,
       executionsPerTrial: 1,
       seed: 1,
-      maxEpochs: 20,
+      maxEpochs: 10,
       factor: 3,
       hyperbandIterations: 1,
       numInitialPoints: BAYESIAN.num_initial_points,
@@ -110,9 +119,12 @@ export function defaultState() {
       alpha: BAYESIAN.alpha,
       device: "auto",
       workers: 2,
+      pace: "watch",
     },
     hide: [],
     spec: null,
+    lesson: null,
+    race: null,
   };
 }
 
@@ -220,6 +232,11 @@ function integer(v, path, lo, hi) {
   return number(v, path, lo, hi);
 }
 
+function boolean(v, path) {
+  if (typeof v !== "boolean") fail(path, v, "is not true or false");
+  return v;
+}
+
 function oneOf(v, path, list, what) {
   if (typeof v !== "string" || !list.includes(v)) fail(path, v, `is not ${what} (${list.join(", ")})`);
   return v;
@@ -324,6 +341,7 @@ export function validateModel(v, path = "model") {
     learningRate: validateP("learningRate", m.learningRate, `${path}.learningRate`),
     batchSize: validateP("batchSize", m.batchSize, `${path}.batchSize`),
     epochs: validateP("epochs", m.epochs, `${path}.epochs`),
+    normalize: boolean(m.normalize, `${path}.normalize`),
   };
   if (m.repeat !== null) {
     const r = object(m.repeat, `${path}.repeat`, ["min", "max"]);
@@ -385,6 +403,7 @@ function validateTuner(v, task) {
     alpha: number(t.alpha, "tuner.alpha", 0, LIMITS.alphaMax),
     device: oneOf(t.device, "tuner.device", DEVICES, "a device"),
     workers: integer(t.workers, "tuner.workers", 1, 8),
+    pace: oneOf(t.pace, "tuner.pace", PACES, "a pace"),
   };
 }
 
@@ -544,7 +563,15 @@ export function validateState(obj) {
     checkCustomSpec(parseJson(s.spec, "spec"), "spec");
     spec = s.spec;
   }
-  return { v: STATE_VERSION, data, model, tuner, hide, spec };
+  let lesson = null;
+  if (s.lesson !== null) lesson = text(s.lesson, "lesson", 60);
+  let race = null;
+  if (s.race !== null) {
+    const r = object(s.race, "race", ["a", "b"]);
+    race = { a: oneOf(r.a, "race.a", TUNERS, "a tuner"), b: oneOf(r.b, "race.b", TUNERS, "a tuner") };
+    if (race.a === race.b) fail("race.b", race.b, "is the same tuner as race.a (a race needs two)");
+  }
+  return { v: STATE_VERSION, data, model, tuner, hide, spec, lesson, race };
 }
 
 // ---------------------------------------------------------------------------------------------
