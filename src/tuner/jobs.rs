@@ -208,6 +208,17 @@ impl Tuner {
         if let (FitResult::History(h), Some(p)) = (&mut result, &job.prior) {
             *h = merge_histories(p, h);
         }
+        let (value, weights) = match best {
+            Some((v, w)) => (v, w),
+            None => (f64::NAN, job.model.get_weights()?),
+        };
+        // The best epoch's weights before the mark that the execution is done: a search killed
+        // between the two writes trains the execution again rather than reusing it without
+        // its weights (which left the trial without a checkpoint for a promotion to load).
+        self.oracle.storage_mut().write(
+            &format!("trial_{}/best_{}.bin", trial.trial_id, job.exec),
+            &checkpoint::encode(&weights, &json!({"value": value}))?,
+        )?;
         if let FitResult::History(h) = &result {
             acc.curves.push(curves_of(h));
             // Mark the execution done so a resume reuses it instead of retraining.
@@ -216,14 +227,6 @@ impl Tuner {
                 .storage_mut()
                 .write(&job.resume_path, &checkpoint::encode(&[], &meta)?)?;
         }
-        let (value, weights) = match best {
-            Some((v, w)) => (v, w),
-            None => (f64::NAN, job.model.get_weights()?),
-        };
-        self.oracle.storage_mut().write(
-            &format!("trial_{}/best_{}.bin", trial.trial_id, job.exec),
-            &checkpoint::encode(&weights, &json!({"value": value}))?,
-        )?;
         if acc
             .best_checkpoint
             .as_ref()
