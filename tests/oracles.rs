@@ -785,14 +785,15 @@ fn simulated(
         ..Default::default()
     };
     let mut oracle = Oracle::new(config, algorithm, mf_space()).unwrap();
-    simulate::simulate(&mut oracle, workers, schedule, &mut |t: &Trial| {
+    simulate::simulate(&mut oracle, workers, schedule, None, &mut |t: &Trial| {
         let v = t.hyperparameters.values();
         let get = |k: &str| v.get(k).and_then(|x| x.as_i64()).unwrap_or(0);
         let (score, per_epoch) = curve(&v, get("tuner/epochs"));
-        let epochs = (get("tuner/epochs") - get("tuner/initial_epoch")) as f64;
+        let epochs = simulate::trial_epochs(t, 27);
         Ok(simulate::Outcome {
             metrics: vec![("default_objective".into(), score)],
-            seconds: per_epoch * epochs,
+            seconds: per_epoch * epochs as f64,
+            epochs,
         })
     })
     .unwrap()

@@ -23,11 +23,13 @@ pub enum Schedule {
     Batch,
 }
 
-/// What a trial did: its metrics (the objective among them) and its simulated seconds.
+/// What a trial did: its metrics (the objective among them), its simulated seconds and the
+/// epochs it trained (what an epoch budget counts).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub metrics: Vec<(String, f64)>,
     pub seconds: f64,
+    pub epochs: usize,
 }
 
 /// One trial of a simulated search.
@@ -39,28 +41,31 @@ pub struct Event {
     pub end: f64,
     /// The oracle's score (None: failed or invalid).
     pub score: Option<f64>,
-    /// Epochs trained (`tuner/epochs - tuner/initial_epoch`, or 1 without them).
+    /// Epochs trained (the outcome's).
     pub epochs: usize,
     /// The trial's values as JSON.
     pub values: String,
 }
 
-/// Epochs a trial trains: `tuner/epochs - tuner/initial_epoch` (1 for a trial without them).
-pub fn trial_epochs(trial: &Trial) -> usize {
+/// Epochs a trial trains: `tuner/epochs - tuner/initial_epoch` (a multi-fidelity oracle's
+/// schedule), or `full` for a trial without them.
+pub fn trial_epochs(trial: &Trial, full: usize) -> usize {
     let v = trial.hyperparameters.values();
     let get = |k: &str| v.get(k).and_then(|x| x.as_i64());
     match get("tuner/epochs") {
         Some(e) => (e - get("tuner/initial_epoch").unwrap_or(0)).max(0) as usize,
-        None => 1,
+        None => full,
     }
 }
 
-/// Runs `oracle` with `workers` simulated workers until it stops; `run` gives each trial's
-/// outcome. Returns the trials in the order they ended.
+/// Runs `oracle` with `workers` simulated workers until it stops, or until the trials started
+/// have trained `epoch_budget` epochs in all (the running ones then end; none starts); `run`
+/// gives each trial's outcome. Returns the trials in the order they ended.
 pub fn simulate(
     oracle: &mut Oracle,
     workers: usize,
     schedule: Schedule,
+    epoch_budget: Option<usize>,
     run: &mut dyn FnMut(&Trial) -> Result<Outcome>,
 ) -> Result<Vec<Event>> {
     if workers == 0 {
@@ -68,15 +73,20 @@ pub fn simulate(
     }
     let mut now = 0.0_f64;
     let mut events = Vec::new();
-    // (end, worker, start, trial)
-    let mut running: Vec<(f64, usize, f64, Trial)> = Vec::new();
+    // (end, worker, start, epochs, trial)
+    let mut running: Vec<(f64, usize, f64, usize, Trial)> = Vec::new();
     let mut stopped = false;
+    let mut spent = 0usize;
     loop {
         // Start trials: every free worker (Async), or a new batch once all are free (Batch).
         if !stopped && (schedule == Schedule::Async || running.is_empty()) {
             for w in 0..workers {
                 if running.iter().any(|r| r.1 == w) {
                     continue;
+                }
+                if epoch_budget.is_some_and(|b| spent >= b) {
+                    stopped = true;
+                    break;
                 }
                 let mut trial = oracle.create_trial()?;
                 match trial.status {
@@ -88,6 +98,7 @@ pub fn simulate(
                     _ => {}
                 }
                 let out = run(&trial)?;
+                spent += out.epochs;
                 if !(out.seconds.is_finite() && out.seconds >= 0.0) {
                     return Err(Error::invalid(
                         "seconds",
@@ -97,7 +108,7 @@ pub fn simulate(
                 }
                 trial.metrics = out.metrics;
                 trial.seconds = out.seconds;
-                running.push((now + out.seconds, w, now, trial));
+                running.push((now + out.seconds, w, now, out.epochs, trial));
             }
         }
         if running.is_empty() {
@@ -105,7 +116,7 @@ pub fn simulate(
             break;
         }
         // Batch: the whole batch ends, in worker order, at its slowest trial's end.
-        let ending: Vec<(f64, usize, f64, Trial)> = match schedule {
+        let ending: Vec<(f64, usize, f64, usize, Trial)> = match schedule {
             Schedule::Async => {
                 let mut i = 0;
                 for j in 1..running.len() {
@@ -124,9 +135,8 @@ pub fn simulate(
         };
         let end = ending.iter().map(|r| r.0).fold(now, f64::max);
         now = end;
-        for (end_at, worker, start, mut trial) in ending {
+        for (end_at, worker, start, epochs, mut trial) in ending {
             trial.status = TrialStatus::Completed;
-            let epochs = trial_epochs(&trial);
             let id = trial.trial_id.clone();
             let values = serde_json::to_string(&trial.hyperparameters.values())?;
             oracle.end_trial(trial)?;
