@@ -83,15 +83,19 @@ def run_kerastuner(kind, configs, acc, seed):
     ledger = Ledger()
     base = kt.Hyperband if kind == "hyperband" else kt.BayesianOptimization
 
+    # The space declared up front (a tuner without a hypermodel starts with an empty space
+    # and creates no trial).
+    space = kt.HyperParameters()
+    space.Int("num_layers", 1, 3)
+    for i in range(3):
+        space.Int(f"units_{i}", 32, 512, step=32)
+    space.Choice("activation", ["relu", "tanh"])
+    space.Boolean("dropout")
+    space.Float("lr", 1e-4, 1e-2, sampling="log")
+
     class TableTuner(base):
         def run_trial(self, trial, *args, **kwargs):
             hp = trial.hyperparameters
-            hp.Int("num_layers", 1, 3)
-            for i in range(3):
-                hp.Int(f"units_{i}", 32, 512, step=32)
-            hp.Choice("activation", ["relu", "tanh"])
-            hp.Boolean("dropout")
-            hp.Float("lr", 1e-4, 1e-2, sampling="log")
             to = int(hp.values.get("tuner/epochs", MAX_EPOCHS))
             start = int(hp.values.get("tuner/initial_epoch", 0))
             row = nearest(configs, config_of(hp.get))
@@ -103,7 +107,7 @@ def run_kerastuner(kind, configs, acc, seed):
 
     d = tempfile.mkdtemp(prefix="tunelab-mf-kt-")
     try:
-        common = dict(objective="val_accuracy", seed=seed, directory=d, project_name="p", overwrite=True)
+        common = dict(hyperparameters=space, objective="val_accuracy", seed=seed, directory=d, project_name="p", overwrite=True)
         if kind == "hyperband":
             t = TableTuner(max_epochs=MAX_EPOCHS, factor=3, hyperband_iterations=100, **common)
         else:
