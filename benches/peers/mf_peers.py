@@ -152,7 +152,9 @@ def run_optuna(kind, configs, acc, seed):
 
     pruner = (optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS, reduction_factor=3)
               if kind == "tpe+hyperband" else optuna.pruners.NopPruner())
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
+    # A fixed study name: the HyperbandPruner puts trials in brackets by a hash of it.
+    study = optuna.create_study(study_name=f"mf-{seed}", direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
     study.optimize(objective, n_trials=100000, callbacks=[stop])
     return ledger
 
