@@ -76,7 +76,12 @@ fn mnist(n: usize) -> Result<data::Dataset> {
         let raw: Vec<f64> = serde_json::from_value(v["data"].clone())
             .map_err(|e| Error::parse(format!("{path}: data: {e}")))?;
         for px in raw.chunks_exact(784) {
-            digits.push((d, px.iter().map(|p| (p * 255.0).round() as f32 / 255.0).collect()));
+            digits.push((
+                d,
+                px.iter()
+                    .map(|p| (p * 255.0).round() as f32 / 255.0)
+                    .collect(),
+            ));
         }
     }
     // www/build.mjs's interleaving (an LCG Fisher-Yates).
