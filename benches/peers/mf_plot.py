@@ -41,7 +41,8 @@ def main():
             if axis != "epochs":
                 continue
             peer = (tuner, axis) in peers
-            line, = ax.plot(x, med, label=("" if peer else "tunelab ") + tuner, ls="--" if peer else "-")
+            line, = ax.plot(x, med, label=("" if peer else "tunelab ") + tuner, ls="--" if peer else "-",
+                            color=None if not peer else f"C{5 + len([k for k in peers if k[1] == 'epochs' and k < (tuner, axis)])}")
             ax.fill_between(x, lo, hi, alpha=0.12, color=line.get_color())
         for b in (27, 81, 270):
             ax.axvline(b, color="grey", lw=0.5)
@@ -49,8 +50,10 @@ def main():
         ax.set_xlabel("epochs spent (one worker)")
         ax.set_ylabel("best val_accuracy")
         ax.set_title(f"{name}: best val_accuracy vs epochs (median, quartiles; 30 seeds)")
-        lo_y = min(min(v[2][len(v[2]) // 10:]) for v in list(ours.values()) + list(peers.values()) if v[2])
-        ax.set_ylim(lo_y, None)
+        every = [v for v in list(ours.values()) + list(peers.values()) if v[2]]
+        lo_y = min(min(v[2][len(v[2]) // 10:]) for v in every)
+        hi_y = max(max(v[3]) for v in every) + 0.002
+        ax.set_ylim(lo_y, hi_y)
         ax.legend(fontsize=7)
         ax = axes[row][1]
         for (tuner, axis), (x, lo, med, hi) in ours.items():
@@ -59,10 +62,12 @@ def main():
             how = "async" if axis == "wall_async" else "batches"
             line, = ax.plot(x, med, label=f"tunelab {tuner} ({how})", ls="-" if how == "async" else ":")
             ax.fill_between(x, lo, hi, alpha=0.12, color=line.get_color())
+        ax.set_xscale("log")
+        ax.set_xlim(0.1, None)
         ax.set_xlabel("simulated wall time with 4 workers (s)")
         ax.set_ylabel("best val_accuracy")
         ax.set_title(f"{name}: best val_accuracy vs wall time, 4 workers")
-        ax.set_ylim(lo_y, None)
+        ax.set_ylim(lo_y, hi_y)
         ax.legend(fontsize=7)
     fig.tight_layout()
     os.makedirs("docs", exist_ok=True)
