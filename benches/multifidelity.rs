@@ -156,10 +156,16 @@ fn tuners() -> Vec<(&'static str, Make)> {
             )
         }),
         ("bohb", || {
-            opt(
-                "bohb",
-                serde_json::json!({"max_epochs": MAX_EPOCHS, "hyperband_iterations": null}),
-            )
+            // BOHB_OPTIONS (a JSON object) adds options, to compare settings.
+            let mut o = serde_json::json!({"max_epochs": MAX_EPOCHS, "hyperband_iterations": null});
+            if let Ok(extra) = std::env::var("BOHB_OPTIONS") {
+                let extra: serde_json::Value =
+                    serde_json::from_str(&extra).expect("BOHB_OPTIONS: JSON");
+                if let (Some(m), Some(e)) = (o.as_object_mut(), extra.as_object()) {
+                    m.extend(e.clone());
+                }
+            }
+            opt("bohb", o)
         }),
         ("asha", || {
             opt("asha", serde_json::json!({"max_epochs": MAX_EPOCHS}))

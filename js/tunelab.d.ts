@@ -394,7 +394,7 @@ export interface BayesianOptimizationOptions<A extends unknown[] = SearchArgs> e
 export interface BohbOptions<A extends unknown[] = SearchArgs> extends HyperbandOptions<A> {
   /** The share of new configurations drawn at random (0 to 1; default 1/3). */
   randomFraction?: number;
-  /** Completed trials a budget needs before the model proposes for it (null: hyperparameters + 2). */
+  /** Completed trials a budget needs before the model proposes for it (null: 3 per hyperparameter). */
   minPointsInModel?: number | null;
 }
 /** ASHA's options (asynchronous successive halving). */

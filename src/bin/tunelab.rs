@@ -437,7 +437,7 @@ struct TunerFlags {
     #[arg(long, value_name = "F")]
     random_fraction: Option<f64>,
     /// BOHB, ASHA with --model gp: completed trials a budget needs before the model proposes
-    /// for it (default: hyperparameters + 2).
+    /// for it (default: 3 per hyperparameter).
     #[arg(long, value_name = "N")]
     min_points_in_model: Option<u64>,
     /// ASHA: new configurations at random, or from BOHB's Gaussian process.

@@ -285,7 +285,7 @@ pub fn objective(v: &Value) -> Result<ObjectiveSpec> {
 /// KerasTuner's lower confidence bound `mean - beta * sd`; `beta` is refused with `"ei"`, which
 /// has no use for it); BOHB: Hyperband's three and `random_fraction` (the share of new
 /// configurations drawn at random), `min_points_in_model` (completed trials a budget needs
-/// before the model is fitted on it; `null`: hyperparameters + 2); ASHA: `max_epochs`,
+/// before the model is fitted on it; `null`: 3 per hyperparameter); ASHA: `max_epochs`,
 /// `factor`, `model` (`"random"`, or `"gp"` for BOHB's model, which reads `random_fraction` and
 /// `min_points_in_model`; they are refused with `"random"`). An unknown key is an error naming
 /// the allowed ones.
