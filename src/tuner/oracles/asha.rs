@@ -170,6 +170,20 @@ impl Algorithm for Asha {
     }
 
     fn set_state(&mut self, state: &Value) -> Result<()> {
+        // The rungs are read from the trials' `tuner/round`: other rungs would misread them.
+        for (key, now) in [("max_epochs", self.max_epochs), ("factor", self.factor)] {
+            if let Some(saved) = state.get(key).and_then(Value::as_u64) {
+                if saved != now as u64 {
+                    return Err(Error::invalid(
+                        key,
+                        now,
+                        format!(
+                            "{saved}, the value this ASHA project was started with (or pass overwrite)"
+                        ),
+                    ));
+                }
+            }
+        }
         if let (Some(m), Some(s)) = (&mut self.model, state.get("model")) {
             m.set_state(s)?;
         }
@@ -188,5 +202,26 @@ mod tests {
         assert_eq!(Asha::new(1, 3).unwrap().rungs(), vec![1]);
         assert!(Asha::new(10, 1).is_err());
         assert!(Asha::new(0, 3).is_err());
+    }
+
+    #[test]
+    fn a_project_resumed_with_other_rungs_is_refused() {
+        let saved = Asha::new(27, 3).unwrap().state();
+        Asha::new(27, 3).unwrap().set_state(&saved).unwrap();
+        let e = Asha::new(9, 3)
+            .unwrap()
+            .set_state(&saved)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("max_epochs") && e.contains("27") && e.contains("overwrite"),
+            "{e}"
+        );
+        let e = Asha::new(27, 2)
+            .unwrap()
+            .set_state(&saved)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("factor") && e.contains('3'), "{e}");
     }
 }
