@@ -417,7 +417,25 @@ export interface BayesianOptimizationOptions<A extends unknown[] = SearchArgs> e
   /** lcb's exploration weight (only with acquisition "lcb"). */
   beta?: number;
 }
-export type TunerClass = "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization";
+/** BOHB's options: Hyperband's, and its model's. */
+export interface BohbOptions<A extends unknown[] = SearchArgs> extends HyperbandOptions<A> {
+  /** The share of new configurations drawn at random (0 to 1; default 1/3). */
+  randomFraction?: number;
+  /** Completed trials a budget needs before the model proposes for it (null: 3 per hyperparameter). */
+  minPointsInModel?: number | null;
+}
+/** ASHA's options (asynchronous successive halving). */
+export interface AshaOptions<A extends unknown[] = SearchArgs> extends TunerOptions<A> {
+  maxEpochs?: number;
+  factor?: number;
+  /** "random" (new configurations at random, the default) or "gp" (from BOHB's model). */
+  model?: "random" | "gp";
+  /** Only with model "gp": the share of new configurations drawn at random. */
+  randomFraction?: number;
+  /** Only with model "gp": completed trials a budget needs before the model proposes for it. */
+  minPointsInModel?: number | null;
+}
+export type TunerClass = "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization" | "BOHB" | "ASHA";
 
 export interface SearchCallbacks {
   onTrialBegin?(trial: TrialInfo): void;
@@ -438,6 +456,8 @@ export class Tuner<A extends unknown[] = SearchArgs> {
   constructor(kind: "RandomSearch" | "GridSearch", options: TunerOptions<A>);
   constructor(kind: "Hyperband", options: HyperbandOptions<A>);
   constructor(kind: "BayesianOptimization", options: BayesianOptimizationOptions<A>);
+  constructor(kind: "BOHB", options: BohbOptions<A>);
+  constructor(kind: "ASHA", options: AshaOptions<A>);
   /** Override to tune any function: return a number (minimised), an object of metrics or a History. */
   runTrial(trial: RunTrialTrial, ...args: A): Promise<RunTrialResult> | RunTrialResult;
   searchSpaceSummary(): string;
@@ -475,6 +495,12 @@ export class Hyperband<A extends unknown[] = SearchArgs> extends Tuner<A> {
 }
 export class BayesianOptimization<A extends unknown[] = SearchArgs> extends Tuner<A> {
   constructor(options: BayesianOptimizationOptions<A>);
+}
+export class BOHB<A extends unknown[] = SearchArgs> extends Tuner<A> {
+  constructor(options: BohbOptions<A>);
+}
+export class ASHA<A extends unknown[] = SearchArgs> extends Tuner<A> {
+  constructor(options: AshaOptions<A>);
 }
 
 /** One execution of one trial, as a tuner's executor receives it. */
@@ -521,7 +547,7 @@ export interface Catalog {
 }
 export declare function catalog(): Catalog;
 /** A tuner's class name from any of its names ("random", "random_search", "RandomSearch"). */
-export declare function tunerKind(name: string): "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization";
+export declare function tunerKind(name: string): TunerClass;
 /** A loss by any of its names. */
 export declare function lossInfo(name: string): { name: string; targets: "one_hot" | "class_ids" | "binary" | "values" };
 /** The playground's train/test split of `n` rows: row indices, `trainPercent` (0-100, exclusive) for training, order fixed by `seed`. */

@@ -1349,6 +1349,8 @@ export async function runExecution(jobBytes, data, onEpoch) {
 export const GridSearch = tunerClass("GridSearch");
 export const Hyperband = tunerClass("Hyperband");
 export const BayesianOptimization = tunerClass("BayesianOptimization");
+export const BOHB = tunerClass("BOHB");
+export const ASHA = tunerClass("ASHA");
 
 // ---------------------------------------------------------------------------------------------
 // Data and devices

@@ -38,7 +38,7 @@ export interface WidgetConfig {
   data?: { x: TensorLike; y: TensorLike };
   /** One-hot the labels; default: when the loss is categorical and y is one column. */
   oneHot?: boolean;
-  tuner?: "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization" | "random" | "grid" | "hyperband" | "bayesian";
+  tuner?: "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization" | "BOHB" | "ASHA" | "random" | "grid" | "hyperband" | "bayesian" | "bohb" | "asha";
   /** The tuner's options (maxTrials, objective, seed, executionsPerTrial, maxEpochs, factor, ...); storage defaults to "memory", overwrite to true. */
   options?: WidgetTunerOptions;
   /** search()'s fit options (epochs, batchSize, validationSplit, shuffle, ...). */

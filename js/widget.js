@@ -20,7 +20,7 @@
 //    "noise": 0, "seed": 0,                      // the dataset's
 //    "data": {"x": [[...]], "y": [[...]]},       // instead of a dataset: your own small data
 //    "oneHot": true | false,                     // default: when the loss is categorical
-//    "tuner": "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization",
+//    "tuner": "RandomSearch" | "GridSearch" | "Hyperband" | "BayesianOptimization" | "BOHB" | "ASHA",
 //    "options": {"maxTrials": 5, "objective": "val_accuracy", "seed": 1, ...},
 //    "fit": {"epochs": 3, "validationSplit": 0.2, "batchSize": 32},
 //    "device": "cpu" | "webgpu" | "auto",
@@ -236,7 +236,7 @@ export async function runSearch(config, on = {}) {
   const { x, y } = loadData(cfg);
   const TunerClass = tl[cfg.tuner];
   const options = { objective: cfg.fit.validationSplit || cfg.fit.validationData ? "val_loss" : "loss", storage: "memory", overwrite: true, ...cfg.options };
-  if (cfg.tuner === "Hyperband") options.maxEpochs ??= cfg.fit.epochs ?? 3;
+  if (["Hyperband", "BOHB", "ASHA"].includes(cfg.tuner)) options.maxEpochs ??= cfg.fit.epochs ?? 3;
   if (device !== "cpu") options.device ??= device;
   const tuner = new TunerClass({ ...options, hypermodel: specHypermodel(cfg.spec, { shouldStop: on.shouldStop }) });
   on.onStart?.({ tuner, cfg, options, samples: x.shape[0], inputShape: x.shape.slice(1), device, deviceNote });

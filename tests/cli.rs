@@ -1489,3 +1489,111 @@ fn normalize_flag_and_the_scale_warning() {
         "{err}"
     );
 }
+
+/// `--tuner bohb` and `--tuner asha` run through the CLI with their flags (read over the
+/// engine's table), promote trials onto their parents' budgets, and refuse bad values naming
+/// the flag.
+#[test]
+fn bohb_and_asha_run_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-mf-{}", std::process::id()));
+    let d = dir.to_string_lossy().into_owned();
+    let run = |project: &str, extra: &[&str]| {
+        let mut args = vec![
+            "tune",
+            "examples/guide_units.json",
+            "--dataset",
+            "digits",
+            "--device",
+            "cpu",
+            "--directory",
+            d.as_str(),
+            "--project-name",
+            project,
+            "--overwrite",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        tunelab(&args)
+    };
+    let trials = |out: &str| -> Vec<Value> {
+        let v: Value = serde_json::from_str(out).unwrap();
+        v["trials"].as_array().unwrap().clone()
+    };
+    for (project, extra, count) in [
+        (
+            "bohb",
+            vec![
+                "--tuner",
+                "bohb",
+                "--max-epochs",
+                "3",
+                "--min-points-in-model",
+                "2",
+            ],
+            6,
+        ),
+        (
+            "asha",
+            vec!["--tuner", "asha", "--max-epochs", "3", "--max-trials", "8"],
+            8,
+        ),
+        (
+            "asha-gp",
+            vec![
+                "--tuner",
+                "ASHA",
+                "--max-epochs",
+                "3",
+                "--max-trials",
+                "8",
+                "--model",
+                "gp",
+                "--random-fraction",
+                "0",
+                "--min-points-in-model",
+                "2",
+            ],
+            8,
+        ),
+    ] {
+        let (code, out, err) = run(project, &extra);
+        assert_eq!(code, 0, "{project}: {err}");
+        let t = trials(&out);
+        assert_eq!(t.len(), count, "{project}: {out}");
+        let promoted: Vec<&Value> = t
+            .iter()
+            .filter(|t| !t["hyperband"]["parent"].is_null())
+            .collect();
+        assert!(!promoted.is_empty(), "{project}: no promotion in {out}");
+        for p in promoted {
+            assert_eq!(p["hyperband"]["epochs"], 3, "{project}: {p}");
+            assert_eq!(p["hyperband"]["initial_epoch"], 1, "{project}: {p}");
+            assert_eq!(p["status"], "COMPLETED", "{project}: {p}");
+        }
+    }
+    for (extra, words) in [
+        (
+            vec!["--tuner", "asha", "--model", "tpe"],
+            vec!["--model", "tpe", "\"gp\""],
+        ),
+        (
+            vec!["--tuner", "bohb", "--random-fraction", "2"],
+            vec!["--random-fraction", "from 0 to 1"],
+        ),
+        (
+            vec!["--tuner", "asha", "--random-fraction", "0.5"],
+            vec!["--random-fraction", "only with model \"gp\""],
+        ),
+        (
+            vec!["--tuner", "random", "--model", "gp"],
+            vec!["--model", "only with --tuner asha"],
+        ),
+    ] {
+        let (code, _, err) = run("bad", &extra);
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        for w in words {
+            assert!(err.contains(w), "{extra:?}: {err}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -38,17 +38,27 @@ impl Moments {
 }
 
 fn start(spec: &Path, dir: &Path, out: &Path, env: &[(&str, String)]) -> Child {
+    start_with(
+        &["--tuner", "random", "--max-trials", "5"],
+        spec,
+        dir,
+        out,
+        env,
+    )
+}
+
+fn start_with(
+    tuner: &[&str],
+    spec: &Path,
+    dir: &Path,
+    out: &Path,
+    env: &[(&str, String)],
+) -> Child {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tunelab"));
     c.arg("tune")
         .arg(spec)
-        .args([
-            "--dataset",
-            "digits",
-            "--tuner",
-            "random",
-            "--max-trials",
-            "5",
-        ])
+        .args(["--dataset", "digits"])
+        .args(tuner)
         .args(["--epochs", &EPOCHS.to_string(), "--seed", "11"])
         .arg("--directory")
         .arg(dir)
@@ -295,4 +305,95 @@ fn a_full_disk_stops_the_search_with_a_clear_error_and_loses_nothing() {
         reference.values().map(essence).collect::<Vec<_>>()
     );
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// BOHB and ASHA killed at random moments: every interruption keeps the completed trials
+/// (unchanged), the numbering continues, and the search ends with the same trials as an
+/// uninterrupted one (so no trial was lost or run twice: the promotions, warm starts and model
+/// proposals are decided again exactly as before).
+#[test]
+fn bohb_and_asha_killed_resume_without_losing_or_repeating_a_trial() {
+    for (name, tuner) in [
+        (
+            "asha",
+            &[
+                "--tuner",
+                "asha",
+                "--max-epochs",
+                "27",
+                "--max-trials",
+                "30",
+            ][..],
+        ),
+        (
+            "bohb",
+            &[
+                "--tuner",
+                "bohb",
+                "--max-epochs",
+                "9",
+                "--hyperband-iterations",
+                "2",
+                "--min-points-in-model",
+                "3",
+            ][..],
+        ),
+    ] {
+        let base: PathBuf =
+            std::env::temp_dir().join(format!("tunelab-kill-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let spec = base.join("spec.json");
+        std::fs::write(&spec, SPEC).unwrap();
+        let log = base.join("out.txt");
+        let t0 = Instant::now();
+        let status = start_with(tuner, &spec, &base.join("ref"), &log, &[])
+            .wait()
+            .unwrap();
+        let full = t0.elapsed();
+        assert!(status.success(), "{name}");
+        let reference = trials(&base.join("ref"));
+        assert!(completed(&reference).len() >= 16, "{name}");
+        let dir = base.join("run");
+        let mut moments = Moments(0x2545_F491_4F6C_DD1D);
+        let mut done: Vec<String> = Vec::new();
+        let mut kills = 0;
+        while kills < 8 {
+            let mut child = start_with(tuner, &spec, &dir, &log, &[]);
+            std::thread::sleep(full.mul_f64(0.02 + 0.06 * moments.next()));
+            if child.try_wait().unwrap().is_some() {
+                break; // the search ended first
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            kills += 1;
+            (done, _) = after_interruption(&reference, &dir, &done);
+        }
+        assert!(kills >= 5, "{name}: only {kills} kills landed");
+        let status = start_with(tuner, &spec, &dir, &log, &[]).wait().unwrap();
+        assert!(status.success(), "{name}");
+        let end = trials(&dir);
+        for t in end.values().filter(|t| t["status"] != "COMPLETED") {
+            eprintln!(
+                "{name}: trial {} {}: {}",
+                t["trial_id"], t["status"], t["message"]
+            );
+        }
+        assert_eq!(
+            end.values().map(essence).collect::<Vec<_>>(),
+            reference.values().map(essence).collect::<Vec<_>>(),
+            "{name}: the interrupted search ends with the same trials"
+        );
+        // No configuration ran twice as a new trial (promotions name their parent).
+        let mut seen = std::collections::BTreeSet::new();
+        for t in end.values() {
+            let v = &t["hyperparameters"]["values"];
+            if v.get("tuner/trial_id").is_none() {
+                let key = serde_json::json!([v["units"], v["lr"]]).to_string();
+                assert!(seen.insert(key), "{name}: trial {} repeats", t["trial_id"]);
+            }
+        }
+        eprintln!("{name}: {kills} kills; full run {full:?}");
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }

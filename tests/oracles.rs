@@ -44,6 +44,37 @@ fn algorithms() -> Vec<(&'static str, MakeAlgorithm)> {
             "hyperband",
             Box::new(|| Box::new(Hyperband::new(9, 3, Some(1)).unwrap()) as Box<dyn Algorithm>),
         ),
+        (
+            "bayesian",
+            Box::new(|| Box::new(BayesianOptimization::default()) as Box<dyn Algorithm>),
+        ),
+        // BOHB's model on every new configuration once a budget has 3 results (the defaults
+        // leave a third at random and wait for hps + 2 results).
+        (
+            "bohb",
+            Box::new(|| {
+                let model = ModelSampler::new(0.0, Some(3)).unwrap();
+                Box::new(Hyperband::bohb(9, 3, Some(1), model).unwrap()) as Box<dyn Algorithm>
+            }),
+        ),
+        (
+            "bohb-defaults",
+            Box::new(|| {
+                let model = ModelSampler::new(1.0 / 3.0, None).unwrap();
+                Box::new(Hyperband::bohb(9, 3, Some(1), model).unwrap()) as Box<dyn Algorithm>
+            }),
+        ),
+        (
+            "asha",
+            Box::new(|| Box::new(Asha::new(9, 3).unwrap()) as Box<dyn Algorithm>),
+        ),
+        (
+            "asha-gp",
+            Box::new(|| {
+                let model = ModelSampler::new(0.0, Some(3)).unwrap();
+                Box::new(Asha::new(9, 3).unwrap().with_model(model)) as Box<dyn Algorithm>
+            }),
+        ),
     ]
 }
 
@@ -717,4 +748,222 @@ fn bayesian_acquisition_and_beta_are_honoured_or_refused() {
         err.contains("acquisition") && err.contains("pi") && err.contains("lcb"),
         "{err}"
     );
+}
+
+/// A stand-in for training on a learning curve: the score after `epochs` epochs of a
+/// configuration (lower is better), best at units 64 and lr 1e-2, approaching its limit as the
+/// epochs grow; each epoch costs time in proportion to the units.
+fn curve(values: &tunelab::hp::Values, epochs: i64) -> (f64, f64) {
+    let units = values.get("units").and_then(|v| v.as_f64()).unwrap_or(8.0);
+    let lr = values.get("lr").and_then(|v| v.as_f64()).unwrap_or(1e-3);
+    let limit = ((units - 64.0) / 64.0).powi(2) + (lr.log10() + 2.0).powi(2) / 4.0;
+    (limit + 1.0 / epochs as f64, units / 64.0)
+}
+
+fn mf_space() -> HyperParameters {
+    let mut hp = HyperParameters::new();
+    hp.int("units", 8, 128).step(8).get().unwrap();
+    hp.float("lr", 1e-4, 1e-1)
+        .sampling(Sampling::Log)
+        .get()
+        .unwrap();
+    hp.boolean("flag").get().unwrap();
+    hp
+}
+
+/// Plays `algorithm` on [`curve`] with `workers` simulated workers.
+fn simulated(
+    algorithm: Box<dyn Algorithm>,
+    seed: u64,
+    workers: usize,
+    schedule: simulate::Schedule,
+    max_trials: Option<usize>,
+) -> Vec<simulate::Event> {
+    let config = OracleConfig {
+        max_trials,
+        seed,
+        ..Default::default()
+    };
+    let mut oracle = Oracle::new(config, algorithm, mf_space()).unwrap();
+    simulate::simulate(&mut oracle, workers, schedule, None, &mut |t: &Trial| {
+        let v = t.hyperparameters.values();
+        let get = |k: &str| v.get(k).and_then(|x| x.as_i64()).unwrap_or(0);
+        let (score, per_epoch) = curve(&v, get("tuner/epochs"));
+        let epochs = simulate::trial_epochs(t, 27);
+        Ok(simulate::Outcome {
+            metrics: vec![("default_objective".into(), score)],
+            seconds: per_epoch * epochs as f64,
+            epochs,
+        })
+    })
+    .unwrap()
+}
+
+/// ASHA in simulated time: the same seed and worker count give the same trials at the same
+/// moments; no worker ever waits (each starts its next trial when its last one ends); the
+/// rungs' promotions are the top third of what had ended; and with 4 workers it ends the same
+/// number of epochs sooner than Hyperband in batches (Tuner::search's parallel_trials).
+#[test]
+fn asha_is_deterministic_in_simulated_time_and_never_waits() {
+    let asha = || Box::new(Asha::new(27, 3).unwrap()) as Box<dyn Algorithm>;
+    let a = simulated(asha(), 5, 4, simulate::Schedule::Async, Some(120));
+    let b = simulated(asha(), 5, 4, simulate::Schedule::Async, Some(120));
+    assert_eq!(a, b, "same seed, same workers, same search");
+    assert_eq!(a.len(), 120);
+    assert_ne!(
+        a,
+        simulated(asha(), 6, 4, simulate::Schedule::Async, Some(120))
+    );
+    let three = simulated(asha(), 5, 3, simulate::Schedule::Async, Some(120));
+    assert_ne!(
+        a.iter().map(|e| e.end).collect::<Vec<_>>(),
+        three.iter().map(|e| e.end).collect::<Vec<_>>()
+    );
+    // Never waiting: per worker, each trial starts when the previous one ended.
+    for w in 0..4 {
+        let mut mine: Vec<&simulate::Event> = a.iter().filter(|e| e.worker == w).collect();
+        mine.sort_by(|x, y| x.start.total_cmp(&y.start));
+        assert_eq!(mine[0].start, 0.0);
+        for pair in mine.windows(2) {
+            assert_eq!(pair[1].start, pair[0].end, "worker {w} waited");
+        }
+    }
+    // Promotions: to the next rung's epochs, from a parent that had ended by then and was in
+    // the top third of its rung's results at that moment.
+    let by_id: std::collections::BTreeMap<&str, &simulate::Event> =
+        a.iter().map(|e| (e.trial_id.as_str(), e)).collect();
+    let values =
+        |e: &simulate::Event| -> serde_json::Value { serde_json::from_str(&e.values).unwrap() };
+    let mut promotions = 0;
+    for e in &a {
+        let v = values(e);
+        let Some(parent) = v["tuner/trial_id"].as_str() else {
+            assert_eq!(v["tuner/epochs"], 1);
+            continue;
+        };
+        promotions += 1;
+        let p = by_id[parent];
+        assert!(
+            p.end <= e.start,
+            "trial {} promoted {parent} before it ended",
+            e.trial_id
+        );
+        let pv = values(p);
+        assert_eq!(v["tuner/initial_epoch"], pv["tuner/epochs"]);
+        assert_eq!(
+            v["tuner/epochs"].as_i64().unwrap(),
+            3 * pv["tuner/epochs"].as_i64().unwrap()
+        );
+        let rung: Vec<f64> = a
+            .iter()
+            .filter(|o| o.end <= e.start && values(o)["tuner/round"] == pv["tuner/round"])
+            .filter_map(|o| o.score)
+            .collect();
+        let better = rung.iter().filter(|s| **s < p.score.unwrap()).count();
+        assert!(
+            better < rung.len() / 3,
+            "{parent} was not in the top third of {} results",
+            rung.len()
+        );
+    }
+    assert!(promotions >= 20, "{promotions} promotions");
+    // Hyperband in batches of 4 (each batch waits for its slowest trial, and for its round)
+    // against ASHA with 4 free workers: the same epochs, spent in less simulated time.
+    let hb = simulated(
+        Box::new(Hyperband::new(27, 3, Some(1)).unwrap()),
+        5,
+        4,
+        simulate::Schedule::Batch,
+        None,
+    );
+    let epochs = |ev: &[simulate::Event]| ev.iter().map(|e| e.epochs).sum::<usize>();
+    let span = |ev: &[simulate::Event]| ev.iter().map(|e| e.end).fold(0.0, f64::max);
+    let asha_same = simulated(asha(), 5, 4, simulate::Schedule::Async, Some(hb.len()));
+    let rate = |ev: &[simulate::Event]| epochs(ev) as f64 / span(ev);
+    assert!(
+        rate(&asha_same) > 1.2 * rate(&hb),
+        "ASHA {} epochs in {:.1} s, Hyperband {} in {:.1} s",
+        epochs(&asha_same),
+        span(&asha_same),
+        epochs(&hb),
+        span(&hb)
+    );
+}
+
+/// BOHB against Hyperband on the same schedule: once a budget has results, new configurations
+/// come from the model, and the later brackets' first rounds score better on average, over
+/// every one of 5 seeds.
+#[test]
+fn bohb_proposes_better_configurations_than_hyperband() {
+    let first_rounds = |algorithm: Box<dyn Algorithm>, seed: u64| -> f64 {
+        let ev = simulated(algorithm, seed, 1, simulate::Schedule::Async, None);
+        // Brackets after the first (trials after the first bracket's 9 + 3 + 1 + 0).
+        let scores: Vec<f64> = ev
+            .iter()
+            .skip(40)
+            .filter(|e| !e.values.contains("tuner/trial_id"))
+            .filter_map(|e| {
+                let v: serde_json::Value = serde_json::from_str(&e.values).ok()?;
+                let units = v["units"].as_f64()?;
+                let lr = v["lr"].as_f64()?;
+                Some(((units - 64.0) / 64.0).powi(2) + (lr.log10() + 2.0).powi(2) / 4.0)
+            })
+            .collect();
+        assert!(scores.len() >= 10, "{} new configurations", scores.len());
+        scores.iter().sum::<f64>() / scores.len() as f64
+    };
+    for seed in 0..5 {
+        let hb = first_rounds(Box::new(Hyperband::new(27, 3, Some(2)).unwrap()), seed);
+        let model = ModelSampler::new(1.0 / 3.0, None).unwrap();
+        let bohb = first_rounds(
+            Box::new(Hyperband::bohb(27, 3, Some(2), model).unwrap()),
+            seed,
+        );
+        assert!(
+            bohb < 0.7 * hb,
+            "seed {seed}: BOHB's new configurations {bohb:.3}, Hyperband's {hb:.3}"
+        );
+    }
+}
+
+/// The new tuners from the options table (the CLI's flags, the npm package's and the page's
+/// options), and their errors.
+#[test]
+fn bohb_and_asha_options_are_read_or_refused() {
+    let (a, c) = options::tuner("bohb", &serde_json::json!({"max_epochs": 9})).unwrap();
+    assert_eq!(a.name(), "BOHB");
+    assert_eq!(c.oracle.max_trials, None);
+    let (a, c) = options::tuner("ASHA", &serde_json::json!({"model": "gp"})).unwrap();
+    assert_eq!(a.name(), "ASHA");
+    assert_eq!(c.oracle.max_trials, Some(100));
+    let err = |kind: &str, v: serde_json::Value| -> String {
+        options::tuner(kind, &v).err().unwrap().to_string()
+    };
+    let e = err("bohb", serde_json::json!({"random_fraction": 1.5}));
+    assert!(
+        e.contains("random_fraction") && e.contains("1.5") && e.contains("from 0 to 1"),
+        "{e}"
+    );
+    let e = err("bohb", serde_json::json!({"min_points_in_model": 1}));
+    assert!(
+        e.contains("min_points_in_model") && e.contains(">= 2"),
+        "{e}"
+    );
+    let e = err("asha", serde_json::json!({"model": "tpe"}));
+    assert!(
+        e.contains("model") && e.contains("tpe") && e.contains("\"gp\""),
+        "{e}"
+    );
+    let e = err("asha", serde_json::json!({"random_fraction": 0.5}));
+    assert!(
+        e.contains("random_fraction") && e.contains("only with model \"gp\""),
+        "{e}"
+    );
+    let e = err("asha", serde_json::json!({"factor": 1}));
+    assert!(e.contains("factor") && e.contains(">= 2"), "{e}");
+    let e = err("asha", serde_json::json!({"hyperband_iterations": 2}));
+    assert!(e.contains("hyperband_iterations"), "{e}");
+    // A project started with one algorithm is not continued by another.
+    assert_eq!(options::tuner_kind("bohb").unwrap(), "BOHB");
+    assert_eq!(options::tuner_kind("asha").unwrap(), "ASHA");
 }

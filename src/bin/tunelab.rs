@@ -371,10 +371,10 @@ struct TuneCmd {
     data: DataArgs,
     #[command(flatten)]
     train: TrainArgs,
-    /// The tuner: random, grid, hyperband or bayesian (or a class name).
+    /// The tuner: random, grid, hyperband, bayesian, bohb or asha (or a class name).
     #[arg(
         long,
-        value_name = "random|grid|hyperband|bayesian",
+        value_name = "random|grid|hyperband|bayesian|bohb|asha",
         default_value = "random",
         help_heading = "Search"
     )]
@@ -428,15 +428,25 @@ struct TunerFlags {
     /// Models trained per trial (their scores averaged).
     #[arg(long, value_name = "N")]
     executions_per_trial: Option<u64>,
-    /// Hyperband: the most epochs one model trains.
+    /// Hyperband, BOHB, ASHA: the most epochs one model trains.
     #[arg(long, value_name = "N")]
     max_epochs: Option<u64>,
-    /// Hyperband: the reduction factor between rounds.
+    /// Hyperband, BOHB, ASHA: the reduction factor between rounds (rungs).
     #[arg(long, value_name = "N")]
     factor: Option<u64>,
-    /// Hyperband: how many times to run the whole algorithm.
+    /// Hyperband, BOHB: how many times to run the whole algorithm.
     #[arg(long, value_name = "N")]
     hyperband_iterations: Option<u64>,
+    /// BOHB, ASHA with --model gp: the share of new configurations drawn at random (0 to 1).
+    #[arg(long, value_name = "F")]
+    random_fraction: Option<f64>,
+    /// BOHB, ASHA with --model gp: completed trials a budget needs before the model proposes
+    /// for it (default: 3 per hyperparameter).
+    #[arg(long, value_name = "N")]
+    min_points_in_model: Option<u64>,
+    /// ASHA: new configurations at random, or from BOHB's Gaussian process.
+    #[arg(long, value_name = "random|gp")]
+    model: Option<String>,
     /// Bayesian: random trials before the Gaussian process takes over.
     #[arg(long, value_name = "N")]
     num_initial_points: Option<u64>,
@@ -483,6 +493,17 @@ impl TunerFlags {
                 "hyperband_iterations",
                 int(self.hyperband_iterations),
             ),
+            (
+                "--random-fraction",
+                "random_fraction",
+                float(self.random_fraction),
+            ),
+            (
+                "--min-points-in-model",
+                "min_points_in_model",
+                int(self.min_points_in_model),
+            ),
+            ("--model", "model", self.model.as_ref().map(|s| json!(s))),
             (
                 "--num-initial-points",
                 "num_initial_points",

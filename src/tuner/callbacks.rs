@@ -22,10 +22,13 @@ pub(super) struct BestEpoch {
 }
 
 impl BestEpoch {
-    pub(super) fn new(objective: ObjectiveSpec, _prior: Option<&History>) -> Self {
+    /// `seed`: the best epoch before a resume (its value and weights, from
+    /// [`best_so_far_path`]), so that a resumed execution keeps the weights of an epoch it
+    /// trained before the interruption when none after it does better.
+    pub(super) fn new(objective: ObjectiveSpec, seed: Option<(f64, Vec<Tensor>)>) -> Self {
         BestEpoch {
             objective,
-            best: None,
+            best: seed,
         }
     }
 }
@@ -71,10 +74,22 @@ impl SaveSink for &RefCell<Box<dyn Storage>> {
     }
 }
 
-/// Writes a resume point after every epoch: weights, optimizer state and history so far.
+/// Where an execution's best epoch so far is kept while it trains (beside its resume point).
+pub(super) fn best_so_far_path(resume_path: &str) -> String {
+    format!("{}.best.bin", resume_path.trim_end_matches(".bin"))
+}
+
+/// Writes a resume point after every epoch: weights, optimizer state and history so far; and,
+/// first, the weights of an epoch that is the best so far by the objective
+/// ([`best_so_far_path`]), so that a resumed execution ends with the same best weights (its
+/// trial's checkpoint, which Hyperband's, BOHB's and ASHA's promotions continue from) as an
+/// uninterrupted one.
 pub(super) struct EpochSaver<S: SaveSink> {
     storage: S,
     path: String,
+    objective: ObjectiveSpec,
+    /// The best objective value so far (before a resume too).
+    best: Option<f64>,
     history: History,
     /// The execution's hyperparameter values, stored with each resume point (a surface shows
     /// them for an interrupted trial whose values the oracle has not stored yet).
@@ -84,10 +99,12 @@ pub(super) struct EpochSaver<S: SaveSink> {
 
 impl<S: SaveSink> EpochSaver<S> {
     /// The saver of `job`'s resume points, continuing the history it resumes.
-    pub(super) fn of(storage: S, job: &Job) -> Self {
+    pub(super) fn of(storage: S, job: &Job, objective: &ObjectiveSpec) -> Self {
         EpochSaver {
             storage,
             path: job.resume_path.clone(),
+            objective: objective.clone(),
+            best: job.best_prior.as_ref().map(|(v, _)| *v),
             history: job.prior.clone().unwrap_or_default(),
             values: job.hp.values().to_json(),
             error: None,
@@ -103,10 +120,27 @@ impl<S: SaveSink> Callback for EpochSaver<S> {
         model: &mut dyn ModelAccess,
     ) -> Result<()> {
         self.history.record(epoch, logs);
+        let metrics: Vec<(String, f64)> = logs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v as f64))
+            .collect();
+        let improved = self
+            .objective
+            .value(&metrics)
+            .filter(|v| !v.is_nan())
+            .filter(|v| self.best.is_none_or(|b| self.objective.better(*v, b)));
+        let weights = model.get_weights();
+        let mut r = Ok(());
+        if let Some(v) = improved {
+            self.best = Some(v);
+            r = checkpoint::encode(&weights, &json!({"value": v}))
+                .and_then(|bytes| self.storage.save(&best_so_far_path(&self.path), bytes));
+        }
         let meta = json!({"epoch": epoch, "history": history_to_json(&self.history), "values": self.values});
-        let r =
-            checkpoint::encode_state(&model.get_weights(), model.training_state().as_ref(), meta)
-                .and_then(|bytes| self.storage.save(&self.path, bytes));
+        let r = r.and_then(|_| {
+            checkpoint::encode_state(&weights, model.training_state().as_ref(), meta)
+                .and_then(|bytes| self.storage.save(&self.path, bytes))
+        });
         if let Err(e) = r {
             // A full disk must stop the search with a clear error, not lose data silently.
             model.stop_training();

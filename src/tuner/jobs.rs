@@ -8,6 +8,7 @@ use crate::hp::HyperParameters;
 use crate::nn::history::History;
 use crate::nn::model::{FitArgs, Sequential};
 use crate::tensor::Tensor;
+use crate::tuner::callbacks::best_so_far_path;
 use crate::tuner::checkpoint;
 use crate::tuner::hypermodel::{FitResult, Runner};
 use crate::tuner::objective::ObjectiveSpec;
@@ -26,6 +27,8 @@ pub(super) struct Job {
     pub(super) hp: HyperParameters,
     pub(super) args: FitArgs,
     pub(super) prior: Option<History>,
+    /// The best epoch before the interruption of a resumed execution: value and weights.
+    pub(super) best_prior: Option<(f64, Vec<Tensor>)>,
     pub(super) resume_path: String,
 }
 
@@ -129,6 +132,7 @@ impl Tuner {
                 n => format!("trial_{}/resume_{exec}_retry{n}.bin", trial.trial_id),
             };
             let mut prior: Option<History> = None;
+            let mut best_prior = None;
             let stored = match self.oracle.storage().read(&resume_path)? {
                 Some(bytes) => Some(checkpoint::decode_state(&bytes)?),
                 None => None,
@@ -171,6 +175,9 @@ impl Tuner {
                 prior = Some(history_from_json(
                     meta.get("history").unwrap_or(&Value::Null),
                 ));
+                best_prior =
+                    load_checkpoint(self.oracle.storage(), &best_so_far_path(&resume_path))?
+                        .and_then(|(w, m)| m.get("value").and_then(|v| v.as_f64()).map(|v| (v, w)));
             }
             jobs.push(Job {
                 trial: 0,
@@ -179,6 +186,7 @@ impl Tuner {
                 hp,
                 args: exec_args,
                 prior,
+                best_prior,
                 resume_path,
             });
         }
@@ -208,6 +216,17 @@ impl Tuner {
         if let (FitResult::History(h), Some(p)) = (&mut result, &job.prior) {
             *h = merge_histories(p, h);
         }
+        let (value, weights) = match best {
+            Some((v, w)) => (v, w),
+            None => (f64::NAN, job.model.get_weights()?),
+        };
+        // The best epoch's weights before the mark that the execution is done: a search killed
+        // between the two writes trains the execution again rather than reusing it without
+        // its weights (which left the trial without a checkpoint for a promotion to load).
+        self.oracle.storage_mut().write(
+            &format!("trial_{}/best_{}.bin", trial.trial_id, job.exec),
+            &checkpoint::encode(&weights, &json!({"value": value}))?,
+        )?;
         if let FitResult::History(h) = &result {
             acc.curves.push(curves_of(h));
             // Mark the execution done so a resume reuses it instead of retraining.
@@ -216,14 +235,6 @@ impl Tuner {
                 .storage_mut()
                 .write(&job.resume_path, &checkpoint::encode(&[], &meta)?)?;
         }
-        let (value, weights) = match best {
-            Some((v, w)) => (v, w),
-            None => (f64::NAN, job.model.get_weights()?),
-        };
-        self.oracle.storage_mut().write(
-            &format!("trial_{}/best_{}.bin", trial.trial_id, job.exec),
-            &checkpoint::encode(&weights, &json!({"value": value}))?,
-        )?;
         if acc
             .best_checkpoint
             .as_ref()

@@ -1,5 +1,5 @@
 //! KerasTuner rebuilt: objectives, trials, the oracle with one algorithm per file
-//! (random, grid, Hyperband), the tuner's search loop with storage and resume, and reports.
+//! (random, grid, Hyperband, Bayesian, BOHB, ASHA), the tuner's search loop with storage and resume, and reports.
 
 mod callbacks;
 pub use crate::nn::checkpoint;
@@ -14,6 +14,7 @@ mod parallel;
 pub mod report;
 mod resume;
 mod search;
+pub mod simulate;
 pub mod spec_model;
 #[cfg(all(feature = "sql", not(target_arch = "wasm32")))]
 pub mod sql;
@@ -27,7 +28,7 @@ pub use executor::{
 };
 pub use objective::{Direction, Objective, ObjectiveSpec};
 pub use oracle::{Algorithm, Oracle, OracleConfig, Populate, TrialEntry};
-pub use oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};
+pub use oracles::{Asha, BayesianOptimization, GridSearch, Hyperband, ModelSampler, RandomSearch};
 pub use spec_model::SpecHyperModel;
 pub use storage::{DirStorage, MemoryStorage, Storage};
 pub use trial::{Trial, TrialStatus};

@@ -10,7 +10,9 @@ use crate::nn::model::{EvalArgs, FitArgs};
 use crate::tuner::objective::{Objective, ObjectiveSpec};
 use crate::tuner::oracle::{Algorithm, OracleConfig};
 use crate::tuner::oracles::bayesian::{Acquisition, BoOptions};
-use crate::tuner::oracles::{BayesianOptimization, GridSearch, Hyperband, RandomSearch};
+use crate::tuner::oracles::{
+    Asha, BayesianOptimization, GridSearch, Hyperband, ModelSampler, RandomSearch,
+};
 use crate::tuner::tuner::TunerConfig;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -21,6 +23,8 @@ pub const TUNER_KINDS: &[&str] = &[
     "GridSearch",
     "Hyperband",
     "BayesianOptimization",
+    "BOHB",
+    "ASHA",
 ];
 
 /// Every tuner's short name (the CLI's `--tuner`, the page's state), its class name and what it
@@ -45,6 +49,16 @@ pub const TUNERS: &[(&str, &str, &str)] = &[
         "bayesian",
         "BayesianOptimization",
         "fits a Gaussian process to the scores so far and picks where it expects the best",
+    ),
+    (
+        "bohb",
+        "BOHB",
+        "Hyperband whose new configurations come from a Gaussian process fitted on the results at the highest budget with enough of them (a third still at random)",
+    ),
+    (
+        "asha",
+        "ASHA",
+        "asynchronous successive halving: a free worker at once promotes the best third of a rung to the next budget, or starts a new configuration, so no worker waits for a round",
     ),
 ];
 
@@ -77,6 +91,7 @@ pub fn tuner_defaults(kind: &str) -> Result<Map<String, Value>> {
     let kind = tuner_kind(kind)?;
     let max_trials = match kind {
         "RandomSearch" | "BayesianOptimization" => serde_json::json!(10),
+        "ASHA" => serde_json::json!(100),
         _ => Value::Null,
     };
     let mut m = serde_json::json!({
@@ -102,6 +117,14 @@ pub fn tuner_defaults(kind: &str) -> Result<Map<String, Value>> {
         "BayesianOptimization" => {
             serde_json::json!({"num_initial_points": null, "alpha": 1e-4, "beta": 2.6, "acquisition": "ei"})
         }
+        "BOHB" => serde_json::json!({
+            "max_epochs": 100, "factor": 3, "hyperband_iterations": 1,
+            "random_fraction": 1.0 / 3.0, "min_points_in_model": null,
+        }),
+        "ASHA" => serde_json::json!({
+            "max_epochs": 100, "factor": 3, "model": "random",
+            "random_fraction": 1.0 / 3.0, "min_points_in_model": null,
+        }),
         _ => serde_json::json!({}),
     };
     if let (Some(all), Value::Object(more)) = (m.as_object_mut(), specific) {
@@ -260,7 +283,12 @@ pub fn objective(v: &Value) -> Result<ObjectiveSpec> {
 /// `max_epochs`, `factor`, `hyperband_iterations`; BayesianOptimization: `num_initial_points`,
 /// `alpha`, `beta`, `acquisition` (`"ei"`, expected improvement, tunelab's default, or `"lcb"`,
 /// KerasTuner's lower confidence bound `mean - beta * sd`; `beta` is refused with `"ei"`, which
-/// has no use for it). An unknown key is an error naming the allowed ones.
+/// has no use for it); BOHB: Hyperband's three and `random_fraction` (the share of new
+/// configurations drawn at random), `min_points_in_model` (completed trials a budget needs
+/// before the model is fitted on it; `null`: 3 per hyperparameter); ASHA: `max_epochs`,
+/// `factor`, `model` (`"random"`, or `"gp"` for BOHB's model, which reads `random_fraction` and
+/// `min_points_in_model`; they are refused with `"random"`). An unknown key is an error naming
+/// the allowed ones.
 pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)> {
     let given = object(v, "tuner options")?;
     let kind = tuner_kind(kind)?;
@@ -300,8 +328,46 @@ pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)>
         verbose: boolean(get("verbose"), "verbose")?,
         storage: None,
     };
+    let sampler = || {
+        let fraction = num(get("random_fraction"), "random_fraction")?;
+        ModelSampler::new(fraction, opt_uint(&m, "min_points_in_model", 2)?)
+    };
     let algorithm: Box<dyn Algorithm> = match kind {
         "RandomSearch" => Box::new(RandomSearch),
+        "BOHB" => Box::new(Hyperband::bohb(
+            uint(get("max_epochs"), "max_epochs", 1)?,
+            uint(get("factor"), "factor", 2)?,
+            opt_uint(&m, "hyperband_iterations", 1)?,
+            sampler()?,
+        )?),
+        "ASHA" => {
+            let asha = Asha::new(
+                uint(get("max_epochs"), "max_epochs", 1)?,
+                uint(get("factor"), "factor", 2)?,
+            )?;
+            match string(get("model"), "model")? {
+                "random" => {
+                    for key in ["random_fraction", "min_points_in_model"] {
+                        if given.contains_key(key) {
+                            return Err(Error::invalid(
+                                key,
+                                get(key),
+                                "only with model \"gp\" (with model \"random\" every new configuration is random)",
+                            ));
+                        }
+                    }
+                    Box::new(asha)
+                }
+                "gp" => Box::new(asha.with_model(sampler()?)),
+                other => {
+                    return Err(Error::invalid(
+                        "model",
+                        other,
+                        "\"random\" (new configurations at random, the default) or \"gp\" (proposed by BOHB's Gaussian process)",
+                    ))
+                }
+            }
+        }
         "GridSearch" => Box::new(GridSearch::new()),
         "Hyperband" => Box::new(Hyperband::new(
             uint(get("max_epochs"), "max_epochs", 1)?,

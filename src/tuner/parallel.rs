@@ -91,7 +91,7 @@ impl Tuner {
         {
             let mut best: Vec<BestEpoch> = g
                 .iter()
-                .map(|&j| BestEpoch::new(objective.clone(), jobs[j].prior.as_ref()))
+                .map(|&j| BestEpoch::new(objective.clone(), jobs[j].best_prior.clone()))
                 .collect();
             #[cfg(not(target_arch = "wasm32"))]
             if device == Device::Cpu
@@ -111,7 +111,7 @@ impl Tuner {
             }
             let mut savers: Vec<EpochSaver<&RefCell<Box<dyn Storage>>>> = g
                 .iter()
-                .map(|&j| EpochSaver::of(&storage, &jobs[j]))
+                .map(|&j| EpochSaver::of(&storage, &jobs[j], &objective))
                 .collect();
             let mut adapters: Vec<HookAdapter> = g
                 .iter()
@@ -267,8 +267,8 @@ impl Tuner {
                 outcome: None,
                 reports,
                 history: History::default(),
-                best: BestEpoch::new(objective.clone(), job.prior.as_ref()),
-                saver: EpochSaver::of(storage, job),
+                best: BestEpoch::new(objective.clone(), job.best_prior.clone()),
+                saver: EpochSaver::of(storage, job, objective),
                 adapter: HookAdapter {
                     hooks,
                     trial: &batch[job.trial],
@@ -472,7 +472,7 @@ mod threads {
                 let stop = &stops[k];
                 let objective = objective.clone();
                 handles.push(scope.spawn(move || {
-                    let mut best = BestEpoch::new(objective, job.prior.as_ref());
+                    let mut best = BestEpoch::new(objective.clone(), job.best_prior.clone());
                     let mut saver = EpochSaver::of(
                         ChannelSink {
                             job: k,
@@ -480,6 +480,7 @@ mod threads {
                             stop,
                         },
                         job,
+                        &objective,
                     );
                     let mut relay = ChannelHooks { job: k, tx };
                     let r = if with_hooks {

@@ -1163,7 +1163,8 @@ test("one table: the page's catalog module is the engine's catalog; the package,
   const { CATALOG } = await import("../../www/src/catalog.js");
   assert.deepEqual(CATALOG, tl.catalog(), "www/src/catalog.js differs from the engine: run `node scripts/gen-catalog.mjs`");
   const c = tl.catalog();
-  assert.deepEqual(c.tuners.map((t) => t.class), ["RandomSearch", "GridSearch", "Hyperband", "BayesianOptimization"]);
+  assert.deepEqual(c.tuners.map((t) => t.class), ["RandomSearch", "GridSearch", "Hyperband", "BayesianOptimization", "BOHB", "ASHA"]);
+  assert.equal(c.tuners.find((t) => t.name === "asha").options.max_trials, 100);
   assert.equal(c.tuners.find((t) => t.name === "hyperband").options.max_epochs, 100);
   assert.deepEqual(c.datasets.map((d) => d.name), tl.datasets.names());
   assert.equal(tl.tunerKind("random_search"), "RandomSearch");
@@ -1174,6 +1175,11 @@ test("one table: the page's catalog module is the engine's catalog; the package,
   assert.throws(() => new tl.RandomSearch({ hypermodel: () => null, maxEpochs: 3 }), /unknown RandomSearch option `maxEpochs`.*maxTrials/);
   const spec = { layers: [{ class_name: "Dense", config: { units: { hp: "Int", name: "u", min_value: 2, max_value: 4 }, activation: "tanh" } }, { class_name: "Dense", config: { units: 1 } }], compile: { optimizer: "adam", loss: "mse" } };
   new tl.BayesianOptimization({ hypermodel: tl.specHypermodel(spec), acquisition: "lcb", beta: 3, alpha: 1e-3, numInitialPoints: 2, storage: "memory" });
+  // The new tuners take their options from the same table (camelCase), and refuse bad ones.
+  new tl.BOHB({ hypermodel: tl.specHypermodel(spec), maxEpochs: 9, randomFraction: 0.5, minPointsInModel: 3, storage: "memory" });
+  new tl.ASHA({ hypermodel: tl.specHypermodel(spec), maxEpochs: 9, model: "gp", randomFraction: 0.5, storage: "memory" });
+  assert.throws(() => new tl.ASHA({ hypermodel: tl.specHypermodel(spec), randomFraction: 0.5, storage: "memory" }), /random_fraction.*only with model "gp"/);
+  assert.throws(() => new tl.BOHB({ hypermodel: tl.specHypermodel(spec), randomFraction: 2, storage: "memory" }), /random_fraction.*from 0 to 1/);
   // The CLI prints the same document.
   const cli = fileURLToPath(new URL("../../target/release/tunelab", import.meta.url));
   const r = spawnSync(cli, ["catalog"], { encoding: "utf8" });

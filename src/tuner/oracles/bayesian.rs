@@ -693,27 +693,49 @@ impl BayesianOptimization {
     }
 
     /// The GP proposal, claimed; `None` when no new configuration was found among the
-    /// acquisition's candidates.
-    fn gp_values(&mut self, ctx: &mut Context<'_>, enc: &Encoding) -> Result<Option<Values>> {
-        let d = enc.width;
+    /// acquisition's candidates. With a [`Fidelity`] (BOHB's model) the GP has the budget as
+    /// one more input, is fitted on every completed trial with a budget, and the proposal is
+    /// for the target budget (candidates, pending trials and the incumbent all at it).
+    fn gp_values(
+        &mut self,
+        ctx: &mut Context<'_>,
+        enc: &Encoding,
+        fidelity: Option<&Fidelity<'_>>,
+    ) -> Result<Option<Values>> {
+        let d = enc.width + usize::from(fidelity.is_some());
         let maximize = ctx.objective.direction() == Direction::Max;
+        // A trial's inputs (None: a trial without a budget, left out of a budget-aware fit).
+        let row = |values: &Values, at_target: bool| -> Option<Vec<f64>> {
+            let mut z = enc.encode(ctx.space, values);
+            if let Some(f) = fidelity {
+                z.push(if at_target { f.target } else { (f.of)(values)? });
+            }
+            Some(z)
+        };
         let mut x = Vec::new();
         let mut y = Vec::new();
+        let mut at_target = Vec::new();
         let mut pending = Vec::new();
         let mut failed = Vec::new();
         for t in ctx.trials {
             match t.status {
                 TrialStatus::Completed => {
                     if let Some(s) = t.score.filter(|s| s.is_finite()) {
-                        x.extend(enc.encode(ctx.space, &t.values()?));
-                        y.push(if maximize { -s } else { s });
+                        let values = t.values()?;
+                        if let Some(z) = row(&values, false) {
+                            at_target
+                                .push(fidelity.is_none_or(|f| (f.of)(&values) == Some(f.target)));
+                            x.extend(z);
+                            y.push(if maximize { -s } else { s });
+                        }
                     }
                 }
                 TrialStatus::Running => {
-                    pending.push(enc.encode(ctx.space, &t.values()?));
+                    // Running trials push proposals away at the target budget.
+                    pending.extend(row(&t.values()?, true));
                 }
                 TrialStatus::Failed | TrialStatus::Invalid => {
-                    failed.push(enc.encode(ctx.space, &t.values()?));
+                    failed.extend(row(&t.values()?, false));
                 }
                 _ => {}
             }
@@ -722,6 +744,16 @@ impl BayesianOptimization {
         if n == 0 {
             return Ok(None);
         }
+        let with_target = |mut z: Vec<f64>| -> Vec<f64> {
+            if let Some(f) = fidelity {
+                if let Some(last) = z.get_mut(enc.width) {
+                    *last = f.target;
+                } else {
+                    z.push(f.target);
+                }
+            }
+            z
+        };
         let targets = warp_targets(&y, self.options.output_warp);
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|a, b| targets[*a].total_cmp(&targets[*b]));
@@ -784,12 +816,17 @@ impl BayesianOptimization {
 
         let kind = self.options.acquisition;
         let beta = self.beta;
-        let incumbent = targets[order[0]] - self.options.ei_margin;
+        // The best at the target budget (every trial without a budget axis).
+        let best = order
+            .iter()
+            .find(|&&i| at_target[i])
+            .map_or(targets[order[0]], |&i| targets[i]);
+        let incumbent = best - self.options.ei_margin;
         let acq = |z: &[f64]| acquisition(&gp, kind, beta, incumbent, z, None);
         // Candidates: random points, and points around the five best trials at three scales.
         let mut pool: Vec<(f64, Vec<f64>)> = Vec::new();
         for _ in 0..self.options.acq_samples {
-            let z = enc.random_point(&mut ctx.rng);
+            let z = with_target(enc.random_point(&mut ctx.rng));
             pool.push((acq(&z), z));
         }
         let per_best = (self.options.acq_samples / 20).max(5);
@@ -797,16 +834,19 @@ impl BayesianOptimization {
             let xi = &x[i * d..(i + 1) * d];
             for k in 0..per_best {
                 let sd = [0.2, 0.05, 0.01][k % 3];
-                let z = enc.perturb(xi, sd, &mut ctx.rng);
+                let z = with_target(enc.perturb(xi, sd, &mut ctx.rng));
                 pool.push((acq(&z), z));
             }
         }
         pool.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (lo, hi) = (vec![0.0; d], vec![1.0; d]);
+        // The budget input stays where it is (at the target), as one-hot inputs do.
+        let mut fixed = enc.discrete.clone();
+        fixed.resize(d, true);
         let mut refined: Vec<Vec<f64>> = Vec::new();
         for (_, z0) in pool.iter().take(self.options.acq_refine) {
             let f = |z: &[f64], g: &mut [f64]| acquisition(&gp, kind, beta, incumbent, z, Some(g));
-            let (z, _) = minimize_bounded(f, z0, &lo, &hi, Some(&enc.discrete), 50)?;
+            let (z, _) = minimize_bounded(f, z0, &lo, &hi, Some(&fixed), 50)?;
             refined.push(z);
         }
         // Rank every candidate by its acquisition at the values it stands for (a discrete hp
@@ -816,7 +856,7 @@ impl BayesianOptimization {
             .chain(pool.into_iter().map(|(_, z)| z))
             .map(|z| {
                 let values = enc.decode(ctx.space, &z);
-                let snapped = enc.encode(ctx.space, &values);
+                let snapped = with_target(enc.encode(ctx.space, &values));
                 (acq(&snapped), values)
             })
             .collect();
@@ -827,6 +867,36 @@ impl BayesianOptimization {
             }
         }
         Ok(None)
+    }
+}
+
+/// The budget as one more input of the GP (BOHB's model, `bohb.rs`).
+pub(crate) struct Fidelity<'f> {
+    /// A trial's budget as an input in [0, 1]; `None` leaves the trial out.
+    pub of: &'f dyn Fn(&Values) -> Option<f64>,
+    /// The budget proposals are for, as an input.
+    pub target: f64,
+}
+
+impl BayesianOptimization {
+    /// Number of blocks (non-Fixed hps) the GP sees for `space`.
+    pub(crate) fn dims(space: &HyperParameters) -> usize {
+        Encoding::new(space).blocks.len()
+    }
+
+    /// The GP's proposal for the budget `fidelity.target`, fitted on every completed trial
+    /// with a budget, claimed; `None` when it found nothing new or could not be fitted (the
+    /// caller then draws at random).
+    pub(crate) fn propose_at(
+        &mut self,
+        ctx: &mut Context<'_>,
+        fidelity: &Fidelity<'_>,
+    ) -> Option<Values> {
+        let enc = Encoding::new(ctx.space);
+        if enc.blocks.is_empty() {
+            return None;
+        }
+        self.gp_values(ctx, &enc, Some(fidelity)).ok().flatten()
     }
 }
 
@@ -850,7 +920,7 @@ impl Algorithm for BayesianOptimization {
             self.initial_values(ctx, &enc)
         } else {
             // A GP that cannot be fitted (degenerate data) is no reason to stop the search.
-            match self.gp_values(ctx, &enc) {
+            match self.gp_values(ctx, &enc, None) {
                 Ok(Some(v)) => Some(v),
                 Ok(None) | Err(_) => ctx.random_values(),
             }

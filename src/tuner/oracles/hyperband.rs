@@ -3,11 +3,15 @@
 //! `epochs(b, 0)` epochs, and each later round promotes the best of the previous round into a
 //! new trial that loads its parent's best-epoch weights and trains on from
 //! `tuner/initial_epoch` to `tuner/epochs`. The schedule math is in small pure functions.
+//!
+//! With a [`ModelSampler`] ([`Hyperband::bohb`]) it is BOHB: each round 0's configurations
+//! come from a model of the results so far (see `bohb.rs`) instead of at random.
 
 use crate::error::{Error, Result};
 use crate::hp::Value as HpValue;
 use crate::tuner::objective::Direction;
 use crate::tuner::oracle::{Algorithm, Context, Populate, TrialEntry};
+use crate::tuner::oracles::bohb::ModelSampler;
 use crate::tuner::trial::TrialStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -87,6 +91,8 @@ pub struct Hyperband {
     current_iteration: usize,
     current_bracket: usize,
     brackets: Vec<Bracket>,
+    /// BOHB's model of where new configurations should go; `None`: at random (Hyperband).
+    model: Option<ModelSampler>,
 }
 
 impl Hyperband {
@@ -116,9 +122,27 @@ impl Hyperband {
             current_iteration: 0,
             current_bracket: num_brackets(max_epochs, factor) - 1,
             brackets: Vec::new(),
+            model: None,
         };
         h.start_new_bracket();
         Ok(h)
+    }
+
+    /// BOHB: Hyperband whose new configurations come from `model` (see `bohb.rs`).
+    pub fn bohb(
+        max_epochs: usize,
+        factor: usize,
+        hyperband_iterations: Option<usize>,
+        model: ModelSampler,
+    ) -> Result<Self> {
+        let mut h = Self::new(max_epochs, factor, hyperband_iterations)?;
+        h.model = Some(model);
+        Ok(h)
+    }
+
+    /// BOHB's model; `None` for plain Hyperband.
+    pub fn model(&self) -> Option<&ModelSampler> {
+        self.model.as_ref()
     }
 
     fn size(&self, b: usize, r: usize) -> usize {
@@ -157,9 +181,13 @@ impl Hyperband {
         trial_id: &str,
         bracket_index: usize,
         ctx: &mut Context<'_>,
-    ) -> Populate {
-        let Some(mut values) = ctx.random_values() else {
-            return Populate::Stop;
+    ) -> Result<Populate> {
+        let drawn = match &mut self.model {
+            Some(m) => m.values(ctx)?,
+            None => ctx.random_values(),
+        };
+        let Some(mut values) = drawn else {
+            return Ok(Populate::Stop);
         };
         let b = self.brackets[bracket_index].bracket_num;
         values.set("tuner/epochs", HpValue::Int(self.epochs(b, 0) as i64));
@@ -170,13 +198,17 @@ impl Hyperband {
             past_id: None,
             id: trial_id.to_string(),
         });
-        Populate::Values(values)
+        Ok(Populate::Values(values))
     }
 }
 
 impl Algorithm for Hyperband {
     fn name(&self) -> &'static str {
-        "Hyperband"
+        if self.model.is_some() {
+            "BOHB"
+        } else {
+            "Hyperband"
+        }
     }
 
     fn populate_space(&mut self, trial_id: &str, ctx: &mut Context<'_>) -> Result<Populate> {
@@ -185,7 +217,7 @@ impl Algorithm for Hyperband {
         for bi in 0..self.brackets.len() {
             let b = self.brackets[bi].bracket_num;
             if self.brackets[bi].rounds[0].len() < self.size(b, 0) {
-                return Ok(self.random_trial(trial_id, bi, ctx));
+                return self.random_trial(trial_id, bi, ctx);
             }
             for r in 1..self.brackets[bi].rounds.len() {
                 let size = self.size(b, r);
@@ -242,7 +274,7 @@ impl Algorithm for Hyperband {
         self.increment_bracket();
         self.start_new_bracket();
         let last = self.brackets.len() - 1;
-        Ok(self.random_trial(trial_id, last, ctx))
+        self.random_trial(trial_id, last, ctx)
     }
 
     fn state(&self) -> Value {
@@ -252,6 +284,7 @@ impl Algorithm for Hyperband {
             "brackets": self.brackets,
             "max_epochs": self.max_epochs,
             "factor": self.factor,
+            "model": self.model.as_ref().map(ModelSampler::state),
         })
     }
 
@@ -265,6 +298,9 @@ impl Algorithm for Hyperband {
         self.current_bracket = get("current_bracket")?.as_u64().unwrap_or(0) as usize;
         self.brackets = serde_json::from_value(get("brackets")?.clone())
             .map_err(|e| Error::parse(format!("oracle.json Hyperband brackets: {e}")))?;
+        if let (Some(m), Some(s)) = (&mut self.model, state.get("model")) {
+            m.set_state(s)?;
+        }
         Ok(())
     }
 }

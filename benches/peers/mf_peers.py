@@ -1,0 +1,197 @@
+"""The multi-fidelity peers on tunelab's learning-curve tables (benches/multifidelity.rs plays
+tunelab's tuners on the same tables): KerasTuner's Hyperband and BayesianOptimization (their
+run_trial reads the table), Optuna's TPE with its HyperbandPruner (an objective reporting every
+epoch's val_accuracy and stopping when pruned) and Optuna's plain TPE (27 epochs a trial).
+
+Counted as benches/multifidelity.rs counts: a trial asks for a configuration and epochs (from
+KerasTuner's tuner/initial_epoch, warm-started, to tuner/epochs; Optuna: from 0 until pruned or
+27) and gets the nearest recorded configuration's curve; its score is its best val_accuracy over
+the epochs it trained, credited when the trial ends; the budget is epochs trained in all. The
+search stops once 10x max_epochs epochs are spent. Prints best val_accuracy after 1x, 3x and
+10x max_epochs (median [quartiles] over the seeds) and writes the curves to
+target/multifidelity/peers_curves_NAME.csv.
+
+Run: `bash benches/multifidelity.sh` (or, in the venv it makes, `python benches/peers/mf_peers.py
+[--seeds 30] [--tables digits,mnist] [--only kerastuner|optuna]`).
+"""
+import argparse
+import gzip
+import math
+import os
+import shutil
+import sys
+import tempfile
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import numpy as np
+
+MAX_EPOCHS = 27
+BUDGET = 10 * MAX_EPOCHS
+
+
+def read_table(path):
+    with gzip.open(path, "rt") as f:
+        header = f.readline()
+        n_val = float([w for w in header.split() if w.startswith("val=")][0][4:])
+        f.readline()
+        rows = np.array([[float(x) for x in line.split(",")] for line in f if line.strip()])
+    configs = rows[:, :7]
+    acc = rows[:, 7:7 + MAX_EPOCHS] / n_val
+    return configs, acc
+
+
+def nearest(configs, c):
+    """The row nearest to c, with benches/multifidelity.rs's distance."""
+    d = ((configs[:, 0] - c[0]) / 2.0) ** 2
+    for i in range(3):
+        both = i < np.minimum(configs[:, 0], c[0])
+        d += np.where(both, ((configs[:, 1 + i] - c[1 + i]) / 480.0) ** 2, 0.0)
+    d += (configs[:, 4] - c[4]) ** 2 + (configs[:, 5] - c[5]) ** 2
+    d += ((np.log(configs[:, 6]) - math.log(c[6])) / math.log(100.0)) ** 2
+    return int(np.argmin(d))
+
+
+class Ledger:
+    """Trials in the order they ended: (epochs trained, score)."""
+
+    def __init__(self):
+        self.trials = []
+
+    @property
+    def spent(self):
+        return sum(e for e, _ in self.trials)
+
+    def best_after(self, epochs):
+        spent, best = 0, 0.0
+        for e, s in self.trials:
+            spent += e
+            if spent > epochs:
+                break
+            best = max(best, s)
+        return best
+
+
+def config_of(get):
+    n = int(get("num_layers"))
+    return [n, get("units_0"), get("units_1"), get("units_2"),
+            1.0 if get("activation") == "tanh" else 0.0, 1.0 if get("dropout") else 0.0, get("lr")]
+
+
+def run_kerastuner(kind, configs, acc, seed):
+    import keras_tuner as kt
+
+    ledger = Ledger()
+    base = kt.Hyperband if kind == "hyperband" else kt.BayesianOptimization
+
+    # The space declared up front (a tuner without a hypermodel starts with an empty space
+    # and creates no trial).
+    space = kt.HyperParameters()
+    space.Int("num_layers", 1, 3)
+    for i in range(3):
+        space.Int(f"units_{i}", 32, 512, step=32)
+    space.Choice("activation", ["relu", "tanh"])
+    space.Boolean("dropout")
+    space.Float("lr", 1e-4, 1e-2, sampling="log")
+
+    class TableTuner(base):
+        def run_trial(self, trial, *args, **kwargs):
+            hp = trial.hyperparameters
+            to = int(hp.values.get("tuner/epochs", MAX_EPOCHS))
+            start = int(hp.values.get("tuner/initial_epoch", 0))
+            row = nearest(configs, config_of(hp.get))
+            score = float(acc[row, start:to].max())
+            ledger.trials.append((to - start, score))
+            if ledger.spent >= BUDGET:
+                self.oracle.max_trials = len(self.oracle.trials)
+            return {"val_accuracy": score}
+
+    d = tempfile.mkdtemp(prefix="tunelab-mf-kt-")
+    try:
+        common = dict(hyperparameters=space, objective="val_accuracy", seed=seed, directory=d, project_name="p", overwrite=True)
+        if kind == "hyperband":
+            t = TableTuner(max_epochs=MAX_EPOCHS, factor=3, hyperband_iterations=100, **common)
+        else:
+            t = TableTuner(max_trials=1000, **common)
+        t.search(verbose=0)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return ledger
+
+
+def run_optuna(kind, configs, acc, seed):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ledger = Ledger()
+
+    def objective(trial):
+        c = config_of(lambda k: {
+            "num_layers": lambda: trial.suggest_int("num_layers", 1, 3),
+            "units_0": lambda: trial.suggest_int("units_0", 32, 512, step=32),
+            "units_1": lambda: trial.suggest_int("units_1", 32, 512, step=32),
+            "units_2": lambda: trial.suggest_int("units_2", 32, 512, step=32),
+            "activation": lambda: trial.suggest_categorical("activation", ["relu", "tanh"]),
+            "dropout": lambda: trial.suggest_categorical("dropout", [False, True]),
+            "lr": lambda: trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+        }[k]())
+        row = nearest(configs, c)
+        best = 0.0
+        for e in range(MAX_EPOCHS):
+            best = max(best, float(acc[row, e]))
+            if kind == "tpe+hyperband":
+                trial.report(float(acc[row, e]), e + 1)
+                if trial.should_prune():
+                    ledger.trials.append((e + 1, best))
+                    raise optuna.TrialPruned()
+        ledger.trials.append((MAX_EPOCHS, best))
+        return best
+
+    def stop(study, _trial):
+        if ledger.spent >= BUDGET:
+            study.stop()
+
+    pruner = (optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS, reduction_factor=3)
+              if kind == "tpe+hyperband" else optuna.pruners.NopPruner())
+    # A fixed study name: the HyperbandPruner puts trials in brackets by a hash of it.
+    study = optuna.create_study(study_name=f"mf-{seed}", direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
+    study.optimize(objective, n_trials=100000, callbacks=[stop])
+    return ledger
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=30)
+    ap.add_argument("--tables", default="digits,mnist")
+    ap.add_argument("--only", choices=["kerastuner", "optuna"])
+    a = ap.parse_args()
+    peers = []
+    if a.only != "optuna":
+        peers += [("KerasTuner hyperband", run_kerastuner, "hyperband"),
+                  ("KerasTuner bayesian", run_kerastuner, "bayesian")]
+    if a.only != "kerastuner":
+        peers += [("Optuna TPE+HyperbandPruner", run_optuna, "tpe+hyperband"),
+                  ("Optuna TPE", run_optuna, "tpe")]
+    os.makedirs("target/multifidelity", exist_ok=True)
+    for name in a.tables.split(","):
+        configs, acc = read_table(f"benches/data/lc_{name}.csv.gz")
+        print(f"\n## {name}: peers ({len(configs)} configurations, {a.seeds} seeds)\n")
+        print(f"| tuner | 1x ({MAX_EPOCHS}) | 3x ({3 * MAX_EPOCHS}) | 10x ({10 * MAX_EPOCHS}) |")
+        print("|---|---|---|---|")
+        with open(f"target/multifidelity/peers_curves_{name}.csv", "w") as out:
+            out.write("tuner,axis,x,q25,median,q75\n")
+            for label, run, kind in peers:
+                ledgers = [run(kind, configs, acc, s) for s in range(a.seeds)]
+                cells = []
+                for b in (MAX_EPOCHS, 3 * MAX_EPOCHS, 10 * MAX_EPOCHS):
+                    v = [l.best_after(b) for l in ledgers]
+                    q = np.percentile(v, [25, 50, 75])
+                    cells.append(f"{q[1]:.4f} [{q[0]:.4f}, {q[2]:.4f}]")
+                print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+                for x in range(1, BUDGET + 1, 3):
+                    q = np.percentile([l.best_after(x) for l in ledgers], [25, 50, 75])
+                    out.write(f"{label},epochs,{x},{q[0]},{q[1]},{q[2]}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
