@@ -53,7 +53,7 @@ pub const TUNERS: &[(&str, &str, &str)] = &[
     (
         "bohb",
         "BOHB",
-        "Hyperband whose new configurations come from a Gaussian process fitted on the results at the highest budget with enough of them (a third still at random)",
+        "Hyperband whose new configurations come from a Gaussian process over configuration and budget, fitted on every result, asked for the highest budget with enough results (a third still at random)",
     ),
     (
         "asha",

@@ -93,6 +93,58 @@ export const CATALOG = {
         "beta": 2.6,
         "acquisition": "ei"
       }
+    },
+    {
+      "name": "bohb",
+      "class": "BOHB",
+      "about": "Hyperband whose new configurations come from a Gaussian process over configuration and budget, fitted on every result, asked for the highest budget with enough results (a third still at random)",
+      "options": {
+        "objective": null,
+        "max_trials": null,
+        "executions_per_trial": 1,
+        "seed": 0,
+        "overwrite": false,
+        "directory": null,
+        "project_name": "untitled_project",
+        "max_retries_per_trial": 0,
+        "max_consecutive_failed_trials": 3,
+        "max_collisions": 20,
+        "max_model_size": null,
+        "device": "cpu",
+        "parallel_trials": null,
+        "verbose": false,
+        "max_epochs": 100,
+        "factor": 3,
+        "hyperband_iterations": 1,
+        "random_fraction": 0.3333333333333333,
+        "min_points_in_model": null
+      }
+    },
+    {
+      "name": "asha",
+      "class": "ASHA",
+      "about": "asynchronous successive halving: a free worker at once promotes the best third of a rung to the next budget, or starts a new configuration, so no worker waits for a round",
+      "options": {
+        "objective": null,
+        "max_trials": 100,
+        "executions_per_trial": 1,
+        "seed": 0,
+        "overwrite": false,
+        "directory": null,
+        "project_name": "untitled_project",
+        "max_retries_per_trial": 0,
+        "max_consecutive_failed_trials": 3,
+        "max_collisions": 20,
+        "max_model_size": null,
+        "device": "cpu",
+        "parallel_trials": null,
+        "verbose": false,
+        "max_epochs": 100,
+        "factor": 3,
+        "model": "random",
+        "random_fraction": 0.3333333333333333,
+        "min_points_in_model": null
+      }
     }
   ],
   "datasets": [

@@ -34,7 +34,8 @@ pub(crate) fn budget_of(values: &Values) -> Option<i64> {
     values.get("tuner/epochs").and_then(|v| v.as_i64())
 }
 
-/// Proposes new configurations from a GP fitted at the highest budget with enough results.
+/// Proposes new configurations from a GP over configuration and budget, fitted on every
+/// result, for the highest budget with enough results.
 #[derive(Debug, Clone)]
 pub struct ModelSampler {
     random_fraction: f64,
