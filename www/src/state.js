@@ -19,7 +19,12 @@ export const FEATURES = [...CATALOG.features];
 export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "elu", "selu", "gelu", "softplus", "swish", "leaky_relu"];
 /** Optimizers the engine knows (docs/model-spec.md). */
 export const OPTIMIZERS = ["adam", "sgd", "rmsprop", "adamw", "adagrad", "adamax", "nadam", "adadelta"];
-export const TUNERS = CATALOG.tuners.map((t) => t.name);
+/**
+ * The engine's tuners that the page's tuner panel has controls for. BOHB and ASHA (in the
+ * engine, the CLI and the npm package) are not in the panel yet: a link naming them is refused.
+ */
+const PANEL_TUNERS = ["random", "grid", "hyperband", "bayesian"];
+export const TUNERS = CATALOG.tuners.map((t) => t.name).filter((n) => PANEL_TUNERS.includes(n));
 /** A tuner's class name in the engine (`RandomSearch` for "random"). */
 export const tunerClass = (name) => CATALOG.tuners.find((t) => t.name === name)?.class;
 /** BayesianOptimization's options and their defaults, from the engine's table. */
