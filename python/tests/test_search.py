@@ -33,7 +33,7 @@ class Arguments(unittest.TestCase):
         self.assertEqual(live_widgets(), before, f"no widget is made (nothing is sent) when {kw} fails")
 
     def test_errors_name_the_argument(self):
-        self.fails(ValueError, r"^tuner: unknown tuner 'nope' \(allowed: random, grid, hyperband, bayesian, RandomSearch", tuner="nope")
+        self.fails(ValueError, r"^tuner: unknown tuner 'nope' \(allowed: random, grid, hyperband, bayesian, bohb, asha, RandomSearch", tuner="nope")
         self.fails(ValueError, r"^dataset: unknown data set 'mnist' \(allowed: .*digits", dataset="mnist")
         self.fails(TypeError, r"^dataset must be a data set's name or \(x, y\) arrays", dataset=42)
         self.fails(ValueError, r"^objective: 'val_f1' is not a metric of this spec \(allowed: loss, val_loss, accuracy, val_accuracy", objective="val_f1")
@@ -95,8 +95,8 @@ class Config(unittest.TestCase):
 
     def test_tuner_names_are_the_engines(self):
         names = {t["name"]: t["class"] for t in tunelab.catalog()["tuners"]}
-        self.assertEqual(names, {"random": "RandomSearch", "grid": "GridSearch", "hyperband": "Hyperband", "bayesian": "BayesianOptimization"})
-        for given in ["random_search", "RandomSearch", "random-search", "bayesian", "BayesianOptimization"]:
+        self.assertEqual(names, {"random": "RandomSearch", "grid": "GridSearch", "hyperband": "Hyperband", "bayesian": "BayesianOptimization", "bohb": "BOHB", "asha": "ASHA"})
+        for given in ["random_search", "RandomSearch", "random-search", "bayesian", "BayesianOptimization", "bohb", "ASHA"]:
             s = tunelab.Search(tuner=given, max_trials=1)
             self.assertIn(json.loads(s.config)["tuner"], names.values())
 
