@@ -763,3 +763,57 @@ fn evaluate_and_predict_run_on_the_gpu_and_match() {
     }
     assert!(g.device().starts_with("webgpu"));
 }
+
+/// A Normalization layer on the GPU: the input arrives standardized, so a normalized model
+/// trains as on the CPU; a group that mixes normalized and plain models (two inputs) trains each
+/// as it trains alone.
+#[test]
+fn normalization_on_the_gpu_and_in_mixed_groups() {
+    let Some(_g) = gpu() else { return };
+    let (x, y) = regression();
+    // Columns of very different scales.
+    let mut x = x;
+    for (i, v) in x.data_mut().iter_mut().enumerate() {
+        if i % 2 == 0 {
+            *v = *v * 300.0 + 1000.0;
+        }
+    }
+    let mk = |normalize: bool| {
+        let mut layers: Vec<Layer> = Vec::new();
+        if normalize {
+            layers.push(Normalization::new().into());
+        }
+        layers.push(Dense::new(8).activation(Activation::Tanh).into());
+        layers.push(Dense::new(1).into());
+        model(
+            Optimizer::from_name("adam").unwrap(),
+            "mse",
+            layers,
+            &["mae"],
+        )
+    };
+    let args = FitArgs {
+        validation_split: 0.2,
+        ..quick(3, 16)
+    };
+    let (hc, hg, c, g) = both(&|| mk(true), &x, &y, &args);
+    assert_histories(&hc, &hg, 2e-3, "normalized model, cpu vs gpu");
+    assert_weights(&c, &g, "normalized model, cpu vs gpu");
+    let mut alone = Vec::new();
+    for normalize in [true, false] {
+        let mut m = mk(normalize);
+        m.set_device(Device::Webgpu);
+        alone.push(m.fit(&x, &y, &args, &mut []).unwrap());
+    }
+    let mut models = vec![mk(true), mk(false)];
+    for m in &mut models {
+        m.set_device(Device::Webgpu);
+    }
+    let mut refs: Vec<&mut Sequential> = models.iter_mut().collect();
+    let mut no_callbacks: Vec<&mut [&mut dyn Callback]> = vec![&mut [][..], &mut [][..]];
+    let hs = Sequential::fit_group(&mut refs, &x, &y, &args, &mut no_callbacks).unwrap();
+    for (i, (h, ha)) in hs.iter().zip(&alone).enumerate() {
+        assert_histories(ha, h, 1e-5, &format!("model {i} in a mixed group vs alone"));
+    }
+    assert!(models[0].normalization().unwrap().1.is_adapted());
+}

@@ -88,7 +88,7 @@ impl Default for FitArgs {
 
 /// fit's checked inputs: training data, validation data, combined sample weights.
 pub(super) struct FitInputs<'a> {
-    /// As the first weighted layer sees it (standardized by a Normalization layer).
+    /// The training inputs; after `standardized`, as the first weighted layer sees them.
     pub(super) x: Cow<'a, Tensor>,
     pub(super) y: &'a Tensor,
     pub(super) val: Option<Cow<'a, ValidationData>>,
@@ -128,6 +128,7 @@ impl<B: Backend> Sequential<B> {
         }
         let mut split = None;
         let inp = self.fit_inputs(x, y, args, &mut split)?;
+        let inp = self.standardized(inp);
         self.resolved = "cpu".into();
         crate::runtime::run_ready(self.fit_cpu(&inp, args, callbacks, false))
             .unwrap_or_else(|| Err(Error::state("the CPU fit awaited something")))
@@ -144,6 +145,7 @@ impl<B: Backend> Sequential<B> {
         crate::gpu::prepare(self.device).await;
         let mut split = None;
         let inp = self.fit_inputs(x, y, args, &mut split)?;
+        let inp = self.standardized(inp);
         if let Some(gpu) = self.gpu_for(inp.y.cols())? {
             self.resolved = gpu.label();
             let mut out = fit_gpu(&gpu, &mut [&mut *self], &inp, args, &mut [callbacks]).await?;
@@ -195,6 +197,7 @@ impl<B: Backend> Sequential<B> {
         }
         if let (true, Some(g)) = (all_gpu, gpu) {
             let inp = models[0].fit_inputs(x, y, args, &mut split)?;
+            let inp = models[0].standardized(inp);
             for m in models.iter_mut() {
                 m.resolved = g.label();
             }
@@ -236,7 +239,8 @@ impl<B: Backend> Sequential<B> {
             .collect()
     }
 
-    /// Checks fit's arguments and data; splits off validation data (kept in `split`).
+    /// Checks fit's arguments and data; splits off validation data (kept in `split`); adapts
+    /// an unadapted Normalization layer on the training rows.
     fn fit_inputs<'a>(
         &mut self,
         x: &'a Tensor,
@@ -315,19 +319,33 @@ impl<B: Backend> Sequential<B> {
             )?;
         }
         let weights = Self::combined_weights(y, sw, args.class_weight.as_ref())?;
-        // A Normalization layer without statistics adapts on the training rows, then standardizes
-        // the training and validation inputs (copies; without one nothing is copied).
+        // A Normalization layer without statistics adapts on the training rows; `standardized`
+        // then applies it to the inputs that are trained on.
         self.adapt_normalization(x)?;
-        let x = self.normalized(x);
-        let val = val.map(|v| match self.normalized(&v.x) {
-            Cow::Borrowed(_) => Cow::Borrowed(v),
+        Ok(FitInputs {
+            x: Cow::Borrowed(x),
+            y,
+            val: val.map(Cow::Borrowed),
+            weights,
+        })
+    }
+
+    /// `inp` with the training and validation inputs standardized by the model's Normalization
+    /// layer (copies; without one, nothing is copied).
+    fn standardized<'a>(&self, inp: FitInputs<'a>) -> FitInputs<'a> {
+        let x = match inp.x {
+            Cow::Borrowed(x) => self.normalized(x),
+            Cow::Owned(x) => Cow::Owned(self.normalized(&x).into_owned()),
+        };
+        let val = inp.val.map(|v| match self.normalized(&v.x) {
+            Cow::Borrowed(_) => v,
             Cow::Owned(nx) => Cow::Owned(ValidationData {
                 x: nx,
                 y: v.y.clone(),
                 sample_weight: v.sample_weight.clone(),
             }),
         });
-        Ok(FitInputs { x, y, val, weights })
+        FitInputs { x, val, ..inp }
     }
 
     /// One model on the CPU engine; with `yielding`, the host's event loop runs after every
