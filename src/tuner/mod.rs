@@ -11,6 +11,7 @@ pub mod options;
 pub mod oracle;
 pub mod oracles;
 mod parallel;
+mod pool;
 pub mod report;
 mod resume;
 mod search;
@@ -29,6 +30,7 @@ pub use executor::{
 pub use objective::{Direction, Objective, ObjectiveSpec};
 pub use oracle::{Algorithm, Oracle, OracleConfig, Populate, TrialEntry};
 pub use oracles::{Asha, BayesianOptimization, GridSearch, Hyperband, ModelSampler, RandomSearch};
+pub use pool::Schedule;
 pub use spec_model::SpecHyperModel;
 pub use storage::{DirStorage, MemoryStorage, Storage};
 pub use trial::{Trial, TrialStatus};

@@ -108,6 +108,7 @@ pub fn tuner_defaults(kind: &str) -> Result<Map<String, Value>> {
         "max_model_size": null,
         "device": "cpu",
         "parallel_trials": null,
+        "schedule": null,
         "verbose": false,
     });
     let specific = match kind {
@@ -325,6 +326,10 @@ pub fn tuner(kind: &str, v: &Value) -> Result<(Box<dyn Algorithm>, TunerConfig)>
         project_name: string(get("project_name"), "project_name")?.to_string(),
         device: Device::parse(string(get("device"), "device")?)?,
         parallel_trials: opt_uint(&m, "parallel_trials", 1)?,
+        schedule: match get("schedule") {
+            Value::Null => None,
+            s => Some(crate::tuner::Schedule::parse(string(s, "schedule")?)?),
+        },
         verbose: boolean(get("verbose"), "verbose")?,
         storage: None,
     };

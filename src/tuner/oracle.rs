@@ -185,6 +185,11 @@ pub fn values_hash(values: &Values) -> String {
 pub trait Algorithm {
     /// KerasTuner's class name ("RandomSearch", "GridSearch", "Hyperband").
     fn name(&self) -> &'static str;
+    /// Whether its workers take trials asynchronously by default (each the moment it frees
+    /// up) rather than in batches: ASHA.
+    fn asynchronous(&self) -> bool {
+        false
+    }
     /// Values for trial `trial_id` (KerasTuner's `populate_space`).
     fn populate_space(&mut self, trial_id: &str, ctx: &mut Context<'_>) -> Result<Populate>;
     /// Called when a trial ends (after scoring).
@@ -243,6 +248,12 @@ pub struct Oracle {
 }
 
 impl Oracle {
+    /// Whether the algorithm's workers take trials asynchronously by default (see
+    /// [`Algorithm::asynchronous`]).
+    pub fn asynchronous(&self) -> bool {
+        self.algorithm.asynchronous()
+    }
+
     /// An oracle running `algorithm` over `hyperparameters`, keeping its documents in memory
     /// until [`Oracle::set_storage`] gives it a place.
     pub fn new(

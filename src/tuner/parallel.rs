@@ -348,7 +348,7 @@ impl Tuner {
 /// come. The results equal training the executions one after the other (each keeps its own
 /// seed), and the oracle sees the same batches as on the GPU.
 #[cfg(not(target_arch = "wasm32"))]
-mod threads {
+pub(super) mod threads {
     use super::*;
     use crate::nn::callbacks::ModelAccess;
     use crate::nn::history::Logs;
@@ -356,18 +356,20 @@ mod threads {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc::{channel, Sender};
 
-    enum Event {
+    pub(in crate::tuner) enum Event {
         Save(usize, String, Vec<u8>),
+        /// Job (or pool worker) `k` has ended (its outcome comes by other means).
+        Ended(usize),
         EpochBegin(usize, usize),
         EpochEnd(usize, usize, Logs),
         BatchBegin(usize, usize),
         BatchEnd(usize, usize, Logs),
     }
 
-    struct ChannelSink<'a> {
-        job: usize,
-        tx: Sender<Event>,
-        stop: &'a AtomicBool,
+    pub(in crate::tuner) struct ChannelSink<'a> {
+        pub(in crate::tuner) job: usize,
+        pub(in crate::tuner) tx: Sender<Event>,
+        pub(in crate::tuner) stop: &'a AtomicBool,
     }
 
     impl SaveSink for ChannelSink<'_> {
@@ -382,9 +384,9 @@ mod threads {
     }
 
     /// The hooks' events of one job, sent to the tuner's thread.
-    struct ChannelHooks {
-        job: usize,
-        tx: Sender<Event>,
+    pub(in crate::tuner) struct ChannelHooks {
+        pub(in crate::tuner) job: usize,
+        pub(in crate::tuner) tx: Sender<Event>,
     }
 
     impl Callback for ChannelHooks {
@@ -417,7 +419,7 @@ mod threads {
     }
 
     /// Calls the hooks for a relayed epoch or batch event of job `k` (its trial by `trial_of`).
-    fn relay<'t>(
+    pub(in crate::tuner) fn relay<'t>(
         hooks: &mut [Box<dyn TunerHooks>],
         trial_of: impl Fn(usize) -> Option<&'t Trial>,
         event: Event,
@@ -427,7 +429,7 @@ mod threads {
             | Event::EpochEnd(k, ..)
             | Event::BatchBegin(k, _)
             | Event::BatchEnd(k, ..) => *k,
-            Event::Save(..) => return,
+            Event::Save(..) | Event::Ended(_) => return,
         };
         let Some(t) = trial_of(k) else { return };
         for h in hooks.iter_mut() {
@@ -436,7 +438,7 @@ mod threads {
                 Event::EpochEnd(_, e, logs) => h.on_epoch_end(t, *e, logs),
                 Event::BatchBegin(_, b) => h.on_batch_begin(t, *b),
                 Event::BatchEnd(_, b, logs) => h.on_batch_end(t, *b, logs),
-                Event::Save(..) => {}
+                Event::Save(..) | Event::Ended(_) => {}
             }
         }
     }

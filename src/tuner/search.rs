@@ -79,6 +79,9 @@ impl Tuner {
         if let Some(note) = self.device_note.clone() {
             self.say(&format!("Training on the CPU: {note}"));
         }
+        if let Some(pool) = self.pool(device, parallel) {
+            return self.search_pool(pool, x, y, args, device, parallel).await;
+        }
         loop {
             let mut batch: Vec<Trial> = Vec::new();
             while batch.len() < parallel {

@@ -57,6 +57,10 @@ pub struct TunerConfig {
     /// the same results as one after the other. `None`: 8 on a GPU, 1 on the CPU (so the live
     /// display reads as KerasTuner's, one trial after the other).
     pub parallel_trials: Option<usize>,
+    /// How the `parallel_trials` workers take trials: in batches, or each at once when it
+    /// frees up (see [`Schedule`](crate::tuner::Schedule)). `None`: the algorithm's own
+    /// (asynchronous for ASHA, batches for the others).
+    pub schedule: Option<crate::tuner::Schedule>,
     /// A study in a SQL database shared with other workers, instead of `directory`.
     pub storage: Option<StudyStorage>,
 }
@@ -73,6 +77,7 @@ impl Default for TunerConfig {
             verbose: false,
             device: Device::Cpu,
             parallel_trials: None,
+            schedule: None,
             storage: None,
         }
     }

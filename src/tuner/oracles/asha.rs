@@ -131,6 +131,10 @@ impl Algorithm for Asha {
         "ASHA"
     }
 
+    fn asynchronous(&self) -> bool {
+        true
+    }
+
     fn populate_space(&mut self, _trial_id: &str, ctx: &mut Context<'_>) -> Result<Populate> {
         let rungs = self.rungs();
         if let Some((parent, k)) = self.promotion(ctx, rungs.len())? {
