@@ -397,6 +397,13 @@ export interface TunerOptions<A extends unknown[] = SearchArgs> {
   device?: Device;
   /** How many trials train at once (WebGPU: one GPU group); null: the engine decides. */
   parallelTrials?: number | null;
+  /**
+   * How the parallel trials' workers take trials: "batches" (all start together, the next
+   * ones when all ended), "async" (a worker that frees up starts the next trial at once) or
+   * "deterministic" (async in simulated time: the same search on any machine); null: async
+   * for ASHA, batches for the others.
+   */
+  schedule?: "batches" | "async" | "deterministic" | null;
   /** Prints each trial's progress (KerasTuner's search output) to the console. */
   verbose?: boolean;
 }

@@ -1597,3 +1597,66 @@ fn bohb_and_asha_run_from_the_command_line() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--schedule deterministic` with 3 threads: ASHA's workers take trials as they free up, in
+/// simulated time, so two runs give the same trials; a bad schedule is refused by name.
+#[test]
+fn the_schedule_flag_runs_the_asynchronous_pool() {
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-pool-{}", std::process::id()));
+    let d = dir.to_string_lossy().into_owned();
+    let run = |project: &str, schedule: &str| {
+        tunelab(&[
+            "tune",
+            "examples/guide_units.json",
+            "--dataset",
+            "digits",
+            "--device",
+            "cpu",
+            "--tuner",
+            "asha",
+            "--max-epochs",
+            "3",
+            "--max-trials",
+            "9",
+            "--parallel-trials",
+            "3",
+            "--schedule",
+            schedule,
+            "--directory",
+            d.as_str(),
+            "--project-name",
+            project,
+            "--overwrite",
+            "--json",
+        ])
+    };
+    let essence = |out: &str| -> Vec<Value> {
+        let v: Value = serde_json::from_str(out).unwrap();
+        v["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                serde_json::json!([t["trial_id"], t["status"], t["hyperparameters"], t["score"]])
+            })
+            .collect()
+    };
+    let (code, a, err) = run("a", "deterministic");
+    assert_eq!(code, 0, "{err}");
+    let (code, b, err) = run("b", "deterministic");
+    assert_eq!(code, 0, "{err}");
+    let a = essence(&a);
+    assert_eq!(a.len(), 9);
+    assert!(a.iter().all(|t| t[1] == "COMPLETED"), "{a:?}");
+    assert_eq!(a, essence(&b));
+    let (code, c, err) = run("c", "async");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(essence(&c).len(), 9);
+    let (code, _, err) = run("d", "later");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--schedule") && err.contains("later") && err.contains("deterministic"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -48,6 +48,16 @@ fn search(
     executions: usize,
     max_trials: Option<usize>,
 ) -> Tuner {
+    search_scheduled(algorithm, device, executions, max_trials, None)
+}
+
+fn search_scheduled(
+    algorithm: Box<dyn Algorithm>,
+    device: Device,
+    executions: usize,
+    max_trials: Option<usize>,
+    schedule: Option<Schedule>,
+) -> Tuner {
     let (x, y) = digits();
     let config = TunerConfig {
         oracle: OracleConfig {
@@ -59,6 +69,7 @@ fn search(
         executions_per_trial: executions,
         device,
         parallel_trials: Some(4),
+        schedule,
         ..Default::default()
     };
     let mut t = Tuner::new(algorithm, Box::new(FnHyperModel(build)), None, config).unwrap();
@@ -153,4 +164,20 @@ fn auto_says_why_it_chose_the_cpu() {
     } else {
         assert!(label.starts_with("webgpu"), "{label}");
     }
+}
+
+/// ASHA's asynchronous pool on the GPU (4 trainings side by side on the device, each worker
+/// taking the next trial as it frees up), in simulated time: the same trials and scores as the
+/// CPU's pool of threads.
+#[test]
+fn asha_in_the_deterministic_pool_matches_the_cpu_pool() {
+    if gpu().is_none() {
+        return;
+    }
+    let asha = || Box::new(Asha::new(3, 3).unwrap());
+    let det = Some(Schedule::Deterministic);
+    let cpu = search_scheduled(asha(), Device::Cpu, 1, Some(8), det);
+    let gpu = search_scheduled(asha(), Device::Webgpu, 1, Some(8), det);
+    assert_eq!(cpu.oracle.trial_count(), 8);
+    assert_same_search(&cpu, &gpu);
 }

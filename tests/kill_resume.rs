@@ -397,3 +397,90 @@ fn bohb_and_asha_killed_resume_without_losing_or_repeating_a_trial() {
         let _ = std::fs::remove_dir_all(&base);
     }
 }
+
+/// ASHA in its asynchronous pool of 3 threads, killed at random moments: the trials completed
+/// before each kill stay as they were, numbering continues, and the resumed search ends with
+/// every trial completed, none lost (max_trials of them) and none run twice (no configuration
+/// starts twice, no trial is promoted twice to the same rung). Which trials it runs depends on
+/// the order in which the threads finished, so it is not compared with an uninterrupted run.
+#[test]
+fn asha_in_a_pool_killed_resumes_without_losing_or_repeating_a_trial() {
+    let tuner = &[
+        "--tuner",
+        "asha",
+        "--max-epochs",
+        "27",
+        "--max-trials",
+        "30",
+        "--parallel-trials",
+        "3",
+    ][..];
+    let base: PathBuf =
+        std::env::temp_dir().join(format!("tunelab-kill-pool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let spec = base.join("spec.json");
+    std::fs::write(&spec, SPEC).unwrap();
+    let log = base.join("out.txt");
+    let t0 = Instant::now();
+    let status = start_with(tuner, &spec, &base.join("ref"), &log, &[])
+        .wait()
+        .unwrap();
+    let full = t0.elapsed();
+    assert!(status.success());
+    assert_eq!(completed(&trials(&base.join("ref"))).len(), 30);
+    let dir = base.join("run");
+    let mut moments = Moments(0x9E37_79B9_7F4A_7C15);
+    let mut kills = 0;
+    let mut before: BTreeMap<String, Value> = BTreeMap::new();
+    while kills < 6 {
+        let mut child = start_with(tuner, &spec, &dir, &log, &[]);
+        std::thread::sleep(full.mul_f64(0.04 + 0.08 * moments.next()));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills += 1;
+        let now = trials(&dir);
+        let ids: Vec<&String> = now.keys().collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(id.parse::<usize>().unwrap(), i, "trial ids {ids:?}");
+        }
+        for (id, t) in before.iter().filter(|(_, t)| t["status"] == "COMPLETED") {
+            assert_eq!(
+                essence(&now[id]),
+                essence(t),
+                "trial {id} changed after kill {kills}"
+            );
+        }
+        before = now;
+    }
+    assert!(kills >= 4, "only {kills} kills landed");
+    let status = start_with(tuner, &spec, &dir, &log, &[]).wait().unwrap();
+    assert!(status.success());
+    let end = trials(&dir);
+    for (id, t) in before.iter().filter(|(_, t)| t["status"] == "COMPLETED") {
+        assert_eq!(
+            essence(&end[id]),
+            essence(t),
+            "trial {id} changed at the end"
+        );
+    }
+    assert_eq!(end.len(), 30);
+    assert_eq!(completed(&end).len(), 30, "{end:#?}");
+    let mut seen = std::collections::BTreeSet::new();
+    for t in end.values() {
+        let v = &t["hyperparameters"]["values"];
+        let key = match v.get("tuner/trial_id") {
+            None => serde_json::json!([v["units"], v["lr"]]).to_string(),
+            Some(parent) => {
+                assert_eq!(end[parent.as_str().unwrap()]["status"], "COMPLETED", "{t}");
+                serde_json::json!([parent, v["tuner/epochs"]]).to_string()
+            }
+        };
+        assert!(seen.insert(key), "trial {} repeats", t["trial_id"]);
+    }
+    eprintln!("asha pool: {kills} kills; full run {full:?}");
+    let _ = std::fs::remove_dir_all(&base);
+}

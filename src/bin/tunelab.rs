@@ -89,7 +89,9 @@ resumes the search, even inside an interrupted trial.
 write).
 --parallel-trials: trials trained together: in one dispatch on the GPU (default 8), on threads \
 of their own on the CPU (default 1; one per core uses them all), with the same results as one \
-after the other.",
+after the other. --schedule async gives a worker that frees up the next trial at once instead \
+of waiting for the batch (ASHA's default); deterministic does so in simulated time (epochs), so \
+the same seed and worker count give the same search on any machine.",
     "\n\n",
     "Shared studies: --storage keeps the search in a SQL database in Optuna's schema instead of \
 --directory: start several `tunelab tune` processes (on one machine with SQLite, on many with \
@@ -396,6 +398,12 @@ struct TuneCmd {
     /// Trials trained together (GPU default 8, CPU default 1).
     #[arg(long, value_name = "N", value_parser = at_least_one, help_heading = "Search")]
     parallel_trials: Option<usize>,
+    /// How the parallel trials' workers take trials: in batches, or each the moment it frees
+    /// up (async; deterministic: in simulated time, the same search on any machine). Default:
+    /// async for ASHA, batches for the others.
+    #[arg(long, value_name = "S", value_parser = ["batches", "async", "deterministic"],
+          help_heading = "Search")]
+    schedule: Option<String>,
     /// Where the project folder goes.
     #[arg(long, value_name = "D", default_value = ".", help_heading = "Project")]
     directory: String,
@@ -1359,6 +1367,9 @@ fn tune(o: &TuneCmd) -> CliResult<()> {
     given.insert("device".into(), json!(o.train.device.name()));
     if let Some(n) = o.parallel_trials {
         given.insert("parallel_trials".into(), json!(n));
+    }
+    if let Some(s) = &o.schedule {
+        given.insert("schedule".into(), json!(s));
     }
     let read_options = |given: &serde_json::Map<String, Value>| {
         options::tuner(kind, &Value::Object(given.clone())).map_err(|e| match e {
