@@ -21,6 +21,7 @@ export const CATALOG = {
         "max_model_size": null,
         "device": "cpu",
         "parallel_trials": null,
+        "schedule": null,
         "verbose": false
       }
     },
@@ -42,6 +43,7 @@ export const CATALOG = {
         "max_model_size": null,
         "device": "cpu",
         "parallel_trials": null,
+        "schedule": null,
         "verbose": false
       }
     },
@@ -63,6 +65,7 @@ export const CATALOG = {
         "max_model_size": null,
         "device": "cpu",
         "parallel_trials": null,
+        "schedule": null,
         "verbose": false,
         "max_epochs": 100,
         "factor": 3,
@@ -87,6 +90,7 @@ export const CATALOG = {
         "max_model_size": null,
         "device": "cpu",
         "parallel_trials": null,
+        "schedule": null,
         "verbose": false,
         "num_initial_points": null,
         "alpha": 0.0001,
@@ -112,6 +116,7 @@ export const CATALOG = {
         "max_model_size": null,
         "device": "cpu",
         "parallel_trials": null,
+        "schedule": null,
         "verbose": false,
         "max_epochs": 100,
         "factor": 3,
@@ -138,6 +143,7 @@ export const CATALOG = {
         "max_model_size": null,
         "device": "cpu",
         "parallel_trials": null,
+        "schedule": null,
         "verbose": false,
         "max_epochs": 100,
         "factor": 3,
