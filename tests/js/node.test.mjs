@@ -1597,3 +1597,35 @@ test("metrics written in JS: bad ones are refused with their name, a throwing on
   bad.result = () => "high";
   await fails(() => regressor(hp, [bad]).fit(d.x, d.y, { epochs: 2, verbose: 0 }), /custom_metric`\.result\(\) returned "high"/);
 });
+
+test("ASHA's asynchronous pool: with parallelTrials a runTrial worker that frees up starts the next trial at once; batches wait", async () => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const run = async (schedule) => {
+    const order = [];
+    const tuner = new tl.ASHA({
+      maxEpochs: 9, factor: 3, maxTrials: 12, seed: 2, parallelTrials: 3, schedule,
+      runTrial: async (trial) => {
+        const hp = trial.hyperparameters;
+        const x = hp.Float("x", -1, 1);
+        const epochs = hp.values["tuner/epochs"] - hp.values["tuner/initial_epoch"];
+        order.push(["begin", trial.trialId]);
+        await sleep(4 * epochs + (x > 0 ? 3 : 0));
+        order.push(["end", trial.trialId]);
+        return (x - 0.2) ** 2 / epochs;
+      },
+    });
+    await tuner.search();
+    assert.equal(tuner.trials.length, 12);
+    assert.ok(tuner.trials.every((t) => t.status === "COMPLETED"));
+    // a trial that begins right after an end while others still run: what no batch does
+    let running = 0, afterEnd = false, overlapped = false;
+    for (const [what] of order) {
+      if (what === "begin") { if (afterEnd && running > 0) overlapped = true; running += 1; afterEnd = false; }
+      else { running -= 1; afterEnd = true; }
+    }
+    return overlapped;
+  };
+  assert.equal(await run(null), true, "ASHA's own schedule is asynchronous");
+  assert.equal(await run("batches"), false, "batches wait for their slowest trial");
+  await assert.rejects(() => run("later"), /schedule.*"later".*deterministic/);
+});
