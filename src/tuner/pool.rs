@@ -3,12 +3,14 @@
 //! for). Two forms share the trial lifecycle of the batch loop (jobs, resume points, best
 //! epochs, hooks, the trial's end):
 //!
-//! - threads (native, on the CPU): each trial trains on a thread of its own; its resume points
-//!   and hook events come over a channel to the tuner's thread, which owns storage and hooks;
+//! - threads (native): each trial trains on a thread of its own, on the CPU or submitting its
+//!   own work to the GPU; its resume points and hook events come over a channel to the tuner's
+//!   thread, which owns storage and hooks; a lost GPU sends the trials on to the CPU from their
+//!   resume points, as the batch loop does;
 //! - futures: each trial's executions run in the [`Executor`](crate::tuner::Executor) (the
-//!   page's Web Workers; natively on a GPU, an in-process executor whose trainings interleave
-//!   on the device), or as a `runTrial` function's futures; the tuner polls them all and handles
-//!   every epoch report as it arrives.
+//!   page's Web Workers; in the browser on a GPU without one, an in-process executor whose
+//!   trainings interleave on the device), or as a `runTrial` function's futures; the tuner polls
+//!   them all and handles every epoch report as it arrives.
 //!
 //! [`Schedule::Deterministic`] ends trials in simulated time instead of the machine's: a trial
 //! started at simulated time `t` ends at `t` + the epochs it trains (1 for a trial without
@@ -192,9 +194,11 @@ impl Tuner {
 
     /// The pool an asynchronous schedule runs in on `device`, or `None` when trials run in
     /// batches: the `batches` schedule, one worker, or a runner that trains one trial at a
-    /// time anyway (a function without futures, a hypermodel with its own `fit`). On a GPU
-    /// without an executor the default schedule keeps batches (one dispatch for all); a
-    /// schedule asked for there runs the trials side by side in an in-process executor.
+    /// time anyway (a function without futures, a hypermodel with its own `fit`). Natively
+    /// the workers are threads, on the CPU or the GPU; in the browser without an executor the
+    /// GPU's trainings run side by side in an in-process executor (the CPU's keep batches:
+    /// they would block one another).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
     pub(super) fn pool(&self, device: Device, parallel: usize) -> Option<Pool> {
         let schedule = self.schedule();
         if schedule == Schedule::Batches || parallel < 2 {
@@ -206,13 +210,13 @@ impl Tuner {
                 if self.executor.is_some() {
                     return Some(Pool::Futures);
                 }
-                if device == Device::Cpu {
-                    #[cfg(not(target_arch = "wasm32"))]
-                    return Some(Pool::Threads);
-                    #[cfg(target_arch = "wasm32")]
-                    return None;
-                }
-                self.config.schedule.map(|_| Pool::Futures)
+                // Natively every worker is a thread (on a GPU each submits its own work);
+                // in the browser the GPU's trainings interleave as futures, and the CPU's
+                // would block one another.
+                #[cfg(not(target_arch = "wasm32"))]
+                return Some(Pool::Threads);
+                #[cfg(target_arch = "wasm32")]
+                return (device != Device::Cpu).then_some(Pool::Futures);
             }
             _ => None,
         }
@@ -231,7 +235,7 @@ impl Tuner {
         let deterministic = self.schedule() == Schedule::Deterministic;
         match pool {
             #[cfg(not(target_arch = "wasm32"))]
-            Pool::Threads => threads::search(self, x, y, args, workers, deterministic),
+            Pool::Threads => threads::search(self, x, y, args, device, workers, deterministic),
             Pool::Futures => {
                 self.search_futures(x, y, args, device, workers, deterministic)
                     .await
@@ -602,10 +606,14 @@ mod threads {
         x: &Tensor,
         y: &Tensor,
         args: &FitArgs,
+        mut device: Device,
         workers: usize,
         deterministic: bool,
     ) -> Result<()> {
         let objective = tuner.oracle.config.objective.clone();
+        // Trials whose GPU was lost, to train again on the CPU from their resume points.
+        let mut retry: Vec<Trial> = Vec::new();
+        let mut retried: Vec<String> = Vec::new();
         let with_hooks = !tuner.hooks.is_empty();
         let stops: Vec<AtomicBool> = (0..workers).map(|_| AtomicBool::new(false)).collect();
         let (tx, rx) = channel::<Event>();
@@ -618,7 +626,11 @@ mod threads {
                 let mut waiting = false;
                 for w in 0..workers {
                     while slots[w].is_none() && !waiting {
-                        let trial = match tuner.begin_next_trial() {
+                        let next = match retry.pop() {
+                            Some(t) => Ok(Some(t)),
+                            None => tuner.begin_next_trial(),
+                        };
+                        let trial = match next {
                             Ok(Some(t)) => t,
                             Ok(None) => {
                                 waiting = true;
@@ -627,8 +639,7 @@ mod threads {
                             Err(e) => break 'search Err(e),
                         };
                         let mut acc = TrialAcc::default();
-                        let jobs = match tuner.prepare_jobs(&trial, x, args, Device::Cpu, &mut acc)
-                        {
+                        let jobs = match tuner.prepare_jobs(&trial, x, args, device, &mut acc) {
                             Ok(jobs) => jobs,
                             Err(e) => {
                                 if let Err(e) = tuner.end_pooled(trial, Err(e), 0.0) {
@@ -742,6 +753,23 @@ mod threads {
                 }
                 if let (Some(e), Some(first)) = (write_error, done.first_mut()) {
                     first.1 = Some(e);
+                }
+                let lost = done.iter().find_map(|d| match &d.0 {
+                    Err(Error::Device(m)) => Some(m.clone()),
+                    _ => None,
+                });
+                if let Some(m) = lost.clone().filter(|_| device != Device::Cpu) {
+                    // The GPU is gone: this trial and the others on it go on on the CPU, from
+                    // the resume points written while they trained there.
+                    device = Device::Cpu;
+                    tuner.device_label = "cpu".into();
+                    tuner.device_note = Some(format!("{m}; trials continue on the CPU"));
+                    tuner.say(&format!("GPU error: {m}. Retrying on the CPU."));
+                }
+                if lost.is_some() && !retried.contains(&trial.trial_id) {
+                    retried.push(trial.trial_id.clone());
+                    retry.push(trial);
+                    continue;
                 }
                 let result = tuner.fold_jobs(&mut trial, &mut jobs, acc, done);
                 if let Err(e) = tuner.end_pooled(trial, result, started.elapsed().as_secs_f64()) {
