@@ -180,6 +180,8 @@ test("Hyperband on spiral fills its brackets", { timeout: TIMEOUT }, async () =>
   assert.ok(list.every((t) => t.status === "COMPLETED"));
   assert.ok(list.some((t) => t.tuner && t.tuner.parent), "later rounds continue earlier trials");
   assert.ok((await inked(page, "chart-brackets")) > 500);
+  // every trial in its own bracket's cell (2 workers overlap brackets)
+  await page.waitForFunction(() => document.querySelector("#chart-brackets").getAttribute("aria-label") === "Hyperband brackets: 23 of 23 trials done", null, { timeout: 10000 });
   await shot(page, "03-hyperband-spiral");
   await page.context().close();
 });
@@ -317,6 +319,8 @@ test("ASHA in the panel: its options, a refused value, the CLI line, and 2 worke
   assert.ok(epochs.has(1) && epochs.has(2), `epochs ${[...epochs]}`);
   assert.ok(list.some((t) => t.tuner?.parent && t.tuner.initialEpoch > 0), "promotions");
   assert.ok((await inked(page, "chart-brackets")) > 200, "the rungs are drawn");
+  // the view counts every trial in its cell (drawn a moment after the last trial ends)
+  await page.waitForFunction((want) => document.querySelector("#chart-brackets").getAttribute("aria-label") === want, "ASHA rungs: 8 trials done", { timeout: 10000 });
   assert.equal((await page.textContent("#search-error")).trim(), "");
   await shot(page, "15-asha");
   await page.context().close();
@@ -346,6 +350,8 @@ test("BOHB in the panel: its options, the CLI line, and its brackets run to the 
   assert.deepEqual([...new Set(list.map((t) => t.tuner?.epochs))].sort(), [1, 3]);
   assert.ok(list.some((t) => t.tuner?.parent), "round 1 continues a round 0 trial");
   assert.ok((await inked(page, "chart-brackets")) > 200, "the brackets are drawn");
+  // the view counts every trial in its cell (drawn a moment after the last trial ends)
+  await page.waitForFunction((want) => document.querySelector("#chart-brackets").getAttribute("aria-label") === want, "BOHB brackets: 6 of 6 trials done", { timeout: 10000 });
   assert.equal((await page.textContent("#search-error")).trim(), "");
   await shot(page, "17-bohb");
   await page.context().close();

@@ -514,11 +514,16 @@ function bracketsOption(s) {
   if (!plan.length) return messageOption("no valid max epochs / factor");
   if (asha) plan = [{ bracket: 0, rounds: plan[0].rounds.map((r) => ({ ...r, trials: null })) }];
   const iterations = finite(hb.iterations) && hb.iterations >= 1 && !asha ? Math.floor(hb.iterations) : 1;
+  // A trial's `tuner/bracket` is the bracket current when it was created (KerasTuner's rule): with
+  // parallel workers a later round of an older bracket can carry a newer one. Its round and
+  // epochs name its own bracket (each bracket's round r trains a different number of epochs).
+  const bracketOf = new Map();
+  for (const p of plan) for (const r of p.rounds) bracketOf.set(r.round + ":" + r.epochs, p.bracket);
   const counts = new Map();
   for (const t of s.sorted) {
     const tu = t.tuner;
     if (!tu || !Number.isInteger(tu.bracket) || !Number.isInteger(tu.round)) continue;
-    const key = tu.bracket + ":" + tu.round;
+    const key = (asha ? 0 : bracketOf.get(tu.round + ":" + tu.epochs) ?? tu.bracket) + ":" + tu.round;
     const c = counts.get(key) || { done: 0, completed: 0, failed: 0, running: 0 };
     if (t.status === "RUNNING") c.running++;
     else {
@@ -1070,7 +1075,7 @@ export function createCharts(el) {
       const sig = bracketsSig(s);
       if (sig === rec.sig) return;
       rec.sig = sig;
-      apply(rec, bracketsOption(s), ["series"], LABELS.brackets);
+      apply(rec, bracketsOption(s), ["series"], { asha: "ASHA rungs", bohb: "BOHB brackets" }[s.tunerKind] ?? LABELS.brackets);
     });
     later("importance", (rec) => {
       const sig = cSig();
