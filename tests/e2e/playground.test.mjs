@@ -488,15 +488,18 @@ test("a shared URL opens the same state; classroom flags hide sections", { timeo
   await page.context().close();
 });
 
-test("the embed snippet opens the notebook embed on the same search", { timeout: TIMEOUT }, async () => {
-  const page = await open(stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 2 } }), tuner: { maxTrials: 2 } }));
-  const code = await page.inputValue("#embed-code");
-  const src = code.match(/src="([^"]+)"/)[1].replace(/&quot;/g, '"');
-  assert.match(src, /\/lib\/embed\.html#/);
-  const embed = await page.context().newPage();
-  await embed.goto(src);
-  await embed.waitForFunction(() => document.body.dataset.state === "done", null, { timeout: TIMEOUT });
-  await page.context().close();
+test("the embed snippet opens the notebook embed on the same search (random search, ASHA with gp, BOHB)", { timeout: TIMEOUT }, async () => {
+  for (const tuner of [{ maxTrials: 2 }, { kind: "asha", maxEpochs: 2, factor: 2, maxTrials: 3, model: "gp", randomFraction: 0.5 }, { kind: "bohb", maxEpochs: 2, factor: 2 }]) {
+    const page = await open(stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 2 } }), tuner }));
+    const code = await page.inputValue("#embed-code");
+    const src = code.match(/src="([^"]+)"/)[1].replace(/&quot;/g, '"');
+    assert.match(src, /\/lib\/embed\.html#/);
+    const embed = await page.context().newPage();
+    await embed.goto(src);
+    await embed.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: TIMEOUT });
+    assert.equal(await embed.evaluate(() => document.body.dataset.state), "done", `${tuner.kind ?? "random"}: ${await embed.textContent("body")}`);
+    await page.context().close();
+  }
 });
 
 test("CPU forced and WebGPU (software adapter) both train, and the page says which", { timeout: TIMEOUT }, async () => {
