@@ -13,7 +13,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, serve } from "../js/serve.mjs";
-import { encodeState } from "../../www/src/state.js";
+import { encodeState, tunerAbout, tunerClass } from "../../www/src/state.js";
+import { hyperbandPlan } from "../../www/src/importance.js";
+import { CATALOG } from "../../www/src/catalog.js";
+
+const tunerOptionsOf = (kind) => CATALOG.tuners.find((t) => t.name === kind).options;
 import { DIST, ROOT, requireBuiltPage, stateWith } from "./common.mjs";
 
 const SHOTS = join(ROOT, "test-results", "playground");
@@ -176,6 +180,8 @@ test("Hyperband on spiral fills its brackets", { timeout: TIMEOUT }, async () =>
   assert.ok(list.every((t) => t.status === "COMPLETED"));
   assert.ok(list.some((t) => t.tuner && t.tuner.parent), "later rounds continue earlier trials");
   assert.ok((await inked(page, "chart-brackets")) > 500);
+  // every trial in its own bracket's cell (2 workers overlap brackets)
+  await page.waitForFunction(() => document.querySelector("#chart-brackets").getAttribute("aria-label") === "Hyperband brackets: 23 of 23 trials done", null, { timeout: 10000 });
   await shot(page, "03-hyperband-spiral");
   await page.context().close();
 });
@@ -273,6 +279,91 @@ test("Bayesian optimization's options show with the Bayesian tuner; a search wit
   await runToEnd(page, 4);
   checkTrials(await trialsOf(page), 4);
   assert.equal((await page.textContent("#search-error")).trim(), "");
+  await page.context().close();
+});
+
+// BOHB and ASHA (issue 23): picked in the panel like the others, their options checked and sent
+// to the engine, their searches run to the end with promotions to more epochs.
+async function pickTuner(page, kind, fields) {
+  await page.selectOption("#tuner-kind", kind);
+  assert.match(await page.textContent("#tuner-explain"), new RegExp(`^${tunerClass(kind)}: ${tunerAbout(kind).replace(/[()]/g, "\\$&")}\\.$`));
+  for (const [id, value] of fields) {
+    if (id === "#tuner-model") await page.selectOption(id, value);
+    else {
+      await page.fill(id, value);
+      await page.press(id, "Tab");
+    }
+  }
+}
+
+const shown = (page, ids) => Promise.all(ids.map((id) => page.isVisible(id)));
+
+test("ASHA in the panel: its options, a refused value, the CLI line, and 2 workers promoting trials to more epochs", { timeout: TIMEOUT }, async () => {
+  const page = await open(stateWith({ data: { source: "xor" }, model: small({ epochs: { value: 4 } }), tuner: { kind: "random", maxTrials: 4, seed: 5, workers: 2, device: "cpu" } }), { width: 1366, height: 768 });
+  assert.ok((await page.$$eval("#race-a option", (o) => o.map((x) => x.value))).includes("asha"), "the race offers ASHA");
+  await pickTuner(page, "asha", [["#tuner-max-epochs", "4"], ["#tuner-factor", "2"], ["#tuner-max-trials", "8"], ["#tuner-model", "gp"]]);
+  assert.deepEqual(await shown(page, ["#tuner-max-epochs", "#tuner-factor", "#tuner-max-trials", "#tuner-model", "#tuner-random-fraction", "#tuner-min-points", "#tuner-iterations", "#tuner-acquisition"]), [true, true, true, true, true, true, false, false]);
+  await page.fill("#tuner-random-fraction", "1.5");
+  await page.press("#tuner-random-fraction", "Tab");
+  assert.match(await page.textContent("#search-error"), /tuner\.randomFraction: 1\.5 is too large \(0\.\.1\)/);
+  assert.equal(await page.inputValue("#tuner-random-fraction"), String(tunerOptionsOf("asha").random_fraction));
+  await page.selectOption("#tuner-model", "random");
+  assert.deepEqual(await shown(page, ["#tuner-random-fraction", "#tuner-min-points"]), [false, false]);
+  assert.match(await page.inputValue("#cli-command"), / --tuner asha .*--max-epochs 4 --factor 2 --max-trials 8 --model random --device cpu --parallel-trials 2$/);
+  assert.equal(await page.textContent("#brackets-title"), "ASHA rungs");
+  await runToEnd(page, 8);
+  const list = await trialsOf(page);
+  checkTrials(list, 8);
+  // rungs of 1, 2 and 4 epochs: promoted trials continue their parents to more epochs
+  const epochs = new Set(list.map((t) => t.tuner?.epochs));
+  assert.ok(epochs.has(1) && epochs.has(2), `epochs ${[...epochs]}`);
+  assert.ok(list.some((t) => t.tuner?.parent && t.tuner.initialEpoch > 0), "promotions");
+  assert.ok((await inked(page, "chart-brackets")) > 200, "the rungs are drawn");
+  // the view counts every trial in its cell (drawn a moment after the last trial ends)
+  await page.waitForFunction((want) => document.querySelector("#chart-brackets").getAttribute("aria-label") === want, "ASHA rungs: 8 trials done", { timeout: 10000 });
+  assert.equal((await page.textContent("#search-error")).trim(), "");
+  await shot(page, "15-asha");
+  // a race against random search (8 trials x 4 epochs = 32): the page stops ASHA once it has
+  // spent the budget (its running trials still end: at most 2 more trials of up to 2 epochs)
+  await page.selectOption("#race-b", "asha");
+  assert.match(await page.textContent("#race-plan"), /^Each tuner spends 32 epochs: random search 8 trials × 4 epochs; ASHA its rungs \(max epochs 4, factor 2\) until it has spent as many\.$/);
+  await page.click("#race-start");
+  await page.waitForFunction(() => window.tunelabPage.race?.finished, null, { timeout: TIMEOUT, polling: 250 });
+  const race = await page.evaluate(() => window.tunelabPage.race);
+  assert.deepEqual(race.sides.map((x) => [x.kind, x.error, x.stopped]), [["random", null, false], ["asha", null, false]]);
+  assert.equal(race.sides[0].spent, 32);
+  assert.ok(race.sides[1].spent >= 32 && race.sides[1].spent <= 36, `ASHA spent ${race.sides[1].spent}`);
+  await page.context().close();
+});
+
+test("BOHB in the panel: its options, the CLI line, and its brackets run to the end with 2 workers", { timeout: TIMEOUT }, async () => {
+  const page = await open(stateWith({ data: { source: "xor" }, model: small({ epochs: { value: 4 } }), tuner: { kind: "random", maxTrials: 4, seed: 4, workers: 2, device: "cpu" } }), { width: 1366, height: 768 });
+  await pickTuner(page, "bohb", [["#tuner-max-epochs", "3"], ["#tuner-factor", "3"], ["#tuner-random-fraction", "0.5"], ["#tuner-min-points", "2"]]);
+  assert.deepEqual(await shown(page, ["#tuner-max-epochs", "#tuner-factor", "#tuner-iterations", "#tuner-random-fraction", "#tuner-min-points", "#tuner-max-trials", "#tuner-model"]), [true, true, true, true, true, false, false]);
+  await page.fill("#tuner-min-points", "1");
+  await page.press("#tuner-min-points", "Tab");
+  assert.match(await page.textContent("#search-error"), /tuner\.minPointsInModel: 1 is too small \(2\.\.500\)/);
+  assert.equal(await page.inputValue("#tuner-min-points"), "2");
+  assert.match(await page.inputValue("#cli-command"), / --tuner bohb .*--max-epochs 3 --factor 3 --hyperband-iterations 1 --random-fraction 0\.5 --min-points-in-model 2 --device cpu/);
+  // the link holds them
+  await page.reload();
+  await page.waitForFunction(() => window.tunelabPage && window.tunelabPage.info);
+  const t = await page.evaluate(() => window.tunelabPage.state.tuner);
+  assert.deepEqual([t.kind, t.maxEpochs, t.factor, t.randomFraction, t.minPointsInModel], ["bohb", 3, 3, 0.5, 2]);
+  await page.locator("#sec-tuner").screenshot({ path: join(SHOTS, "16-bohb-options.png") });
+  // max epochs 3, factor 3: Hyperband's plan, 3 + 1 and 2 trials
+  const n = hyperbandPlan(3, 3).reduce((a, b) => a + b.rounds.reduce((x, r) => x + r.trials, 0), 0);
+  assert.equal(n, 6);
+  await runToEnd(page, n);
+  const list = await trialsOf(page);
+  checkTrials(list, n);
+  assert.deepEqual([...new Set(list.map((t) => t.tuner?.epochs))].sort(), [1, 3]);
+  assert.ok(list.some((t) => t.tuner?.parent), "round 1 continues a round 0 trial");
+  assert.ok((await inked(page, "chart-brackets")) > 200, "the brackets are drawn");
+  // the view counts every trial in its cell (drawn a moment after the last trial ends)
+  await page.waitForFunction((want) => document.querySelector("#chart-brackets").getAttribute("aria-label") === want, "BOHB brackets: 6 of 6 trials done", { timeout: 10000 });
+  assert.equal((await page.textContent("#search-error")).trim(), "");
+  await shot(page, "17-bohb");
   await page.context().close();
 });
 
@@ -397,15 +488,18 @@ test("a shared URL opens the same state; classroom flags hide sections", { timeo
   await page.context().close();
 });
 
-test("the embed snippet opens the notebook embed on the same search", { timeout: TIMEOUT }, async () => {
-  const page = await open(stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 2 } }), tuner: { maxTrials: 2 } }));
-  const code = await page.inputValue("#embed-code");
-  const src = code.match(/src="([^"]+)"/)[1].replace(/&quot;/g, '"');
-  assert.match(src, /\/lib\/embed\.html#/);
-  const embed = await page.context().newPage();
-  await embed.goto(src);
-  await embed.waitForFunction(() => document.body.dataset.state === "done", null, { timeout: TIMEOUT });
-  await page.context().close();
+test("the embed snippet opens the notebook embed on the same search (random search, ASHA with gp, BOHB)", { timeout: TIMEOUT }, async () => {
+  for (const tuner of [{ maxTrials: 2 }, { kind: "asha", maxEpochs: 2, factor: 2, maxTrials: 3, model: "gp", randomFraction: 0.5 }, { kind: "bohb", maxEpochs: 2, factor: 2 }]) {
+    const page = await open(stateWith({ data: { source: "circle" }, model: small({ epochs: { value: 2 } }), tuner }));
+    const code = await page.inputValue("#embed-code");
+    const src = code.match(/src="([^"]+)"/)[1].replace(/&quot;/g, '"');
+    assert.match(src, /\/lib\/embed\.html#/);
+    const embed = await page.context().newPage();
+    await embed.goto(src);
+    await embed.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: TIMEOUT });
+    assert.equal(await embed.evaluate(() => document.body.dataset.state), "done", `${tuner.kind ?? "random"}: ${await embed.textContent("body")}`);
+    await page.context().close();
+  }
 });
 
 test("CPU forced and WebGPU (software adapter) both train, and the page says which", { timeout: TIMEOUT }, async () => {

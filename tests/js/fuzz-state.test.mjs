@@ -26,6 +26,7 @@ import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import {
   ACQUISITIONS,
+  ASHA_MODELS,
   ACTIVATIONS,
   CSV_TASKS,
   DATASETS,
@@ -300,6 +301,9 @@ const validStateArb = fc
       acquisition: fc.constantFrom(...ACQUISITIONS),
       beta: fc.double({ min: 0, max: LIMITS.betaMax, noNaN: true }),
       alpha: fc.double({ min: 0, max: LIMITS.alphaMax, noNaN: true }),
+      randomFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+      minPointsInModel: fc.option(fc.integer({ min: 2, max: 500 })),
+      model: fc.constantFrom(...ASHA_MODELS),
       device: fc.constantFrom(...DEVICES),
       workers: fc.integer({ min: 1, max: 8 }),
     }),

@@ -8,7 +8,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import init, * as tl from "../../pkg/tunelab.js";
-import { decodeState, defaultState, encodeState, taskOf, validateState } from "../../www/src/state.js";
+import { decodeState, defaultState, encodeState, engineOptions, taskOf, tunerClass, validateState } from "../../www/src/state.js";
 import { buildSpec, parseSpecText, specText } from "../../www/src/spec.js";
 import { LESSONS, lessonById, lessonLink, lessonState } from "../../www/src/lessons.js";
 import { hyperbandEpochs, raceCurve, raceOf } from "../../www/src/race.js";
@@ -17,8 +17,6 @@ import { kerasSnippet } from "../../www/src/python.js";
 before(async () => {
   await init();
 });
-
-const TUNERS = { random: tl.RandomSearch, grid: tl.GridSearch, hyperband: tl.Hyperband, bayesian: tl.BayesianOptimization };
 
 function rows(t, idx) {
   const d = t.shape[1] ?? 1;
@@ -41,10 +39,9 @@ async function searchOf(state) {
   const test = Array.from(split.test);
   const { spec, fit } = buildSpec(state, taskOf(state));
   const t = state.tuner;
-  const options = { hypermodel: tl.specHypermodel(JSON.stringify({ ...spec, fit })), objective: t.objective, seed: t.seed, executionsPerTrial: t.executionsPerTrial, storage: "memory" };
-  if (t.kind === "hyperband") Object.assign(options, { maxEpochs: t.maxEpochs, factor: t.factor, hyperbandIterations: t.hyperbandIterations });
-  else options.maxTrials = t.maxTrials;
-  const tuner = new TUNERS[t.kind](options);
+  // The tuner's options as the page's search worker sends them (engineOptions).
+  const options = { hypermodel: tl.specHypermodel(JSON.stringify({ ...spec, fit })), objective: t.objective, seed: t.seed, executionsPerTrial: t.executionsPerTrial, storage: "memory", ...engineOptions(t) };
+  const tuner = new tl[tunerClass(t.kind)](options);
   await tuner.search(rows(x, train), rows(ds.y, train), { validationData: [rows(x, test), rows(ds.y, test)] });
   return tuner.trialsJSON().trials;
 }
@@ -116,6 +113,45 @@ test("the race: Hyperband's epochs from its plan are the engine's, and the other
   // The curve: best so far (failed trials carry it on) against the epochs spent.
   const c = raceCurve([{ status: "COMPLETED", score: 0.5, epochs: 4 }, { status: "FAILED", score: null, epochs: 4 }, { status: "COMPLETED", score: 0.9, tuner: { epochs: 6, initialEpoch: 2 } }], "max");
   assert.deepEqual(c, { spent: 12, points: [[4, 0.5], [8, 0.5], [12, 0.9]] });
+});
+
+test("BOHB and ASHA: the engine takes the page's options for them and searches; the race gives BOHB Hyperband's plan and stops ASHA at the budget", { timeout: 120_000 }, async () => {
+  const s = defaultState();
+  const small = { ...s.model, epochs: { value: 4 } };
+  const of = (tuner) => validateState({ ...s, model: small, tuner: { ...s.tuner, ...tuner } });
+  // BOHB: Hyperband's plan (max epochs 3, factor 3: 3 + 1 and 2 trials), its model's options
+  const bohb = await searchOf(of({ kind: "bohb", maxEpochs: 3, factor: 3, randomFraction: 0.5, minPointsInModel: 2 }));
+  assert.equal(bohb.length, 6);
+  assert.equal(bohb.reduce((n, t) => n + t.hyperparameters["tuner/epochs"] - t.hyperparameters["tuner/initial_epoch"], 0), hyperbandEpochs(3, 3));
+  // ASHA with each model: max trials, rungs of 1, 2 and 4 epochs, promotions
+  for (const model of ["random", "gp"]) {
+    const asha = await searchOf(of({ kind: "asha", maxEpochs: 4, factor: 2, maxTrials: 8, model, randomFraction: 0.5 }));
+    assert.equal(asha.length, 8, model);
+    const rungs = new Set(asha.map((t) => t.hyperparameters["tuner/epochs"]));
+    assert.ok(rungs.has(1) && rungs.has(2), `${model}: rungs ${[...rungs]}`);
+    assert.ok(asha.some((t) => t.hyperparameters["tuner/trial_id"]), `${model}: a promotion`);
+  }
+  // the engine refuses the model's options with "random": engineOptions leaves them out
+  assert.throws(() => new tl.ASHA({ hypermodel: tl.specHypermodel(specText(s)), maxEpochs: 4, model: "random", randomFraction: 0.5 }), /random_fraction/);
+  assert.deepEqual(Object.keys(engineOptions(of({ kind: "asha", model: "random", randomFraction: 0.5 }).tuner)).sort(), ["factor", "maxEpochs", "maxTrials", "model"]);
+  // the race: BOHB spends Hyperband's plan, the other side trials of E epochs
+  const race = (a, b, tuner = {}) => raceOf(validateState({ ...s, tuner: { ...s.tuner, ...tuner }, race: { a, b } }));
+  const rb = race("random", "bohb");
+  assert.deepEqual([rb.budget, rb.epochs, rb.sides[0].state.tuner.maxTrials], [120, 10, 12]);
+  assert.equal(rb.sides[1].state.tuner.kind, "bohb");
+  // ASHA: max trials enough to spend the budget in first-rung trials (2 epochs for max epochs
+  // 10, factor 3), stopped by the page once it has spent the budget
+  const ra = race("hyperband", "asha");
+  assert.equal(ra.budget, 120);
+  assert.deepEqual([ra.sides[1].budgetStop, ra.sides[1].state.tuner.maxTrials], [true, 60]);
+  assert.equal(ra.sides[0].budgetStop, undefined);
+  // no fixed-epoch side: no uneven split to refuse (max epochs 20 is refused against Bayesian)
+  assert.doesNotThrow(() => race("hyperband", "asha", { maxEpochs: 20 }));
+  assert.throws(() => race("bohb", "bayesian", { maxEpochs: 20 }), /^Error: tuner\.maxEpochs: 20 makes BOHB \(factor 3\) train 226 epochs/);
+  // without Hyperband or BOHB: max trials x epochs, ASHA's max trials capped by the page's limit
+  const rr = race("random", "asha", { maxTrials: 10 });
+  assert.equal(rr.budget, 10 * s.model.epochs.value);
+  assert.equal(rr.sides[1].state.tuner.maxTrials, Math.ceil(rr.budget / 2));
 });
 
 test("CSV data: the Normalization step leads the spec when on (the default), is left out when off, maps back from the JSON, and the Keras code adapts it", () => {

@@ -10,11 +10,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ACQUISITIONS,
+  ASHA_MODELS,
   DATASETS,
   LIMITS,
   SECTIONS,
+  TUNERS,
   bayesianOptions,
   decodeState,
+  engineOptions,
   defaultObjective,
   defaultState,
   encodeState,
@@ -191,7 +194,7 @@ test("validateState enforces the page's limits", () => {
   bad({ tuner: { factor: 1 } }, /tuner\.factor: 1 is too small \(2\.\.10\)/);
   bad({ tuner: { seed: 2 ** 31 } }, /tuner\.seed: 2147483648 is too large/);
   bad({ tuner: { seed: -1 } }, /tuner\.seed: -1 is too small/);
-  bad({ tuner: { kind: "evolution" } }, /tuner\.kind: "evolution" is not a tuner \(random, grid, hyperband, bayesian\)/);
+  bad({ tuner: { kind: "evolution" } }, /tuner\.kind: "evolution" is not a tuner \(random, grid, hyperband, bayesian, bohb, asha\)/);
   bad({ tuner: { objective: "val_mae" } }, /tuner\.objective: "val_mae" is not an objective for a binary task/);
   bad({ data: { noise: 51 } }, /data\.noise: 51 is too large \(0\.\.50\)/);
   bad({ data: { trainPct: 5 } }, /data\.trainPct: 5 is too small \(10\.\.90\)/);
@@ -265,6 +268,78 @@ test("Bayesian optimization's options: catalog defaults, URL round trip, refusal
   // other tuners get none of them
   const random = cliCommand({ ...s, tuner: { ...s.tuner, kind: "random" } });
   for (const f of ["--acquisition", "--beta", "--alpha", "--num-initial-points"]) assert.ok(!random.includes(f), f);
+});
+
+test("BOHB and ASHA: the panel offers every tuner of the catalog; their options' defaults, URL round trip, refusals, engine options, CLI flags and Keras code", () => {
+  // the catalog is the one list (the panel and the race offer all of it)
+  assert.deepEqual(TUNERS, CATALOG.tuners.map((t) => t.name));
+  assert.ok(TUNERS.includes("bohb") && TUNERS.includes("asha"));
+  // the defaults are the engine's
+  const bohb = CATALOG.tuners.find((t) => t.name === "bohb").options;
+  const asha = CATALOG.tuners.find((t) => t.name === "asha").options;
+  const d = defaultState().tuner;
+  assert.equal(d.randomFraction, bohb.random_fraction);
+  assert.equal(d.randomFraction, asha.random_fraction);
+  assert.equal(d.minPointsInModel, bohb.min_points_in_model);
+  assert.equal(d.model, asha.model);
+  assert.deepEqual(ASHA_MODELS, ["random", "gp"]);
+  // states with every option set round-trip through the URL exactly
+  const b = defaultState();
+  b.tuner = { ...b.tuner, kind: "bohb", maxEpochs: 9, factor: 3, hyperbandIterations: 2, randomFraction: 0.25, minPointsInModel: 4 };
+  const a = defaultState();
+  a.tuner = { ...a.tuner, kind: "asha", maxEpochs: 27, factor: 3, maxTrials: 40, model: "gp", randomFraction: 0.5, minPointsInModel: null };
+  for (const s of [b, a]) {
+    const hash = encodeState(s);
+    assert.deepEqual(decodeState("#" + hash), s);
+    assert.equal(encodeState(decodeState(hash)), hash);
+  }
+  // a link from before these options opens with the defaults
+  const old = { ...a, tuner: { ...a.tuner } };
+  for (const k of ["randomFraction", "minPointsInModel", "model"]) delete old.tuner[k];
+  assert.deepEqual(decodeState(rawHash(old)).tuner, { ...a.tuner, randomFraction: d.randomFraction, minPointsInModel: null, model: "random" });
+  // invalid values are refused, naming the field, the value and what is allowed
+  const bad = (tuner, re) => throwsMatching(() => decodeState(rawHash({ ...a, tuner: { ...a.tuner, ...tuner } })), re);
+  bad({ randomFraction: 1.5 }, /^tuner\.randomFraction: 1\.5 is too large \(0\.\.1\)$/);
+  bad({ randomFraction: -0.1 }, /^tuner\.randomFraction: -0\.1 is too small \(0\.\.1\)$/);
+  bad({ randomFraction: "0.3" }, /^tuner\.randomFraction: "0\.3" is not a number \(0\.\.1\)$/);
+  bad({ minPointsInModel: 1 }, /^tuner\.minPointsInModel: 1 is too small \(2\.\.500\)$/);
+  bad({ minPointsInModel: 2.5 }, /^tuner\.minPointsInModel: 2\.5 is not an integer \(2\.\.500\)$/);
+  bad({ model: "tpe" }, /^tuner\.model: "tpe" is not an ASHA model \(random, gp\)$/);
+  bad({ model: null }, /^tuner\.model: null is not an ASHA model \(random, gp\)$/);
+  bad({ maxEpochs: 0 }, /^tuner\.maxEpochs: 0 is too small \(1\.\.500\)$/);
+  bad({ factor: 11 }, /^tuner\.factor: 11 is too large \(2\.\.10\)$/);
+  // the engine's options: BOHB has Hyperband's plan (no max trials) and its model's options;
+  // ASHA has max trials, its model, and the model's options only with "gp" (the engine refuses
+  // them with "random"); min points only when set
+  assert.deepEqual(engineOptions(b.tuner), { maxEpochs: 9, factor: 3, hyperbandIterations: 2, randomFraction: 0.25, minPointsInModel: 4 });
+  assert.deepEqual(engineOptions(a.tuner), { maxEpochs: 27, factor: 3, maxTrials: 40, model: "gp", randomFraction: 0.5 });
+  assert.deepEqual(engineOptions({ ...a.tuner, model: "random", minPointsInModel: 6 }), { maxEpochs: 27, factor: 3, maxTrials: 40, model: "random" });
+  assert.deepEqual(engineOptions({ ...b.tuner, kind: "hyperband" }), { maxEpochs: 9, factor: 3, hyperbandIterations: 2 });
+  assert.deepEqual(engineOptions({ ...b.tuner, kind: "random" }), { maxTrials: b.tuner.maxTrials });
+  // the command line: the same options as flags
+  const flags = (words) => words.slice(words.indexOf("--tuner")).join(" ");
+  assert.equal(flags(cliCommand(b)), "--tuner bohb --objective val_accuracy --seed 1 --executions-per-trial 1 --max-epochs 9 --factor 3 --hyperband-iterations 2 --random-fraction 0.25 --min-points-in-model 4 --device auto");
+  assert.equal(flags(cliCommand(a)), "--tuner asha --objective val_accuracy --seed 1 --executions-per-trial 1 --max-epochs 27 --factor 3 --max-trials 40 --model gp --random-fraction 0.5 --device auto");
+  const random = flags(cliCommand({ ...a, tuner: { ...a.tuner, model: "random", device: "cpu", workers: 2 } }));
+  assert.equal(random, "--tuner asha --objective val_accuracy --seed 1 --executions-per-trial 1 --max-epochs 27 --factor 3 --max-trials 40 --model random --device cpu --parallel-trials 2");
+  // every tuner's flags are options the engine's table has for it (the CLI refuses another
+  // tuner's flag), whatever the state's other tuners' fields hold
+  const common = ["--tuner", "--objective", "--seed", "--executions-per-trial", "--device", "--parallel-trials"];
+  for (const kind of TUNERS) {
+    for (const t of [b.tuner, a.tuner, { ...a.tuner, model: "random", kind }]) {
+      const words = cliCommand({ ...a, tuner: { ...t, kind, device: "cpu" } });
+      const options = CATALOG.tuners.find((x) => x.name === kind).options;
+      for (const w of words.slice(words.indexOf("--tuner"))) {
+        if (!w.startsWith("--") || common.includes(w)) continue;
+        assert.ok(w.slice(2).replace(/-/g, "_") in options, `${kind}: ${w} is not one of its options`);
+      }
+    }
+  }
+  // the Keras code of a BOHB or ASHA trial lists its hyperparameters, not the tuner's bookkeeping
+  const py = kerasSnippet(RESOLVED, { inputDim: 2, batchSize: 10, epochs: 9, hps: { units_0: 64, "tuner/epochs": 9, "tuner/initial_epoch": 3, "tuner/bracket": 0, "tuner/round": 2, "tuner/trial_id": "0004" }, dataset: "circle" });
+  assert.match(py, /#   units_0 = 64\n/);
+  assert.match(py, /epochs=9, validation_data/);
+  assert.doesNotMatch(py, /tuner\//);
 });
 
 test("encodeState refuses an invalid state instead of making a link that cannot open", () => {

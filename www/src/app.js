@@ -2,7 +2,7 @@
 // sharing. All training and searching happens in www/src/search-worker.js (and its trial
 // workers); this thread only sends the page state there and draws what comes back.
 
-import { defaultState, validateState, encodeState, decodeState, bayesianOptions, taskOf, objectivesFor, defaultObjective, tunerClass, FEATURES, SECTIONS, TUNERS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
+import { defaultState, validateState, encodeState, decodeState, engineOptions, hasOption, usesMaxTrials, taskOf, objectivesFor, defaultObjective, tunerAbout, tunerClass, FEATURES, SECTIONS, TUNERS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 import { buildSpec, cliCommand, cliLine, hpDefault } from "./spec.js";
 import { kerasSnippet } from "./python.js";
 import { mountEditor } from "./editor.js";
@@ -234,7 +234,7 @@ function isRunning(id) {
 
 function searchFinished() {
   const done = [...trials.values()].filter((t) => ["COMPLETED", "FAILED", "INVALID"].includes(t.status)).length;
-  return state.tuner.kind !== "hyperband" && done >= state.tuner.maxTrials;
+  return usesMaxTrials(state.tuner.kind) && done >= state.tuner.maxTrials;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -332,7 +332,8 @@ function refreshControls() {
   for (const box of document.querySelectorAll("#features input")) box.checked = d.features.includes(box.value);
   const t = state.tuner;
   $("tuner-kind").value = t.kind;
-  $("tuner-explain").textContent = TUNER_TEXT[t.kind];
+  // The page's words where it has its own, else the engine's description (its catalog).
+  $("tuner-explain").textContent = TUNER_TEXT[t.kind] ?? `${tunerClass(t.kind)}: ${tunerAbout(t.kind)}.`;
   $("tuner-max-trials").value = t.maxTrials;
   $("tuner-executions").value = t.executionsPerTrial;
   $("tuner-seed").value = t.seed;
@@ -343,14 +344,28 @@ function refreshControls() {
   $("tuner-acquisition").value = t.acquisition;
   $("tuner-beta").value = t.beta;
   $("tuner-alpha").value = t.alpha;
+  $("tuner-model").value = t.model;
+  $("tuner-random-fraction").value = t.randomFraction;
+  $("tuner-min-points").value = t.minPointsInModel ?? "";
   $("tuner-device").value = t.device;
   $("tuner-workers").value = t.workers;
   $("tuner-pace").value = t.pace;
-  for (const el of document.querySelectorAll(".hyperband-only")) el.hidden = t.kind !== "hyperband";
-  for (const el of document.querySelectorAll(".not-hyperband")) el.hidden = t.kind === "hyperband";
-  for (const el of document.querySelectorAll(".bayesian-only")) el.hidden = t.kind !== "bayesian";
-  // beta weighs the uncertainty in "lcb" only: shown (and sent) with that acquisition alone.
-  for (const el of document.querySelectorAll(".lcb-only")) el.hidden = t.kind !== "bayesian" || t.acquisition !== "lcb";
+  // Each control shows with the tuners that take it (the options engineOptions sends): beta with
+  // "lcb" alone, the model's random fraction and min points with BOHB and ASHA's "gp".
+  const opts = engineOptions(t);
+  const shown = {
+    "max-trials": "maxTrials" in opts,
+    "max-epochs": "maxEpochs" in opts,
+    iterations: "hyperbandIterations" in opts,
+    bayesian: t.kind === "bayesian",
+    lcb: "beta" in opts,
+    model: "model" in opts,
+    gp: "randomFraction" in opts,
+    brackets: hasOption(t.kind, "max_epochs"),
+    rungs: t.kind === "asha",
+  };
+  $("brackets-title").textContent = t.kind === "asha" ? "ASHA rungs" : `${tunerName(t.kind)} brackets`;
+  for (const el of document.querySelectorAll("[data-show]")) el.hidden = !shown[el.dataset.show];
   if ($("tuner-objective").value !== t.objective && [...$("tuner-objective").options].some((o) => o.value === t.objective)) $("tuner-objective").value = t.objective;
   for (const box of document.querySelectorAll("#hide-list input")) box.checked = state.hide.includes(box.value);
   renderLesson();
@@ -416,7 +431,7 @@ function renderRacePlan() {
   try {
     const r = raceOf({ ...state, race: k });
     showError("race-error", null);
-    $("race-plan").textContent = `Each tuner spends ${r.budget} epochs: ` + r.sides.map((s) => (s.kind === "hyperband" ? `Hyperband its brackets (max epochs ${s.state.tuner.maxEpochs}, factor ${s.state.tuner.factor}${s.state.tuner.hyperbandIterations > 1 ? `, ${s.state.tuner.hyperbandIterations} iterations` : ""})` : `${TUNER_NAMES[s.kind]} ${s.state.tuner.maxTrials} trials × ${r.epochs} epochs`)).join("; ") + (state.tuner.executionsPerTrial > 1 ? ` (each trial ${state.tuner.executionsPerTrial} times)` : "") + ".";
+    $("race-plan").textContent = `Each tuner spends ${r.budget} epochs: ` + r.sides.map((s) => (!usesMaxTrials(s.kind) ? `${tunerName(s.kind)} its brackets (max epochs ${s.state.tuner.maxEpochs}, factor ${s.state.tuner.factor}${s.state.tuner.hyperbandIterations > 1 ? `, ${s.state.tuner.hyperbandIterations} iterations` : ""})` : s.kind === "asha" ? `ASHA its rungs (max epochs ${s.state.tuner.maxEpochs}, factor ${s.state.tuner.factor}) until it has spent as many` : `${tunerName(s.kind)} ${s.state.tuner.maxTrials} trials × ${r.epochs} epochs`)).join("; ") + (state.tuner.executionsPerTrial > 1 ? ` (each trial ${state.tuner.executionsPerTrial} times)` : "") + ".";
   } catch (e) {
     $("race-plan").textContent = "";
     showError("race-error", e.message);
@@ -424,6 +439,8 @@ function renderRacePlan() {
 }
 
 const TUNER_NAMES = { random: "random search", grid: "grid search", hyperband: "Hyperband", bayesian: "Bayesian optimization" };
+/** A tuner's name on the page: its own words, else the engine's class name (BOHB, ASHA). */
+const tunerName = (kind) => TUNER_NAMES[kind] ?? tunerClass(kind);
 
 function startRace() {
   if (!info) {
@@ -442,7 +459,7 @@ function startRace() {
   race = { budget: plan.budget, epochs: plan.epochs, finished: false, sides: [] };
   plan.sides.forEach((p, i) => {
     const w = new Worker(new URL("./search-worker.js", import.meta.url), { type: "module" });
-    const side = { kind: p.kind, label: `${"AB"[i]}: ${TUNER_NAMES[p.kind]}`, worker: w, trials: new Map(), ended: [], done: false, error: null, state: p.state };
+    const side = { kind: p.kind, label: `${"AB"[i]}: ${tunerName(p.kind)}`, worker: w, trials: new Map(), ended: [], done: false, error: null, state: p.state, budgetStop: !!p.budgetStop, budgetReached: false };
     race.sides.push(side);
     const mine = race;
     w.onmessage = (e) => {
@@ -479,6 +496,11 @@ function raceMessage(side, m) {
       const t = { ...side.trials.get(m.trial.id), ...m.trial };
       side.trials.set(t.id, t);
       if (ENDED.includes(t.status) && !side.ended.some((x) => x.id === t.id)) side.ended.push(t);
+      // ASHA's side ends when it has spent the budget (its running trials still finish).
+      if (side.budgetStop && !side.budgetReached && raceCurve(side.ended, "max").spent >= race.budget) {
+        side.budgetReached = true;
+        side.worker.postMessage({ type: "stop" });
+      }
       break;
     }
     case "search-end":
@@ -525,7 +547,7 @@ function raceSummary() {
     sides: race.sides.map((s) => {
       const c = raceCurve(s.ended, dir);
       const best = c.points.length ? c.points[c.points.length - 1][1] : null;
-      return { kind: s.kind, label: s.label, trials: s.ended.length, spent: c.spent, best, points: c.points, done: s.done, error: s.error, stopped: !!s.stopped };
+      return { kind: s.kind, label: s.label, trials: s.ended.length, spent: c.spent, best, points: c.points, done: s.done, error: s.error, stopped: !!s.stopped && !s.budgetReached };
     }),
   };
 }
@@ -605,6 +627,8 @@ function bindControls() {
   $("csv-task").addEventListener("change", () => csvChoice());
 
   const tuner = (patch) => setState({ ...state, tuner: { ...state.tuner, ...patch } });
+  // The engine's catalog is the list: every tuner it has, in its order.
+  $("tuner-kind").replaceChildren(...TUNERS.map((k) => new Option(tunerName(k).replace(/^./, (c) => c.toUpperCase()), k)));
   $("tuner-kind").addEventListener("change", (e) => tuner({ kind: e.target.value }));
   $("tuner-objective").addEventListener("change", (e) => tuner({ objective: e.target.value }));
   const num = (id, key, { nullable = false } = {}) =>
@@ -630,6 +654,9 @@ function bindControls() {
   $("tuner-acquisition").addEventListener("change", (e) => tuner({ acquisition: e.target.value }));
   num("tuner-beta", "beta");
   num("tuner-alpha", "alpha");
+  $("tuner-model").addEventListener("change", (e) => tuner({ model: e.target.value }));
+  num("tuner-random-fraction", "randomFraction");
+  num("tuner-min-points", "minPointsInModel", { nullable: true });
   num("tuner-workers", "workers");
   $("tuner-device").addEventListener("change", (e) => tuner({ device: e.target.value }));
   // The pace may change while a search (or a race) runs: the workers are told at once.
@@ -639,7 +666,7 @@ function bindControls() {
     for (const side of race?.sides ?? []) if (!side.done) side.worker.postMessage({ type: "pace", pace: state.tuner.pace });
   });
   for (const id of ["race-a", "race-b"]) {
-    $(id).replaceChildren(...TUNERS.map((k) => new Option(TUNER_NAMES[k], k)));
+    $(id).replaceChildren(...TUNERS.map((k) => new Option(tunerName(k), k)));
     $(id).addEventListener("change", () => {
       const next = { a: $("race-a").value, b: $("race-b").value };
       try {
@@ -845,7 +872,7 @@ function bestTrial() {
 
 function totalTrials() {
   const t = state.tuner;
-  if (t.kind === "hyperband") {
+  if (!usesMaxTrials(t.kind)) {
     const plan = hyperbandPlan(t.maxEpochs, t.factor);
     return plan.reduce((s, b) => s + b.rounds.reduce((r, x) => r + x.trials, 0), 0) * t.hyperbandIterations;
   }
@@ -862,7 +889,7 @@ function render() {
     objective: objective(),
     selectedId,
     tunerKind: state.tuner.kind,
-    hyperband: state.tuner.kind === "hyperband" ? { maxEpochs: state.tuner.maxEpochs, factor: state.tuner.factor } : null,
+    hyperband: hasOption(state.tuner.kind, "max_epochs") ? { maxEpochs: state.tuner.maxEpochs, factor: state.tuner.factor, iterations: state.tuner.hyperbandIterations } : null,
   });
 }
 
@@ -1196,10 +1223,7 @@ function updateShare() {
   try {
     const { spec, fit } = buildSpec(state, info.task);
     const t = state.tuner;
-    const options = { objective: t.objective, seed: t.seed, executionsPerTrial: t.executionsPerTrial };
-    if (t.kind === "hyperband") Object.assign(options, { maxEpochs: t.maxEpochs, factor: t.factor });
-    else options.maxTrials = t.maxTrials;
-    if (t.kind === "bayesian") Object.assign(options, bayesianOptions(t));
+    const options = { objective: t.objective, seed: t.seed, executionsPerTrial: t.executionsPerTrial, ...engineOptions(t) };
     const cfg = {
       title: `tunelab: ${d.source}`,
       spec,

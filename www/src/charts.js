@@ -504,17 +504,26 @@ function parallelOption(s, width) {
   };
 }
 
+// Hyperband's and BOHB's brackets (the same plan); ASHA's rungs are the plan's most aggressive
+// bracket, one row whose cells count the trials that reached each rung (it has no fixed total).
 function bracketsOption(s) {
-  if (s.tunerKind !== "hyperband") return messageOption("Hyperband only");
   const hb = s.hyperband;
-  const plan = hb ? hyperbandPlan(hb.maxEpochs, hb.factor) : [];
-  if (!plan.length) return messageOption("Hyperband: no valid max epochs / factor");
-  const iterations = hb && finite(hb.iterations) && hb.iterations >= 1 ? Math.floor(hb.iterations) : 1;
+  if (!hb) return messageOption("Hyperband, BOHB and ASHA only");
+  const asha = s.tunerKind === "asha";
+  let plan = hyperbandPlan(hb.maxEpochs, hb.factor);
+  if (!plan.length) return messageOption("no valid max epochs / factor");
+  if (asha) plan = [{ bracket: 0, rounds: plan[0].rounds.map((r) => ({ ...r, trials: null })) }];
+  const iterations = finite(hb.iterations) && hb.iterations >= 1 && !asha ? Math.floor(hb.iterations) : 1;
+  // A trial's `tuner/bracket` is the bracket current when it was created (KerasTuner's rule): with
+  // parallel workers a later round of an older bracket can carry a newer one. Its round and
+  // epochs name its own bracket (each bracket's round r trains a different number of epochs).
+  const bracketOf = new Map();
+  for (const p of plan) for (const r of p.rounds) bracketOf.set(r.round + ":" + r.epochs, p.bracket);
   const counts = new Map();
   for (const t of s.sorted) {
     const tu = t.tuner;
     if (!tu || !Number.isInteger(tu.bracket) || !Number.isInteger(tu.round)) continue;
-    const key = tu.bracket + ":" + tu.round;
+    const key = (asha ? 0 : bracketOf.get(tu.round + ":" + tu.epochs) ?? tu.bracket) + ":" + tu.round;
     const c = counts.get(key) || { done: 0, completed: 0, failed: 0, running: 0 };
     if (t.status === "RUNNING") c.running++;
     else {
@@ -524,18 +533,20 @@ function bracketsOption(s) {
     }
     counts.set(key, c);
   }
-  const rows = plan.map((p) => `b${p.bracket}`);
+  const rows = asha ? ["rungs"] : plan.map((p) => `b${p.bracket}`);
   const nRounds = Math.max(...plan.map((p) => p.rounds.length));
-  const cols = Array.from({ length: nRounds }, (_, r) => `round ${r}`);
+  const cols = Array.from({ length: nRounds }, (_, r) => `${asha ? "rung" : "round"} ${r}`);
+  // ASHA's cells fill in proportion to the fullest rung (the first, as a rule).
+  const most = Math.max(1, ...[...counts.values()].map((c) => c.done));
   const data = [];
   let doneAll = 0, totalAll = 0;
   plan.forEach((p, yi) => {
     for (const r of p.rounds) {
       const c = counts.get(p.bracket + ":" + r.round) || { done: 0, completed: 0, failed: 0, running: 0 };
-      const total = r.trials * iterations;
-      const frac = total > 0 ? Math.min(1, c.done / total) : 0;
-      doneAll += Math.min(c.done, total);
-      totalAll += total;
+      const total = asha ? null : r.trials * iterations;
+      const frac = asha ? c.done / most : total > 0 ? Math.min(1, c.done / total) : 0;
+      doneAll += asha ? c.done : Math.min(c.done, total);
+      totalAll += total ?? 0;
       data.push({
         value: [r.round, yi],
         bracket: p.bracket,
@@ -567,7 +578,7 @@ function bracketsOption(s) {
           style: {
             x: cx,
             y: cy,
-            text: h >= 26 ? `${d.done}/${d.total}\n${d.epochs} ep` : `${d.done}/${d.total}`,
+            text: (asha ? `${d.done}` : `${d.done}/${d.total}`) + (h >= 26 ? `\n${d.epochs} ep` : ""),
             align: "center",
             verticalAlign: "middle",
             fontSize: 10,
@@ -580,7 +591,7 @@ function bracketsOption(s) {
   };
   return {
     __mode: "chart",
-    __summary: `${doneAll} of ${totalAll} trials done`,
+    __summary: asha ? `${doneAll} trials done` : `${doneAll} of ${totalAll} trials done`,
     animation: false,
     grid: { left: 4, right: 6, top: 22, bottom: 4 },
     tooltip: {
@@ -590,8 +601,7 @@ function bracketsOption(s) {
         const d = p.data;
         if (!d) return "";
         return (
-          `bracket ${d.bracket}, round ${d.round}: ${d.epochs} epochs<br>` +
-          `${d.done} / ${d.total} done (${d.completed} completed` +
+          (asha ? `rung ${d.round}: ${d.epochs} epochs<br>${d.done} done (${d.completed} completed` : `bracket ${d.bracket}, round ${d.round}: ${d.epochs} epochs<br>${d.done} / ${d.total} done (${d.completed} completed`) +
           (d.failed ? `, ${d.failed} failed` : "") +
           `)` +
           (d.running ? `<br>${d.running} running` : "")
@@ -891,7 +901,7 @@ function curvesSig(s) {
 function bracketsSig(s) {
   const hb = s.hyperband || {};
   let out = `${s.tunerKind}|${hb.maxEpochs}|${hb.factor}|${hb.iterations}|`;
-  if (s.tunerKind !== "hyperband") return out;
+  if (!s.hyperband) return out;
   for (const t of s.sorted) {
     const tu = t.tuner;
     if (tu) out += `${t.status}:${tu.bracket}:${tu.round},`;
@@ -1065,7 +1075,7 @@ export function createCharts(el) {
       const sig = bracketsSig(s);
       if (sig === rec.sig) return;
       rec.sig = sig;
-      apply(rec, bracketsOption(s), ["series"], LABELS.brackets);
+      apply(rec, bracketsOption(s), ["series"], { asha: "ASHA rungs", bohb: "BOHB brackets" }[s.tunerKind] ?? LABELS.brackets);
     });
     later("importance", (rec) => {
       const sig = cSig();
@@ -1191,7 +1201,7 @@ export function createRaceChart(node) {
         legend: { top: 0, textStyle: { fontSize: 11 } },
         grid: { left: 8, right: 16, top: 30, bottom: 24, containLabel: true },
         tooltip: { ...TOOLTIP, trigger: "axis", valueFormatter: fmtNum },
-        xAxis: { type: "value", min: 0, max: budget, name: "epochs spent", nameLocation: "middle", nameGap: 22, nameTextStyle: AXIS_NAME, axisLine: EDGE, axisLabel: AXIS_LABEL },
+        xAxis: { type: "value", min: 0, max: Math.max(budget, ...sides.map((s) => s.spent ?? 0)), name: "epochs spent", nameLocation: "middle", nameGap: 22, nameTextStyle: AXIS_NAME, axisLine: EDGE, axisLabel: AXIS_LABEL },
         yAxis: { type: "value", scale: true, name: `best ${metric} so far`, nameTextStyle: { ...AXIS_NAME, align: "left" }, axisLine: EDGE, axisLabel: { ...AXIS_LABEL, formatter: fmtNum } },
         series: sides.map((s, i) => ({
           type: "line",

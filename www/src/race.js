@@ -9,10 +9,13 @@
 // gets the same budget as trials of E epochs: E is the largest divisor of the budget that is at
 // most Hyperband's max epochs, so the two spend exactly the same number of epochs (a max epochs
 // whose budget only splits into trials of under half of it is refused, naming better ones). A
-// race without Hyperband gives both tuners the state's max trials of the state's epochs.
+// race without Hyperband gives both tuners the state's max trials of the state's epochs. BOHB
+// has Hyperband's plan. ASHA's epochs depend on its promotions: it gets max trials enough to
+// spend the budget (each trial trains at least its first rung's epochs), and the page stops it
+// once it has spent the budget (`budgetStop`; the trials then running still end).
 
 import { hyperbandPlan, bestSoFar } from "./importance.js";
-import { validateState } from "./state.js";
+import { LIMITS, tunerClass, usesMaxTrials, validateState } from "./state.js";
 
 /** Epochs Hyperband trains in one iteration of its plan (later rounds continue from their parents). */
 export function hyperbandEpochs(maxEpochs, factor) {
@@ -40,10 +43,13 @@ export function raceOf(state) {
   const t = state.tuner;
   let budget;
   let epochs;
-  if (kinds.includes("hyperband")) {
+  // Hyperband or BOHB: their plan; trials of fixed epochs for the other (not ASHA) side.
+  const planned = kinds.find((k) => !usesMaxTrials(k));
+  const fixed = kinds.some((k) => usesMaxTrials(k) && k !== "asha");
+  if (planned) {
     budget = hyperbandEpochs(t.maxEpochs, t.factor) * t.hyperbandIterations;
     epochs = evenSplit(budget, t.maxEpochs);
-    if (epochs * 2 < t.maxEpochs) {
+    if (fixed && epochs * 2 < t.maxEpochs) {
       const good = [];
       for (let d = 1; d <= 60 && good.length < 3; d++) {
         for (const m of [t.maxEpochs - d, t.maxEpochs + d]) {
@@ -51,7 +57,7 @@ export function raceOf(state) {
         }
       }
       throw new Error(
-        `tuner.maxEpochs: ${t.maxEpochs} makes Hyperband (factor ${t.factor}) train ${budget} epochs, which split evenly only into trials of ${epochs} epoch${epochs === 1 ? "" : "s"} or more than ${t.maxEpochs} for the other tuner; ` +
+        `tuner.maxEpochs: ${t.maxEpochs} makes ${tunerClass(planned)} (factor ${t.factor}) train ${budget} epochs, which split evenly only into trials of ${epochs} epoch${epochs === 1 ? "" : "s"} or more than ${t.maxEpochs} for the other tuner; ` +
           `for a fair race pick max epochs ${good.sort((a, b) => a - b).join(", ")}`,
       );
     }
@@ -64,12 +70,18 @@ export function raceOf(state) {
   const sides = kinds.map((kind) => {
     const tuner = { ...t, kind };
     const model = { ...state.model };
-    if (kind !== "hyperband") {
+    const side = { kind };
+    if (kind === "asha") {
+      const first = hyperbandPlan(t.maxEpochs, t.factor)[0].rounds[0].epochs;
+      tuner.maxTrials = Math.min(LIMITS.maxTrials, Math.ceil(budget / first));
+      side.budgetStop = true;
+    } else if (usesMaxTrials(kind)) {
       tuner.maxTrials = budget / epochs;
       model.epochs = { value: epochs };
     }
     // Each side is an ordinary page state (validated), searched like the main one.
-    return { kind, state: validateState({ ...state, tuner, model, race: null }) };
+    side.state = validateState({ ...state, tuner, model, race: null });
+    return side;
   });
   return { budget, epochs, sides };
 }

@@ -21,7 +21,7 @@
 
 import init, * as tl from "./lib/tunelab.js";
 import { buildSpec } from "./spec.js";
-import { bayesianOptions, taskOf, tunerClass, WATCH_EPOCH_MS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
+import { engineOptions, taskOf, tunerClass, WATCH_EPOCH_MS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 
 const GRID = 50;
 /** The test rows whose predictions the confusion view of data without a plane is drawn from. */
@@ -208,13 +208,8 @@ function tunerOptions(state, store, parallel) {
     maxConsecutiveFailedTrials: 3,
     executionsPerTrial: t.executionsPerTrial,
     device: t.device,
+    ...engineOptions(t),
   };
-  if (t.kind === "hyperband") {
-    Object.assign(o, { maxEpochs: t.maxEpochs, factor: t.factor, hyperbandIterations: t.hyperbandIterations });
-  } else {
-    o.maxTrials = t.maxTrials;
-  }
-  if (t.kind === "bayesian") Object.assign(o, bayesianOptions(t));
   return o;
 }
 

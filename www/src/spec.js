@@ -3,7 +3,7 @@
 // it is exactly what the form would produce, and kept as a hand-written ("custom") spec
 // otherwise. No DOM here: this module also runs in workers and in Node (tests).
 
-import { PLANE_DATASETS, checkCustomSpec, checkFit, defaultState, parseJson, taskOf, validateModel } from "./state.js";
+import { PLANE_DATASETS, checkCustomSpec, checkFit, defaultState, engineOptions, parseJson, taskOf, validateModel } from "./state.js";
 
 // ---------------------------------------------------------------------------------------------
 // Hp names
@@ -203,17 +203,8 @@ export function cliCommand(state, specPath = "spec.json") {
   if (plane) args.push("--noise", String(d.noise), "--features", d.features.join(","));
   args.push("--data-seed", String(d.seed), "--train-percent", String(d.trainPct));
   args.push("--tuner", t.kind, "--objective", t.objective, "--seed", String(t.seed), "--executions-per-trial", String(t.executionsPerTrial));
-  if (t.kind === "hyperband") {
-    args.push("--max-epochs", String(t.maxEpochs), "--factor", String(t.factor), "--hyperband-iterations", String(t.hyperbandIterations));
-  } else {
-    args.push("--max-trials", String(t.maxTrials));
-  }
-  if (t.kind === "bayesian") {
-    if (t.numInitialPoints !== null) args.push("--num-initial-points", String(t.numInitialPoints));
-    args.push("--acquisition", t.acquisition, "--alpha", String(t.alpha));
-    // The engine refuses beta with "ei" (it has no exploration weight).
-    if (t.acquisition === "lcb") args.push("--beta", String(t.beta));
-  }
+  // The tuner's own options, camelCase names as flags (maxEpochs: --max-epochs).
+  for (const [k, v] of Object.entries(engineOptions(t))) args.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v));
   args.push("--device", t.device);
   if (t.device === "cpu") args.push("--parallel-trials", String(t.workers));
   return args;

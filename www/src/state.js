@@ -19,16 +19,27 @@ export const FEATURES = [...CATALOG.features];
 export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "elu", "selu", "gelu", "softplus", "swish", "leaky_relu"];
 /** Optimizers the engine knows (docs/model-spec.md). */
 export const OPTIMIZERS = ["adam", "sgd", "rmsprop", "adamw", "adagrad", "adamax", "nadam", "adadelta"];
-/**
- * The engine's tuners that the page's tuner panel has controls for. BOHB and ASHA (in the
- * engine, the CLI and the npm package) are not in the panel yet: a link naming them is refused.
- */
-const PANEL_TUNERS = ["random", "grid", "hyperband", "bayesian"];
-export const TUNERS = CATALOG.tuners.map((t) => t.name).filter((n) => PANEL_TUNERS.includes(n));
+/** The engine's tuners (its catalog): the tuner panel and the race offer every one. */
+export const TUNERS = CATALOG.tuners.map((t) => t.name);
+const tunerEntry = (name) => CATALOG.tuners.find((t) => t.name === name);
 /** A tuner's class name in the engine (`RandomSearch` for "random"). */
-export const tunerClass = (name) => CATALOG.tuners.find((t) => t.name === name)?.class;
+export const tunerClass = (name) => tunerEntry(name)?.class;
+/** The engine's one-line description of a tuner (the catalog's `about`). */
+export const tunerAbout = (name) => tunerEntry(name)?.about ?? "";
+/** Whether a tuner has an option (snake_case, the engine's table): "max_epochs" for Hyperband, BOHB, ASHA. */
+export const hasOption = (name, key) => key in (tunerEntry(name)?.options ?? {});
+/**
+ * Whether a tuner's search is bounded by max trials: not Hyperband and BOHB, whose brackets fix
+ * their trials (the engine's tables have `hyperband_iterations` for them alone).
+ */
+export const usesMaxTrials = (name) => !hasOption(name, "hyperband_iterations");
 /** BayesianOptimization's options and their defaults, from the engine's table. */
-const BAYESIAN = CATALOG.tuners.find((t) => t.name === "bayesian").options;
+const BAYESIAN = tunerEntry("bayesian").options;
+/** BOHB's and ASHA's options and their defaults (the model's share of random configurations). */
+const BOHB = tunerEntry("bohb").options;
+const ASHA = tunerEntry("asha").options;
+/** ASHA's new configurations: "random", or "gp" (BOHB's Gaussian process). */
+export const ASHA_MODELS = ["random", "gp"];
 /**
  * BayesianOptimization's acquisitions (src/tuner/options.rs): "ei", expected improvement (the
  * default), or "lcb", KerasTuner's lower confidence bound, mean - beta * sd.
@@ -122,6 +133,9 @@ export function defaultState() {
       acquisition: BAYESIAN.acquisition,
       beta: BAYESIAN.beta,
       alpha: BAYESIAN.alpha,
+      randomFraction: BOHB.random_fraction,
+      minPointsInModel: BOHB.min_points_in_model,
+      model: ASHA.model,
       device: "auto",
       workers: 2,
       pace: "watch",
@@ -406,6 +420,9 @@ function validateTuner(v, task) {
     acquisition: oneOf(t.acquisition, "tuner.acquisition", ACQUISITIONS, "an acquisition"),
     beta: number(t.beta, "tuner.beta", 0, LIMITS.betaMax),
     alpha: number(t.alpha, "tuner.alpha", 0, LIMITS.alphaMax),
+    randomFraction: number(t.randomFraction, "tuner.randomFraction", 0, 1),
+    minPointsInModel: t.minPointsInModel === null ? null : integer(t.minPointsInModel, "tuner.minPointsInModel", 2, 500),
+    model: oneOf(t.model, "tuner.model", ASHA_MODELS, "an ASHA model"),
     device: oneOf(t.device, "tuner.device", DEVICES, "a device"),
     workers: integer(t.workers, "tuner.workers", 1, 8),
     pace: oneOf(t.pace, "tuner.pace", PACES, "a pace"),
@@ -418,9 +435,31 @@ function validateTuner(v, task) {
  * refuses beta with "ei").
  */
 export function bayesianOptions(t) {
-  const o = { acquisition: t.acquisition, alpha: t.alpha };
+  const o = {};
   if (t.numInitialPoints !== null) o.numInitialPoints = t.numInitialPoints;
+  Object.assign(o, { acquisition: t.acquisition, alpha: t.alpha });
   if (t.acquisition === "lcb") o.beta = t.beta;
+  return o;
+}
+
+/**
+ * A tuner state's own options for the engine (tunelab.js's camelCase names, in the order the
+ * command line shows them): max epochs and factor for Hyperband, BOHB and ASHA; Hyperband's and
+ * BOHB's iterations, or max trials for the others; BayesianOptimization's (bayesianOptions);
+ * ASHA's model; the model's random fraction and min points for BOHB and ASHA with "gp" (the
+ * engine refuses them with "random"), min points only when set.
+ */
+export function engineOptions(t) {
+  const o = {};
+  if (hasOption(t.kind, "max_epochs")) Object.assign(o, { maxEpochs: t.maxEpochs, factor: t.factor });
+  if (usesMaxTrials(t.kind)) o.maxTrials = t.maxTrials;
+  else o.hyperbandIterations = t.hyperbandIterations;
+  if (t.kind === "bayesian") Object.assign(o, bayesianOptions(t));
+  if (hasOption(t.kind, "model")) o.model = t.model;
+  if (t.kind === "bohb" || (t.kind === "asha" && t.model === "gp")) {
+    o.randomFraction = t.randomFraction;
+    if (t.minPointsInModel !== null) o.minPointsInModel = t.minPointsInModel;
+  }
   return o;
 }
 
