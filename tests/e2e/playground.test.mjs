@@ -323,8 +323,9 @@ test("ASHA in the panel: its options, a refused value, the CLI line, and 2 worke
   await page.waitForFunction((want) => document.querySelector("#chart-brackets").getAttribute("aria-label") === want, "ASHA rungs: 8 trials done", { timeout: 10000 });
   assert.equal((await page.textContent("#search-error")).trim(), "");
   await shot(page, "15-asha");
-  // a race against random search (8 trials x 4 epochs = 32): the page stops ASHA once it has
-  // spent the budget (its running trials still end: at most 2 more trials of up to 2 epochs)
+  // a race against random search (8 trials x 4 epochs = 32): ASHA's search worker stops its
+  // tuner as the trial that reaches the budget ends (spent at most 33), before the free worker
+  // begins another; the other worker's running trial still ends (up to 2 epochs more)
   await page.selectOption("#race-b", "asha");
   assert.match(await page.textContent("#race-plan"), /^Each tuner spends 32 epochs: random search 8 trials × 4 epochs; ASHA its rungs \(max epochs 4, factor 2\) until it has spent as many\.$/);
   await page.click("#race-start");
@@ -332,7 +333,7 @@ test("ASHA in the panel: its options, a refused value, the CLI line, and 2 worke
   const race = await page.evaluate(() => window.tunelabPage.race);
   assert.deepEqual(race.sides.map((x) => [x.kind, x.error, x.stopped]), [["random", null, false], ["asha", null, false]]);
   assert.equal(race.sides[0].spent, 32);
-  assert.ok(race.sides[1].spent >= 32 && race.sides[1].spent <= 36, `ASHA spent ${race.sides[1].spent}`);
+  assert.ok(race.sides[1].spent >= 32 && race.sides[1].spent <= 35, `ASHA spent ${race.sides[1].spent}`);
   await page.context().close();
 });
 

@@ -469,7 +469,7 @@ function startRace() {
       if (race === mine) raceMessage(side, { type: "error", where: "start", message: `the race's worker failed: ${e.message ?? "unknown error"}` });
     };
     if (state.data.source === "csv" && csvFile) w.postMessage({ type: "csv-header", text: csvFile.text, name: csvFile.name });
-    w.postMessage({ type: "start", state: p.state, fresh: true, race: "ab"[i] });
+    w.postMessage({ type: "start", state: p.state, fresh: true, race: "ab"[i], budget: p.budgetStop ? plan.budget : null });
   });
   $("race-start").disabled = true;
   $("race-stop").disabled = false;
@@ -496,11 +496,9 @@ function raceMessage(side, m) {
       const t = { ...side.trials.get(m.trial.id), ...m.trial };
       side.trials.set(t.id, t);
       if (ENDED.includes(t.status) && !side.ended.some((x) => x.id === t.id)) side.ended.push(t);
-      // ASHA's side ends when it has spent the budget (its running trials still finish).
-      if (side.budgetStop && !side.budgetReached && raceCurve(side.ended, "max").spent >= race.budget) {
-        side.budgetReached = true;
-        side.worker.postMessage({ type: "stop" });
-      }
+      // ASHA's side ends when it has spent the budget: its search worker stops the tuner as the
+      // trial that reaches it ends, before a free worker begins another (the running ones finish).
+      if (side.budgetStop && raceCurve(side.ended, "max").spent >= race.budget) side.budgetReached = true;
       break;
     }
     case "search-end":

@@ -5,8 +5,9 @@
 // In:  {type: "data", state, csv?: {text}}     -> {type: "data", info} | {type: "error", where: "data"}
 //      {type: "csv-header", text}               -> {type: "csv-header", columns, rows}
 //      {type: "status", state}                  -> {type: "status", project, trials, finished}
-//      {type: "start", state, fresh, race?}     -> search events, then {type: "search-end"}
-//                                                  (race: "a" | "b", one side of a race: its own project)
+//      {type: "start", state, fresh, race?, budget?} -> search events, then {type: "search-end"}
+//                                                  (race: "a" | "b", one side of a race: its own project;
+//                                                  budget: epochs after which no trial begins)
 //      {type: "pace", pace}                     ("fast" | "watch": the running search's pace)
 //      {type: "stop"}                           (no new trials; the running ones finish)
 //      {type: "show", trialId}                  -> {type: "boundary", trialId, values}
@@ -21,6 +22,7 @@
 
 import init, * as tl from "./lib/tunelab.js";
 import { buildSpec } from "./spec.js";
+import { trialEpochs } from "./race.js";
 import { engineOptions, taskOf, tunerClass, WATCH_EPOCH_MS, PLANE_DATASETS as PLAYGROUND } from "./state.js";
 
 const GRID = 50;
@@ -447,7 +449,7 @@ function workersFor(state) {
   return Math.max(1, Math.min(state.tuner.workers, 8));
 }
 
-async function start(state, fresh, race) {
+async function start(state, fresh, race, budget = null) {
   if (search) throw new Error("a search is already running");
   const d = await loadData(state);
   const parallel = workersFor(state);
@@ -469,6 +471,7 @@ async function start(state, fresh, race) {
     });
     post({ type: "search-start", project: ctx.project, workers: parallel, trials: [...ctx.trials.values()], info: d.info });
     ctx.tuner.setExecutor(executorOf(ctx));
+    let spent = 0;
     await ctx.tuner.search(d.x, d.y, {
       validationData: [d.vx, d.vy],
       callbacks: {
@@ -479,6 +482,12 @@ async function start(state, fresh, race) {
           const next = pageTrial(t, { curves: rec.curves ?? {}, epoch: rec.epoch, epochs: rec.epochs, device: t.device ?? rec.device ?? ctx.device });
           ctx.trials.set(t.trialId, next);
           postSaved(ctx, { type: "trial", trial: next });
+          // a race's budget of epochs (ASHA's side): the tuner stops here, in the engine's own
+          // trial end, so no free worker begins a trial past it (the running ones finish)
+          if (budget !== null) {
+            spent += trialEpochs(next);
+            if (spent >= budget) ctx.tuner.stop();
+          }
         },
       },
     });
@@ -668,7 +677,7 @@ self.onmessage = async (e) => {
         post({ type: "status", ...(await status(m.state)) });
         break;
       case "start":
-        await start(m.state, m.fresh, m.race ?? null);
+        await start(m.state, m.fresh, m.race ?? null, m.budget ?? null);
         break;
       case "pace":
         if (search) search.paceMs = paceMs(m.pace);
