@@ -1660,3 +1660,46 @@ fn the_schedule_flag_runs_the_asynchronous_pool() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Hyperband or BOHB project resumed with other budgets is refused by name (its brackets were
+/// laid out for the first ones), as ASHA's is.
+#[test]
+fn a_multi_fidelity_project_resumed_with_other_budgets_is_refused() {
+    let dir = std::env::temp_dir().join(format!("tunelab-cli-budgets-{}", std::process::id()));
+    let d = dir.to_string_lossy().into_owned();
+    for tuner in ["hyperband", "bohb", "asha"] {
+        let run = |epochs: &str| {
+            tunelab(&[
+                "tune",
+                "examples/guide_units.json",
+                "--dataset",
+                "xor",
+                "--device",
+                "cpu",
+                "--tuner",
+                tuner,
+                "--max-epochs",
+                epochs,
+                "--max-trials",
+                "3",
+                "--directory",
+                d.as_str(),
+                "--project-name",
+                tuner,
+                "--json",
+            ])
+        };
+        let (code, _, err) = run("3");
+        assert_eq!(code, 0, "{tuner}: {err}");
+        let (code, _, err) = run("9");
+        assert_ne!(code, 0, "{tuner}");
+        assert!(
+            err.contains("max_epochs")
+                && err.contains("9")
+                && err.contains('3')
+                && err.contains("overwrite"),
+            "{tuner}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -175,19 +175,11 @@ impl Algorithm for Asha {
 
     fn set_state(&mut self, state: &Value) -> Result<()> {
         // The rungs are read from the trials' `tuner/round`: other rungs would misread them.
-        for (key, now) in [("max_epochs", self.max_epochs), ("factor", self.factor)] {
-            if let Some(saved) = state.get(key).and_then(Value::as_u64) {
-                if saved != now as u64 {
-                    return Err(Error::invalid(
-                        key,
-                        now,
-                        format!(
-                            "{saved}, the value this ASHA project was started with (or pass overwrite)"
-                        ),
-                    ));
-                }
-            }
-        }
+        super::same_budgets(
+            state,
+            "ASHA",
+            &[("max_epochs", self.max_epochs), ("factor", self.factor)],
+        )?;
         if let (Some(m), Some(s)) = (&mut self.model, state.get("model")) {
             m.set_state(s)?;
         }

@@ -289,6 +289,12 @@ impl Algorithm for Hyperband {
     }
 
     fn set_state(&mut self, state: &Value) -> Result<()> {
+        // The saved brackets were laid out for these budgets.
+        super::same_budgets(
+            state,
+            self.name(),
+            &[("max_epochs", self.max_epochs), ("factor", self.factor)],
+        )?;
         let get = |k: &str| {
             state
                 .get(k)
@@ -308,6 +314,31 @@ impl Algorithm for Hyperband {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_resumed_with_other_budgets_is_refused() {
+        let saved = Hyperband::new(27, 3, Some(1)).unwrap().state();
+        Hyperband::new(27, 3, Some(2))
+            .unwrap()
+            .set_state(&saved)
+            .unwrap();
+        let e = Hyperband::new(9, 3, Some(1))
+            .unwrap()
+            .set_state(&saved)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("max_epochs") && e.contains("27") && e.contains("Hyperband"),
+            "{e}"
+        );
+        let bohb = |f| Hyperband::bohb(27, f, Some(1), ModelSampler::new(0.3, None).unwrap());
+        let saved = bohb(3).unwrap().state();
+        let e = bohb(2).unwrap().set_state(&saved).unwrap_err().to_string();
+        assert!(
+            e.contains("factor") && e.contains("BOHB") && e.contains("overwrite"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn schedules_match_kerastuner_tables() {
