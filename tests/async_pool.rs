@@ -241,3 +241,81 @@ fn schedule_names_are_checked() {
             .unwrap();
     assert_eq!(c.schedule, Some(Schedule::Async));
 }
+
+/// A function of the trial (which runs one trial at a time) in a pool of 4 simulated workers:
+/// each trial runs as its worker begins it and ends in simulated time, so the deterministic
+/// search is `tuner::simulate`'s with the same function, trial for trial.
+#[test]
+fn a_tuned_function_in_the_deterministic_pool_is_the_simulation() {
+    fn score(t: &Trial) -> Result<f64> {
+        let x: f64 = t
+            .hyperparameters
+            .values()
+            .get("x")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let epochs = simulate::trial_epochs(t, 9) as f64;
+        Ok((x - 0.3).powi(2) + 1.0 / (1.0 + epochs))
+    }
+    let space = || {
+        let mut hp = HyperParameters::new();
+        hp.float("x", -1.0, 1.0).get().unwrap();
+        hp
+    };
+    let mut cfg = config(Some(Schedule::Deterministic), 4);
+    cfg.oracle.objective = ObjectiveSpec::Single(Objective::parse("loss").unwrap());
+    cfg.oracle.max_trials = Some(25);
+    let mut t = Tuner::from_fn(
+        Box::new(Asha::new(9, 3).unwrap()),
+        |trial: &mut Trial| {
+            trial.hyperparameters.float("x", -1.0, 1.0).get()?;
+            Ok(FitResult::Metrics(vec![("loss".into(), score(trial)?)]))
+        },
+        Some(space()),
+        cfg.clone(),
+    )
+    .unwrap();
+    t.search_without_data().unwrap();
+    let real: Vec<String> = t
+        .oracle
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {:?} {:?}",
+                t.trial_id,
+                t.hyperparameters.values(),
+                t.score
+            )
+        })
+        .collect();
+    assert_eq!(real.len(), 25);
+    let mut oracle = Oracle::new(cfg.oracle, Box::new(Asha::new(9, 3).unwrap()), space()).unwrap();
+    let mut run = |t: &Trial| -> Result<Outcome> {
+        let epochs = simulate::trial_epochs(t, 9);
+        Ok(Outcome {
+            metrics: vec![("loss".into(), score(t)?)],
+            seconds: epochs as f64,
+            epochs,
+        })
+    };
+    let mut events =
+        simulate::simulate(&mut oracle, 4, simulate::Schedule::Async, None, &mut run).unwrap();
+    events.sort_by(|p, q| p.trial_id.cmp(&q.trial_id));
+    let simulated: Vec<String> = oracle
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {:?} {:?}",
+                t.trial_id,
+                t.hyperparameters.values(),
+                t.score
+            )
+        })
+        .collect();
+    assert_eq!(events.len(), 25);
+    assert_eq!(real, simulated);
+}

@@ -8,9 +8,11 @@
 //!   thread, which owns storage and hooks; a lost GPU sends the trials on to the CPU from their
 //!   resume points, as the batch loop does;
 //! - futures: each trial's executions run in the [`Executor`](crate::tuner::Executor) (the
-//!   page's Web Workers; in the browser on a GPU without one, an in-process executor whose
-//!   trainings interleave on the device), or as a `runTrial` function's futures; the tuner polls
-//!   them all and handles every epoch report as it arrives.
+//!   page's Web Workers; in wasm without one, an in-process executor, whose GPU trainings
+//!   interleave on the device), or as a `runTrial` function's futures; the tuner polls them all
+//!   and handles every epoch report as it arrives. A runner that trains one trial at a time
+//!   anyway (a function, a hypermodel with its own `fit`) runs each trial as its worker begins
+//!   it: the workers are simulated, and the trials end in the schedule's order.
 //!
 //! [`Schedule::Deterministic`] ends trials in simulated time instead of the machine's: a trial
 //! started at simulated time `t` ends at `t` + the epochs it trains (1 for a trial without
@@ -115,6 +117,9 @@ enum Work {
         acc: TrialAcc,
         runs: Vec<Run>,
     },
+    /// A trial run to its end as its worker began it (a runner that trains one trial at a
+    /// time: a function, a hypermodel with its own `fit`).
+    Ran(Option<Result<Vec<FitResult>>>),
     /// A `runTrial` function's trial.
     Function {
         future: Option<LocalFuture<'static, (Result<FitResult>, Option<HyperParameters>)>>,
@@ -135,6 +140,7 @@ impl Slot {
         match &self.work {
             Work::Model { runs, .. } => runs.iter().all(|r| r.future.is_none()),
             Work::Function { future, .. } => future.is_none(),
+            Work::Ran(_) => true,
         }
     }
 }
@@ -192,34 +198,23 @@ impl Tuner {
             })
     }
 
-    /// The pool an asynchronous schedule runs in on `device`, or `None` when trials run in
-    /// batches: the `batches` schedule, one worker, or a runner that trains one trial at a
-    /// time anyway (a function without futures, a hypermodel with its own `fit`). Natively
-    /// the workers are threads, on the CPU or the GPU; in the browser without an executor the
-    /// GPU's trainings run side by side in an in-process executor (the CPU's keep batches:
-    /// they would block one another).
-    #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
-    pub(super) fn pool(&self, device: Device, parallel: usize) -> Option<Pool> {
-        let schedule = self.schedule();
-        if schedule == Schedule::Batches || parallel < 2 {
+    /// The pool an asynchronous schedule runs in, or `None` when trials run in batches (the
+    /// `batches` schedule, or one worker). Natively a hypermodel's trials train on threads, on
+    /// the CPU or the GPU; everything else runs as futures: an executor's, a `runTrial`
+    /// function's, in the browser an in-process executor (the GPU's trainings interleave; the
+    /// CPU's run one after the other, each when its worker polls it), and a runner that trains
+    /// one trial at a time anyway (a function, a hypermodel with its own `fit`) runs each trial
+    /// as its worker begins it: its workers are simulated, in the order the schedule gives.
+    pub(super) fn pool(&self, parallel: usize) -> Option<Pool> {
+        if self.schedule() == Schedule::Batches || parallel < 2 {
             return None;
         }
-        match &self.runner {
-            Runner::AsyncFunction(_) => Some(Pool::Futures),
-            Runner::Model(hm) if hm.default_fit() => {
-                if self.executor.is_some() {
-                    return Some(Pool::Futures);
-                }
-                // Natively every worker is a thread (on a GPU each submits its own work);
-                // in the browser the GPU's trainings interleave as futures, and the CPU's
-                // would block one another.
-                #[cfg(not(target_arch = "wasm32"))]
-                return Some(Pool::Threads);
-                #[cfg(target_arch = "wasm32")]
-                return (device != Device::Cpu).then_some(Pool::Futures);
-            }
-            _ => None,
+        #[cfg(not(target_arch = "wasm32"))]
+        if matches!(&self.runner, Runner::Model(hm) if hm.default_fit()) && self.executor.is_none()
+        {
+            return Some(Pool::Threads);
         }
+        Some(Pool::Futures)
     }
 
     /// The search in a pool of `workers` (see the module's documentation).
@@ -281,13 +276,14 @@ impl Tuner {
         x: &Tensor,
         y: &Tensor,
         args: &FitArgs,
-        device: Device,
+        mut device: Device,
         workers: usize,
         deterministic: bool,
     ) -> Result<()> {
         // Natively on a GPU with no executor: one in this process, over the search's data.
         let mut local: Option<Box<dyn Executor>> = None;
-        if self.executor.is_none() && matches!(self.runner, Runner::Model(_)) {
+        if self.executor.is_none() && matches!(&self.runner, Runner::Model(hm) if hm.default_fit())
+        {
             local = Some(Box::new(InProcessExecutor::new(ExecutionData {
                 x: x.clone(),
                 y: y.clone(),
@@ -311,6 +307,11 @@ impl Tuner {
                         break;
                     };
                     let started = Instant::now();
+                    let one_at_a_time = match &self.runner {
+                        Runner::Function(_) => true,
+                        Runner::Model(hm) => !hm.default_fit(),
+                        Runner::AsyncFunction(_) => false,
+                    };
                     let work = match &mut self.runner {
                         Runner::AsyncFunction(f) => {
                             trial.hyperparameters.clear_accessed();
@@ -318,6 +319,15 @@ impl Tuner {
                                 future: Some(f(&trial)),
                                 output: None,
                             }
+                        }
+                        _ if one_at_a_time => {
+                            let mut one = vec![trial];
+                            let r = self.run_trials(&mut one, x, y, args, &mut device).await;
+                            let Some(t) = one.pop() else {
+                                return Err(Error::state("the trial went missing"));
+                            };
+                            trial = t;
+                            Work::Ran(r.into_iter().next())
                         }
                         _ => {
                             let mut acc = TrialAcc::default();
@@ -348,7 +358,7 @@ impl Tuner {
                     let end = now
                         + match &work {
                             Work::Model { jobs, .. } => cost(jobs),
-                            Work::Function { .. } => trial_cost(&trial),
+                            Work::Function { .. } | Work::Ran(_) => trial_cost(&trial),
                         };
                     *slot = Some(Slot {
                         trial,
@@ -389,6 +399,7 @@ impl Tuner {
                 now = end;
             }
             let result = match work {
+                Work::Ran(r) => r.unwrap_or_else(|| Err(Error::state("trial not run"))),
                 Work::Function { output, .. } => {
                     let (r, hp) =
                         output.unwrap_or_else(|| (Err(Error::state("trial not run")), None));
@@ -440,6 +451,7 @@ impl Tuner {
                     }
                 }
             }
+            Work::Ran(_) => {}
             Work::Model { jobs, runs, .. } => {
                 for (job, r) in jobs.iter_mut().zip(runs.iter_mut()) {
                     r.reports.wait_with(cx.waker());

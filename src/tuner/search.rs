@@ -79,7 +79,7 @@ impl Tuner {
         if let Some(note) = self.device_note.clone() {
             self.say(&format!("Training on the CPU: {note}"));
         }
-        if let Some(pool) = self.pool(device, parallel) {
+        if let Some(pool) = self.pool(parallel) {
             return self.search_pool(pool, x, y, args, device, parallel).await;
         }
         loop {

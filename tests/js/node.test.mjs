@@ -1058,7 +1058,7 @@ test("an executor (runExecution through bytes, as the page's workers) gives the 
   assert.ok(remote.infos.every((i) => [16, 32].includes(i.values.batch_size)));
 });
 
-test("one engine: the CLI (tunelab tune --json), the package in process and the package through an executor give the same trials (random search on spiral, Bayesian optimization on circle, Hyperband on digits, 2 executions)", async () => {
+test("one engine: the CLI (tunelab tune --json), the package in process and the package through an executor give the same trials (random search on spiral, Bayesian optimization on circle, Hyperband on digits, ASHA on circle with 3 workers in the deterministic pool, 2 executions)", async () => {
   const { mkdtempSync, writeFileSync, rmSync, existsSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
@@ -1092,6 +1092,20 @@ test("one engine: the CLI (tunelab tune --json), the package in process and the 
       },
     },
     {
+      // ASHA's asynchronous pool in simulated time: 3 workers (threads in the CLI; in the
+      // package an in-process executor, or the page's) give the same search
+      dataset: "circle",
+      noise: 5,
+      tuner: ["asha", tl.ASHA, { maxEpochs: 4, factor: 2, maxTrials: 8, parallelTrials: 3, schedule: "deterministic" }],
+      spec: {
+        layers: [
+          { class_name: "Dense", config: { units: { hp: "Int", name: "units", min_value: 2, max_value: 16 }, activation: "tanh" } },
+          { class_name: "Dense", config: { units: 1, activation: "sigmoid" } },
+        ],
+        compile: { optimizer: { class_name: "adam", config: { learning_rate: 0.03 } }, loss: "binary_crossentropy", metrics: ["accuracy"] },
+      },
+    },
+    {
       dataset: "digits",
       noise: 0,
       tuner: ["hyperband", tl.Hyperband, { maxEpochs: 4, factor: 3 }],
@@ -1113,6 +1127,7 @@ test("one engine: the CLI (tunelab tune --json), the package in process and the 
       if (extra.maxTrials) args.push("--max-trials", String(extra.maxTrials));
       if (extra.maxEpochs) args.push("--max-epochs", String(extra.maxEpochs), "--factor", String(extra.factor));
       if (extra.numInitialPoints) args.push("--num-initial-points", String(extra.numInitialPoints));
+      if (extra.parallelTrials) args.push("--parallel-trials", String(extra.parallelTrials), "--schedule", extra.schedule);
       const r = spawnSync(cli, args, { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");
