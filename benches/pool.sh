@@ -20,7 +20,7 @@ with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
             out = subprocess.run(
                 ["target/release/tunelab", "tune", "examples/guide_search.json", "--dataset", "digits",
-                 "--device", "cpu", "--tuner", "asha", "--max-epochs", "27", "--max-trials", max_trials,
+                 "--device", "cpu", "--objective", "val_accuracy", "--tuner", "asha", "--max-epochs", "27", "--max-trials", max_trials,
                  "--seed", seed, "--parallel-trials", parallel, "--schedule", schedule,
                  "--directory", d, "--project-name", f"{schedule}-{seed}", "--overwrite", "--json"],
                 check=True, capture_output=True, text=True).stdout
