@@ -11,8 +11,16 @@ search stops once 10x max_epochs epochs are spent. Prints best val_accuracy afte
 10x max_epochs (median [quartiles] over the seeds) and writes the curves to
 target/multifidelity/peers_curves_NAME.csv.
 
+Then, as benches/multifidelity.rs times tunelab's tuners, each peer with 4 workers in simulated
+time (wall_kerastuner: KerasTuner's distributed mode, one oracle answering each worker's
+create_trial; wall_optuna: ask/tell with 4 trials in flight, each reporting epoch by epoch): a
+row's epochs take its median epoch time, the budget is 20x max_epochs, and the time to target
+is when the first trial to reach the target val_accuracy (the top 5% of the table's
+configurations) ends. Prints the median [quartiles] time to target and writes the wall-time
+curves to target/multifidelity/peers_curves_NAME_wall.csv.
+
 Run: `bash benches/multifidelity.sh` (or, in the venv it makes, `python benches/peers/mf_peers.py
-[--seeds 30] [--tables digits,mnist] [--only kerastuner|optuna]`).
+[--seeds 30] [--tables digits,mnist] [--only kerastuner|optuna] [--parts epochs,wall]`).
 """
 import argparse
 import gzip
