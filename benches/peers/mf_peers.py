@@ -191,8 +191,9 @@ def wall_kerastuner(kind, configs, acc, epoch_s, seed):
     A free worker calls the oracle's create_trial; its trial trains tuner/epochs -
     tuner/initial_epoch epochs of the nearest row (that many times the row's median epoch
     time), then the worker reports (update_trial) and ends it (end_trial), as BaseTuner.search
-    does. An IDLE answer (Hyperband while a round waits for running trials) leaves the worker
-    waiting for the next trial to end. Events in time order, ties by worker; free workers ask
+    does. An IDLE answer leaves the worker waiting for the next trial to end (KerasTuner's
+    Hyperband gives one only when its last bracket waits for running trials: before that, a
+    round that cannot be filled yet opens the next bracket). Events in time order, ties by worker; free workers ask
     in worker order, as tuner::simulate does. No new trial starts once the trials started
     have WALL_BUDGET epochs in all. Returns [(end, score, epochs)] in end order."""
     import keras_tuner as kt
@@ -380,8 +381,7 @@ def main():
                 times = [time_to(r, target) for r in runs]
                 reached = sum(math.isfinite(t) for t in times)
                 lo, med, hi = quartiles(times)
-                how = "distributed (idle while a round is open)" if kind == "hyperband" else (
-                    "distributed" if label.startswith("KerasTuner") else "ask/tell, 4 in flight")
+                how = "distributed" if label.startswith("KerasTuner") else "ask/tell, 4 in flight"
                 print(f"| {label} | {how} | {med:.1f} s [{lo:.1f}, {hi:.1f}] | {reached}/{a.seeds} |", flush=True)
                 end = max(max(e for e, _, _ in r) for r in runs)
                 for i in range(101):
