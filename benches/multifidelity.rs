@@ -260,6 +260,22 @@ fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
     (q(0.25), q(0.5), q(0.75))
 }
 
+/// A 90% bootstrap interval of median(a) / median(b), the seeds of each resampled with
+/// replacement (2,000 resamples, a fixed seed).
+fn ratio_interval(a: &[f64], b: &[f64]) -> (f64, f64) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+    let mut resample = |v: &[f64]| -> f64 {
+        let r: Vec<f64> = (0..v.len())
+            .map(|_| v[rng.random_range(0..v.len())])
+            .collect();
+        quartiles(r).1
+    };
+    let mut ratios: Vec<f64> = (0..2000).map(|_| resample(a) / resample(b)).collect();
+    ratios.sort_by(f64::total_cmp);
+    (ratios[100], ratios[1899])
+}
+
 fn main() {
     let seeds: u64 = std::env::var("SEEDS")
         .ok()
@@ -327,7 +343,8 @@ fn main() {
         let mut curves =
             std::fs::File::create(out_dir.join(format!("curves_{name}_wall.csv"))).unwrap();
         writeln!(curves, "tuner,axis,x,q25,median,q75").unwrap();
-        let mut medians: Vec<(String, f64)> = Vec::new();
+        // Each tuner and schedule's times to target, one per seed.
+        let mut medians: Vec<(String, Vec<f64>)> = Vec::new();
         println!(
             "\nwall time to val_accuracy >= {:.4} with 4 simulated workers (epoch budget {}): median [25%, 75%] simulated seconds, runs that reached it\n",
             table.target,
@@ -355,7 +372,7 @@ fn main() {
                 } else {
                     "batches"
                 };
-                medians.push((format!("{tname} {label}"), med));
+                medians.push((format!("{tname} {label}"), times.clone()));
                 println!(
                     "| {tname} | {} | {med:.1} s [{lo:.1}, {hi:.1}] | {reached}/{seeds} |",
                     if schedule == Schedule::Async {
@@ -387,18 +404,26 @@ fn main() {
                 }
             }
         }
-        let med = |k: &str| medians.iter().find(|(n, _)| n == k).map(|(_, m)| *m);
-        if let (Some(hb), Some(asha)) = (med("hyperband batches"), med("asha async")) {
-            println!(
-                "\nmedian time to target, Hyperband in batches / ASHA asynchronous: {:.2}x",
-                hb / asha
-            );
-        }
-        if let (Some(hb), Some(asha)) = (med("hyperband async"), med("asha async")) {
-            println!(
-                "median time to target, Hyperband with a free worker asking at once / ASHA: {:.2}x",
-                hb / asha
-            );
+        let times = |k: &str| {
+            medians
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, t)| t.as_slice())
+        };
+        for (slow, label) in [
+            ("hyperband batches", "Hyperband in batches"),
+            (
+                "hyperband async",
+                "Hyperband with a free worker asking at once",
+            ),
+        ] {
+            if let (Some(hb), Some(asha)) = (times(slow), times("asha async")) {
+                let ratio = quartiles(hb.to_vec()).1 / quartiles(asha.to_vec()).1;
+                let (lo, hi) = ratio_interval(hb, asha);
+                println!(
+                    "\nmedian time to target, {label} / ASHA asynchronous: {ratio:.2}x (90% bootstrap interval over the seeds {lo:.2}-{hi:.2}x)"
+                );
+            }
         }
     }
 }
