@@ -12,7 +12,8 @@
 //! asks at once) and in batches (as `Tuner::search` runs `parallel_trials` now).
 //!
 //! Run: `bash benches/multifidelity.sh` (SEEDS=30 by default; TABLES=digits,mnist). Writes the
-//! anytime curves to target/multifidelity/curves_*.csv.
+//! anytime curves to target/multifidelity/curves_*.csv. DUMP=TUNER prints every trial of that
+//! tuner's 4-worker searches to stderr (seed, schedule, id, start, end, epochs, score, values).
 
 use std::io::Write;
 use std::process::Command;
@@ -361,17 +362,27 @@ fn main() {
                 let runs: Vec<Vec<Event>> = (0..seeds)
                     .map(|s| play(&table, make, s, 4, schedule, WALL_BUDGET * MAX_EPOCHS))
                     .collect();
+                let label = if schedule == Schedule::Async {
+                    "async"
+                } else {
+                    "batches"
+                };
+                if std::env::var("DUMP").is_ok_and(|d| d == tname) {
+                    for (seed, run) in runs.iter().enumerate() {
+                        for e in run {
+                            eprintln!(
+                                "{seed} {label} {} {:.4} {:.4} {} {:?} {}",
+                                e.trial_id, e.start, e.end, e.epochs, e.score, e.values
+                            );
+                        }
+                    }
+                }
                 let times: Vec<f64> = runs
                     .iter()
                     .map(|r| time_to(r, table.target).unwrap_or(f64::INFINITY))
                     .collect();
                 let reached = times.iter().filter(|t| t.is_finite()).count();
                 let (lo, med, hi) = quartiles(times.clone());
-                let label = if schedule == Schedule::Async {
-                    "async"
-                } else {
-                    "batches"
-                };
                 medians.push((format!("{tname} {label}"), times.clone()));
                 println!(
                     "| {tname} | {} | {med:.1} s [{lo:.1}, {hi:.1}] | {reached}/{seeds} |",

@@ -117,7 +117,7 @@ def run_kerastuner(kind, configs, acc, seed):
 
     d = tempfile.mkdtemp(prefix="tunelab-mf-kt-")
     try:
-        common = dict(hyperparameters=space, objective="val_accuracy", seed=seed, directory=d, project_name="p", overwrite=True)
+        common = dict(hyperparameters=space, objective="val_accuracy", seed=kerastuner_seed(seed), directory=d, project_name="p", overwrite=True)
         if kind == "hyperband":
             t = TableTuner(max_epochs=MAX_EPOCHS, factor=3, hyperband_iterations=100, **common)
         else:
@@ -173,6 +173,14 @@ WORKERS = 4
 WALL_BUDGET = 20 * MAX_EPOCHS
 
 
+def kerastuner_seed(seed):
+    """KerasTuner's seed for run `seed`: its oracle seeds each value it draws with a counter
+    that starts at the seed and goes up by one per hyperparameter (7 per configuration here), so
+    seeds s and s + 7 draw the same configurations one trial apart. Runs 100,003 apart share no
+    draw (a run of 20x max_epochs makes fewer than 300 configurations)."""
+    return 1 + 100_003 * seed
+
+
 def kerastuner_space():
     import keras_tuner as kt
 
@@ -207,7 +215,7 @@ def wall_kerastuner(kind, configs, acc, epoch_s, seed):
 
     d = tempfile.mkdtemp(prefix="tunelab-mf-kt-")
     try:
-        common = dict(hyperparameters=kerastuner_space(), objective="val_accuracy", seed=seed,
+        common = dict(hyperparameters=kerastuner_space(), objective="val_accuracy", seed=kerastuner_seed(seed),
                       directory=d, project_name="p", overwrite=True)
         if kind == "hyperband":
             t = TableTuner(max_epochs=MAX_EPOCHS, factor=3, hyperband_iterations=100, **common)
