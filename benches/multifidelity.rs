@@ -12,7 +12,8 @@
 //! asks at once) and in batches (as `Tuner::search` runs `parallel_trials` now).
 //!
 //! Run: `bash benches/multifidelity.sh` (SEEDS=30 by default; TABLES=digits,mnist). Writes the
-//! anytime curves to target/multifidelity/curves_*.csv.
+//! anytime curves to target/multifidelity/curves_*.csv. DUMP=TUNER prints every trial of that
+//! tuner's 4-worker searches to stderr (seed, schedule, id, start, end, epochs, score, values).
 
 use std::io::Write;
 use std::process::Command;
@@ -260,6 +261,22 @@ fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
     (q(0.25), q(0.5), q(0.75))
 }
 
+/// A 90% bootstrap interval of median(a) / median(b), the seeds of each resampled with
+/// replacement (2,000 resamples, a fixed seed).
+fn ratio_interval(a: &[f64], b: &[f64]) -> (f64, f64) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+    let mut resample = |v: &[f64]| -> f64 {
+        let r: Vec<f64> = (0..v.len())
+            .map(|_| v[rng.random_range(0..v.len())])
+            .collect();
+        quartiles(r).1
+    };
+    let mut ratios: Vec<f64> = (0..2000).map(|_| resample(a) / resample(b)).collect();
+    ratios.sort_by(f64::total_cmp);
+    (ratios[100], ratios[1899])
+}
+
 fn main() {
     let seeds: u64 = std::env::var("SEEDS")
         .ok()
@@ -327,7 +344,8 @@ fn main() {
         let mut curves =
             std::fs::File::create(out_dir.join(format!("curves_{name}_wall.csv"))).unwrap();
         writeln!(curves, "tuner,axis,x,q25,median,q75").unwrap();
-        let mut medians: Vec<(String, f64)> = Vec::new();
+        // Each tuner and schedule's times to target, one per seed.
+        let mut medians: Vec<(String, Vec<f64>)> = Vec::new();
         println!(
             "\nwall time to val_accuracy >= {:.4} with 4 simulated workers (epoch budget {}): median [25%, 75%] simulated seconds, runs that reached it\n",
             table.target,
@@ -344,18 +362,28 @@ fn main() {
                 let runs: Vec<Vec<Event>> = (0..seeds)
                     .map(|s| play(&table, make, s, 4, schedule, WALL_BUDGET * MAX_EPOCHS))
                     .collect();
+                let label = if schedule == Schedule::Async {
+                    "async"
+                } else {
+                    "batches"
+                };
+                if std::env::var("DUMP").is_ok_and(|d| d == tname) {
+                    for (seed, run) in runs.iter().enumerate() {
+                        for e in run {
+                            eprintln!(
+                                "{seed} {label} {} {:.4} {:.4} {} {:?} {}",
+                                e.trial_id, e.start, e.end, e.epochs, e.score, e.values
+                            );
+                        }
+                    }
+                }
                 let times: Vec<f64> = runs
                     .iter()
                     .map(|r| time_to(r, table.target).unwrap_or(f64::INFINITY))
                     .collect();
                 let reached = times.iter().filter(|t| t.is_finite()).count();
                 let (lo, med, hi) = quartiles(times.clone());
-                let label = if schedule == Schedule::Async {
-                    "async"
-                } else {
-                    "batches"
-                };
-                medians.push((format!("{tname} {label}"), med));
+                medians.push((format!("{tname} {label}"), times.clone()));
                 println!(
                     "| {tname} | {} | {med:.1} s [{lo:.1}, {hi:.1}] | {reached}/{seeds} |",
                     if schedule == Schedule::Async {
@@ -387,18 +415,26 @@ fn main() {
                 }
             }
         }
-        let med = |k: &str| medians.iter().find(|(n, _)| n == k).map(|(_, m)| *m);
-        if let (Some(hb), Some(asha)) = (med("hyperband batches"), med("asha async")) {
-            println!(
-                "\nmedian time to target, Hyperband in batches / ASHA asynchronous: {:.2}x",
-                hb / asha
-            );
-        }
-        if let (Some(hb), Some(asha)) = (med("hyperband async"), med("asha async")) {
-            println!(
-                "median time to target, Hyperband with a free worker asking at once / ASHA: {:.2}x",
-                hb / asha
-            );
+        let times = |k: &str| {
+            medians
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, t)| t.as_slice())
+        };
+        for (slow, label) in [
+            ("hyperband batches", "Hyperband in batches"),
+            (
+                "hyperband async",
+                "Hyperband with a free worker asking at once",
+            ),
+        ] {
+            if let (Some(hb), Some(asha)) = (times(slow), times("asha async")) {
+                let ratio = quartiles(hb.to_vec()).1 / quartiles(asha.to_vec()).1;
+                let (lo, hi) = ratio_interval(hb, asha);
+                println!(
+                    "\nmedian time to target, {label} / ASHA asynchronous: {ratio:.2}x (90% bootstrap interval over the seeds {lo:.2}-{hi:.2}x)"
+                );
+            }
         }
     }
 }
