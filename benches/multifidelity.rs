@@ -354,9 +354,9 @@ fn main() {
         println!("| tuner | schedule | time to target | reached |");
         println!("|---|---|---|---|");
         for (tname, make) in tuners() {
-            for schedule in [Schedule::Async, Schedule::Batch] {
+            for schedule in [Schedule::Async, Schedule::Batches] {
                 // ASHA's point is not to wait for a batch.
-                if tname.starts_with("asha") && schedule == Schedule::Batch {
+                if tname.starts_with("asha") && schedule == Schedule::Batches {
                     continue;
                 }
                 let runs: Vec<Vec<Event>> = (0..seeds)

@@ -873,7 +873,7 @@ fn asha_is_deterministic_in_simulated_time_and_never_waits() {
         Box::new(Hyperband::new(27, 3, Some(1)).unwrap()),
         5,
         4,
-        simulate::Schedule::Batch,
+        simulate::Schedule::Batches,
         None,
     );
     let epochs = |ev: &[simulate::Event]| ev.iter().map(|e| e.epochs).sum::<usize>();

@@ -4,24 +4,20 @@
 //! deterministic mode of asynchronous search, and what the multi-fidelity benchmark plays on
 //! its learning-curve tables).
 //!
-//! Two ways to run the pool: [`Schedule::Async`], where a worker that frees up asks the oracle
-//! for a trial at once (an `Idle` answer leaves it waiting for the next trial to end), and
-//! [`Schedule::Batch`], where up to `workers` trials start together and the next batch starts
-//! when the slowest has ended, as `Tuner::search` runs `parallel_trials` today. Events are
+//! Two ways to run the pool, as `Tuner::search` runs `parallel_trials` by its schedule:
+//! [`Schedule::Async`] (or `Deterministic`), where a worker that frees up asks the oracle for a
+//! trial at once (an `Idle` answer leaves it waiting for the next trial to end), and
+//! [`Schedule::Batches`], where up to `workers` trials start together and the next batch starts
+//! when the slowest has ended. Events are
 //! ordered by time, then by worker, so ties resolve the same way every time.
 
 use crate::error::{Error, Result};
 use crate::tuner::oracle::Oracle;
 use crate::tuner::trial::{Trial, TrialStatus};
 
-/// How the pool takes trials from the oracle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Schedule {
-    /// A free worker asks for a trial at once.
-    Async,
-    /// Batches of up to `workers` trials; each batch waits for its slowest trial.
-    Batch,
-}
+/// How the simulated pool takes trials: the tuner's own [`Schedule`] (`Async` and
+/// `Deterministic` are the same here, where time is always simulated).
+pub use crate::tuner::Schedule;
 
 /// What a trial did: its metrics (the objective among them), its simulated seconds and the
 /// epochs it trained (what an epoch budget counts).
@@ -79,7 +75,7 @@ pub fn simulate(
     let mut spent = 0usize;
     loop {
         // Start trials: every free worker (Async), or a new batch once all are free (Batch).
-        if !stopped && (schedule == Schedule::Async || running.is_empty()) {
+        if !stopped && (schedule != Schedule::Batches || running.is_empty()) {
             for w in 0..workers {
                 if running.iter().any(|r| r.1 == w) {
                     continue;
@@ -117,7 +113,7 @@ pub fn simulate(
         }
         // Batch: the whole batch ends, in worker order, at its slowest trial's end.
         let ending: Vec<(f64, usize, f64, usize, Trial)> = match schedule {
-            Schedule::Async => {
+            Schedule::Async | Schedule::Deterministic => {
                 let mut i = 0;
                 for j in 1..running.len() {
                     let (a, b) = (&running[j], &running[i]);
@@ -127,7 +123,7 @@ pub fn simulate(
                 }
                 vec![running.swap_remove(i)]
             }
-            Schedule::Batch => {
+            Schedule::Batches => {
                 let mut all = std::mem::take(&mut running);
                 all.sort_by_key(|r| r.1);
                 all
