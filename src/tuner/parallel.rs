@@ -287,32 +287,9 @@ impl Tuner {
                 }
                 while let Some(report) = r.reports.take() {
                     let model = &mut jobs[r.j].model;
-                    let mut logs = report.logs;
-                    let applied =
-                        model
-                            .restore_weights(&report.weights)
-                            .and_then(|_| match &report.state {
-                                Some(s) => model.set_training_state(s),
-                                None => Ok(()),
-                            });
-                    if let Err(e) = applied {
-                        r.saver.error.get_or_insert(e);
-                        r.reports.stop();
-                        continue;
-                    }
-                    r.history.record(report.epoch, &logs);
-                    let _ = r.adapter.on_epoch_begin(report.epoch, model);
-                    let mut failed = None;
-                    for cb in [
-                        &mut r.best as &mut dyn Callback,
-                        &mut r.saver,
-                        &mut r.adapter,
-                    ] {
-                        if let Err(e) = cb.on_epoch_end(report.epoch, &mut logs, model) {
-                            failed.get_or_insert(e);
-                        }
-                    }
-                    if let Some(e) = failed.take() {
+                    let mut cbs: [&mut dyn Callback; 3] =
+                        [&mut r.best, &mut r.saver, &mut r.adapter];
+                    if let Err(e) = take_report(model, report, &mut r.history, &mut cbs) {
                         r.saver.error.get_or_insert(e);
                     }
                     if r.saver.error.is_some()
@@ -340,6 +317,34 @@ impl Tuner {
         }
         out
     }
+}
+
+/// Applies an execution's epoch report (from an executor) to the tuner's copy of its model,
+/// records it in `history` and runs `callbacks` on the epoch, as if it had trained in process
+/// (the batch loop and the pool share it). `Err`: the report could not be applied or a callback
+/// failed (the execution is then stopped).
+pub(super) fn take_report(
+    model: &mut Sequential,
+    report: crate::tuner::executor::EpochReport,
+    history: &mut History,
+    callbacks: &mut [&mut dyn Callback],
+) -> Result<()> {
+    model.restore_weights(&report.weights)?;
+    if let Some(s) = &report.state {
+        model.set_training_state(s)?;
+    }
+    let mut logs = report.logs;
+    history.record(report.epoch, &logs);
+    for cb in callbacks.iter_mut() {
+        cb.on_epoch_begin(report.epoch, model)?;
+    }
+    let mut failed = None;
+    for cb in callbacks.iter_mut() {
+        if let Err(e) = cb.on_epoch_end(report.epoch, &mut logs, model) {
+            failed.get_or_insert(e);
+        }
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// Trials trained side by side on the CPU's cores (native): each execution of a batch's group

@@ -27,10 +27,11 @@ use crate::nn::history::History;
 use crate::nn::model::FitArgs;
 use crate::runtime::LocalFuture;
 use crate::tensor::Tensor;
-use crate::tuner::callbacks::{BestEpoch, EpochSaver, SaveSink};
+use crate::tuner::callbacks::{BestEpoch, EpochSaver, HookAdapter, SaveSink};
 use crate::tuner::executor::{ExecutionData, ExecutionJob, Executor, InProcessExecutor, Reports};
 use crate::tuner::hypermodel::{FitResult, Runner};
 use crate::tuner::jobs::{Job, TrialAcc};
+use crate::tuner::parallel::take_report;
 use crate::tuner::trial::Trial;
 use crate::tuner::tuner::Tuner;
 use std::cell::RefCell;
@@ -462,36 +463,21 @@ impl Tuner {
                         }
                     }
                     while let Some(report) = r.reports.take() {
-                        let model = &mut job.model;
-                        let mut logs = report.logs;
-                        let applied = model.restore_weights(&report.weights).and_then(|_| {
-                            match &report.state {
-                                Some(s) => model.set_training_state(s),
-                                None => Ok(()),
-                            }
-                        });
-                        if let Err(e) = applied {
-                            r.saver.error.get_or_insert(e);
-                            r.reports.stop();
-                            continue;
-                        }
-                        r.history.record(report.epoch, &logs);
-                        for h in self.hooks.iter_mut() {
-                            h.on_epoch_begin(trial, report.epoch);
-                        }
-                        let mut failed = None;
-                        for cb in [&mut r.best as &mut dyn Callback, &mut r.saver] {
-                            if let Err(e) = cb.on_epoch_end(report.epoch, &mut logs, model) {
-                                failed.get_or_insert(e);
-                            }
-                        }
+                        // The hooks as the batch loop hands them to the callbacks.
+                        let hooks = RefCell::new(std::mem::take(&mut self.hooks));
+                        let mut adapter = HookAdapter {
+                            hooks: &hooks,
+                            trial,
+                        };
+                        let mut cbs: [&mut dyn Callback; 3] =
+                            [&mut r.best, &mut r.saver, &mut adapter];
+                        let mut failed =
+                            take_report(&mut job.model, report, &mut r.history, &mut cbs).err();
+                        self.hooks = hooks.into_inner();
                         for (path, bytes) in r.queue.0.borrow_mut().drain(..) {
                             if let Err(e) = self.oracle.storage_mut().write(&path, &bytes) {
                                 failed.get_or_insert(e);
                             }
-                        }
-                        for h in self.hooks.iter_mut() {
-                            h.on_epoch_end(trial, report.epoch, &logs);
                         }
                         if let Some(e) = failed.take() {
                             r.saver.error.get_or_insert(e);
