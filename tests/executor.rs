@@ -212,3 +212,43 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// An execution whose every epoch was reported (and stored) before its executor died, but which
+/// was not marked done, is not trained again on resume: it keeps the best epoch's weights it
+/// stored (`resume_0.best.bin`), as an uninterrupted run does, so a trial's checkpoint (what
+/// a Hyperband promotion continues from) is the same, not the last epoch's weights.
+#[test]
+fn an_execution_stored_to_its_last_epoch_keeps_its_best_epoch_on_resume() {
+    let d = spiral();
+    let whole_dir = tempdir("executor-best-whole");
+    let mut whole = tuner("random", Some(&whole_dir));
+    whole.search(&d.x, &d.y, &args(&d)).unwrap();
+
+    let dir = tempdir("executor-best");
+    // 5 reports: trial 0's first execution has stored all 5 epochs, none marked done
+    let mut first = tuner("random", Some(&dir));
+    first.set_executor(Box::new(Dying {
+        inner: executor(&d),
+        left: Rc::new(Cell::new(5)),
+    }));
+    let a = args(&d);
+    assert!(tunelab::runtime::run_ready(first.search_async(&d.x, &d.y, &a)).is_none());
+    drop(first);
+    let mut second = tuner("random", Some(&dir));
+    second.set_executor(Box::new(executor(&d)));
+    second.search(&d.x, &d.y, &args(&d)).unwrap();
+    assert_eq!(trials(&whole), trials(&second));
+    let read = |root: &std::path::Path, file: &str| {
+        let bytes = std::fs::read(root.join("p").join(format!("trial_0/{file}"))).unwrap();
+        tunelab::tuner::checkpoint::decode(&bytes).unwrap()
+    };
+    for file in ["best_0.bin", "checkpoint.bin"] {
+        let (want, want_meta) = read(&whole_dir, file);
+        let (got, got_meta) = read(&dir, file);
+        assert!(got_meta["value"].as_f64().is_some_and(|v| v.is_finite()), "{file}: {got_meta}");
+        assert_eq!(want_meta["value"], got_meta["value"], "{file}");
+        assert_eq!(want, got, "{file}: the weights differ");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&whole_dir);
+}

@@ -66,7 +66,16 @@ impl Tuner {
             })
             .collect();
         let mut saver_errors: Vec<Option<Error>> = jobs.iter().map(|_| None).collect();
-        let mut bests: Vec<Option<(f64, Vec<Tensor>)>> = jobs.iter().map(|_| None).collect();
+        // A job with nothing left to train keeps the best epoch it had stored before the
+        // interruption (a promotion continues from those weights, not the last epoch's).
+        let mut bests: Vec<Option<(f64, Vec<Tensor>)>> = jobs
+            .iter()
+            .map(|job| {
+                (job.args.initial_epoch >= job.args.epochs && job.prior.is_some())
+                    .then(|| job.best_prior.clone())
+                    .flatten()
+            })
+            .collect();
         // Storage and hooks are shared by the callbacks of every job in a group.
         let storage = RefCell::new(self.oracle.set_storage(Box::new(MemoryStorage::new())));
         let hooks = RefCell::new(std::mem::take(&mut self.hooks));

@@ -571,7 +571,9 @@ mod threads {
         jobs.iter_mut()
             .map(|job| {
                 if finished(job) {
-                    return (Ok(FitResult::History(History::default())), None, None);
+                    // Its best epoch from before the interruption (see `start_run`).
+                    let best = job.best_prior.clone();
+                    return (Ok(FitResult::History(History::default())), None, best);
                 }
                 let mut best = BestEpoch::new(objective.clone(), job.best_prior.clone());
                 let sink = ChannelSink {
