@@ -245,7 +245,10 @@ fn an_execution_stored_to_its_last_epoch_keeps_its_best_epoch_on_resume() {
     for file in ["best_0.bin", "checkpoint.bin"] {
         let (want, want_meta) = read(&whole_dir, file);
         let (got, got_meta) = read(&dir, file);
-        assert!(got_meta["value"].as_f64().is_some_and(|v| v.is_finite()), "{file}: {got_meta}");
+        assert!(
+            got_meta["value"].as_f64().is_some_and(|v| v.is_finite()),
+            "{file}: {got_meta}"
+        );
         assert_eq!(want_meta["value"], got_meta["value"], "{file}");
         assert_eq!(want, got, "{file}: the weights differ");
     }
