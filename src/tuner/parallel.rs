@@ -457,7 +457,46 @@ pub(super) mod threads {
         }
     }
 
-    type Done = (Result<FitResult>, Option<Error>, Option<(f64, Vec<Tensor>)>);
+    /// An execution's outcome: its result, the error storing its resume points, its best epoch.
+    pub(in crate::tuner) type Done = (Result<FitResult>, Option<Error>, Option<(f64, Vec<Tensor>)>);
+
+    /// Trains one execution on this thread with the tuner's callbacks: its best epoch, its
+    /// resume points and (`with_hooks`) its hook events go to the tuner's thread over `tx` as
+    /// job `k` (the batch loop's threads and the pool's share it).
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::tuner) fn train_job(
+        job: &mut Job,
+        x: &Tensor,
+        y: &Tensor,
+        objective: &ObjectiveSpec,
+        k: usize,
+        tx: &Sender<Event>,
+        stop: &AtomicBool,
+        with_hooks: bool,
+    ) -> Done {
+        let mut best = BestEpoch::new(objective.clone(), job.best_prior.clone());
+        let sink = ChannelSink {
+            job: k,
+            tx: tx.clone(),
+            stop,
+        };
+        let mut saver = EpochSaver::of(sink, job, objective);
+        let mut relay = ChannelHooks {
+            job: k,
+            tx: tx.clone(),
+        };
+        let r = if with_hooks {
+            job.model
+                .fit(x, y, &job.args, &mut [&mut best, &mut saver, &mut relay])
+        } else {
+            job.model.fit(x, y, &job.args, &mut [&mut best, &mut saver])
+        };
+        (
+            r.map(FitResult::History),
+            saver.error.take(),
+            best.best.take(),
+        )
+    }
 
     #[allow(clippy::too_many_arguments)]
     pub(super) fn fit_jobs(
@@ -487,30 +526,9 @@ pub(super) mod threads {
                 let tx = tx.clone();
                 let stop = &stops[k];
                 let objective = objective.clone();
-                handles.push(scope.spawn(move || {
-                    let mut best = BestEpoch::new(objective.clone(), job.best_prior.clone());
-                    let mut saver = EpochSaver::of(
-                        ChannelSink {
-                            job: k,
-                            tx: tx.clone(),
-                            stop,
-                        },
-                        job,
-                        &objective,
-                    );
-                    let mut relay = ChannelHooks { job: k, tx };
-                    let r = if with_hooks {
-                        job.model
-                            .fit(x, y, &job.args, &mut [&mut best, &mut saver, &mut relay])
-                    } else {
-                        job.model.fit(x, y, &job.args, &mut [&mut best, &mut saver])
-                    };
-                    (
-                        r.map(FitResult::History),
-                        saver.error.take(),
-                        best.best.take(),
-                    )
-                }));
+                handles.push(
+                    scope.spawn(move || train_job(job, x, y, &objective, k, &tx, stop, with_hooks)),
+                );
             }
             drop(tx);
             // Every job's sender is gone once its thread ends: the loop ends with the last one.

@@ -535,12 +535,10 @@ fn start_run(
 mod threads {
     use super::*;
     use crate::tuner::objective::ObjectiveSpec;
-    use crate::tuner::parallel::threads::{relay, ChannelHooks, ChannelSink, Event};
+    use crate::tuner::parallel::threads::{relay, train_job, Done, Event};
     use std::panic::AssertUnwindSafe;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc::{channel, Sender};
-
-    type Done = (Result<FitResult>, Option<Error>, Option<(f64, Vec<Tensor>)>);
 
     /// A worker's trial has ended: the worker, its jobs back, their outcomes (followed by
     /// `Event::Ended` on the events' channel).
@@ -575,28 +573,7 @@ mod threads {
                     let best = job.best_prior.clone();
                     return (Ok(FitResult::History(History::default())), None, best);
                 }
-                let mut best = BestEpoch::new(objective.clone(), job.best_prior.clone());
-                let sink = ChannelSink {
-                    job: w,
-                    tx: tx.clone(),
-                    stop,
-                };
-                let mut saver = EpochSaver::of(sink, job, objective);
-                let mut hooks = ChannelHooks {
-                    job: w,
-                    tx: tx.clone(),
-                };
-                let r = if with_hooks {
-                    job.model
-                        .fit(x, y, &job.args, &mut [&mut best, &mut saver, &mut hooks])
-                } else {
-                    job.model.fit(x, y, &job.args, &mut [&mut best, &mut saver])
-                };
-                (
-                    r.map(FitResult::History),
-                    saver.error.take(),
-                    best.best.take(),
-                )
+                train_job(job, x, y, objective, w, tx, stop, with_hooks)
             })
             .collect()
     }
