@@ -169,16 +169,17 @@ fn finished(job: &Job) -> bool {
 
 /// The slot to end next, if it has ended: in simulated time the earliest end (ties: the lower
 /// worker), waiting for it; otherwise the first that has ended.
-fn next_done(
-    slots: &[Option<Slot>],
+fn next_done<S>(
+    slots: &[Option<S>],
     deterministic: bool,
-    done: impl Fn(&Slot) -> bool,
+    end: impl Fn(&S) -> u64,
+    done: impl Fn(&S) -> bool,
 ) -> Option<usize> {
     if deterministic {
         let w = slots
             .iter()
             .enumerate()
-            .filter_map(|(w, s)| s.as_ref().map(|s| (s.end, w)))
+            .filter_map(|(w, s)| s.as_ref().map(|s| (end(s), w)))
             .min()?
             .1;
         slots[w].as_ref().filter(|s| done(s)).map(|_| w)
@@ -281,7 +282,7 @@ impl Tuner {
         workers: usize,
         deterministic: bool,
     ) -> Result<()> {
-        // Natively on a GPU with no executor: one in this process, over the search's data.
+        // In wasm, a hypermodel with no executor: one in this process, over the search's data.
         let mut local: Option<Box<dyn Executor>> = None;
         if self.executor.is_none() && matches!(&self.runner, Runner::Model(hm) if hm.default_fit())
         {
@@ -381,7 +382,7 @@ impl Tuner {
                 for slot in slots.iter_mut().flatten() {
                     self.poll_slot(slot, cx);
                 }
-                match next_done(&slots, deterministic, Slot::complete) {
+                match next_done(&slots, deterministic, |s| s.end, Slot::complete) {
                     Some(w) => std::task::Poll::Ready(w),
                     None => std::task::Poll::Pending,
                 }
@@ -668,19 +669,7 @@ mod threads {
                     break Ok(());
                 }
                 let w = loop {
-                    let ready = if deterministic {
-                        let w = slots
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(w, s)| s.as_ref().map(|s| (s.end, w)))
-                            .min()
-                            .map(|m| m.1);
-                        w.filter(|&w| slots[w].as_ref().is_some_and(|s| s.done.is_some()))
-                    } else {
-                        slots
-                            .iter()
-                            .position(|s| s.as_ref().is_some_and(|s| s.done.is_some()))
-                    };
+                    let ready = next_done(&slots, deterministic, |s| s.end, |s| s.done.is_some());
                     if let Some(w) = ready {
                         break w;
                     }
